@@ -1,0 +1,191 @@
+//! Typed clients → `client.rs`: a method per operation returning the operation's
+//! response enum, and a callback client that POSTs events to registered callbacks.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::operations::{query_type, response_type};
+use super::{doc, ident, type_tokens};
+use crate::ir::{Api, Operation};
+
+/// The `client` module.
+pub fn emit(api: &Api) -> TokenStream {
+    let methods = api.operations.iter().map(emit_method);
+    let base_doc = format!(" The spec's base path: `{}`.", api.base_path);
+    let base_path = &api.base_path;
+    let typed_event = api.types.get("Event").map(|_| {
+        quote! {
+            /// POSTs a TMF688 `Event` to a registered callback URL.
+            pub async fn post_event(&self, callback: &str, event: &crate::models::Event) -> ::std::result::Result<CallbackOutcome, crate::support::ClientError> {
+                let body = ::serde_json::to_vec(event).map_err(|e| crate::support::ClientError::Encode(e.to_string()))?;
+                self.post_bytes(callback, ::bytes::Bytes::from(body), &::http::HeaderMap::new()).await
+            }
+        }
+    });
+    quote! {
+        //! Typed HTTP clients.
+        pub use crate::support::ClientError;
+
+        #[doc = #base_doc]
+        pub const BASE_PATH: &str = #base_path;
+
+        /// A client for every operation of the spec. `base_url` includes the base path,
+        /// e.g. `http://127.0.0.1:8080/tmf-api/event/v4`.
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            base_url: ::std::string::String,
+            http: ::reqwest::Client,
+            headers: ::http::HeaderMap,
+        }
+
+        impl Client {
+            /// A client with its own connection pool.
+            pub fn new(base_url: impl Into<::std::string::String>) -> Self {
+                Self::with_client(base_url, ::reqwest::Client::new())
+            }
+
+            /// A client over a configured `reqwest::Client` (timeouts, TLS, pool).
+            pub fn with_client(base_url: impl Into<::std::string::String>, http: ::reqwest::Client) -> Self {
+                let base_url = base_url.into().trim_end_matches('/').to_owned();
+                Self { base_url, http, headers: ::http::HeaderMap::new() }
+            }
+
+            /// Sends `Authorization: Bearer <token>` with every request.
+            pub fn with_bearer_token(mut self, token: &str) -> ::std::result::Result<Self, ClientError> {
+                let value = ::http::HeaderValue::from_str(&format!("Bearer {token}"))
+                    .map_err(|e| ClientError::Encode(e.to_string()))?;
+                self.headers.insert(::http::header::AUTHORIZATION, value);
+                Ok(self)
+            }
+
+            /// Sends `name: value` with every request.
+            pub fn with_header(mut self, name: ::http::HeaderName, value: ::http::HeaderValue) -> Self {
+                self.headers.insert(name, value);
+                self
+            }
+
+            /// The base URL requests go to.
+            pub fn base_url(&self) -> &str {
+                &self.base_url
+            }
+
+            async fn send(&self, request: ::reqwest::RequestBuilder) -> ::std::result::Result<crate::support::RawResponse, ClientError> {
+                let response = request.headers(self.headers.clone()).send().await?;
+                crate::support::RawResponse::receive(response).await
+            }
+
+            #( #methods )*
+        }
+
+        /// What a callback answered.
+        #[derive(Clone, Debug)]
+        pub struct CallbackOutcome {
+            /// Status (only 2xx means delivered).
+            pub status: ::http::StatusCode,
+            /// Response headers (e.g. `Retry-After`).
+            pub headers: ::http::HeaderMap,
+            /// Response body.
+            pub body: ::bytes::Bytes,
+        }
+
+        /// POSTs notifications to callback URLs registered by subscribers.
+        #[derive(Clone, Debug, Default)]
+        pub struct CallbackClient {
+            http: ::reqwest::Client,
+        }
+
+        impl CallbackClient {
+            /// A callback client over a configured `reqwest::Client`.
+            pub fn with_client(http: ::reqwest::Client) -> Self {
+                Self { http }
+            }
+
+            /// POSTs an already serialized JSON body with extra headers (auth, signatures).
+            pub async fn post_bytes(&self, callback: &str, body: ::bytes::Bytes, headers: &::http::HeaderMap) -> ::std::result::Result<CallbackOutcome, ClientError> {
+                let response = self
+                    .http
+                    .post(callback)
+                    .header(::http::header::CONTENT_TYPE, "application/json;charset=utf-8")
+                    .headers(headers.clone())
+                    .body(body)
+                    .send()
+                    .await?;
+                let status = response.status();
+                let headers = response.headers().clone();
+                let body = response.bytes().await?;
+                Ok(CallbackOutcome { status, headers, body })
+            }
+
+            /// POSTs any serializable notification.
+            pub async fn post_json<T: ::serde::Serialize>(&self, callback: &str, body: &T) -> ::std::result::Result<CallbackOutcome, ClientError> {
+                let body = ::serde_json::to_vec(body).map_err(|e| ClientError::Encode(e.to_string()))?;
+                self.post_bytes(callback, ::bytes::Bytes::from(body), &::http::HeaderMap::new()).await
+            }
+
+            #typed_event
+        }
+    }
+}
+
+fn emit_method(op: &Operation) -> TokenStream {
+    let name = ident(&op.name);
+    let response = response_type(op);
+    let summary = doc(op.summary.as_deref());
+    let http = format!(" Sends `{} {}`.", op.method, op.path);
+    let path_args = op.path_params.iter().map(|p| {
+        let arg = ident(&p.name);
+        quote! { #arg: &str, }
+    });
+    // Build the URL from literal segments and encoded parameters.
+    let mut url_parts = Vec::new();
+    let mut rest = op.path.as_str();
+    let mut index = 0;
+    while let Some(open) = rest.find('{') {
+        let literal = &rest[..open];
+        url_parts.push(quote! { url.push_str(#literal); });
+        let Some(close) = rest[open..].find('}') else { break };
+        if let Some(param) = op.path_params.get(index) {
+            let arg = ident(&param.name);
+            url_parts.push(quote! { url.push_str(&crate::support::encode_path_segment(#arg)); });
+        }
+        index += 1;
+        rest = &rest[open + close + 1..];
+    }
+    url_parts.push(quote! { url.push_str(#rest); });
+    let query_arg = query_type(op).map(|q| quote! { query: &crate::operations::#q, });
+    let query_apply = query_type(op).map(|_| quote! { let request = request.query(&query.to_pairs()?); });
+    let body_arg = op.body.as_ref().map(|b| {
+        if b.content_type.contains("json") {
+            let ty = type_tokens(&b.ty);
+            quote! { body: &#ty, }
+        } else {
+            quote! { body: ::bytes::Bytes, }
+        }
+    });
+    let body_apply = op.body.as_ref().map(|b| {
+        let content_type = &b.content_type;
+        if b.content_type.contains("json") {
+            quote! {
+                let bytes = ::serde_json::to_vec(body).map_err(|e| ClientError::Encode(e.to_string()))?;
+                let request = request.header(::http::header::CONTENT_TYPE, #content_type).body(bytes);
+            }
+        } else {
+            quote! { let request = request.header(::http::header::CONTENT_TYPE, #content_type).body(body); }
+        }
+    });
+    let method = ident(&op.method);
+    quote! {
+        #summary
+        #[doc = ""]
+        #[doc = #http]
+        pub async fn #name(&self, #( #path_args )* #query_arg #body_arg) -> ::std::result::Result<crate::operations::#response, ClientError> {
+            let mut url = self.base_url.clone();
+            #( #url_parts )*
+            let request = self.http.request(::reqwest::Method::#method, url);
+            #query_apply
+            #body_apply
+            let raw = self.send(request).await?;
+            crate::operations::#response::from_raw(raw)
+        }
+    }
+}

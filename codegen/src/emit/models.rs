@@ -1,0 +1,224 @@
+//! Named types → `models.rs`: serde structs and enums.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{doc, ident, type_tokens};
+use crate::ir::{Additional, Api, Fallback, Field, StructDef, TaggedDef, TypeDef, TypeKind, TypeRef, Variant};
+
+/// The `models` module.
+pub fn emit(api: &Api) -> TokenStream {
+    let items = api.types.values().map(emit_type);
+    quote! {
+        //! Models: one type per schema of the spec.
+        #( #items )*
+    }
+}
+
+fn emit_type(def: &TypeDef) -> TokenStream {
+    let name = ident(&def.name);
+    let mut docs = doc(def.doc.as_deref());
+    let schema_note = format!(" Schema `{}`.", def.original);
+    if def.doc.is_some() {
+        docs.extend(quote! { #[doc = ""] });
+    }
+    docs.extend(quote! { #[doc = #schema_note] });
+    match &def.kind {
+        TypeKind::Struct(s) => emit_struct(&name, &docs, s),
+        TypeKind::StringEnum(values) => {
+            let variants = values.iter().map(|v| {
+                let variant = ident(&v.name);
+                let value = &v.value;
+                quote! { #[serde(rename = #value)] #[doc = #value] #variant, }
+            });
+            let arms = values.iter().map(|v| {
+                let variant = ident(&v.name);
+                let value = &v.value;
+                quote! { Self::#variant => #value, }
+            });
+            quote! {
+                #docs
+                #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+                pub enum #name { #( #variants )* }
+
+                impl #name {
+                    /// The value as it appears in JSON.
+                    pub fn as_str(&self) -> &'static str {
+                        match self { #( #arms )* }
+                    }
+                }
+
+                impl ::std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+            }
+        }
+        TypeKind::Tagged(tagged) => emit_tagged(&name, &docs, tagged),
+        TypeKind::Untagged(variants) => emit_untagged(&name, &docs, variants),
+        TypeKind::Alias(ty) => {
+            let ty = type_tokens(ty);
+            quote! { #docs pub type #name = #ty; }
+        }
+    }
+}
+
+fn emit_struct(name: &proc_macro2::Ident, docs: &TokenStream, def: &StructDef) -> TokenStream {
+    let fields = def.fields.iter().map(emit_field);
+    let additional = match &def.additional {
+        Additional::Any => quote! {
+            /// Attributes the schema does not declare, kept so that nothing is lost.
+            #[serde(flatten)]
+            pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        },
+        Additional::Typed(ty) => {
+            let ty = type_tokens(ty);
+            quote! {
+                /// Attributes the schema does not declare (typed by `additionalProperties`).
+                #[serde(flatten)]
+                pub additional_properties: ::std::collections::BTreeMap<::std::string::String, #ty>,
+            }
+        }
+        Additional::Forbidden => TokenStream::new(),
+    };
+    let deny = if def.additional == Additional::Forbidden {
+        quote! { #[serde(deny_unknown_fields)] }
+    } else {
+        TokenStream::new()
+    };
+    quote! {
+        #docs
+        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #deny
+        pub struct #name {
+            #( #fields )*
+            #additional
+        }
+    }
+}
+
+fn emit_field(field: &Field) -> TokenStream {
+    let name = ident(&field.name);
+    let json_name = &field.json_name;
+    let docs = doc(field.doc.as_deref());
+    let mut ty = type_tokens(&field.ty);
+    if field.boxed {
+        ty = quote! { ::std::boxed::Box<#ty> };
+    }
+    match (field.required, field.nullable) {
+        (true, false) => quote! {
+            #docs
+            #[serde(rename = #json_name)]
+            pub #name: #ty,
+        },
+        (true, true) => quote! {
+            #docs
+            #[serde(rename = #json_name)]
+            pub #name: ::std::option::Option<#ty>,
+        },
+        (false, false) => quote! {
+            #docs
+            #[serde(rename = #json_name, default, skip_serializing_if = "::std::option::Option::is_none")]
+            pub #name: ::std::option::Option<#ty>,
+        },
+        (false, true) => quote! {
+            #docs
+            /// `Some(None)` is an explicit `null`; `None` is absent.
+            #[serde(
+                rename = #json_name,
+                default,
+                deserialize_with = "crate::support::double_option",
+                skip_serializing_if = "::std::option::Option::is_none"
+            )]
+            pub #name: ::std::option::Option<::std::option::Option<#ty>>,
+        },
+    }
+}
+
+fn emit_tagged(name: &proc_macro2::Ident, docs: &TokenStream, tagged: &TaggedDef) -> TokenStream {
+    let property = &tagged.property;
+    let variants = tagged.variants.iter().map(|v| {
+        let variant = ident(&v.name);
+        let ty = type_tokens(&TypeRef::Named(v.ty.clone()));
+        let note = format!(" `{property}` = `{}`.", v.tag);
+        quote! { #[doc = #note] #variant(::std::boxed::Box<#ty>), }
+    });
+    let fallback_ty = match &tagged.fallback {
+        Fallback::Base(base) => {
+            let ty = type_tokens(&TypeRef::Named(base.clone()));
+            quote! { ::std::boxed::Box<#ty> }
+        }
+        Fallback::Object => quote! { ::serde_json::Map<::std::string::String, ::serde_json::Value> },
+    };
+    let fallback_build = match &tagged.fallback {
+        Fallback::Base(_) => quote! { ::serde_json::from_value(value).map(|v| Self::Other(::std::boxed::Box::new(v))) },
+        Fallback::Object => quote! {
+            match value {
+                ::serde_json::Value::Object(map) => Ok(Self::Other(map)),
+                other => ::serde_json::from_value::<::serde_json::Map<::std::string::String, ::serde_json::Value>>(other).map(Self::Other),
+            }
+        },
+    };
+    let serialize_arms = tagged.variants.iter().map(|v| {
+        let variant = ident(&v.name);
+        quote! { Self::#variant(value) => ::serde::Serialize::serialize(value, serializer), }
+    });
+    let deserialize_arms = tagged.variants.iter().map(|v| {
+        let variant = ident(&v.name);
+        let tag = &v.tag;
+        quote! { Some(#tag) => ::serde_json::from_value(value).map(|v| Self::#variant(::std::boxed::Box::new(v))), }
+    });
+    let unknown_doc = format!(" Any other `{property}` (or none): the base attributes, extra ones kept.");
+    quote! {
+        #docs
+        #[doc = ""]
+        #[doc = " Polymorphic: the variant is chosen by the discriminator; an unknown value falls back to `Other`."]
+        #[derive(Clone, Debug, PartialEq)]
+        pub enum #name {
+            #( #variants )*
+            #[doc = #unknown_doc]
+            Other(#fallback_ty),
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                match self {
+                    #( #serialize_arms )*
+                    Self::Other(value) => ::serde::Serialize::serialize(value, serializer),
+                }
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+                let tag = value.get(#property).and_then(::serde_json::Value::as_str).map(::std::borrow::ToOwned::to_owned);
+                let parsed = match tag.as_deref() {
+                    #( #deserialize_arms )*
+                    _ => #fallback_build,
+                };
+                parsed.map_err(::serde::de::Error::custom)
+            }
+        }
+    }
+}
+
+fn emit_untagged(name: &proc_macro2::Ident, docs: &TokenStream, variants: &[Variant]) -> TokenStream {
+    let variants = variants.iter().map(|v| {
+        let variant = ident(&v.name);
+        let ty = type_tokens(&v.ty);
+        match &v.ty {
+            TypeRef::Named(_) => quote! { #variant(::std::boxed::Box<#ty>), },
+            _ => quote! { #variant(#ty), },
+        }
+    });
+    quote! {
+        #docs
+        #[doc = ""]
+        #[doc = " One of several shapes: the first that fits is chosen."]
+        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[serde(untagged)]
+        pub enum #name { #( #variants )* }
+    }
+}

@@ -1,0 +1,188 @@
+//! `tmfgen`: a spec-driven generator of TM Forum API crates.
+//!
+//! The pipeline is **load → lower → emit → output**:
+//!
+//! * [`load`] reads the OpenAPI 3.0 document (or converts a Swagger 2.0 one), bundles
+//!   external references and the profile's payload schemas into it, and parses it
+//!   with `openapiv3`;
+//! * [`lower`] turns it into the [`ir`], which knows nothing of either;
+//! * [`emit`] turns the IR into Rust token streams, and [`render`] the rest
+//!   (Cargo.toml, README, lib.rs) through askama templates;
+//! * [`output`] formats, labels, writes, or diffs the files.
+//!
+//! Every error names the input file and the JSON pointer of the offending node.
+
+pub mod emit;
+pub mod error;
+pub mod ir;
+pub mod load;
+pub mod lower;
+pub mod output;
+pub mod render;
+
+use std::path::{Path, PathBuf};
+
+use askama::Template;
+
+pub use error::{Error, Location, Result};
+pub use output::FileSet;
+
+/// What to generate from what.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The OpenAPI (or Swagger 2.0) document.
+    pub spec: PathBuf,
+    /// The topic profile, if any.
+    pub profile: Option<PathBuf>,
+    /// The package name of the generated crate.
+    pub crate_name: String,
+    /// Declare an empty `[workspace]` so the crate builds outside any workspace.
+    pub standalone: bool,
+}
+
+impl Settings {
+    /// Settings for `spec` with a crate name derived from its title.
+    pub fn new(spec: impl Into<PathBuf>) -> Self {
+        Self {
+            spec: spec.into(),
+            profile: None,
+            crate_name: String::new(),
+            standalone: true,
+        }
+    }
+
+    /// Uses `profile`.
+    pub fn with_profile(&mut self, profile: impl Into<PathBuf>) -> &mut Self {
+        self.profile = Some(profile.into());
+        self
+    }
+
+    /// Names the generated package.
+    pub fn with_crate_name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.crate_name = name.into();
+        self
+    }
+
+    /// Whether the crate declares its own workspace.
+    pub fn with_standalone(&mut self, standalone: bool) -> &mut Self {
+        self.standalone = standalone;
+        self
+    }
+}
+
+/// The display form of an input path (relative paths stay as given, for stable output).
+fn display(path: &Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// Runs the whole pipeline and returns the crate's files.
+pub fn generate(settings: &Settings) -> Result<FileSet> {
+    let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
+    let api = lower::lower(&loaded)?;
+    let mut set = FileSet {
+        warnings: loaded.warnings.clone(),
+        ..FileSet::default()
+    };
+    let source = display(&settings.spec);
+    let crate_name = if settings.crate_name.is_empty() {
+        format!("{}-api", ir::names::snake(&api.title).replace('_', "-"))
+    } else {
+        settings.crate_name.clone()
+    };
+    let header = output::rust_header(&source);
+    let mut warnings = Vec::new();
+
+    let mut modules = vec![
+        ("models", emit::models::emit(&api)),
+        ("operations", emit::operations::emit(&api, true, true)),
+        ("server", emit::server::emit(&api)),
+        ("client", emit::client::emit(&api)),
+    ];
+    if let Some(profile) = &api.profile {
+        modules.push(("profile", emit::profile::emit(&api, profile)));
+    }
+    for (name, tokens) in modules {
+        let file = format!("src/{name}.rs");
+        let text = output::format_rust(&file, &tokens.to_string(), &mut warnings)?;
+        set.files.insert(PathBuf::from(file), format!("{header}{text}"));
+    }
+
+    let render_error = |file: &str, e: askama::Error| Error::Internal {
+        file: file.to_owned(),
+        message: e.to_string(),
+    };
+    let support = render::SupportRs { server: true, client: true }
+        .render()
+        .map_err(|e| render_error("src/support.rs", e))?;
+    let support = output::format_rust_text("src/support.rs", &support, &mut warnings)?;
+    set.files.insert("src/support.rs".into(), format!("{header}{support}"));
+
+    let lib = render::LibRs {
+        source: &source,
+        title: &api.title,
+        version: &api.version,
+        has_profile: api.profile.is_some(),
+    }
+    .render()
+    .map_err(|e| render_error("src/lib.rs", e))?;
+    let lib = output::format_rust_text("src/lib.rs", &lib, &mut warnings)?;
+    set.files.insert("src/lib.rs".into(), format!("{header}{lib}"));
+
+    let description = format!("{} {} API, generated from {source}", api.title, api.version)
+        .replace(['"', '\\', '\n'], " ");
+    let cargo = render::CargoToml {
+        source: &source,
+        crate_name: &crate_name,
+        version: &cargo_version(&api.version),
+        description: &description,
+        standalone: settings.standalone,
+    }
+    .render()
+    .map_err(|e| render_error("Cargo.toml", e))?;
+    set.files.insert("Cargo.toml".into(), ensure_newline(cargo));
+
+    let profile_display = settings.profile.as_deref().map(display);
+    let readme = render::Readme {
+        source: &source,
+        crate_name: &crate_name,
+        title: &api.title,
+        version: &api.version,
+        profile: profile_display.as_deref(),
+        type_count: api.types.len(),
+        operation_count: api.operations.len(),
+        operations: api
+            .operations
+            .iter()
+            .map(|o| (o.id.clone(), o.method.clone(), o.path.clone(), o.trait_name.clone()))
+            .collect(),
+        has_listener: api.traits.iter().any(|t| t.listener),
+    }
+    .render()
+    .map_err(|e| render_error("README.md", e))?;
+    set.files.insert("README.md".into(), ensure_newline(readme));
+
+    let json = serde_json::to_string_pretty(&loaded.json).map_err(|e| Error::Internal {
+        file: "src/openapi.json".into(),
+        message: e.to_string(),
+    })?;
+    set.files.insert("src/openapi.json".into(), ensure_newline(json));
+    set.warnings.extend(warnings);
+    Ok(set)
+}
+
+fn ensure_newline(mut text: String) -> String {
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    text
+}
+
+/// A Cargo-acceptable version from a spec version (`4.0.0` stays, `5.0` → `5.0.0`).
+fn cargo_version(version: &str) -> String {
+    let numbers: Vec<u64> = version
+        .split(['.', '-', '+'])
+        .map_while(|part| part.parse().ok())
+        .collect();
+    let pick = |i: usize| numbers.get(i).copied().unwrap_or(0);
+    format!("{}.{}.{}", pick(0), pick(1), pick(2))
+}

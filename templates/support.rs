@@ -1,0 +1,554 @@
+//! Support code the generated modules share: the lossless date-time type, the TMF
+//! `Error` body used for every failure the framework itself detects, and the request
+//! and response plumbing of the server and the clients.
+
+use ::std::string::String;
+
+/// A date-time kept exactly as written: with an offset (`2019-11-02T14:20:54Z`) or
+/// without one (`2019-11-02T14:20:54`, as the TMF688 user guide writes them), so a
+/// round trip never changes it. It is validated when parsed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct DateTime(String);
+
+/// Why a text is not a date-time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidDateTime(pub String);
+
+impl ::std::fmt::Display for InvalidDateTime {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "invalid date-time {:?}: expected YYYY-MM-DDThh:mm[:ss[.fff]][Z|±hh:mm]", self.0)
+    }
+}
+
+impl ::std::error::Error for InvalidDateTime {}
+
+impl DateTime {
+    /// Validates and wraps `text`.
+    pub fn parse(text: &str) -> ::std::result::Result<Self, InvalidDateTime> {
+        if is_date_time(text.as_bytes()) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(InvalidDateTime(text.to_owned()))
+        }
+    }
+
+    /// The text as received.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether it carries an offset (`Z` or `±hh:mm`).
+    pub fn has_offset(&self) -> bool {
+        let time = &self.0[11..];
+        time.ends_with('Z') || time.ends_with('z') || time.contains('+') || time.contains('-')
+    }
+}
+
+fn digits(bytes: &[u8]) -> bool {
+    !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit)
+}
+
+/// `YYYY-MM-DD[T ]hh:mm[:ss[.f+]][Z|±hh:mm]`: RFC 3339 with the offset and seconds optional.
+fn is_date_time(b: &[u8]) -> bool {
+    if b.len() < 16 || !digits(&b[0..4]) || b[4] != b'-' || !digits(&b[5..7]) || b[7] != b'-' {
+        return false;
+    }
+    if !digits(&b[8..10]) || !matches!(b[10], b'T' | b't' | b' ') || !digits(&b[11..13]) || b[13] != b':' {
+        return false;
+    }
+    if !digits(&b[14..16]) {
+        return false;
+    }
+    let mut rest = &b[16..];
+    if let [b':', s1, s2, tail @ ..] = rest {
+        if !s1.is_ascii_digit() || !s2.is_ascii_digit() {
+            return false;
+        }
+        rest = tail;
+        if let [b'.', tail @ ..] = rest {
+            let n = tail.iter().take_while(|c| c.is_ascii_digit()).count();
+            if n == 0 {
+                return false;
+            }
+            rest = &tail[n..];
+        }
+    }
+    match rest {
+        [] | [b'Z' | b'z'] => true,
+        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
+        [b'+' | b'-', h1, h2, m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
+        _ => false,
+    }
+}
+
+impl ::std::str::FromStr for DateTime {
+    type Err = InvalidDateTime;
+    fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
+impl ::std::fmt::Display for DateTime {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl ::serde::Serialize for DateTime {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for DateTime {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let text = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(::serde::de::Error::custom)
+    }
+}
+
+/// Deserializes a nullable optional attribute so that `null` (`Some(None)`) stays
+/// distinct from absent (`None`).
+pub fn double_option<'de, T, D>(deserializer: D) -> ::std::result::Result<::std::option::Option<::std::option::Option<T>>, D::Error>
+where
+    T: ::serde::Deserialize<'de>,
+    D: ::serde::Deserializer<'de>,
+{
+    <::std::option::Option<T> as ::serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
+/// A TMF `Error` body with its HTTP status: what every failure answers with.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ApiError {
+    /// HTTP status to answer with.
+    #[serde(skip, default = "default_status")]
+    pub http_status: ::http::StatusCode,
+    /// Application relevant detail (e.g. `"400"` or a domain code).
+    pub code: String,
+    /// Short explanation.
+    pub reason: String,
+    /// Details and corrective actions.
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub message: ::std::option::Option<String>,
+    /// The HTTP status, as text (TMF630).
+    #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub status: ::std::option::Option<String>,
+    /// The TMF class name.
+    #[serde(rename = "@type", default, skip_serializing_if = "::std::option::Option::is_none")]
+    pub at_type: ::std::option::Option<String>,
+}
+
+fn default_status() -> ::http::StatusCode {
+    ::http::StatusCode::INTERNAL_SERVER_ERROR
+}
+
+impl ApiError {
+    /// An error with `status`, a reason and a message.
+    pub fn new(status: ::http::StatusCode, reason: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            http_status: status,
+            code: status.as_u16().to_string(),
+            reason: reason.into(),
+            message: Some(message.into()),
+            status: Some(status.as_u16().to_string()),
+            at_type: Some("Error".into()),
+        }
+    }
+
+    /// 400: the request is malformed.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(::http::StatusCode::BAD_REQUEST, "Bad Request", message)
+    }
+
+    /// 404: nothing at this id or path.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(::http::StatusCode::NOT_FOUND, "Not Found", message)
+    }
+
+    /// 409: the request conflicts with the current state.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::new(::http::StatusCode::CONFLICT, "Conflict", message)
+    }
+
+    /// 500: our fault; the message should not leak internals.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(::http::StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error", message)
+    }
+}
+
+impl ::std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "{} {}", self.http_status, self.reason)?;
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl ::std::error::Error for ApiError {}
+
+{% if server %}
+use ::axum::response::IntoResponse as _;
+
+impl ::axum::response::IntoResponse for ApiError {
+    fn into_response(self) -> ::axum::response::Response {
+        json_response(self.http_status, &self)
+    }
+}
+
+/// A JSON response with `status`.
+pub fn json_response<T: ::serde::Serialize>(status: ::http::StatusCode, body: &T) -> ::axum::response::Response {
+    match ::serde_json::to_vec(body) {
+        Ok(bytes) => {
+            let mut response = ::axum::response::Response::new(::axum::body::Body::from(bytes));
+            *response.status_mut() = status;
+            response.headers_mut().insert(
+                ::http::header::CONTENT_TYPE,
+                ::http::HeaderValue::from_static("application/json;charset=utf-8"),
+            );
+            response
+        }
+        Err(error) => ApiError::internal(format!("response body could not be serialized: {error}")).into_response(),
+    }
+}
+
+/// An empty response with `status`.
+pub fn empty_response(status: ::http::StatusCode) -> ::axum::response::Response {
+    let mut response = ::axum::response::Response::new(::axum::body::Body::empty());
+    *response.status_mut() = status;
+    response
+}
+
+/// Sets a response header from a value's text, when there is one that HTTP accepts.
+pub fn set_header<T: ::std::fmt::Display>(response: &mut ::axum::response::Response, name: &'static str, value: ::std::option::Option<&T>) {
+    if let Some(value) = value {
+        if let Ok(value) = ::http::HeaderValue::from_str(&value.to_string()) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+}
+
+/// Turns a handler's outcome into a response.
+pub fn respond<R: ::axum::response::IntoResponse>(outcome: ::std::result::Result<R, ApiError>) -> ::axum::response::Response {
+    match outcome {
+        Ok(response) => response.into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+/// The answer to a path no route matches.
+pub async fn not_found(uri: ::http::Uri) -> ApiError {
+    ApiError::not_found(format!("no resource at {}", uri.path()))
+}
+
+/// The answer to a method a route does not support.
+pub async fn method_not_allowed(method: ::http::Method, uri: ::http::Uri) -> ApiError {
+    ApiError::new(
+        ::http::StatusCode::METHOD_NOT_ALLOWED,
+        "Method Not Allowed",
+        format!("{method} is not supported on {}", uri.path()),
+    )
+}
+
+/// What a handler knows about the request besides its typed inputs: headers (incl.
+/// credentials), extensions (where authentication middleware puts the caller's
+/// identity), and the base path the router was mounted under (for `href`s).
+#[derive(Debug)]
+pub struct RequestContext {
+    /// HTTP method.
+    pub method: ::http::Method,
+    /// The URI as received (before any nesting stripped a prefix).
+    pub uri: ::http::Uri,
+    /// Request headers.
+    pub headers: ::http::HeaderMap,
+    /// Request extensions (e.g. the authenticated principal).
+    pub extensions: ::http::Extensions,
+    /// The prefix the router is nested under (e.g. `/tmf-api/event/v4`), or empty.
+    pub base_path: String,
+}
+
+/// A request being taken apart for a handler.
+#[derive(Debug)]
+pub struct Call {
+    parts: ::http::request::Parts,
+    path: ::std::vec::Vec<(String, String)>,
+    body: ::axum::body::Bytes,
+}
+
+impl Call {
+    /// Reads the request (body included, within the router's body limit).
+    pub async fn read(request: ::axum::extract::Request) -> ::std::result::Result<Self, ApiError> {
+        use ::axum::RequestExt as _;
+        use ::axum::RequestPartsExt as _;
+        // `with_limited_body` applies the router's `DefaultBodyLimit` (2 MiB unless set).
+        let (mut parts, body) = request.with_limited_body().into_parts();
+        let path = match parts.extract::<::axum::extract::Path<::std::vec::Vec<(String, String)>>>().await {
+            Ok(::axum::extract::Path(path)) => path,
+            Err(rejection) => return Err(ApiError::bad_request(rejection.body_text())),
+        };
+        let body = match ::axum::body::to_bytes(body, usize::MAX).await {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                let text = format!("{error}: {}", ::std::error::Error::source(&error).map(|s| s.to_string()).unwrap_or_default());
+                if text.contains("length limit") {
+                    return Err(ApiError::new(
+                        ::http::StatusCode::PAYLOAD_TOO_LARGE,
+                        "Payload Too Large",
+                        "request body exceeds the size limit",
+                    ));
+                }
+                return Err(ApiError::bad_request(format!("request body could not be read: {text}")));
+            }
+        };
+        Ok(Self { parts, path, body })
+    }
+
+    /// The `index`-th path parameter, parsed; `name` is its name in the spec.
+    pub fn path_param<T: ::serde::de::DeserializeOwned>(&self, index: usize, name: &str) -> ::std::result::Result<T, ApiError> {
+        let raw = self
+            .path
+            .get(index)
+            .map(|(_, value)| value.as_str())
+            .ok_or_else(|| ApiError::bad_request(format!("missing path parameter `{name}`")))?;
+        parse_param(name, raw)
+    }
+
+    /// The query string as name/value pairs, in order (percent-decoded).
+    pub fn query_pairs(&self) -> ::std::result::Result<::std::vec::Vec<(String, String)>, ApiError> {
+        match self.parts.uri.query() {
+            None => Ok(::std::vec::Vec::new()),
+            Some(query) => ::serde_urlencoded::from_str(query)
+                .map_err(|error| ApiError::bad_request(format!("malformed query string: {error}"))),
+        }
+    }
+
+    /// The JSON body, parsed; `None` when the body is empty.
+    pub fn json_body<T: ::serde::de::DeserializeOwned>(&self) -> ::std::result::Result<::std::option::Option<T>, ApiError> {
+        if self.body.is_empty() {
+            return Ok(None);
+        }
+        if let Some(content_type) = self.parts.headers.get(::http::header::CONTENT_TYPE) {
+            let content_type = content_type.to_str().unwrap_or_default();
+            let essence = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+            if essence != "application/json" && !essence.ends_with("+json") {
+                return Err(ApiError::new(
+                    ::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "Unsupported Media Type",
+                    format!("expected an application/json body, got {content_type:?}"),
+                ));
+            }
+        }
+        let deserializer = &mut ::serde_json::Deserializer::from_slice(&self.body);
+        match ::serde_path_to_error::deserialize(deserializer) {
+            Ok(value) => Ok(Some(value)),
+            Err(error) => {
+                let path = error.path().to_string();
+                let inner = error.into_inner();
+                let message = if path == "." {
+                    format!("invalid JSON body: {inner}")
+                } else {
+                    format!("invalid JSON body at `{path}`: {inner}")
+                };
+                Err(ApiError::bad_request(message))
+            }
+        }
+    }
+
+    /// The JSON body, which must be there.
+    pub fn required_json_body<T: ::serde::de::DeserializeOwned>(&self) -> ::std::result::Result<T, ApiError> {
+        self.json_body()?.ok_or_else(|| ApiError::bad_request("a JSON request body is required"))
+    }
+
+    /// The raw body.
+    pub fn raw_body(&self) -> ::axum::body::Bytes {
+        self.body.clone()
+    }
+
+    /// The context handed to the handler.
+    pub fn context(self) -> RequestContext {
+        let base_path = self
+            .parts
+            .extensions
+            .get::<::axum::extract::NestedPath>()
+            .map(|nested| nested.as_str().trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        let uri = self
+            .parts
+            .extensions
+            .get::<::axum::extract::OriginalUri>()
+            .map(|original| original.0.clone())
+            .unwrap_or(self.parts.uri);
+        RequestContext {
+            method: self.parts.method,
+            uri,
+            headers: self.parts.headers,
+            extensions: self.parts.extensions,
+            base_path,
+        }
+    }
+}
+{% endif %}
+
+/// Parses one parameter value: as JSON for numbers and booleans, else as a string.
+pub fn parse_param<T: ::serde::de::DeserializeOwned>(name: &str, raw: &str) -> ::std::result::Result<T, ApiError> {
+    if let Ok(value) = ::serde_json::from_str::<T>(raw) {
+        if !raw.starts_with('"') {
+            return Ok(value);
+        }
+    }
+    ::serde_json::from_value(::serde_json::Value::String(raw.to_owned()))
+        .map_err(|error| ApiError::bad_request(format!("parameter `{name}` = {raw:?} is not valid: {error}")))
+}
+
+/// Parses a list parameter: comma-separated and/or repeated.
+pub fn parse_list_param<T: ::serde::de::DeserializeOwned>(name: &str, raws: &[&str]) -> ::std::result::Result<::std::vec::Vec<T>, ApiError> {
+    raws.iter()
+        .flat_map(|raw| raw.split(','))
+        .map(|raw| parse_param(name, raw))
+        .collect()
+}
+
+{% if client %}
+/// What can go wrong calling a remote API.
+#[derive(Debug)]
+pub enum ClientError {
+    /// The request could not be sent or the response not received.
+    Transport(::reqwest::Error),
+    /// The status is not one the spec documents for the operation.
+    UnexpectedStatus {
+        /// The status.
+        status: ::http::StatusCode,
+        /// The body, as text.
+        body: String,
+    },
+    /// The body does not match the documented schema.
+    Decode {
+        /// The status.
+        status: ::http::StatusCode,
+        /// What did not match.
+        message: String,
+    },
+    /// A request value could not be encoded.
+    Encode(String),
+}
+
+impl ::std::fmt::Display for ClientError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Transport(error) => write!(f, "request failed: {error}"),
+            Self::UnexpectedStatus { status, body } => write!(f, "undocumented status {status}: {body}"),
+            Self::Decode { status, message } => write!(f, "response ({status}) does not match the spec: {message}"),
+            Self::Encode(message) => write!(f, "request could not be encoded: {message}"),
+        }
+    }
+}
+
+impl ::std::error::Error for ClientError {
+    fn source(&self) -> ::std::option::Option<&(dyn ::std::error::Error + 'static)> {
+        match self {
+            Self::Transport(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl ::std::convert::From<::reqwest::Error> for ClientError {
+    fn from(error: ::reqwest::Error) -> Self {
+        Self::Transport(error)
+    }
+}
+
+/// A received response, before it is matched to a documented status.
+#[derive(Debug)]
+pub struct RawResponse {
+    /// Status.
+    pub status: ::http::StatusCode,
+    /// Headers.
+    pub headers: ::http::HeaderMap,
+    /// Body.
+    pub body: ::bytes::Bytes,
+}
+
+impl RawResponse {
+    /// Receives the whole response.
+    pub async fn receive(response: ::reqwest::Response) -> ::std::result::Result<Self, ClientError> {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?;
+        Ok(Self { status, headers, body })
+    }
+
+    /// The body as the documented type.
+    pub fn json<T: ::serde::de::DeserializeOwned>(&self) -> ::std::result::Result<T, ClientError> {
+        let deserializer = &mut ::serde_json::Deserializer::from_slice(&self.body);
+        ::serde_path_to_error::deserialize(deserializer).map_err(|error| ClientError::Decode {
+            status: self.status,
+            message: format!("at `{}`: {}", error.path(), error.inner()),
+        })
+    }
+
+    /// A documented header, parsed; `None` when absent.
+    pub fn header<T: ::serde::de::DeserializeOwned>(&self, name: &str) -> ::std::result::Result<::std::option::Option<T>, ClientError> {
+        let Some(value) = self.headers.get(name) else {
+            return Ok(None);
+        };
+        let text = value.to_str().map_err(|_| ClientError::Decode {
+            status: self.status,
+            message: format!("header {name} is not text"),
+        })?;
+        parse_param(name, text).map(Some).map_err(|error| ClientError::Decode {
+            status: self.status,
+            message: error.message.unwrap_or_default(),
+        })
+    }
+
+    /// A documented header that must be there.
+    pub fn required_header<T: ::serde::de::DeserializeOwned>(&self, name: &str) -> ::std::result::Result<T, ClientError> {
+        self.header(name)?.ok_or_else(|| ClientError::Decode {
+            status: self.status,
+            message: format!("required header {name} is missing"),
+        })
+    }
+
+    /// The error for a status the operation does not document.
+    pub fn unexpected(self) -> ClientError {
+        ClientError::UnexpectedStatus {
+            status: self.status,
+            body: String::from_utf8_lossy(&self.body).into_owned(),
+        }
+    }
+}
+
+/// Appends `name=value` pairs for a query parameter to `pairs`.
+pub fn push_query<T: ::serde::Serialize>(pairs: &mut ::std::vec::Vec<(String, String)>, name: &str, value: &T) -> ::std::result::Result<(), ClientError> {
+    match ::serde_json::to_value(value).map_err(|e| ClientError::Encode(e.to_string()))? {
+        ::serde_json::Value::Null => {}
+        ::serde_json::Value::String(text) => pairs.push((name.to_owned(), text)),
+        ::serde_json::Value::Array(items) => {
+            let joined: ::std::vec::Vec<String> = items
+                .into_iter()
+                .map(|item| match item {
+                    ::serde_json::Value::String(text) => text,
+                    other => other.to_string(),
+                })
+                .collect();
+            pairs.push((name.to_owned(), joined.join(",")));
+        }
+        other => pairs.push((name.to_owned(), other.to_string())),
+    }
+    Ok(())
+}
+
+/// Percent-encodes one path segment.
+pub fn encode_path_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    for byte in segment.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
+            other => out.push_str(&format!("%{other:02X}")),
+        }
+    }
+    out
+}
+{% endif %}
