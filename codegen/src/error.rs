@@ -99,7 +99,11 @@ pub enum Error {
 
 impl Error {
     /// An [`Error::Invalid`] at `pointer` in `file`.
-    pub fn invalid(file: impl Into<PathBuf>, pointer: impl Into<String>, message: impl Into<String>) -> Self {
+    pub fn invalid(
+        file: impl Into<PathBuf>,
+        pointer: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
         Self::Invalid {
             location: Location::new(file, pointer),
             message: message.into(),

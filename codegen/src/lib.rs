@@ -104,18 +104,23 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     for (name, tokens) in modules {
         let file = format!("src/{name}.rs");
         let text = output::format_rust(&file, &tokens.to_string(), &mut warnings)?;
-        set.files.insert(PathBuf::from(file), format!("{header}{text}"));
+        set.files
+            .insert(PathBuf::from(file), format!("{header}{text}"));
     }
 
     let render_error = |file: &str, e: askama::Error| Error::Internal {
         file: file.to_owned(),
         message: e.to_string(),
     };
-    let support = render::SupportRs { server: true, client: true }
-        .render()
-        .map_err(|e| render_error("src/support.rs", e))?;
+    let support = render::SupportRs {
+        server: true,
+        client: true,
+    }
+    .render()
+    .map_err(|e| render_error("src/support.rs", e))?;
     let support = output::format_rust_text("src/support.rs", &support, &mut warnings)?;
-    set.files.insert("src/support.rs".into(), format!("{header}{support}"));
+    set.files
+        .insert("src/support.rs".into(), format!("{header}{support}"));
 
     let lib = render::LibRs {
         source: &source,
@@ -126,7 +131,8 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     .render()
     .map_err(|e| render_error("src/lib.rs", e))?;
     let lib = output::format_rust_text("src/lib.rs", &lib, &mut warnings)?;
-    set.files.insert("src/lib.rs".into(), format!("{header}{lib}"));
+    set.files
+        .insert("src/lib.rs".into(), format!("{header}{lib}"));
 
     let description = format!("{} {} API, generated from {source}", api.title, api.version)
         .replace(['"', '\\', '\n'], " ");
@@ -153,7 +159,14 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
         operations: api
             .operations
             .iter()
-            .map(|o| (o.id.clone(), o.method.clone(), o.path.clone(), o.trait_name.clone()))
+            .map(|o| {
+                (
+                    o.id.clone(),
+                    o.method.clone(),
+                    o.path.clone(),
+                    o.trait_name.clone(),
+                )
+            })
             .collect(),
         has_listener: api.traits.iter().any(|t| t.listener),
     }
@@ -165,7 +178,8 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
         file: "src/openapi.json".into(),
         message: e.to_string(),
     })?;
-    set.files.insert("src/openapi.json".into(), ensure_newline(json));
+    set.files
+        .insert("src/openapi.json".into(), ensure_newline(json));
     set.warnings.extend(warnings);
     Ok(set)
 }

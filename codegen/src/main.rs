@@ -12,7 +12,11 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "tmfgen", version, about = "Generate a TM Forum API crate from its spec")]
+#[command(
+    name = "tmfgen",
+    version,
+    about = "Generate a TM Forum API crate from its spec"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -54,7 +58,8 @@ const DEFAULT_CRATE: &str = "tmf688-api";
 impl Target {
     fn settings(&self) -> (tmfgen::Settings, PathBuf) {
         let defaults = self.spec.is_none();
-        let mut settings = tmfgen::Settings::new(self.spec.clone().unwrap_or_else(|| DEFAULT_SPEC.into()));
+        let mut settings =
+            tmfgen::Settings::new(self.spec.clone().unwrap_or_else(|| DEFAULT_SPEC.into()));
         match (&self.profile, defaults) {
             (Some(profile), _) => {
                 settings.with_profile(profile);
@@ -74,7 +79,10 @@ impl Target {
             (None, false) => {}
         }
         settings.with_standalone(!(self.workspace_member || defaults));
-        (settings, self.out.clone().unwrap_or_else(|| DEFAULT_OUT.into()))
+        (
+            settings,
+            self.out.clone().unwrap_or_else(|| DEFAULT_OUT.into()),
+        )
     }
 }
 
@@ -94,11 +102,14 @@ fn run() -> anyhow::Result<ExitCode> {
         Command::Generate(target) => {
             let (settings, out) = target.settings();
             let started = Instant::now();
-            let files = tmfgen::generate(&settings).with_context(|| format!("generating from {}", settings.spec.display()))?;
+            let files = tmfgen::generate(&settings)
+                .with_context(|| format!("generating from {}", settings.spec.display()))?;
             for warning in &files.warnings {
                 eprintln!("warning: {warning}");
             }
-            files.write(&out).with_context(|| format!("writing {}", out.display()))?;
+            files
+                .write(&out)
+                .with_context(|| format!("writing {}", out.display()))?;
             eprintln!(
                 "generated {} files in {} ({} ms)",
                 files.files.len(),
@@ -109,17 +120,28 @@ fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Check(target) => {
             let (settings, out) = target.settings();
-            let files = tmfgen::generate(&settings).with_context(|| format!("generating from {}", settings.spec.display()))?;
+            let files = tmfgen::generate(&settings)
+                .with_context(|| format!("generating from {}", settings.spec.display()))?;
             let drift = files.diff(&out);
             if drift.is_empty() {
-                eprintln!("{} is up to date with {}", out.display(), settings.spec.display());
+                eprintln!(
+                    "{} is up to date with {}",
+                    out.display(),
+                    settings.spec.display()
+                );
                 Ok(ExitCode::SUCCESS)
             } else {
-                eprintln!("{} differs from a fresh generation of {}:", out.display(), settings.spec.display());
+                eprintln!(
+                    "{} differs from a fresh generation of {}:",
+                    out.display(),
+                    settings.spec.display()
+                );
                 for line in drift {
                     eprintln!("  {line}");
                 }
-                eprintln!("run `cargo run --release --bin tmfgen -- generate` and commit the result");
+                eprintln!(
+                    "run `cargo run --release --bin tmfgen -- generate` and commit the result"
+                );
                 Ok(ExitCode::from(1))
             }
         }

@@ -34,7 +34,9 @@ pub fn format_rust(name: &str, source: &str, warnings: &mut Vec<String>) -> Resu
     })?;
     let pretty = prettyplease::unparse(&file);
     Ok(rustfmt(&pretty).unwrap_or_else(|why| {
-        warnings.push(format!("{name}: not passed through rustfmt ({why}); `cargo fmt` may reformat it"));
+        warnings.push(format!(
+            "{name}: not passed through rustfmt ({why}); `cargo fmt` may reformat it"
+        ));
         pretty
     }))
 }
@@ -63,7 +65,10 @@ fn rustfmt(source: &str) -> std::result::Result<String, String> {
     let input = source.to_owned();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let output = child.wait_with_output().map_err(|e| e.to_string())?;
-    writer.join().map_err(|_| "writer thread panicked")?.map_err(|e| e.to_string())?;
+    writer
+        .join()
+        .map_err(|_| "writer thread panicked")?
+        .map_err(|e| e.to_string())?;
     if !output.status.success() {
         return Err(String::from_utf8_lossy(&output.stderr).into_owned());
     }
@@ -122,7 +127,8 @@ impl FileSet {
                         .iter_all_changes()
                         .filter(|c| c.tag() != similar::ChangeTag::Equal)
                         .count();
-                    let mut text = format!("differs: {} ({changed} changed lines)\n", path.display());
+                    let mut text =
+                        format!("differs: {} ({changed} changed lines)\n", path.display());
                     let unified = diff
                         .unified_diff()
                         .context_radius(1)

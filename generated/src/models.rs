@@ -6,6 +6,27 @@
 /// Schema `Alarm`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Alarm {
+    /// Unique identifier of the alarm
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Hyperlink reference of the alarm
+    #[serde(
+        rename = "href",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub href: ::std::option::Option<::std::string::String>,
+    /// When sub-classing, this defines the sub-class entity name
+    #[serde(
+        rename = "@type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_type: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -20,47 +41,6 @@ pub struct Alarm {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_schema_location: ::std::option::Option<::std::string::String>,
-    /// When sub-classing, this defines the sub-class entity name
-    #[serde(
-        rename = "@type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_type: ::std::option::Option<::std::string::String>,
-    /// Last time the alarm was changed on the alarm-owning system
-    #[serde(
-        rename = "alarmChangedTime",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub alarm_changed_time: ::std::option::Option<crate::support::DateTime>,
-    /// Time at which the alarm was cleared at its source
-    #[serde(
-        rename = "alarmClearedTime",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub alarm_cleared_time: ::std::option::Option<crate::support::DateTime>,
-    /// Time at which the alarm occurred at its source
-    #[serde(
-        rename = "alarmRaisedTime",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub alarm_raised_time: ::std::option::Option<crate::support::DateTime>,
-    /// Category of the alarm. Known values: communicationsAlarm, processingErrorAlarm, environmentalAlarm, qualityOfServiceAlarm, equipmentAlarm, integrityViolation, operationalViolation, physicalViolation, securityService, mechanismViolation, timeDomainViolation (the TMF688 guide's sample writes QualityOfServiceAlarm). Other values are accepted.
-    #[serde(
-        rename = "alarmType",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub alarm_type: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "alarmedObject",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub alarmed_object: ::std::option::Option<crate::models::EntityRef>,
     /// Identifier of the alarm in the source system
     #[serde(
         rename = "externalAlarmId",
@@ -68,20 +48,20 @@ pub struct Alarm {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub external_alarm_id: ::std::option::Option<::std::string::String>,
-    /// Hyperlink reference of the alarm
+    /// State of the alarm. Known values: raised, updated, cleared. Other values are accepted.
     #[serde(
-        rename = "href",
+        rename = "state",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Unique identifier of the alarm
+    pub state: ::std::option::Option<::std::string::String>,
+    /// Category of the alarm. Known values: communicationsAlarm, processingErrorAlarm, environmentalAlarm, qualityOfServiceAlarm, equipmentAlarm, integrityViolation, operationalViolation, physicalViolation, securityService, mechanismViolation, timeDomainViolation (the TMF688 guide's sample writes QualityOfServiceAlarm). Other values are accepted.
     #[serde(
-        rename = "id",
+        rename = "alarmType",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub alarm_type: ::std::option::Option<::std::string::String>,
     /// Severity of the alarm. Known values: critical, major, minor, warning, indeterminate, cleared (the TMF688 guide's sample writes CRITICAL). Other values are accepted.
     #[serde(
         rename = "perceivedSeverity",
@@ -96,13 +76,6 @@ pub struct Alarm {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub probable_cause: ::std::option::Option<::std::string::String>,
-    /// Parties concerned by the alarm (not in PSID642; typed here because the need-to-know policy and hub queries look for it)
-    #[serde(
-        rename = "relatedParty",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub related_party: ::std::option::Option<::std::vec::Vec<crate::models::RelatedParty>>,
     /// More specific information about the alarm
     #[serde(
         rename = "specificProblem",
@@ -110,13 +83,40 @@ pub struct Alarm {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub specific_problem: ::std::option::Option<::std::string::String>,
-    /// State of the alarm. Known values: raised, updated, cleared. Other values are accepted.
     #[serde(
-        rename = "state",
+        rename = "alarmedObject",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub state: ::std::option::Option<::std::string::String>,
+    pub alarmed_object: ::std::option::Option<crate::models::EntityRef>,
+    /// Time at which the alarm occurred at its source
+    #[serde(
+        rename = "alarmRaisedTime",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub alarm_raised_time: ::std::option::Option<crate::support::DateTime>,
+    /// Last time the alarm was changed on the alarm-owning system
+    #[serde(
+        rename = "alarmChangedTime",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub alarm_changed_time: ::std::option::Option<crate::support::DateTime>,
+    /// Time at which the alarm was cleared at its source
+    #[serde(
+        rename = "alarmClearedTime",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub alarm_cleared_time: ::std::option::Option<crate::support::DateTime>,
+    /// Parties concerned by the alarm (not in PSID642; typed here because the need-to-know policy and hub queries look for it)
+    #[serde(
+        rename = "relatedParty",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub related_party: ::std::option::Option<::std::vec::Vec<crate::models::RelatedParty>>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -128,35 +128,6 @@ pub type Any = ::serde_json::Value;
 /// Schema `Characteristic`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Characteristic {
-    /// When sub-classing, this defines the super-class
-    #[serde(
-        rename = "@baseType",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_base_type: ::std::option::Option<::std::string::String>,
-    /// A URI to a JSON-Schema file that defines additional attributes and relationships
-    #[serde(
-        rename = "@schemaLocation",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
-    /// When sub-classing, this defines the sub-class entity name
-    #[serde(
-        rename = "@type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_type: ::std::option::Option<::std::string::String>,
-    /// Other characteristics related to this characteristic
-    #[serde(
-        rename = "characteristicRelationship",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub characteristic_relationship:
-        ::std::option::Option<::std::vec::Vec<crate::models::CharacteristicRelationship>>,
     /// Unique identifier of the characteristic
     #[serde(
         rename = "id",
@@ -167,8 +138,6 @@ pub struct Characteristic {
     /// Name of the characteristic
     #[serde(rename = "name")]
     pub name: ::std::string::String,
-    #[serde(rename = "value")]
-    pub value: crate::models::Any,
     /// Data type of the value of the characteristic
     #[serde(
         rename = "valueType",
@@ -176,6 +145,37 @@ pub struct Characteristic {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub value_type: ::std::option::Option<::std::string::String>,
+    /// Other characteristics related to this characteristic
+    #[serde(
+        rename = "characteristicRelationship",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub characteristic_relationship:
+        ::std::option::Option<::std::vec::Vec<crate::models::CharacteristicRelationship>>,
+    #[serde(rename = "value")]
+    pub value: crate::models::Any,
+    /// When sub-classing, this defines the super-class
+    #[serde(
+        rename = "@baseType",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_base_type: ::std::option::Option<::std::string::String>,
+    /// A URI to a JSON-Schema file that defines additional attributes and relationships
+    #[serde(
+        rename = "@schemaLocation",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    /// When sub-classing, this defines the sub-class entity name
+    #[serde(
+        rename = "@type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_type: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -185,6 +185,27 @@ pub struct Characteristic {
 /// Schema `CharacteristicRelationship`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CharacteristicRelationship {
+    /// Unique identifier of the characteristic
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Hyperlink reference
+    #[serde(
+        rename = "href",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub href: ::std::option::Option<::std::string::String>,
+    /// The type of relationship
+    #[serde(
+        rename = "relationshipType",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub relationship_type: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -206,27 +227,6 @@ pub struct CharacteristicRelationship {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_type: ::std::option::Option<::std::string::String>,
-    /// Hyperlink reference
-    #[serde(
-        rename = "href",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Unique identifier of the characteristic
-    #[serde(
-        rename = "id",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub id: ::std::option::Option<::std::string::String>,
-    /// The type of relationship
-    #[serde(
-        rename = "relationshipType",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub relationship_type: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -236,6 +236,27 @@ pub struct CharacteristicRelationship {
 /// Schema `CustomerInquiry`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomerInquiry {
+    /// Unique identifier of the inquiry
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Hyperlink reference of the inquiry
+    #[serde(
+        rename = "href",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub href: ::std::option::Option<::std::string::String>,
+    /// When sub-classing, this defines the sub-class entity name
+    #[serde(
+        rename = "@type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_type: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -250,13 +271,19 @@ pub struct CustomerInquiry {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_schema_location: ::std::option::Option<::std::string::String>,
-    /// When sub-classing, this defines the sub-class entity name
+    /// Lifecycle state of the inquiry. Known values: pending, inProgress, cancelled, completed. Other values are accepted.
     #[serde(
-        rename = "@type",
+        rename = "state",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_type: ::std::option::Option<::std::string::String>,
+    pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "responseTime",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub response_time: ::std::option::Option<crate::models::ResponseTime>,
     /// Whether only products/offerings including all requested products are returned
     #[serde(
         rename = "bundlesOnly",
@@ -264,20 +291,6 @@ pub struct CustomerInquiry {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub bundles_only: ::std::option::Option<bool>,
-    /// Hyperlink reference of the inquiry
-    #[serde(
-        rename = "href",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Unique identifier of the inquiry
-    #[serde(
-        rename = "id",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub id: ::std::option::Option<::std::string::String>,
     /// The inquired products
     #[serde(
         rename = "inquiredProduct",
@@ -310,19 +323,6 @@ pub struct CustomerInquiry {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub related_party: ::std::option::Option<::std::vec::Vec<crate::models::RelatedParty>>,
-    #[serde(
-        rename = "responseTime",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub response_time: ::std::option::Option<crate::models::ResponseTime>,
-    /// Lifecycle state of the inquiry. Known values: pending, inProgress, cancelled, completed. Other values are accepted.
-    #[serde(
-        rename = "state",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub state: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -332,6 +332,23 @@ pub struct CustomerInquiry {
 /// Schema `EntityRef`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EntityRef {
+    /// Unique identifier of a related entity.
+    #[serde(rename = "id")]
+    pub id: ::std::string::String,
+    /// Reference of the related entity.
+    #[serde(
+        rename = "href",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub href: ::std::option::Option<::std::string::String>,
+    /// Name of the related entity.
+    #[serde(
+        rename = "name",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub name: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -339,13 +356,6 @@ pub struct EntityRef {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_base_type: ::std::option::Option<::std::string::String>,
-    /// The actual type of the target instance when needed for disambiguation.
-    #[serde(
-        rename = "@referredType",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_referred_type: ::std::option::Option<::std::string::String>,
     /// A URI to a JSON-Schema file that defines additional attributes and relationships
     #[serde(
         rename = "@schemaLocation",
@@ -360,23 +370,13 @@ pub struct EntityRef {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_type: ::std::option::Option<::std::string::String>,
-    /// Reference of the related entity.
+    /// The actual type of the target instance when needed for disambiguation.
     #[serde(
-        rename = "href",
+        rename = "@referredType",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Unique identifier of a related entity.
-    #[serde(rename = "id")]
-    pub id: ::std::string::String,
-    /// Name of the related entity.
-    #[serde(
-        rename = "name",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub name: ::std::option::Option<::std::string::String>,
+    pub at_referred_type: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -386,6 +386,33 @@ pub struct EntityRef {
 /// Schema `Error`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Error {
+    /// Application-relevant detail, defined in the API or a common list.
+    #[serde(rename = "code")]
+    pub code: ::std::string::String,
+    /// Explanation of the reason for the error which can be shown to a client user.
+    #[serde(rename = "reason")]
+    pub reason: ::std::string::String,
+    /// More details and corrective actions related to the error which can be shown to a client user.
+    #[serde(
+        rename = "message",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub message: ::std::option::Option<::std::string::String>,
+    /// HTTP error code extension
+    #[serde(
+        rename = "status",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub status: ::std::option::Option<::std::string::String>,
+    /// URI of documentation describing the error.
+    #[serde(
+        rename = "referenceError",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub reference_error: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the super-class.
     #[serde(
         rename = "@baseType",
@@ -407,33 +434,6 @@ pub struct Error {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_type: ::std::option::Option<::std::string::String>,
-    /// Application-relevant detail, defined in the API or a common list.
-    #[serde(rename = "code")]
-    pub code: ::std::string::String,
-    /// More details and corrective actions related to the error which can be shown to a client user.
-    #[serde(
-        rename = "message",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub message: ::std::option::Option<::std::string::String>,
-    /// Explanation of the reason for the error which can be shown to a client user.
-    #[serde(rename = "reason")]
-    pub reason: ::std::string::String,
-    /// URI of documentation describing the error.
-    #[serde(
-        rename = "referenceError",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub reference_error: ::std::option::Option<::std::string::String>,
-    /// HTTP error code extension
-    #[serde(
-        rename = "status",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub status: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -443,35 +443,20 @@ pub struct Error {
 /// Schema `Event`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Event {
-    /// When sub-classing, this defines the super-class
+    /// Unique identifier of the event resource (assigned by the server)
     #[serde(
-        rename = "@baseType",
+        rename = "id",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_base_type: ::std::option::Option<::std::string::String>,
-    /// A URI to a JSON-Schema file that defines additional attributes and relationships
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Hyperlink reference of the event resource
     #[serde(
-        rename = "@schemaLocation",
+        rename = "href",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
-    /// When sub-classing, this defines the sub-class entity name
-    #[serde(
-        rename = "@type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_type: ::std::option::Option<::std::string::String>,
-    /// Characteristics of the event, as name/value pairs, for analytics.
-    #[serde(
-        rename = "analyticCharacteristic",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub analytic_characteristic:
-        ::std::option::Option<::std::vec::Vec<crate::models::Characteristic>>,
+    pub href: ::std::option::Option<::std::string::String>,
     /// The correlation id for this event.
     #[serde(
         rename = "correlationId",
@@ -493,12 +478,6 @@ pub struct Event {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub domain: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "event",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub event: ::std::option::Option<crate::models::Any>,
     /// The identifier of the notification.
     #[serde(
         rename = "eventId",
@@ -520,20 +499,6 @@ pub struct Event {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub event_type: ::std::option::Option<::std::string::String>,
-    /// Hyperlink reference of the event resource
-    #[serde(
-        rename = "href",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Unique identifier of the event resource (assigned by the server)
-    #[serde(
-        rename = "id",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub id: ::std::option::Option<::std::string::String>,
     /// A priority.
     #[serde(
         rename = "priority",
@@ -541,6 +506,34 @@ pub struct Event {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub priority: ::std::option::Option<::std::string::String>,
+    /// The time the event occurred.
+    #[serde(
+        rename = "timeOccurred",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub time_occurred: ::std::option::Option<crate::support::DateTime>,
+    /// The title of the event.
+    #[serde(
+        rename = "title",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// Characteristics of the event, as name/value pairs, for analytics.
+    #[serde(
+        rename = "analyticCharacteristic",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub analytic_characteristic:
+        ::std::option::Option<::std::vec::Vec<crate::models::Characteristic>>,
+    #[serde(
+        rename = "event",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub event: ::std::option::Option<crate::models::Any>,
     /// Parties or party roles linked to the event.
     #[serde(
         rename = "relatedParty",
@@ -560,29 +553,6 @@ pub struct Event {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub source: ::std::option::Option<crate::models::EntityRef>,
-    /// The time the event occurred.
-    #[serde(
-        rename = "timeOccurred",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub time_occurred: ::std::option::Option<crate::support::DateTime>,
-    /// The title of the event.
-    #[serde(
-        rename = "title",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub title: ::std::option::Option<::std::string::String>,
-    /// Attributes the schema does not declare, kept so that nothing is lost.
-    #[serde(flatten)]
-    pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-/// The base Event with all the common attributes, as sent to create an event. Skipped properties: id, href (assigned by the server).
-///
-/// Schema `Event_Create`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct EventCreate {
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -598,16 +568,21 @@ pub struct EventCreate {
     )]
     pub at_schema_location: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the sub-class entity name
-    #[serde(rename = "@type")]
-    pub at_type: ::std::string::String,
-    /// Characteristics of the event, as name/value pairs, for analytics.
     #[serde(
-        rename = "analyticCharacteristic",
+        rename = "@type",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub analytic_characteristic:
-        ::std::option::Option<::std::vec::Vec<crate::models::Characteristic>>,
+    pub at_type: ::std::option::Option<::std::string::String>,
+    /// Attributes the schema does not declare, kept so that nothing is lost.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+/// The base Event with all the common attributes, as sent to create an event. Skipped properties: id, href (assigned by the server).
+///
+/// Schema `Event_Create`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EventCreate {
     /// The correlation id for this event.
     #[serde(
         rename = "correlationId",
@@ -629,8 +604,6 @@ pub struct EventCreate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub domain: ::std::option::Option<::std::string::String>,
-    #[serde(rename = "event")]
-    pub event: crate::models::Any,
     /// The identifier of the notification.
     #[serde(rename = "eventId")]
     pub event_id: ::std::string::String,
@@ -655,6 +628,30 @@ pub struct EventCreate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub priority: ::std::option::Option<::std::string::String>,
+    /// The time the event occurred.
+    #[serde(
+        rename = "timeOccurred",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub time_occurred: ::std::option::Option<crate::support::DateTime>,
+    /// The title of the event.
+    #[serde(
+        rename = "title",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// Characteristics of the event, as name/value pairs, for analytics.
+    #[serde(
+        rename = "analyticCharacteristic",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub analytic_characteristic:
+        ::std::option::Option<::std::vec::Vec<crate::models::Characteristic>>,
+    #[serde(rename = "event")]
+    pub event: crate::models::Any,
     /// Parties or party roles linked to the event.
     #[serde(
         rename = "relatedParty",
@@ -674,20 +671,23 @@ pub struct EventCreate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub source: ::std::option::Option<crate::models::EntityRef>,
-    /// The time the event occurred.
+    /// When sub-classing, this defines the super-class
     #[serde(
-        rename = "timeOccurred",
+        rename = "@baseType",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub time_occurred: ::std::option::Option<crate::support::DateTime>,
-    /// The title of the event.
+    pub at_base_type: ::std::option::Option<::std::string::String>,
+    /// A URI to a JSON-Schema file that defines additional attributes and relationships
     #[serde(
-        rename = "title",
+        rename = "@schemaLocation",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub title: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    /// When sub-classing, this defines the sub-class entity name
+    #[serde(rename = "@type")]
+    pub at_type: ::std::string::String,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -697,33 +697,20 @@ pub struct EventCreate {
 /// Schema `EventCreateEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EventCreateEvent {
-    /// The correlation id for this event.
+    /// Identifier of the notification resource
     #[serde(
-        rename = "correlationId",
+        rename = "id",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub correlation_id: ::std::option::Option<::std::string::String>,
-    /// An explanatory description of the event.
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Reference of the notification resource
     #[serde(
-        rename = "description",
+        rename = "href",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub description: ::std::option::Option<::std::string::String>,
-    /// The domain of the event.
-    #[serde(
-        rename = "domain",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub domain: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "event",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub event: ::std::option::Option<crate::models::EventCreateEventPayload>,
+    pub href: ::std::option::Option<::std::string::String>,
     /// The identifier of the notification.
     #[serde(
         rename = "eventId",
@@ -745,20 +732,34 @@ pub struct EventCreateEvent {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub event_type: ::std::option::Option<::std::string::String>,
-    /// Reference of the notification resource
+    /// The correlation id for this event.
     #[serde(
-        rename = "href",
+        rename = "correlationId",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Identifier of the notification resource
+    pub correlation_id: ::std::option::Option<::std::string::String>,
+    /// The domain of the event.
     #[serde(
-        rename = "id",
+        rename = "domain",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub domain: ::std::option::Option<::std::string::String>,
+    /// The title of the event.
+    #[serde(
+        rename = "title",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// An explanatory description of the event.
+    #[serde(
+        rename = "description",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
     /// A priority.
     #[serde(
         rename = "priority",
@@ -773,13 +774,12 @@ pub struct EventCreateEvent {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_occurred: ::std::option::Option<crate::support::DateTime>,
-    /// The title of the event.
     #[serde(
-        rename = "title",
+        rename = "event",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub title: ::std::option::Option<::std::string::String>,
+    pub event: ::std::option::Option<crate::models::EventCreateEventPayload>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -804,12 +804,12 @@ pub struct EventCreateEventPayload {
 /// Schema `EventSubscription`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EventSubscription {
-    /// The callback being registered.
-    #[serde(rename = "callback")]
-    pub callback: ::std::string::String,
     /// Id of the listener
     #[serde(rename = "id")]
     pub id: ::std::string::String,
+    /// The callback being registered.
+    #[serde(rename = "callback")]
+    pub callback: ::std::string::String,
     /// Additional data to be passed (a filter query); may be null
     /// `Some(None)` is an explicit `null`; `None` is absent.
     #[serde(
@@ -847,20 +847,6 @@ pub struct EventSubscriptionInput {
 /// Schema `ExternalIdentifier`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ExternalIdentifier {
-    /// When sub-classing, this defines the sub-class entity name
-    #[serde(
-        rename = "@type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_type: ::std::option::Option<::std::string::String>,
-    /// Type of the identification, typically the type of the entity within the external system
-    #[serde(
-        rename = "externalIdentifierType",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub external_identifier_type: ::std::option::Option<::std::string::String>,
     /// Identification of the entity within the external system
     #[serde(
         rename = "id",
@@ -875,6 +861,20 @@ pub struct ExternalIdentifier {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub owner: ::std::option::Option<::std::string::String>,
+    /// Type of the identification, typically the type of the entity within the external system
+    #[serde(
+        rename = "externalIdentifierType",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub external_identifier_type: ::std::option::Option<::std::string::String>,
+    /// When sub-classing, this defines the sub-class entity name
+    #[serde(
+        rename = "@type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_type: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -884,6 +884,26 @@ pub struct ExternalIdentifier {
 /// Schema `Hub`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Hub {
+    /// The unique id of the subscription, referenced when updating or deleting it
+    #[serde(rename = "id")]
+    pub id: ::std::string::String,
+    /// Hyperlink reference of the hub
+    #[serde(
+        rename = "href",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub href: ::std::option::Option<::std::string::String>,
+    /// The URI that will be POSTed to when a notification is triggered
+    #[serde(rename = "callback")]
+    pub callback: ::std::string::String,
+    /// A query string used to filter notifications in the context of the notifier
+    #[serde(
+        rename = "query",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub query: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -905,26 +925,6 @@ pub struct Hub {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_type: ::std::option::Option<::std::string::String>,
-    /// The URI that will be POSTed to when a notification is triggered
-    #[serde(rename = "callback")]
-    pub callback: ::std::string::String,
-    /// Hyperlink reference of the hub
-    #[serde(
-        rename = "href",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// The unique id of the subscription, referenced when updating or deleting it
-    #[serde(rename = "id")]
-    pub id: ::std::string::String,
-    /// A query string used to filter notifications in the context of the notifier
-    #[serde(
-        rename = "query",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub query: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -934,6 +934,16 @@ pub struct Hub {
 /// Schema `Hub_Create`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct HubCreate {
+    /// The URI that will be POSTed to when a notification is triggered
+    #[serde(rename = "callback")]
+    pub callback: ::std::string::String,
+    /// A query string used to filter notifications in the context of the notifier
+    #[serde(
+        rename = "query",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub query: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -955,16 +965,6 @@ pub struct HubCreate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_type: ::std::option::Option<::std::string::String>,
-    /// The URI that will be POSTed to when a notification is triggered
-    #[serde(rename = "callback")]
-    pub callback: ::std::string::String,
-    /// A query string used to filter notifications in the context of the notifier
-    #[serde(
-        rename = "query",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub query: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -974,20 +974,6 @@ pub struct HubCreate {
 /// Schema `InquiredProvider`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InquiredProvider {
-    /// The actual response time of the provider
-    #[serde(
-        rename = "actualResponseTime",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub actual_response_time: ::std::option::Option<crate::support::DateTime>,
-    /// Hyperlink reference of the provider
-    #[serde(
-        rename = "href",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub href: ::std::option::Option<::std::string::String>,
     /// Unique identifier of the provider
     #[serde(
         rename = "id",
@@ -995,6 +981,13 @@ pub struct InquiredProvider {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub id: ::std::option::Option<::std::string::String>,
+    /// Hyperlink reference of the provider
+    #[serde(
+        rename = "href",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub href: ::std::option::Option<::std::string::String>,
     /// Name of the provider
     #[serde(
         rename = "name",
@@ -1009,6 +1002,13 @@ pub struct InquiredProvider {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub state: ::std::option::Option<::std::string::String>,
+    /// The actual response time of the provider
+    #[serde(
+        rename = "actualResponseTime",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub actual_response_time: ::std::option::Option<crate::support::DateTime>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1018,6 +1018,27 @@ pub struct InquiredProvider {
 /// Schema `ProductOrder`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductOrder {
+    /// Unique identifier of the order
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Hyperlink reference of the order
+    #[serde(
+        rename = "href",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub href: ::std::option::Option<::std::string::String>,
+    /// When sub-classing, this defines the sub-class entity name
+    #[serde(
+        rename = "@type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_type: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -1032,13 +1053,13 @@ pub struct ProductOrder {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_schema_location: ::std::option::Option<::std::string::String>,
-    /// When sub-classing, this defines the sub-class entity name
+    /// State of the order. Known values: acknowledged, rejected, pending, held, inProgress, cancelled, completed, failed, partial, assessingCancellation, pendingCancellation, draft, inProgress.accepted. Other values are accepted.
     #[serde(
-        rename = "@type",
+        rename = "state",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_type: ::std::option::Option<::std::string::String>,
+    pub state: ::std::option::Option<::std::string::String>,
     /// Business category of the order (e.g. "enterprise", "residential")
     #[serde(
         rename = "category",
@@ -1046,20 +1067,13 @@ pub struct ProductOrder {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub category: ::std::option::Option<::std::string::String>,
-    /// Date and time when the order was completed
+    /// Priority of the order, from 0 (highest) to 4 (lowest)
     #[serde(
-        rename = "completionDate",
+        rename = "priority",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub completion_date: ::std::option::Option<crate::support::DateTime>,
-    /// Date and time when the order was created (TMF622 v5 name)
-    #[serde(
-        rename = "creationDate",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub creation_date: ::std::option::Option<crate::support::DateTime>,
+    pub priority: ::std::option::Option<::std::string::String>,
     /// Description of the product order
     #[serde(
         rename = "description",
@@ -1074,20 +1088,13 @@ pub struct ProductOrder {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub external_id: ::std::option::Option<::std::vec::Vec<crate::models::ExternalIdentifier>>,
-    /// Hyperlink reference of the order
+    /// Date and time when the order was created (TMF622 v5 name)
     #[serde(
-        rename = "href",
+        rename = "creationDate",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Unique identifier of the order
-    #[serde(
-        rename = "id",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub creation_date: ::std::option::Option<crate::support::DateTime>,
     /// Date and time when the order was created (TMF622 v4 name)
     #[serde(
         rename = "orderDate",
@@ -1095,20 +1102,13 @@ pub struct ProductOrder {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub order_date: ::std::option::Option<crate::support::DateTime>,
-    /// Priority of the order, from 0 (highest) to 4 (lowest)
+    /// Date and time when the order was completed
     #[serde(
-        rename = "priority",
+        rename = "completionDate",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub priority: ::std::option::Option<::std::string::String>,
-    /// The items (order lines) of the order
-    #[serde(
-        rename = "productOrderItem",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub product_order_item: ::std::option::Option<::std::vec::Vec<crate::models::ProductOrderItem>>,
+    pub completion_date: ::std::option::Option<crate::support::DateTime>,
     /// Parties or party roles involved in the order
     #[serde(
         rename = "relatedParty",
@@ -1116,13 +1116,13 @@ pub struct ProductOrder {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub related_party: ::std::option::Option<::std::vec::Vec<crate::models::RelatedParty>>,
-    /// State of the order. Known values: acknowledged, rejected, pending, held, inProgress, cancelled, completed, failed, partial, assessingCancellation, pendingCancellation, draft, inProgress.accepted. Other values are accepted.
+    /// The items (order lines) of the order
     #[serde(
-        rename = "state",
+        rename = "productOrderItem",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub state: ::std::option::Option<::std::string::String>,
+    pub product_order_item: ::std::option::Option<::std::vec::Vec<crate::models::ProductOrderItem>>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1132,6 +1132,20 @@ pub struct ProductOrder {
 /// Schema `ProductOrderItem`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductOrderItem {
+    /// Identifier of the item within the order (generally a sequence number 01, 02, ...)
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// When sub-classing, this defines the sub-class entity name
+    #[serde(
+        rename = "@type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_type: ::std::option::Option<::std::string::String>,
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -1146,13 +1160,6 @@ pub struct ProductOrderItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_schema_location: ::std::option::Option<::std::string::String>,
-    /// When sub-classing, this defines the sub-class entity name
-    #[serde(
-        rename = "@type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_type: ::std::option::Option<::std::string::String>,
     /// Action to be performed by the item. Known values: add, modify, delete, noChange.
     #[serde(
         rename = "action",
@@ -1160,34 +1167,6 @@ pub struct ProductOrderItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub action: ::std::option::Option<::std::string::String>,
-    /// Identifier of the item within the order (generally a sequence number 01, 02, ...)
-    #[serde(
-        rename = "id",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub id: ::std::option::Option<::std::string::String>,
-    /// The product, by reference or by value
-    #[serde(
-        rename = "product",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub product:
-        ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
-    #[serde(
-        rename = "productOffering",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub product_offering: ::std::option::Option<crate::models::EntityRef>,
-    /// Sub-items of this item
-    #[serde(
-        rename = "productOrderItem",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub product_order_item: ::std::option::Option<::std::vec::Vec<crate::models::ProductOrderItem>>,
     /// Quantity ordered
     #[serde(
         rename = "quantity",
@@ -1202,6 +1181,27 @@ pub struct ProductOrderItem {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub state: ::std::option::Option<::std::string::String>,
+    #[serde(
+        rename = "productOffering",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub product_offering: ::std::option::Option<crate::models::EntityRef>,
+    /// The product, by reference or by value
+    #[serde(
+        rename = "product",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub product:
+        ::std::option::Option<::serde_json::Map<::std::string::String, ::serde_json::Value>>,
+    /// Sub-items of this item
+    #[serde(
+        rename = "productOrderItem",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub product_order_item: ::std::option::Option<::std::vec::Vec<crate::models::ProductOrderItem>>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1211,41 +1211,6 @@ pub struct ProductOrderItem {
 /// Schema `RelatedParty`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RelatedParty {
-    /// When sub-classing, this defines the super-class
-    #[serde(
-        rename = "@baseType",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_base_type: ::std::option::Option<::std::string::String>,
-    /// The actual type of the target instance when needed for disambiguation.
-    #[serde(
-        rename = "@referredType",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_referred_type: ::std::option::Option<::std::string::String>,
-    /// A URI to a JSON-Schema file that defines additional attributes and relationships
-    #[serde(
-        rename = "@schemaLocation",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
-    /// When sub-classing, this defines the sub-class entity name
-    #[serde(
-        rename = "@type",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub at_type: ::std::option::Option<::std::string::String>,
-    /// Reference of the related entity.
-    #[serde(
-        rename = "href",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub href: ::std::option::Option<::std::string::String>,
     /// Unique identifier of a related entity.
     #[serde(
         rename = "id",
@@ -1253,6 +1218,13 @@ pub struct RelatedParty {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub id: ::std::option::Option<::std::string::String>,
+    /// Reference of the related entity.
+    #[serde(
+        rename = "href",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub href: ::std::option::Option<::std::string::String>,
     /// Name of the related entity.
     #[serde(
         rename = "name",
@@ -1267,52 +1239,6 @@ pub struct RelatedParty {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub role: ::std::option::Option<::std::string::String>,
-    /// Attributes the schema does not declare, kept so that nothing is lost.
-    #[serde(flatten)]
-    pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-/// Estimated and actual response times of an inquiry.
-///
-/// Schema `ResponseTime`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ResponseTime {
-    /// The actual response time
-    #[serde(
-        rename = "actual",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub actual: ::std::option::Option<crate::support::DateTime>,
-    /// The average estimated response time
-    #[serde(
-        rename = "average",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub average: ::std::option::Option<crate::support::DateTime>,
-    /// The maximum estimated response time
-    #[serde(
-        rename = "maximum",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub maximum: ::std::option::Option<crate::support::DateTime>,
-    /// The minimum estimated response time
-    #[serde(
-        rename = "minimum",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub minimum: ::std::option::Option<crate::support::DateTime>,
-    /// Attributes the schema does not declare, kept so that nothing is lost.
-    #[serde(flatten)]
-    pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-/// An event channel provided by the Event API; the container of events.
-///
-/// Schema `Topic`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct Topic {
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -1334,6 +1260,73 @@ pub struct Topic {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_type: ::std::option::Option<::std::string::String>,
+    /// The actual type of the target instance when needed for disambiguation.
+    #[serde(
+        rename = "@referredType",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_referred_type: ::std::option::Option<::std::string::String>,
+    /// Attributes the schema does not declare, kept so that nothing is lost.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+/// Estimated and actual response times of an inquiry.
+///
+/// Schema `ResponseTime`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ResponseTime {
+    /// The minimum estimated response time
+    #[serde(
+        rename = "minimum",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub minimum: ::std::option::Option<crate::support::DateTime>,
+    /// The average estimated response time
+    #[serde(
+        rename = "average",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub average: ::std::option::Option<crate::support::DateTime>,
+    /// The maximum estimated response time
+    #[serde(
+        rename = "maximum",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub maximum: ::std::option::Option<crate::support::DateTime>,
+    /// The actual response time
+    #[serde(
+        rename = "actual",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub actual: ::std::option::Option<crate::support::DateTime>,
+    /// Attributes the schema does not declare, kept so that nothing is lost.
+    #[serde(flatten)]
+    pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+}
+/// An event channel provided by the Event API; the container of events.
+///
+/// Schema `Topic`.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Topic {
+    /// Unique identifier of the topic.
+    #[serde(
+        rename = "id",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Hyperlink reference of the topic.
+    #[serde(
+        rename = "href",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub href: ::std::option::Option<::std::string::String>,
     /// The filter that will be applied on the content of the Event.
     #[serde(
         rename = "contentQuery",
@@ -1348,20 +1341,6 @@ pub struct Topic {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub header_query: ::std::option::Option<::std::string::String>,
-    /// Hyperlink reference of the topic.
-    #[serde(
-        rename = "href",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Unique identifier of the topic.
-    #[serde(
-        rename = "id",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub id: ::std::option::Option<::std::string::String>,
     /// Used to identify a grouping of events, per domain, per event type, per access-control right and so on.
     #[serde(
         rename = "name",
@@ -1369,6 +1348,27 @@ pub struct Topic {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub name: ::std::option::Option<::std::string::String>,
+    /// When sub-classing, this defines the super-class
+    #[serde(
+        rename = "@baseType",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_base_type: ::std::option::Option<::std::string::String>,
+    /// A URI to a JSON-Schema file that defines additional attributes and relationships
+    #[serde(
+        rename = "@schemaLocation",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    /// When sub-classing, this defines the sub-class entity name
+    #[serde(
+        rename = "@type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_type: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1378,33 +1378,20 @@ pub struct Topic {
 /// Schema `TopicChangeEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicChangeEvent {
-    /// The correlation id for this event.
+    /// Identifier of the notification resource
     #[serde(
-        rename = "correlationId",
+        rename = "id",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub correlation_id: ::std::option::Option<::std::string::String>,
-    /// An explanatory description of the event.
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Reference of the notification resource
     #[serde(
-        rename = "description",
+        rename = "href",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub description: ::std::option::Option<::std::string::String>,
-    /// The domain of the event.
-    #[serde(
-        rename = "domain",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub domain: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "event",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub event: ::std::option::Option<crate::models::TopicChangeEventPayload>,
+    pub href: ::std::option::Option<::std::string::String>,
     /// The identifier of the notification.
     #[serde(
         rename = "eventId",
@@ -1426,20 +1413,34 @@ pub struct TopicChangeEvent {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub event_type: ::std::option::Option<::std::string::String>,
-    /// Reference of the notification resource
+    /// The correlation id for this event.
     #[serde(
-        rename = "href",
+        rename = "correlationId",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Identifier of the notification resource
+    pub correlation_id: ::std::option::Option<::std::string::String>,
+    /// The domain of the event.
     #[serde(
-        rename = "id",
+        rename = "domain",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub domain: ::std::option::Option<::std::string::String>,
+    /// The title of the event.
+    #[serde(
+        rename = "title",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// An explanatory description of the event.
+    #[serde(
+        rename = "description",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
     /// A priority.
     #[serde(
         rename = "priority",
@@ -1454,13 +1455,12 @@ pub struct TopicChangeEvent {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_occurred: ::std::option::Option<crate::support::DateTime>,
-    /// The title of the event.
     #[serde(
-        rename = "title",
+        rename = "event",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub title: ::std::option::Option<::std::string::String>,
+    pub event: ::std::option::Option<crate::models::TopicChangeEventPayload>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1485,6 +1485,23 @@ pub struct TopicChangeEventPayload {
 /// Schema `Topic_Create`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicCreate {
+    /// The filter that will be applied on the content of the Event.
+    #[serde(
+        rename = "contentQuery",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub content_query: ::std::option::Option<::std::string::String>,
+    /// The filter that will be applied on the Event header properties.
+    #[serde(
+        rename = "headerQuery",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub header_query: ::std::option::Option<::std::string::String>,
+    /// Used to identify a grouping of events, per domain, per event type, per access-control right and so on.
+    #[serde(rename = "name")]
+    pub name: ::std::string::String,
     /// When sub-classing, this defines the super-class
     #[serde(
         rename = "@baseType",
@@ -1506,23 +1523,6 @@ pub struct TopicCreate {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub at_type: ::std::option::Option<::std::string::String>,
-    /// The filter that will be applied on the content of the Event.
-    #[serde(
-        rename = "contentQuery",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub content_query: ::std::option::Option<::std::string::String>,
-    /// The filter that will be applied on the Event header properties.
-    #[serde(
-        rename = "headerQuery",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub header_query: ::std::option::Option<::std::string::String>,
-    /// Used to identify a grouping of events, per domain, per event type, per access-control right and so on.
-    #[serde(rename = "name")]
-    pub name: ::std::string::String,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1532,33 +1532,20 @@ pub struct TopicCreate {
 /// Schema `TopicCreateEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicCreateEvent {
-    /// The correlation id for this event.
+    /// Identifier of the notification resource
     #[serde(
-        rename = "correlationId",
+        rename = "id",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub correlation_id: ::std::option::Option<::std::string::String>,
-    /// An explanatory description of the event.
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Reference of the notification resource
     #[serde(
-        rename = "description",
+        rename = "href",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub description: ::std::option::Option<::std::string::String>,
-    /// The domain of the event.
-    #[serde(
-        rename = "domain",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub domain: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "event",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub event: ::std::option::Option<crate::models::TopicCreateEventPayload>,
+    pub href: ::std::option::Option<::std::string::String>,
     /// The identifier of the notification.
     #[serde(
         rename = "eventId",
@@ -1580,20 +1567,34 @@ pub struct TopicCreateEvent {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub event_type: ::std::option::Option<::std::string::String>,
-    /// Reference of the notification resource
+    /// The correlation id for this event.
     #[serde(
-        rename = "href",
+        rename = "correlationId",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Identifier of the notification resource
+    pub correlation_id: ::std::option::Option<::std::string::String>,
+    /// The domain of the event.
     #[serde(
-        rename = "id",
+        rename = "domain",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub domain: ::std::option::Option<::std::string::String>,
+    /// The title of the event.
+    #[serde(
+        rename = "title",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// An explanatory description of the event.
+    #[serde(
+        rename = "description",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
     /// A priority.
     #[serde(
         rename = "priority",
@@ -1608,13 +1609,12 @@ pub struct TopicCreateEvent {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_occurred: ::std::option::Option<crate::support::DateTime>,
-    /// The title of the event.
     #[serde(
-        rename = "title",
+        rename = "event",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub title: ::std::option::Option<::std::string::String>,
+    pub event: ::std::option::Option<crate::models::TopicCreateEventPayload>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -1639,33 +1639,20 @@ pub struct TopicCreateEventPayload {
 /// Schema `TopicDeleteEvent`.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicDeleteEvent {
-    /// The correlation id for this event.
+    /// Identifier of the notification resource
     #[serde(
-        rename = "correlationId",
+        rename = "id",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub correlation_id: ::std::option::Option<::std::string::String>,
-    /// An explanatory description of the event.
+    pub id: ::std::option::Option<::std::string::String>,
+    /// Reference of the notification resource
     #[serde(
-        rename = "description",
+        rename = "href",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub description: ::std::option::Option<::std::string::String>,
-    /// The domain of the event.
-    #[serde(
-        rename = "domain",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub domain: ::std::option::Option<::std::string::String>,
-    #[serde(
-        rename = "event",
-        default,
-        skip_serializing_if = "::std::option::Option::is_none"
-    )]
-    pub event: ::std::option::Option<crate::models::TopicDeleteEventPayload>,
+    pub href: ::std::option::Option<::std::string::String>,
     /// The identifier of the notification.
     #[serde(
         rename = "eventId",
@@ -1687,20 +1674,34 @@ pub struct TopicDeleteEvent {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub event_type: ::std::option::Option<::std::string::String>,
-    /// Reference of the notification resource
+    /// The correlation id for this event.
     #[serde(
-        rename = "href",
+        rename = "correlationId",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub href: ::std::option::Option<::std::string::String>,
-    /// Identifier of the notification resource
+    pub correlation_id: ::std::option::Option<::std::string::String>,
+    /// The domain of the event.
     #[serde(
-        rename = "id",
+        rename = "domain",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub id: ::std::option::Option<::std::string::String>,
+    pub domain: ::std::option::Option<::std::string::String>,
+    /// The title of the event.
+    #[serde(
+        rename = "title",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub title: ::std::option::Option<::std::string::String>,
+    /// An explanatory description of the event.
+    #[serde(
+        rename = "description",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub description: ::std::option::Option<::std::string::String>,
     /// A priority.
     #[serde(
         rename = "priority",
@@ -1715,13 +1716,12 @@ pub struct TopicDeleteEvent {
         skip_serializing_if = "::std::option::Option::is_none"
     )]
     pub time_occurred: ::std::option::Option<crate::support::DateTime>,
-    /// The title of the event.
     #[serde(
-        rename = "title",
+        rename = "event",
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub title: ::std::option::Option<::std::string::String>,
+    pub event: ::std::option::Option<crate::models::TopicDeleteEventPayload>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,

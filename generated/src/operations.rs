@@ -162,19 +162,19 @@ pub enum ListEventResponse {
     Ok {
         /// The body.
         body: ::std::vec::Vec<crate::models::Event>,
-        /// Header `X-Result-Count`.
-        x_result_count: ::std::option::Option<i64>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
+        /// Header `X-Result-Count`.
+        x_result_count: ::std::option::Option<i64>,
     },
     /// 206: Partial Content (a page of the result, TMF630 paging)
     PartialContent {
         /// The body.
         body: ::std::vec::Vec<crate::models::Event>,
-        /// Header `X-Result-Count`.
-        x_result_count: ::std::option::Option<i64>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
+        /// Header `X-Result-Count`.
+        x_result_count: ::std::option::Option<i64>,
     },
     /// 400: Bad Request
     BadRequest(crate::models::Error),
@@ -196,38 +196,38 @@ impl ::axum::response::IntoResponse for ListEventResponse {
         match self {
             Self::Ok {
                 body,
-                x_result_count,
                 x_total_count,
+                x_result_count,
             } => {
                 let mut response = crate::support::json_response(
                     ::http::StatusCode::from_u16(200u16)
                         .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
                     &body,
                 );
+                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 crate::support::set_header(
                     &mut response,
                     "X-Result-Count",
                     x_result_count.as_ref(),
                 );
-                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 response
             }
             Self::PartialContent {
                 body,
-                x_result_count,
                 x_total_count,
+                x_result_count,
             } => {
                 let mut response = crate::support::json_response(
                     ::http::StatusCode::from_u16(206u16)
                         .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
                     &body,
                 );
+                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 crate::support::set_header(
                     &mut response,
                     "X-Result-Count",
                     x_result_count.as_ref(),
                 );
-                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 response
             }
             Self::BadRequest(body) => crate::support::json_response(
@@ -276,13 +276,13 @@ impl ListEventResponse {
         match raw.status.as_u16() {
             200u16 => Ok(Self::Ok {
                 body: raw.json()?,
-                x_result_count: raw.header("X-Result-Count")?,
                 x_total_count: raw.header("X-Total-Count")?,
+                x_result_count: raw.header("X-Result-Count")?,
             }),
             206u16 => Ok(Self::PartialContent {
                 body: raw.json()?,
-                x_result_count: raw.header("X-Result-Count")?,
                 x_total_count: raw.header("X-Total-Count")?,
+                x_result_count: raw.header("X-Result-Count")?,
             }),
             400u16 => Ok(Self::BadRequest(raw.json()?)),
             401u16 => Ok(Self::Unauthorized(raw.json()?)),
@@ -838,19 +838,19 @@ pub enum ListHubResponse {
     Ok {
         /// The body.
         body: ::std::vec::Vec<crate::models::Hub>,
-        /// Header `X-Result-Count`.
-        x_result_count: ::std::option::Option<i64>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
+        /// Header `X-Result-Count`.
+        x_result_count: ::std::option::Option<i64>,
     },
     /// 206: Partial Content (a page of the result, TMF630 paging)
     PartialContent {
         /// The body.
         body: ::std::vec::Vec<crate::models::Hub>,
-        /// Header `X-Result-Count`.
-        x_result_count: ::std::option::Option<i64>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
+        /// Header `X-Result-Count`.
+        x_result_count: ::std::option::Option<i64>,
     },
     /// 400: Bad Request
     BadRequest(crate::models::Error),
@@ -872,38 +872,38 @@ impl ::axum::response::IntoResponse for ListHubResponse {
         match self {
             Self::Ok {
                 body,
-                x_result_count,
                 x_total_count,
+                x_result_count,
             } => {
                 let mut response = crate::support::json_response(
                     ::http::StatusCode::from_u16(200u16)
                         .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
                     &body,
                 );
+                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 crate::support::set_header(
                     &mut response,
                     "X-Result-Count",
                     x_result_count.as_ref(),
                 );
-                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 response
             }
             Self::PartialContent {
                 body,
-                x_result_count,
                 x_total_count,
+                x_result_count,
             } => {
                 let mut response = crate::support::json_response(
                     ::http::StatusCode::from_u16(206u16)
                         .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
                     &body,
                 );
+                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 crate::support::set_header(
                     &mut response,
                     "X-Result-Count",
                     x_result_count.as_ref(),
                 );
-                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 response
             }
             Self::BadRequest(body) => crate::support::json_response(
@@ -952,13 +952,13 @@ impl ListHubResponse {
         match raw.status.as_u16() {
             200u16 => Ok(Self::Ok {
                 body: raw.json()?,
-                x_result_count: raw.header("X-Result-Count")?,
                 x_total_count: raw.header("X-Total-Count")?,
+                x_result_count: raw.header("X-Result-Count")?,
             }),
             206u16 => Ok(Self::PartialContent {
                 body: raw.json()?,
-                x_result_count: raw.header("X-Result-Count")?,
                 x_total_count: raw.header("X-Total-Count")?,
+                x_result_count: raw.header("X-Result-Count")?,
             }),
             400u16 => Ok(Self::BadRequest(raw.json()?)),
             401u16 => Ok(Self::Unauthorized(raw.json()?)),
@@ -1673,19 +1673,19 @@ pub enum ListTopicResponse {
     Ok {
         /// The body.
         body: ::std::vec::Vec<crate::models::Topic>,
-        /// Header `X-Result-Count`.
-        x_result_count: ::std::option::Option<i64>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
+        /// Header `X-Result-Count`.
+        x_result_count: ::std::option::Option<i64>,
     },
     /// 206: Partial Content (a page of the result, TMF630 paging)
     PartialContent {
         /// The body.
         body: ::std::vec::Vec<crate::models::Topic>,
-        /// Header `X-Result-Count`.
-        x_result_count: ::std::option::Option<i64>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
+        /// Header `X-Result-Count`.
+        x_result_count: ::std::option::Option<i64>,
     },
     /// 400: Bad Request
     BadRequest(crate::models::Error),
@@ -1707,38 +1707,38 @@ impl ::axum::response::IntoResponse for ListTopicResponse {
         match self {
             Self::Ok {
                 body,
-                x_result_count,
                 x_total_count,
+                x_result_count,
             } => {
                 let mut response = crate::support::json_response(
                     ::http::StatusCode::from_u16(200u16)
                         .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
                     &body,
                 );
+                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 crate::support::set_header(
                     &mut response,
                     "X-Result-Count",
                     x_result_count.as_ref(),
                 );
-                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 response
             }
             Self::PartialContent {
                 body,
-                x_result_count,
                 x_total_count,
+                x_result_count,
             } => {
                 let mut response = crate::support::json_response(
                     ::http::StatusCode::from_u16(206u16)
                         .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
                     &body,
                 );
+                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 crate::support::set_header(
                     &mut response,
                     "X-Result-Count",
                     x_result_count.as_ref(),
                 );
-                crate::support::set_header(&mut response, "X-Total-Count", x_total_count.as_ref());
                 response
             }
             Self::BadRequest(body) => crate::support::json_response(
@@ -1787,13 +1787,13 @@ impl ListTopicResponse {
         match raw.status.as_u16() {
             200u16 => Ok(Self::Ok {
                 body: raw.json()?,
-                x_result_count: raw.header("X-Result-Count")?,
                 x_total_count: raw.header("X-Total-Count")?,
+                x_result_count: raw.header("X-Result-Count")?,
             }),
             206u16 => Ok(Self::PartialContent {
                 body: raw.json()?,
-                x_result_count: raw.header("X-Result-Count")?,
                 x_total_count: raw.header("X-Total-Count")?,
+                x_result_count: raw.header("X-Result-Count")?,
             }),
             400u16 => Ok(Self::BadRequest(raw.json()?)),
             401u16 => Ok(Self::Unauthorized(raw.json()?)),

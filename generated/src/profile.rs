@@ -7,34 +7,34 @@
 /// A caller's role.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
-    /// Operator of this hub (not a PSI role): topic administration, hub deletion on behalf of others, listener registration for the API's own notifications.
-    Admin,
-    /// A customer of the PSS (PSI role "Customer"); may call none of the event operations.
-    Customer,
-    /// The governance body (PSI role "Governance"); gets no direct access to the endpoints and reads event data only through the monitoring service.
-    Governance,
     /// A provider system exchanging events with a PSS (PSI role "Provider").
     Provider,
     /// Another Pooling &amp; Sharing System exchanging events with this one (PSI role "Other PSS").
     Pss,
+    /// A customer of the PSS (PSI role "Customer"); may call none of the event operations.
+    Customer,
+    /// The governance body (PSI role "Governance"); gets no direct access to the endpoints and reads event data only through the monitoring service.
+    Governance,
+    /// Operator of this hub (not a PSI role): topic administration, hub deletion on behalf of others, listener registration for the API's own notifications.
+    Admin,
 }
 impl Role {
     /// Every role.
     pub const ALL: &'static [Role] = &[
-        Role::Admin,
-        Role::Customer,
-        Role::Governance,
         Role::Provider,
         Role::Pss,
+        Role::Customer,
+        Role::Governance,
+        Role::Admin,
     ];
     /// The name used in configuration.
     pub fn as_str(&self) -> &'static str {
         match self {
-            Self::Admin => "admin",
-            Self::Customer => "customer",
-            Self::Governance => "governance",
             Self::Provider => "provider",
             Self::Pss => "pss",
+            Self::Customer => "customer",
+            Self::Governance => "governance",
+            Self::Admin => "admin",
         }
     }
     /// Whether this role may call the operation `operation_id`.
@@ -46,11 +46,11 @@ impl ::std::str::FromStr for Role {
     type Err = ::std::string::String;
     fn from_str(name: &str) -> ::std::result::Result<Self, Self::Err> {
         match name {
-            "admin" => Ok(Self::Admin),
-            "customer" => Ok(Self::Customer),
-            "governance" => Ok(Self::Governance),
             "provider" => Ok(Self::Provider),
             "pss" => Ok(Self::Pss),
+            "customer" => Ok(Self::Customer),
+            "governance" => Ok(Self::Governance),
+            "admin" => Ok(Self::Admin),
             other => Err(format!("unknown role {other:?}")),
         }
     }

@@ -134,12 +134,9 @@ where
     <::std::option::Option<T> as ::serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
-/// A TMF `Error` body with its HTTP status: what every failure answers with.
+/// The TMF `Error` body (TMF630): what every failure answers with.
 #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ApiError {
-    /// HTTP status to answer with.
-    #[serde(skip, default = "default_status")]
-    pub http_status: ::http::StatusCode,
+pub struct ErrorBody {
     /// Application relevant detail (e.g. `"400"` or a domain code).
     pub code: String,
     /// Short explanation.
@@ -147,7 +144,7 @@ pub struct ApiError {
     /// Details and corrective actions.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub message: ::std::option::Option<String>,
-    /// The HTTP status, as text (TMF630).
+    /// The HTTP status, as text.
     #[serde(default, skip_serializing_if = "::std::option::Option::is_none")]
     pub status: ::std::option::Option<String>,
     /// The TMF class name.
@@ -159,8 +156,14 @@ pub struct ApiError {
     pub at_type: ::std::option::Option<String>,
 }
 
-fn default_status() -> ::http::StatusCode {
-    ::http::StatusCode::INTERNAL_SERVER_ERROR
+/// A failure: the HTTP status and the TMF `Error` body to answer with. Boxed so that
+/// `Result<_, ApiError>` stays small.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    /// HTTP status to answer with.
+    pub http_status: ::http::StatusCode,
+    /// The body.
+    pub body: ::std::boxed::Box<ErrorBody>,
 }
 
 impl ApiError {
@@ -172,12 +175,25 @@ impl ApiError {
     ) -> Self {
         Self {
             http_status: status,
-            code: status.as_u16().to_string(),
-            reason: reason.into(),
-            message: Some(message.into()),
-            status: Some(status.as_u16().to_string()),
-            at_type: Some("Error".into()),
+            body: ::std::boxed::Box::new(ErrorBody {
+                code: status.as_u16().to_string(),
+                reason: reason.into(),
+                message: Some(message.into()),
+                status: Some(status.as_u16().to_string()),
+                at_type: Some("Error".into()),
+            }),
         }
+    }
+
+    /// Replaces the application code (default: the HTTP status).
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.body.code = code.into();
+        self
+    }
+
+    /// The message, or the reason when there is none.
+    pub fn message(&self) -> &str {
+        self.body.message.as_deref().unwrap_or(&self.body.reason)
     }
 
     /// 400: the request is malformed.
@@ -207,8 +223,8 @@ impl ApiError {
 
 impl ::std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        write!(f, "{} {}", self.http_status, self.reason)?;
-        if let Some(message) = &self.message {
+        write!(f, "{} {}", self.http_status, self.body.reason)?;
+        if let Some(message) = &self.body.message {
             write!(f, ": {message}")?;
         }
         Ok(())
@@ -221,7 +237,7 @@ use ::axum::response::IntoResponse as _;
 
 impl ::axum::response::IntoResponse for ApiError {
     fn into_response(self) -> ::axum::response::Response {
-        json_response(self.http_status, &self)
+        json_response(self.http_status, &*self.body)
     }
 }
 
@@ -258,10 +274,8 @@ pub fn set_header<T: ::std::fmt::Display>(
     name: &'static str,
     value: ::std::option::Option<&T>,
 ) {
-    if let Some(value) = value {
-        if let Ok(value) = ::http::HeaderValue::from_str(&value.to_string()) {
-            response.headers_mut().insert(name, value);
-        }
+    if let Some(Ok(value)) = value.map(|v| ::http::HeaderValue::from_str(&v.to_string())) {
+        response.headers_mut().insert(name, value);
     }
 }
 
@@ -458,10 +472,10 @@ pub fn parse_param<T: ::serde::de::DeserializeOwned>(
     name: &str,
     raw: &str,
 ) -> ::std::result::Result<T, ApiError> {
-    if let Ok(value) = ::serde_json::from_str::<T>(raw) {
-        if !raw.starts_with('"') {
-            return Ok(value);
-        }
+    if !raw.starts_with('"')
+        && let Ok(value) = ::serde_json::from_str::<T>(raw)
+    {
+        return Ok(value);
     }
     ::serde_json::from_value(::serde_json::Value::String(raw.to_owned())).map_err(|error| {
         ApiError::bad_request(format!(
@@ -585,7 +599,7 @@ impl RawResponse {
             .map(Some)
             .map_err(|error| ClientError::Decode {
                 status: self.status,
-                message: error.message.unwrap_or_default(),
+                message: error.message().to_owned(),
             })
     }
 

@@ -143,7 +143,9 @@ fn emit_method(op: &Operation) -> TokenStream {
     while let Some(open) = rest.find('{') {
         let literal = &rest[..open];
         url_parts.push(quote! { url.push_str(#literal); });
-        let Some(close) = rest[open..].find('}') else { break };
+        let Some(close) = rest[open..].find('}') else {
+            break;
+        };
         if let Some(param) = op.path_params.get(index) {
             let arg = ident(&param.name);
             url_parts.push(quote! { url.push_str(&crate::support::encode_path_segment(#arg)); });
@@ -153,7 +155,8 @@ fn emit_method(op: &Operation) -> TokenStream {
     }
     url_parts.push(quote! { url.push_str(#rest); });
     let query_arg = query_type(op).map(|q| quote! { query: &crate::operations::#q, });
-    let query_apply = query_type(op).map(|_| quote! { let request = request.query(&query.to_pairs()?); });
+    let query_apply =
+        query_type(op).map(|_| quote! { let request = request.query(&query.to_pairs()?); });
     let body_arg = op.body.as_ref().map(|b| {
         if b.content_type.contains("json") {
             let ty = type_tokens(&b.ty);

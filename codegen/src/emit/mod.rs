@@ -79,7 +79,9 @@ pub fn type_tokens(ty: &TypeRef) -> TokenStream {
             quote! { ::std::vec::Vec<#item> }
         }
         TypeRef::Map(value) => match value.as_ref() {
-            TypeRef::Any => quote! { ::serde_json::Map<::std::string::String, ::serde_json::Value> },
+            TypeRef::Any => {
+                quote! { ::serde_json::Map<::std::string::String, ::serde_json::Value> }
+            }
             value => {
                 let value = type_tokens(value);
                 quote! { ::std::collections::BTreeMap<::std::string::String, #value> }
@@ -92,7 +94,10 @@ pub fn type_tokens(ty: &TypeRef) -> TokenStream {
 mod tests {
     #[test]
     fn docs_are_defused() {
-        let tokens = super::doc(Some("See <b>[x]</b> at https://example.com.\n    indented code")).to_string();
+        let tokens = super::doc(Some(
+            "See <b>[x]</b> at https://example.com.\n    indented code",
+        ))
+        .to_string();
         assert!(tokens.contains("&lt;b&gt;\\\\[x\\\\]"), "{tokens}");
         assert!(tokens.contains("<https://example.com>."), "{tokens}");
         assert!(tokens.contains("\" indented code\""), "{tokens}");

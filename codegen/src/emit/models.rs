@@ -4,7 +4,9 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{doc, ident, type_tokens};
-use crate::ir::{Additional, Api, Fallback, Field, StructDef, TaggedDef, TypeDef, TypeKind, TypeRef, Variant};
+use crate::ir::{
+    Additional, Api, Fallback, Field, StructDef, TaggedDef, TypeDef, TypeKind, TypeRef, Variant,
+};
 
 /// The `models` module.
 pub fn emit(api: &Api) -> TokenStream {
@@ -149,10 +151,14 @@ fn emit_tagged(name: &proc_macro2::Ident, docs: &TokenStream, tagged: &TaggedDef
             let ty = type_tokens(&TypeRef::Named(base.clone()));
             quote! { ::std::boxed::Box<#ty> }
         }
-        Fallback::Object => quote! { ::serde_json::Map<::std::string::String, ::serde_json::Value> },
+        Fallback::Object => {
+            quote! { ::serde_json::Map<::std::string::String, ::serde_json::Value> }
+        }
     };
     let fallback_build = match &tagged.fallback {
-        Fallback::Base(_) => quote! { ::serde_json::from_value(value).map(|v| Self::Other(::std::boxed::Box::new(v))) },
+        Fallback::Base(_) => {
+            quote! { ::serde_json::from_value(value).map(|v| Self::Other(::std::boxed::Box::new(v))) }
+        }
         Fallback::Object => quote! {
             match value {
                 ::serde_json::Value::Object(map) => Ok(Self::Other(map)),
@@ -169,7 +175,8 @@ fn emit_tagged(name: &proc_macro2::Ident, docs: &TokenStream, tagged: &TaggedDef
         let tag = &v.tag;
         quote! { Some(#tag) => ::serde_json::from_value(value).map(|v| Self::#variant(::std::boxed::Box::new(v))), }
     });
-    let unknown_doc = format!(" Any other `{property}` (or none): the base attributes, extra ones kept.");
+    let unknown_doc =
+        format!(" Any other `{property}` (or none): the base attributes, extra ones kept.");
     quote! {
         #docs
         #[doc = ""]
@@ -204,7 +211,11 @@ fn emit_tagged(name: &proc_macro2::Ident, docs: &TokenStream, tagged: &TaggedDef
     }
 }
 
-fn emit_untagged(name: &proc_macro2::Ident, docs: &TokenStream, variants: &[Variant]) -> TokenStream {
+fn emit_untagged(
+    name: &proc_macro2::Ident,
+    docs: &TokenStream,
+    variants: &[Variant],
+) -> TokenStream {
     let variants = variants.iter().map(|v| {
         let variant = ident(&v.name);
         let ty = type_tokens(&v.ty);

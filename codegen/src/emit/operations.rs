@@ -160,7 +160,11 @@ enum Shape {
 }
 
 fn shape(response: &Response) -> Shape {
-    match (&response.body, response.headers.is_empty(), response.status.is_none()) {
+    match (
+        &response.body,
+        response.headers.is_empty(),
+        response.status.is_none(),
+    ) {
         (_, _, true) => Shape::Struct,
         (None, true, _) => Shape::Unit,
         (Some(_), true, _) => Shape::Tuple,
@@ -194,9 +198,11 @@ fn emit_response(op: &Operation, server: bool, client: bool) -> TokenStream {
                 quote! { #[doc = #status_doc] #variant(#body), }
             }
             Shape::Struct => {
-                let status = r.status.is_none().then(|| quote! {
-                    /// The status received or to send.
-                    status: ::http::StatusCode,
+                let status = r.status.is_none().then(|| {
+                    quote! {
+                        /// The status received or to send.
+                        status: ::http::StatusCode,
+                    }
                 });
                 let body = r.body.as_ref().map(|b| {
                     let b = type_tokens(b);

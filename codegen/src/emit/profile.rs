@@ -29,10 +29,14 @@ pub fn emit(api: &Api, profile: &ProfileIr) -> TokenStream {
     });
     let allowed_arms = api.operations.iter().map(|op| {
         let id = &op.id;
-        let roles = op.roles.iter().filter_map(|name| profile.roles.iter().find(|r| &r.name == name)).map(|r| {
-            let variant = ident(&r.variant);
-            quote! { Role::#variant }
-        });
+        let roles = op
+            .roles
+            .iter()
+            .filter_map(|name| profile.roles.iter().find(|r| &r.name == name))
+            .map(|r| {
+                let variant = ident(&r.variant);
+                quote! { Role::#variant }
+            });
         quote! { #id => &[#(#roles),*], }
     });
     let base_paths = profile.base_paths.iter().map(|b| {
@@ -70,7 +74,10 @@ pub fn emit(api: &Api, profile: &ProfileIr) -> TokenStream {
         let wrapper = heck::ToLowerCamelCase::to_lower_camel_case(t.payload.as_str());
         quote! { #name => ::serde_json::from_value(unwrap_entity(payload, #wrapper)).map(|p| Self::#variant(::std::boxed::Box::new(p))), }
     });
-    let title = profile.title.clone().unwrap_or_else(|| profile.name.clone());
+    let title = profile
+        .title
+        .clone()
+        .unwrap_or_else(|| profile.name.clone());
     let title_doc = format!(" Profile `{}`: {title}.", profile.name);
     quote! {
         //! The topic profile: who may call what, where the API is mounted, which topics

@@ -101,7 +101,11 @@ fn body_type(ty: &TypeRef, content_type: &str) -> TokenStream {
 
 fn emit_trait(api: &Api, def: &TraitDef) -> TokenStream {
     let name = ident(&def.name);
-    let ops: Vec<&Operation> = api.operations.iter().filter(|o| o.trait_name == def.name).collect();
+    let ops: Vec<&Operation> = api
+        .operations
+        .iter()
+        .filter(|o| o.trait_name == def.name)
+        .collect();
     let trait_doc = format!(" Operations tagged `{}`.", def.tag);
     let docs = doc(def.doc.as_deref());
     let methods = ops.iter().map(|op| {
@@ -125,7 +129,10 @@ fn emit_trait(api: &Api, def: &TraitDef) -> TokenStream {
     });
     let handlers = ops.iter().map(|op| emit_handler(&name, op));
     let router_fn = ident(&format!("{}_router", crate::ir::names::snake(&def.name)));
-    let router_doc = format!(" The routes of [`{}`], paths relative to the base path.", def.name);
+    let router_doc = format!(
+        " The routes of [`{}`], paths relative to the base path.",
+        def.name
+    );
     let mut by_path: Vec<(String, Vec<&Operation>)> = Vec::new();
     for op in &ops {
         let path = route_path(&op.path);
@@ -174,12 +181,17 @@ fn emit_handler(trait_name: &proc_macro2::Ident, op: &Operation) -> TokenStream 
         quote! { let query = crate::operations::#q::from_pairs(call.query_pairs()?)?; }
     });
     let query_arg = query_type(op).map(|_| quote! { query, });
-    let body = op.body.as_ref().map(|b| match (is_json(&b.content_type), b.required) {
-        (true, true) => quote! { let body = call.required_json_body()?; },
-        (true, false) => quote! { let body = call.json_body()?; },
-        (false, true) => quote! { let body = call.raw_body(); },
-        (false, false) => quote! { let body = Some(call.raw_body()).filter(|b| !b.is_empty()); },
-    });
+    let body = op
+        .body
+        .as_ref()
+        .map(|b| match (is_json(&b.content_type), b.required) {
+            (true, true) => quote! { let body = call.required_json_body()?; },
+            (true, false) => quote! { let body = call.json_body()?; },
+            (false, true) => quote! { let body = call.raw_body(); },
+            (false, false) => {
+                quote! { let body = Some(call.raw_body()).filter(|b| !b.is_empty()); }
+            }
+        });
     let body_arg = op.body.as_ref().map(|_| quote! { body, });
     quote! {
         async fn #handler<A: #trait_name>(
@@ -227,7 +239,10 @@ fn emit_combined_router(name: &str, doc_line: &str, traits: &[&TraitDef]) -> Tok
 mod tests {
     #[test]
     fn route_paths_are_positional() {
-        assert_eq!(super::route_path("/topic/{topicId}/hub/{id}"), "/topic/{p0}/hub/{p1}");
+        assert_eq!(
+            super::route_path("/topic/{topicId}/hub/{id}"),
+            "/topic/{p0}/hub/{p1}"
+        );
         assert_eq!(super::route_path("/hub"), "/hub");
         assert_eq!(super::route_path(""), "/");
     }

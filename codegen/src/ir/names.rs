@@ -9,10 +9,10 @@ use heck::{ToSnakeCase, ToUpperCamelCase};
 /// `super`, `crate`, so every keyword gets a `_` suffix instead, uniformly).
 const KEYWORDS: &[&str] = &[
     "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "extern",
-    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub",
-    "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type", "unsafe",
-    "use", "where", "while", "abstract", "become", "box", "do", "final", "macro", "override", "priv",
-    "try", "typeof", "unsized", "virtual", "yield", "union",
+    "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move", "mut",
+    "pub", "ref", "return", "self", "Self", "static", "struct", "super", "trait", "true", "type",
+    "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+    "override", "priv", "try", "typeof", "unsized", "virtual", "yield", "union",
 ];
 
 /// Replaces characters that cannot appear in an identifier by word breaks and spells
@@ -35,7 +35,14 @@ fn finish(mut name: String, fallback: &str) -> String {
         name = fallback.to_owned();
     }
     if name.starts_with(|c: char| c.is_ascii_digit()) {
-        name.insert(0, if fallback.starts_with(char::is_uppercase) { 'V' } else { 'n' });
+        name.insert(
+            0,
+            if fallback.starts_with(char::is_uppercase) {
+                'V'
+            } else {
+                'n'
+            },
+        );
     }
     if KEYWORDS.contains(&name.as_str()) {
         name.push('_');
@@ -72,7 +79,11 @@ impl Scope {
         if self.taken.insert(wanted.clone()) {
             return wanted;
         }
-        let separator = if wanted.ends_with(|c: char| c.is_ascii_digit()) { "_" } else { "" };
+        let separator = if wanted.ends_with(|c: char| c.is_ascii_digit()) {
+            "_"
+        } else {
+            ""
+        };
         let name = (2..)
             .map(|n| format!("{wanted}{separator}{n}"))
             .find(|candidate| !self.taken.contains(candidate))

@@ -18,7 +18,13 @@ use super::{read_value, swagger2};
 use crate::error::{Error, Location, Result, escape_pointer, unescape_pointer};
 
 /// Component sections a copied node may land in; anything else is a schema.
-const SECTIONS: &[&str] = &["parameters", "responses", "requestBodies", "headers", "examples"];
+const SECTIONS: &[&str] = &[
+    "parameters",
+    "responses",
+    "requestBodies",
+    "headers",
+    "examples",
+];
 
 /// Copies externally referenced nodes into the main document.
 #[derive(Debug)]
@@ -56,7 +62,12 @@ impl Bundler {
 
     /// Imports the node at `pointer` in `file` as `components/<section>/<name>` of the main
     /// document and returns the local reference to it. `from` is where the reference is.
-    pub fn import(&mut self, file: &Path, pointer: &str, from: &Location) -> Result<Option<String>> {
+    pub fn import(
+        &mut self,
+        file: &Path,
+        pointer: &str,
+        from: &Location,
+    ) -> Result<Option<String>> {
         let file = canonical(file);
         if file == self.main {
             return Ok(Some(format!("#{pointer}")));
@@ -79,14 +90,21 @@ impl Bundler {
             }
             self.files.insert(file.clone(), value);
         }
-        let node = self.files[&file].pointer(pointer).cloned().ok_or_else(|| Error::DanglingRef {
-            location: from.clone(),
-            reference: format!("{}#{pointer}", file.display()),
-            why: "no such node in that file".into(),
-        })?;
+        let node =
+            self.files[&file]
+                .pointer(pointer)
+                .cloned()
+                .ok_or_else(|| Error::DanglingRef {
+                    location: from.clone(),
+                    reference: format!("{}#{pointer}", file.display()),
+                    why: "no such node in that file".into(),
+                })?;
 
         let segments: Vec<String> = pointer.split('/').skip(1).map(unescape_pointer).collect();
-        let name = segments.last().cloned().unwrap_or_else(|| "Imported".into());
+        let name = segments
+            .last()
+            .cloned()
+            .unwrap_or_else(|| "Imported".into());
         let section = match segments.len() {
             n if n >= 2 && SECTIONS.contains(&segments[n - 2].as_str()) => segments[n - 2].clone(),
             _ => "schemas".to_owned(),
@@ -126,7 +144,8 @@ impl Bundler {
             );
         }
         for (name, node) in schemas {
-            let location = Location::new(file, format!("{pointer_prefix}/{}", escape_pointer(name)));
+            let location =
+                Location::new(file, format!("{pointer_prefix}/{}", escape_pointer(name)));
             let mut node = node.clone();
             self.rewrite(&mut node, file, &location)?;
             self.components("schemas").insert(name.clone(), node);
@@ -148,7 +167,9 @@ impl Bundler {
             let components = root.entry("components").or_insert_with(|| json!({}));
             if let Value::Object(components) = components {
                 for (section, nodes) in all {
-                    let target = components.entry(section.clone()).or_insert_with(|| json!({}));
+                    let target = components
+                        .entry(section.clone())
+                        .or_insert_with(|| json!({}));
                     if let (Value::Object(target), Value::Object(nodes)) = (target, nodes) {
                         for (name, node) in nodes {
                             target.entry(name.clone()).or_insert_with(|| node.clone());
@@ -197,7 +218,8 @@ impl Bundler {
             Value::Object(map) => {
                 if let Some(Value::String(reference)) = map.get("$ref") {
                     let reference = reference.clone();
-                    let (target_file, pointer) = reference.split_once('#').unwrap_or((&reference, ""));
+                    let (target_file, pointer) =
+                        reference.split_once('#').unwrap_or((&reference, ""));
                     let target = if target_file.is_empty() {
                         file.to_owned()
                     } else {
@@ -214,14 +236,17 @@ impl Bundler {
                             map.clear();
                             map.insert(
                                 "description".into(),
-                                Value::String(format!("Unresolved external reference {reference}: any JSON.")),
+                                Value::String(format!(
+                                    "Unresolved external reference {reference}: any JSON."
+                                )),
                             );
                         }
                     }
                     return Ok(());
                 }
                 for (key, value) in map.iter_mut() {
-                    let at = Location::new(&at.file, format!("{}/{}", at.pointer, escape_pointer(key)));
+                    let at =
+                        Location::new(&at.file, format!("{}/{}", at.pointer, escape_pointer(key)));
                     self.rewrite(value, file, &at)?;
                 }
                 Ok(())

@@ -65,7 +65,11 @@ pub fn parse_value(path: &Path, text: &str) -> Result<Value> {
 pub fn load(spec: &Path, profile: Option<&Path>) -> Result<Loaded> {
     let mut document = read_value(spec)?;
     if !document.is_object() {
-        return Err(Error::invalid(spec, "", "expected an OpenAPI document (a mapping at the top level)"));
+        return Err(Error::invalid(
+            spec,
+            "",
+            "expected an OpenAPI document (a mapping at the top level)",
+        ));
     }
     if swagger2::is_swagger2(&document) {
         document = swagger2::convert(spec, document)?;
@@ -73,12 +77,20 @@ pub fn load(spec: &Path, profile: Option<&Path>) -> Result<Loaded> {
         match document.get("openapi").and_then(Value::as_str) {
             Some(v) if v.starts_with("3.0") => {}
             Some(v) => {
-                return Err(Error::invalid(spec, "/openapi", format!(
-                    "unsupported OpenAPI version {v:?}: expected 3.0.x (or a Swagger 2.0 document)"
-                )));
+                return Err(Error::invalid(
+                    spec,
+                    "/openapi",
+                    format!(
+                        "unsupported OpenAPI version {v:?}: expected 3.0.x (or a Swagger 2.0 document)"
+                    ),
+                ));
             }
             None => {
-                return Err(Error::invalid(spec, "", "expected an `openapi: 3.0.x` or `swagger: \"2.0\"` field"));
+                return Err(Error::invalid(
+                    spec,
+                    "",
+                    "expected an `openapi: 3.0.x` or `swagger: \"2.0\"` field",
+                ));
             }
         }
     }
@@ -105,7 +117,11 @@ pub fn load(spec: &Path, profile: Option<&Path>) -> Result<Loaded> {
 fn parse_openapi(spec: &Path, json: &Value) -> Result<openapiv3::OpenAPI> {
     serde_path_to_error::deserialize(json).map_err(|e| {
         let pointer = path_to_pointer(e.path());
-        Error::invalid(spec, pointer, format!("not a valid OpenAPI 3.0 node: {}", e.inner()))
+        Error::invalid(
+            spec,
+            pointer,
+            format!("not a valid OpenAPI 3.0 node: {}", e.inner()),
+        )
     })
 }
 

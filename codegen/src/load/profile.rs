@@ -107,7 +107,11 @@ pub struct Topic {
 pub fn load(path: &Path, spec: &Path, bundler: &mut Bundler) -> Result<Profile> {
     let value = read_value(path)?;
     let mut profile: Profile = serde_path_to_error::deserialize(&value).map_err(|e| {
-        Error::invalid(path, path_to_pointer(e.path()), format!("not a valid profile: {}", e.inner()))
+        Error::invalid(
+            path,
+            path_to_pointer(e.path()),
+            format!("not a valid profile: {}", e.inner()),
+        )
     })?;
     profile.file = path.to_owned();
     if let Some(document) = &profile.document {

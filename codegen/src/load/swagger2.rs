@@ -48,7 +48,13 @@ pub fn convert(file: &Path, mut document: Value) -> Result<Value> {
 
     let mut schemas = match root.remove("definitions") {
         Some(Value::Object(definitions)) => definitions,
-        Some(_) => return Err(Error::invalid(file, "/definitions", "expected a mapping of schemas")),
+        Some(_) => {
+            return Err(Error::invalid(
+                file,
+                "/definitions",
+                "expected a mapping of schemas",
+            ));
+        }
         None => Map::new(),
     };
     for schema in schemas.values_mut() {
@@ -57,7 +63,13 @@ pub fn convert(file: &Path, mut document: Value) -> Result<Value> {
 
     let mut paths = match root.remove("paths") {
         Some(Value::Object(paths)) => paths,
-        Some(_) => return Err(Error::invalid(file, "/paths", "expected a mapping of paths")),
+        Some(_) => {
+            return Err(Error::invalid(
+                file,
+                "/paths",
+                "expected a mapping of paths",
+            ));
+        }
         None => Map::new(),
     };
     for (path, item) in paths.iter_mut() {
@@ -79,12 +91,21 @@ pub fn convert(file: &Path, mut document: Value) -> Result<Value> {
         }
     }
 
-    let base_path = root.remove("basePath").and_then(|v| v.as_str().map(str::to_owned));
+    let base_path = root
+        .remove("basePath")
+        .and_then(|v| v.as_str().map(str::to_owned));
     let mut out = Map::new();
     out.insert("openapi".into(), json!("3.0.3"));
-    out.insert("info".into(), root.remove("info").unwrap_or_else(|| json!({"title": "API", "version": "0"})));
+    out.insert(
+        "info".into(),
+        root.remove("info")
+            .unwrap_or_else(|| json!({"title": "API", "version": "0"})),
+    );
     if let Some(base) = base_path {
-        out.insert("servers".into(), json!([{ "url": base.trim_end_matches('/') }]));
+        out.insert(
+            "servers".into(),
+            json!([{ "url": base.trim_end_matches('/') }]),
+        );
     }
     if let Some(tags) = root.remove("tags") {
         out.insert("tags".into(), tags);
@@ -115,7 +136,11 @@ pub fn convert(file: &Path, mut document: Value) -> Result<Value> {
 fn media_types(value: Option<&Value>) -> Vec<String> {
     let listed: Vec<String> = value
         .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str().map(str::to_owned))
+                .collect()
+        })
         .unwrap_or_default();
     if listed.is_empty() {
         vec!["application/json".to_owned()]
@@ -148,7 +173,13 @@ fn convert_operation(
     // Path-level parameters apply unless the operation overrides (same name and place).
     let mut all: Vec<Value> = operation
         .remove("parameters")
-        .and_then(|p| if let Value::Array(a) = p { Some(a) } else { None })
+        .and_then(|p| {
+            if let Value::Array(a) = p {
+                Some(a)
+            } else {
+                None
+            }
+        })
         .unwrap_or_default();
     if let Value::Array(shared) = shared {
         for parameter in shared {
@@ -166,7 +197,10 @@ fn convert_operation(
         if let Some(reference) = parameter.get("$ref").and_then(Value::as_str) {
             let name = reference.rsplit('/').next().unwrap_or_default();
             if body_names.iter().any(|b| b == name) {
-                operation.insert("requestBody".into(), json!({ "$ref": format!("#/components/requestBodies/{name}") }));
+                operation.insert(
+                    "requestBody".into(),
+                    json!({ "$ref": format!("#/components/requestBodies/{name}") }),
+                );
             } else {
                 parameters.push(parameter);
             }
@@ -174,10 +208,17 @@ fn convert_operation(
         }
         match parameter.get("in").and_then(Value::as_str) {
             Some("body") => {
-                operation.insert("requestBody".into(), body_to_request_body(&parameter, &consumes));
+                operation.insert(
+                    "requestBody".into(),
+                    body_to_request_body(&parameter, &consumes),
+                );
             }
             Some("formData") => {
-                let name = parameter.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
+                let name = parameter
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
                 if parameter.get("required").and_then(Value::as_bool) == Some(true) {
                     form_required.push(Value::String(name.clone()));
                 }
@@ -222,16 +263,32 @@ fn body_to_request_body(parameter: &Value, consumes: &[String]) -> Value {
     body.insert("content".into(), Value::Object(content));
     body.insert(
         "required".into(),
-        parameter.get("required").cloned().unwrap_or(Value::Bool(false)),
+        parameter
+            .get("required")
+            .cloned()
+            .unwrap_or(Value::Bool(false)),
     );
     Value::Object(body)
 }
 
 /// The keywords a Swagger 2.0 non-body parameter or header shares with a schema.
 const SCHEMA_KEYWORDS: &[&str] = &[
-    "type", "format", "items", "enum", "default", "minimum", "maximum", "exclusiveMinimum",
-    "exclusiveMaximum", "minLength", "maxLength", "pattern", "minItems", "maxItems",
-    "uniqueItems", "multipleOf",
+    "type",
+    "format",
+    "items",
+    "enum",
+    "default",
+    "minimum",
+    "maximum",
+    "exclusiveMinimum",
+    "exclusiveMaximum",
+    "minLength",
+    "maxLength",
+    "pattern",
+    "minItems",
+    "maxItems",
+    "uniqueItems",
+    "multipleOf",
 ];
 
 fn simple_schema(parameter: &Value) -> Value {

@@ -13,7 +13,11 @@ const TYPES: &[&str] = &["string", "number", "integer", "boolean", "array", "obj
 pub fn schemas(file: &Path, document: &Value) -> Result<()> {
     if let Some(Value::Object(schemas)) = document.pointer("/components/schemas") {
         for (name, schema) in schemas {
-            check(file, &format!("/components/schemas/{}", escape_pointer(name)), schema)?;
+            check(
+                file,
+                &format!("/components/schemas/{}", escape_pointer(name)),
+                schema,
+            )?;
         }
     }
     Ok(())
@@ -28,7 +32,10 @@ fn check(file: &Path, pointer: &str, schema: &Value) -> Result<()> {
             return Err(Error::invalid(
                 file,
                 format!("{pointer}/type"),
-                format!("unknown schema type {ty:?}: expected one of {}", TYPES.join(", ")),
+                format!(
+                    "unknown schema type {ty:?}: expected one of {}",
+                    TYPES.join(", ")
+                ),
             ));
         }
     }

@@ -45,7 +45,10 @@ pub fn lower(loaded: &Loaded) -> Result<Api> {
 fn server_path(url: &str) -> String {
     let without_scheme = url.split_once("://").map(|(_, rest)| rest).unwrap_or(url);
     let path = if url.contains("://") {
-        without_scheme.find('/').map(|i| &without_scheme[i..]).unwrap_or("")
+        without_scheme
+            .find('/')
+            .map(|i| &without_scheme[i..])
+            .unwrap_or("")
     } else {
         without_scheme
     };
@@ -56,8 +59,14 @@ fn server_path(url: &str) -> String {
 mod tests {
     #[test]
     fn server_paths() {
-        assert_eq!(super::server_path("/tmf-api/event/v4/"), "/tmf-api/event/v4");
-        assert_eq!(super::server_path("https://{serverRoot}/psi-api/x/v2/"), "/psi-api/x/v2");
+        assert_eq!(
+            super::server_path("/tmf-api/event/v4/"),
+            "/tmf-api/event/v4"
+        );
+        assert_eq!(
+            super::server_path("https://{serverRoot}/psi-api/x/v2/"),
+            "/psi-api/x/v2"
+        );
         assert_eq!(super::server_path("https://example.com"), "");
     }
 }

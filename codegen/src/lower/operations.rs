@@ -22,29 +22,42 @@ pub fn lower(
     let mut methods = Scope::with_reserved(&["new", "with_client", "base_url", "client"]);
     let mut prefixes = Scope::default();
     let mut traits: BTreeMap<String, TraitDef> = BTreeMap::new();
-    let tag_docs: BTreeMap<&str, Option<String>> =
-        openapi.tags.iter().map(|t| (t.name.as_str(), t.description.clone())).collect();
+    let tag_docs: BTreeMap<&str, Option<String>> = openapi
+        .tags
+        .iter()
+        .map(|t| (t.name.as_str(), t.description.clone()))
+        .collect();
     let mut operations = Vec::new();
 
     for (path, item) in openapi.paths.iter() {
         let path_pointer = format!("/paths/{}", escape_pointer(path));
         let ReferenceOr::Item(item) = item else {
-            return Err(Error::invalid(file, path_pointer, "path item $refs are not supported"));
+            return Err(Error::invalid(
+                file,
+                path_pointer,
+                "path item $refs are not supported",
+            ));
         };
         for (method, op) in item.iter() {
             let pointer = format!("{path_pointer}/{method}");
-            let id = op.operation_id.clone().unwrap_or_else(|| format!("{method}{}", camel(path)));
+            let id = op
+                .operation_id
+                .clone()
+                .unwrap_or_else(|| format!("{method}{}", camel(path)));
             let name = methods.claim(snake(&id));
             let type_prefix = prefixes.claim(camel(&id));
             let tag = op.tags.first().cloned().unwrap_or_else(|| "default".into());
             let trait_name = format!("{}Api", camel(&tag));
-            let listener = tag.to_ascii_lowercase().contains("listener") || path.starts_with("/listener");
-            traits.entry(trait_name.clone()).or_insert_with(|| TraitDef {
-                name: trait_name.clone(),
-                tag: tag.clone(),
-                doc: tag_docs.get(tag.as_str()).cloned().flatten(),
-                listener,
-            });
+            let listener =
+                tag.to_ascii_lowercase().contains("listener") || path.starts_with("/listener");
+            traits
+                .entry(trait_name.clone())
+                .or_insert_with(|| TraitDef {
+                    name: trait_name.clone(),
+                    tag: tag.clone(),
+                    doc: tag_docs.get(tag.as_str()).cloned().flatten(),
+                    listener,
+                });
 
             let mut operation = Operation {
                 id: id.clone(),
@@ -74,7 +87,8 @@ pub fn lower(
                 let parameter = resolve_parameter(parameter, components, file, &at)?;
                 let data = parameter.parameter_data_ref();
                 if !parameters.iter().any(|(p, _)| {
-                    p.parameter_data_ref().name == data.name && std::mem::discriminant(*p) == std::mem::discriminant(parameter)
+                    p.parameter_data_ref().name == data.name
+                        && std::mem::discriminant(*p) == std::mem::discriminant(parameter)
                 }) {
                     parameters.push((parameter, at));
                 }
@@ -83,9 +97,11 @@ pub fn lower(
             for (parameter, at) in parameters {
                 let data = parameter.parameter_data_ref();
                 let ty = match &data.format {
-                    ParameterSchemaOrContent::Schema(schema) => {
-                        space.type_of(schema, &format!("{at}/schema"), &format!("{type_prefix}{}", camel(&data.name)))?
-                    }
+                    ParameterSchemaOrContent::Schema(schema) => space.type_of(
+                        schema,
+                        &format!("{at}/schema"),
+                        &format!("{type_prefix}{}", camel(&data.name)),
+                    )?,
                     ParameterSchemaOrContent::Content(_) => TypeRef::String,
                 };
                 let param = Param {
@@ -96,7 +112,10 @@ pub fn lower(
                     required: data.required,
                 };
                 match parameter {
-                    Parameter::Path { .. } => operation.path_params.push(Param { required: true, ..param }),
+                    Parameter::Path { .. } => operation.path_params.push(Param {
+                        required: true,
+                        ..param
+                    }),
                     Parameter::Query { .. } => operation.query_params.push(param),
                     Parameter::Header { .. } => operation.header_params.push(param),
                     Parameter::Cookie { .. } => {}
@@ -119,9 +138,12 @@ pub fn lower(
                     });
                 }
             }
-            operation
-                .path_params
-                .sort_by_key(|p| order.iter().position(|n| n == &p.http_name).unwrap_or(usize::MAX));
+            operation.path_params.sort_by_key(|p| {
+                order
+                    .iter()
+                    .position(|n| n == &p.http_name)
+                    .unwrap_or(usize::MAX)
+            });
 
             if let Some(body) = &op.request_body {
                 let at = format!("{pointer}/requestBody");
@@ -164,7 +186,9 @@ pub fn lower(
                 }
                 seen_statuses.push(status);
                 let response = resolve_response(response, components, file, &at)?;
-                let variant = status.map(status_variant).unwrap_or_else(|| "Default".into());
+                let variant = status
+                    .map(status_variant)
+                    .unwrap_or_else(|| "Default".into());
                 let body = match pick_content(&response.content) {
                     Some((content_type, media)) => match &media.schema {
                         Some(schema) => Some(space.type_of(
@@ -183,7 +207,9 @@ pub fn lower(
                     let header = match header {
                         ReferenceOr::Item(header) => header,
                         ReferenceOr::Reference { reference } => {
-                            let key = reference.strip_prefix("#/components/headers/").map(unescape_pointer);
+                            let key = reference
+                                .strip_prefix("#/components/headers/")
+                                .map(unescape_pointer);
                             match key.and_then(|k| components.and_then(|c| c.headers.get(&k))) {
                                 Some(ReferenceOr::Item(header)) => header,
                                 _ => {
@@ -249,7 +275,13 @@ fn resolve_parameter<'a>(
     file: &std::path::Path,
     at: &str,
 ) -> Result<&'a Parameter> {
-    resolve(parameter, components.map(|c| &c.parameters), "#/components/parameters/", file, at)
+    resolve(
+        parameter,
+        components.map(|c| &c.parameters),
+        "#/components/parameters/",
+        file,
+        at,
+    )
 }
 
 fn resolve_body<'a>(
@@ -258,7 +290,13 @@ fn resolve_body<'a>(
     file: &std::path::Path,
     at: &str,
 ) -> Result<&'a RequestBody> {
-    resolve(body, components.map(|c| &c.request_bodies), "#/components/requestBodies/", file, at)
+    resolve(
+        body,
+        components.map(|c| &c.request_bodies),
+        "#/components/requestBodies/",
+        file,
+        at,
+    )
 }
 
 fn resolve_response<'a>(
@@ -267,7 +305,13 @@ fn resolve_response<'a>(
     file: &std::path::Path,
     at: &str,
 ) -> Result<&'a Response> {
-    resolve(response, components.map(|c| &c.responses), "#/components/responses/", file, at)
+    resolve(
+        response,
+        components.map(|c| &c.responses),
+        "#/components/responses/",
+        file,
+        at,
+    )
 }
 
 fn resolve<'a, T>(
@@ -294,5 +338,9 @@ fn resolve<'a, T>(
             }
         }
     }
-    Err(Error::invalid(file, at, "$ref chain longer than 16 (a loop?)"))
+    Err(Error::invalid(
+        file,
+        at,
+        "$ref chain longer than 16 (a loop?)",
+    ))
 }

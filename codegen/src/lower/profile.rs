@@ -8,7 +8,11 @@ use crate::load::profile::{Operations, Profile};
 use super::types::TypeSpace;
 
 /// Resolves the profile and records each operation's roles.
-pub fn lower(profile: &Profile, space: &TypeSpace<'_>, operations: &mut [Operation]) -> Result<ProfileIr> {
+pub fn lower(
+    profile: &Profile,
+    space: &TypeSpace<'_>,
+    operations: &mut [Operation],
+) -> Result<ProfileIr> {
     let file = &profile.file;
     let all: Vec<String> = operations.iter().map(|o| o.id.clone()).collect();
     let known = |id: &str| all.iter().any(|o| o == id);
@@ -23,7 +27,10 @@ pub fn lower(profile: &Profile, space: &TypeSpace<'_>, operations: &mut [Operati
                         return Err(Error::invalid(
                             file,
                             format!("/basePaths/{index}/operations/{j}"),
-                            format!("unknown operationId {id:?}; the document has: {}", all.join(", ")),
+                            format!(
+                                "unknown operationId {id:?}; the document has: {}",
+                                all.join(", ")
+                            ),
                         ));
                     }
                 }
@@ -31,7 +38,11 @@ pub fn lower(profile: &Profile, space: &TypeSpace<'_>, operations: &mut [Operati
             }
         };
         if !base.path.starts_with('/') {
-            return Err(Error::invalid(file, format!("/basePaths/{index}/path"), "a base path starts with `/`"));
+            return Err(Error::invalid(
+                file,
+                format!("/basePaths/{index}/path"),
+                "a base path starts with `/`",
+            ));
         }
         base_paths.push(BasePathIr {
             path: base.path.trim_end_matches('/').to_owned(),
@@ -43,7 +54,11 @@ pub fn lower(profile: &Profile, space: &TypeSpace<'_>, operations: &mut [Operati
     let roles: Vec<RoleIr> = profile
         .roles
         .iter()
-        .map(|(name, description)| RoleIr { variant: camel(name), name: name.clone(), description: description.clone() })
+        .map(|(name, description)| RoleIr {
+            variant: camel(name),
+            name: name.clone(),
+            description: description.clone(),
+        })
         .collect();
 
     let mut capabilities = Vec::new();
@@ -66,7 +81,10 @@ pub fn lower(profile: &Profile, space: &TypeSpace<'_>, operations: &mut [Operati
                 ));
             }
         }
-        for operation in operations.iter_mut().filter(|o| capability.operations.contains(&o.id)) {
+        for operation in operations
+            .iter_mut()
+            .filter(|o| capability.operations.contains(&o.id))
+        {
             for role in &capability.roles {
                 if !operation.roles.contains(role) {
                     operation.roles.push(role.clone());

@@ -32,7 +32,9 @@ pub enum Shape<'s> {
         additional: Option<&'s AdditionalProperties>,
     },
     /// `type: array`.
-    Array { items: Option<&'s ReferenceOr<Box<Schema>>> },
+    Array {
+        items: Option<&'s ReferenceOr<Box<Schema>>>,
+    },
     /// `allOf`, plus properties written beside it (an `AnySchema`).
     AllOf {
         members: &'s [ReferenceOr<Schema>],
@@ -44,7 +46,10 @@ pub enum Shape<'s> {
     Any,
 }
 
-fn format_name<T: std::fmt::Debug>(format: &VariantOrUnknownOrEmpty<T>, known: impl Fn(&T) -> &'static str) -> Option<String> {
+fn format_name<T: std::fmt::Debug>(
+    format: &VariantOrUnknownOrEmpty<T>,
+    known: impl Fn(&T) -> &'static str,
+) -> Option<String> {
     match format {
         VariantOrUnknownOrEmpty::Item(item) => Some(known(item).to_owned()),
         VariantOrUnknownOrEmpty::Unknown(other) => Some(other.clone()),
@@ -78,8 +83,13 @@ pub fn shape(schema: &Schema) -> Shape<'_> {
             required: &o.required,
             additional: o.additional_properties.as_ref(),
         },
-        SchemaKind::Type(Type::Array(a)) => Shape::Array { items: a.items.as_ref() },
-        SchemaKind::AllOf { all_of } => Shape::AllOf { members: all_of, extra: None },
+        SchemaKind::Type(Type::Array(a)) => Shape::Array {
+            items: a.items.as_ref(),
+        },
+        SchemaKind::AllOf { all_of } => Shape::AllOf {
+            members: all_of,
+            extra: None,
+        },
         SchemaKind::OneOf { one_of: members } | SchemaKind::AnyOf { any_of: members } => {
             Shape::Union { members }
         }
@@ -90,23 +100,38 @@ pub fn shape(schema: &Schema) -> Shape<'_> {
 
 fn any_shape(any: &AnySchema) -> Shape<'_> {
     if !any.all_of.is_empty() {
-        return Shape::AllOf { members: &any.all_of, extra: Some(any) };
+        return Shape::AllOf {
+            members: &any.all_of,
+            extra: Some(any),
+        };
     }
     if !any.one_of.is_empty() {
-        return Shape::Union { members: &any.one_of };
+        return Shape::Union {
+            members: &any.one_of,
+        };
     }
     if !any.any_of.is_empty() {
-        return Shape::Union { members: &any.any_of };
+        return Shape::Union {
+            members: &any.any_of,
+        };
     }
     match any.typ.as_deref() {
         Some("string") => Shape::String {
             format: any.format.clone(),
-            values: any.enumeration.iter().map(|v| v.as_str().map(str::to_owned)).collect(),
+            values: any
+                .enumeration
+                .iter()
+                .map(|v| v.as_str().map(str::to_owned))
+                .collect(),
         },
-        Some("integer") => Shape::Integer { format: any.format.clone() },
+        Some("integer") => Shape::Integer {
+            format: any.format.clone(),
+        },
         Some("number") => Shape::Number,
         Some("boolean") => Shape::Boolean,
-        Some("array") => Shape::Array { items: any.items.as_ref() },
+        Some("array") => Shape::Array {
+            items: any.items.as_ref(),
+        },
         Some("object") => Shape::Object {
             properties: any.properties.iter().collect(),
             required: &any.required,
@@ -117,11 +142,19 @@ fn any_shape(any: &AnySchema) -> Shape<'_> {
             required: &any.required,
             additional: any.additional_properties.as_ref(),
         },
-        _ if any.items.is_some() => Shape::Array { items: any.items.as_ref() },
-        _ if !any.enumeration.is_empty() && any.enumeration.iter().all(|v| v.is_string() || v.is_null()) => {
+        _ if any.items.is_some() => Shape::Array {
+            items: any.items.as_ref(),
+        },
+        _ if !any.enumeration.is_empty()
+            && any.enumeration.iter().all(|v| v.is_string() || v.is_null()) =>
+        {
             Shape::String {
                 format: None,
-                values: any.enumeration.iter().map(|v| v.as_str().map(str::to_owned)).collect(),
+                values: any
+                    .enumeration
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_owned))
+                    .collect(),
             }
         }
         _ => Shape::Any,

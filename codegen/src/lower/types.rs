@@ -73,7 +73,11 @@ impl<'a> TypeSpace<'a> {
 
     /// Builds every component schema.
     pub fn build_components(&mut self) -> Result<()> {
-        let names: Vec<(String, String)> = self.names.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+        let names: Vec<(String, String)> = self
+            .names
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
         for (component, rust) in names {
             let pointer = format!("/components/schemas/{}", escape_pointer(&component));
             let schema = self.schemas[component.as_str()];
@@ -90,7 +94,12 @@ impl<'a> TypeSpace<'a> {
                 ReferenceOr::Item(schema) => {
                     let doc = doc_of(schema);
                     let kind = self.named_kind(&component, &rust, schema, &pointer)?;
-                    TypeDef { name: rust.clone(), original: component.clone(), doc, kind }
+                    TypeDef {
+                        name: rust.clone(),
+                        original: component.clone(),
+                        doc,
+                        kind,
+                    }
                 }
             };
             self.types.insert(rust, def);
@@ -106,7 +115,10 @@ impl<'a> TypeSpace<'a> {
             let target = self.component_of(&reference, pointer)?;
             if chain.contains(&target) {
                 chain.push(target);
-                return Err(Error::RefLoop { location: self.location(pointer), chain });
+                return Err(Error::RefLoop {
+                    location: self.location(pointer),
+                    chain,
+                });
             }
             chain.push(target.clone());
             match self.schemas[target.as_str()] {
@@ -138,7 +150,9 @@ impl<'a> TypeSpace<'a> {
     fn component_schema(&self, reference: &str, pointer: &str) -> Result<(String, &'a Schema)> {
         let name = self.component_of(reference, pointer)?;
         let name = match self.schemas[name.as_str()] {
-            ReferenceOr::Reference { reference } => self.follow_aliases(&name, reference, pointer)?,
+            ReferenceOr::Reference { reference } => {
+                self.follow_aliases(&name, reference, pointer)?
+            }
             ReferenceOr::Item(_) => name,
         };
         match self.schemas[name.as_str()] {
@@ -149,7 +163,12 @@ impl<'a> TypeSpace<'a> {
 
     /// A use of a schema: a reference resolves to its named type; an inline schema is
     /// lowered, and named `hint` if it needs a name.
-    pub fn type_of(&mut self, schema: &ReferenceOr<Schema>, pointer: &str, hint: &str) -> Result<TypeRef> {
+    pub fn type_of(
+        &mut self,
+        schema: &ReferenceOr<Schema>,
+        pointer: &str,
+        hint: &str,
+    ) -> Result<TypeRef> {
         match schema {
             ReferenceOr::Reference { reference } => {
                 let name = self.component_of(reference, pointer)?;
@@ -159,7 +178,12 @@ impl<'a> TypeSpace<'a> {
         }
     }
 
-    fn boxed_type_of(&mut self, schema: &ReferenceOr<Box<Schema>>, pointer: &str, hint: &str) -> Result<TypeRef> {
+    fn boxed_type_of(
+        &mut self,
+        schema: &ReferenceOr<Box<Schema>>,
+        pointer: &str,
+        hint: &str,
+    ) -> Result<TypeRef> {
         match schema {
             ReferenceOr::Reference { reference } => {
                 let name = self.component_of(reference, pointer)?;
@@ -182,25 +206,33 @@ impl<'a> TypeSpace<'a> {
             Shape::Number => Ok(TypeRef::Number),
             Shape::Boolean => Ok(TypeRef::Boolean),
             Shape::Array { items } => Ok(TypeRef::Array(Box::new(match items {
-                Some(items) => self.boxed_type_of(items, &format!("{pointer}/items"), &format!("{hint}Item"))?,
+                Some(items) => {
+                    self.boxed_type_of(items, &format!("{pointer}/items"), &format!("{hint}Item"))?
+                }
                 None => TypeRef::Any,
             }))),
-            Shape::Object { properties, additional, .. } if properties.is_empty() => {
-                Ok(match additional {
-                    Some(AdditionalProperties::Schema(value)) => TypeRef::Map(Box::new(self.type_of(
-                        value,
-                        &format!("{pointer}/additionalProperties"),
-                        &format!("{hint}Value"),
-                    )?)),
-                    _ => TypeRef::Map(Box::new(TypeRef::Any)),
-                })
-            }
-            Shape::AllOf { members, extra } if extra.is_none_or(|e| e.properties.is_empty()) && members.len() == 1 => {
+            Shape::Object {
+                properties,
+                additional,
+                ..
+            } if properties.is_empty() => Ok(match additional {
+                Some(AdditionalProperties::Schema(value)) => TypeRef::Map(Box::new(self.type_of(
+                    value,
+                    &format!("{pointer}/additionalProperties"),
+                    &format!("{hint}Value"),
+                )?)),
+                _ => TypeRef::Map(Box::new(TypeRef::Any)),
+            }),
+            Shape::AllOf { members, extra }
+                if extra.is_none_or(|e| e.properties.is_empty()) && members.len() == 1 =>
+            {
                 // `allOf: [$ref]` is how OpenAPI 3.0 attaches a description to a reference.
                 self.type_of(&members[0], &format!("{pointer}/allOf/0"), hint)
             }
             Shape::Any => Ok(TypeRef::Any),
-            Shape::Object { .. } | Shape::AllOf { .. } | Shape::Union { .. } => self.new_named(hint, schema, pointer),
+            Shape::Object { .. } | Shape::AllOf { .. } | Shape::Union { .. } => {
+                self.new_named(hint, schema, pointer)
+            }
         }
     }
 
@@ -209,13 +241,24 @@ impl<'a> TypeSpace<'a> {
         let kind = self.named_kind(hint, &rust, schema, pointer)?;
         self.types.insert(
             rust.clone(),
-            TypeDef { name: rust.clone(), original: hint.to_owned(), doc: doc_of(schema), kind },
+            TypeDef {
+                name: rust.clone(),
+                original: hint.to_owned(),
+                doc: doc_of(schema),
+                kind,
+            },
         );
         Ok(TypeRef::Named(rust))
     }
 
     /// The kind of a named type built from `schema`.
-    fn named_kind(&mut self, component: &str, rust: &str, schema: &Schema, pointer: &str) -> Result<TypeKind> {
+    fn named_kind(
+        &mut self,
+        component: &str,
+        rust: &str,
+        schema: &Schema,
+        pointer: &str,
+    ) -> Result<TypeKind> {
         if let Some(discriminator) = &schema.schema_data.discriminator {
             if let Some(tagged) = self.tagged(component, rust, schema, discriminator, pointer)? {
                 return Ok(tagged);
@@ -232,7 +275,10 @@ impl<'a> TypeSpace<'a> {
                 let values = values
                     .into_iter()
                     .filter(|v| seen.insert(v.clone()))
-                    .map(|value| EnumValue { name: scope.claim(camel(&value)), value })
+                    .map(|value| EnumValue {
+                        name: scope.claim(camel(&value)),
+                        value,
+                    })
                     .collect();
                 Ok(TypeKind::StringEnum(values))
             }
@@ -241,29 +287,38 @@ impl<'a> TypeSpace<'a> {
                 let mut variants = Vec::new();
                 for (index, member) in members.iter().enumerate() {
                     let member_pointer = format!("{pointer}/{}/{index}", union_keyword(schema));
-                    let ty = self.type_of(member, &member_pointer, &format!("{rust}Variant{index}"))?;
+                    let ty =
+                        self.type_of(member, &member_pointer, &format!("{rust}Variant{index}"))?;
                     let name = scope.claim(variant_name(&ty, index));
                     variants.push(Variant { name, ty });
                 }
                 Ok(TypeKind::Untagged(variants))
             }
-            Shape::Object { .. } | Shape::AllOf { .. } => match self.flatten(schema, pointer, rust)? {
-                Some(def) => Ok(TypeKind::Struct(def)),
-                None => {
-                    // allOf of things that are not all objects: keep the first non-object.
-                    let Shape::AllOf { members, .. } = shape(schema) else {
-                        unreachable!("objects always flatten")
-                    };
-                    let first = members.first().map(|m| self.type_of(m, &format!("{pointer}/allOf/0"), rust));
-                    Ok(TypeKind::Alias(first.transpose()?.unwrap_or(TypeRef::Any)))
+            Shape::Object { .. } | Shape::AllOf { .. } => {
+                match self.flatten(schema, pointer, rust)? {
+                    Some(def) => Ok(TypeKind::Struct(def)),
+                    None => {
+                        // allOf of things that are not all objects: keep the first non-object.
+                        let Shape::AllOf { members, .. } = shape(schema) else {
+                            unreachable!("objects always flatten")
+                        };
+                        let first = members
+                            .first()
+                            .map(|m| self.type_of(m, &format!("{pointer}/allOf/0"), rust));
+                        Ok(TypeKind::Alias(first.transpose()?.unwrap_or(TypeRef::Any)))
+                    }
                 }
-            },
+            }
             other => Ok(TypeKind::Alias(match other {
                 Shape::Integer { format } => integer_type(format.as_deref()),
                 Shape::Number => TypeRef::Number,
                 Shape::Boolean => TypeRef::Boolean,
                 Shape::Array { items } => TypeRef::Array(Box::new(match items {
-                    Some(items) => self.boxed_type_of(items, &format!("{pointer}/items"), &format!("{rust}Item"))?,
+                    Some(items) => self.boxed_type_of(
+                        items,
+                        &format!("{pointer}/items"),
+                        &format!("{rust}Item"),
+                    )?,
                     None => TypeRef::Any,
                 })),
                 _ => TypeRef::Any,
@@ -317,7 +372,11 @@ impl<'a> TypeSpace<'a> {
         } else {
             let base = self.scope.claim(format!("{rust}Base"));
             let fields = self.flatten(schema, pointer, &base)?.ok_or_else(|| {
-                Error::invalid(&self.file, pointer, "a discriminator needs an object schema or a oneOf")
+                Error::invalid(
+                    &self.file,
+                    pointer,
+                    "a discriminator needs an object schema or a oneOf",
+                )
             })?;
             self.types.insert(
                 base.clone(),
@@ -344,7 +403,11 @@ impl<'a> TypeSpace<'a> {
             } else {
                 self.names[&target].clone()
             };
-            variants.push(TaggedVariant { name: scope.claim(camel(&tag)), tag, ty });
+            variants.push(TaggedVariant {
+                name: scope.claim(camel(&tag)),
+                tag,
+                ty,
+            });
         }
         Ok(Some(TypeKind::Tagged(TaggedDef {
             property: discriminator.property_name.clone(),
@@ -393,9 +456,19 @@ impl<'a> TypeSpace<'a> {
     }
 
     /// Gathers properties from `schema` and, recursively, its `allOf` members.
-    fn collect(&mut self, schema: &Schema, pointer: &str, parts: &mut Parts, seen: &mut BTreeSet<String>) -> Result<bool> {
+    fn collect(
+        &mut self,
+        schema: &Schema,
+        pointer: &str,
+        parts: &mut Parts,
+        seen: &mut BTreeSet<String>,
+    ) -> Result<bool> {
         match shape(schema) {
-            Shape::Object { properties, required, additional } => {
+            Shape::Object {
+                properties,
+                required,
+                additional,
+            } => {
                 parts.add(properties, required, additional, pointer);
                 Ok(true)
             }
@@ -408,7 +481,8 @@ impl<'a> TypeSpace<'a> {
                             if !seen.insert(name.clone()) {
                                 continue; // a schema that (indirectly) extends itself
                             }
-                            let target_pointer = format!("/components/schemas/{}", escape_pointer(&name));
+                            let target_pointer =
+                                format!("/components/schemas/{}", escape_pointer(&name));
                             self.collect(target, &target_pointer, parts, seen)?
                         }
                         ReferenceOr::Item(inline) => self.collect(inline, &at, parts, seen)?,
@@ -455,7 +529,10 @@ impl Parts {
         }
         self.required.extend(required.iter().cloned());
         if let Some(additional) = additional {
-            self.additional = Some((additional.clone(), format!("{pointer}/additionalProperties")));
+            self.additional = Some((
+                additional.clone(),
+                format!("{pointer}/additionalProperties"),
+            ));
         }
     }
 
@@ -472,7 +549,9 @@ impl Parts {
 fn union_keyword(schema: &Schema) -> &'static str {
     match &schema.schema_kind {
         openapiv3::SchemaKind::AnyOf { .. } => "anyOf",
-        openapiv3::SchemaKind::Any(any) if any.one_of.is_empty() && !any.any_of.is_empty() => "anyOf",
+        openapiv3::SchemaKind::Any(any) if any.one_of.is_empty() && !any.any_of.is_empty() => {
+            "anyOf"
+        }
         _ => "oneOf",
     }
 }
