@@ -1,0 +1,47 @@
+//! The TMF688 / PSI event hub runtime: implements the handler traits of the generated
+//! `tmf688-api` crate over a [`Store`], and assembles the HTTP application.
+//!
+//! * [`store`]: the [`Store`] trait (an append-only event log per topic with sequence
+//!   numbers, hubs with delivery cursors) and the in-memory [`MemoryStore`].
+//! * [`Hub688`]: the service — topics (the profile's `order`, `inquiry`, `alarm` exist
+//!   from the start, id = name, and cannot be deleted), events (server-assigned
+//!   `id`/`href`, idempotent on `eventId`), hubs (idempotent on (topic, callback,
+//!   query)), API listeners (`POST /hub`), and the TMF630 query language ([`query`]:
+//!   `fields`, attribute filters with operators, `offset`/`limit` paging with
+//!   `X-Total-Count`/`X-Result-Count` and 206 for a partial page).
+//! * [`app`]: the generated router under every base path of the profile (PSI paths serve
+//!   only the PSI operations), `/health`, `/openapi.json`.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use tmf688_runtime::{Hub688, HubConfig, MemoryStore, app};
+//!
+//! let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default()).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! axum::serve(listener, app(Arc::new(hub))).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Not yet here (issue 3, later increments)
+//!
+//! * **Inbound authentication is not implemented.** There are no API keys, no JWT
+//!   verification and the profile's role matrix (`profile::allowed_roles`) is **not
+//!   enforced**: every caller may call every operation served. Hubs record no owner.
+//!   Callers of [`app`] must only expose it on trusted networks (the reference server
+//!   refuses non-loopback addresses unless told otherwise).
+//! * Delivery of events to hubs (the cursors exist in the store; the engine does not),
+//!   the callback host allow-list, and the API's own notifications to listeners.
+//! * Postgres.
+
+pub mod app;
+pub mod query;
+pub mod service;
+pub mod store;
+
+pub use app::{AppConfig, app, app_with, listener_app};
+pub use service::{Hub688, HubConfig};
+pub use store::{MemoryStore, Store, StoreError};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,785 @@
+//! [`Hub688`]: the event hub, implementing every generated handler trait over a
+//! [`Store`].
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use tmf688_api::models::{
+    Event, EventCreate, EventCreateEvent, EventSubscription, EventSubscriptionInput, Hub,
+    HubCreate, Topic, TopicChangeEvent, TopicCreate, TopicCreateEvent, TopicDeleteEvent,
+};
+use tmf688_api::operations::{
+    CreateEventResponse, CreateHubResponse, CreateTopicResponse, DeleteHubResponse,
+    DeleteTopicResponse, ListEventQuery, ListEventResponse, ListHubQuery, ListHubResponse,
+    ListTopicQuery, ListTopicResponse, ListenToEventCreateEventResponse,
+    ListenToTopicChangeEventResponse, ListenToTopicCreateEventResponse,
+    ListenToTopicDeleteEventResponse, RegisterListenerResponse, RetrieveEventQuery,
+    RetrieveEventResponse, RetrieveHubQuery, RetrieveHubResponse, RetrieveTopicQuery,
+    RetrieveTopicResponse, UnregisterListenerResponse,
+};
+use tmf688_api::profile::{self, TopicPayload};
+use tmf688_api::server::{
+    EventApi, EventsSubscriptionApi, HubApi, NotificationListenersClientSideApi, RequestContext,
+    TopicApi,
+};
+use tmf688_api::support::{ApiError, encode_path_segment};
+
+use crate::query::{Fields, Filter, Page, PagingConfig};
+use crate::store::{
+    Appended, HubStart, NewEvent, NewHub, NewListener, NewTopic, Store, StoreError,
+};
+
+/// How the hub behaves.
+#[derive(Clone, Debug, Default)]
+pub struct HubConfig {
+    /// Paging of list operations.
+    pub paging: PagingConfig,
+}
+
+/// The TMF688 / PSI event hub over a store. Share it as `Arc<Hub688<S>>`.
+#[derive(Debug)]
+pub struct Hub688<S> {
+    store: Arc<S>,
+    config: HubConfig,
+}
+
+impl<S: Store> Hub688<S> {
+    /// A hub over `store`, making sure the profile's topics exist (id = name).
+    pub async fn new(store: Arc<S>, config: HubConfig) -> Result<Self, StoreError> {
+        for topic in profile::TOPICS {
+            if store.topic(topic.name).await?.is_some() {
+                continue;
+            }
+            let body = TopicCreate {
+                content_query: None,
+                header_query: None,
+                name: topic.name.to_owned(),
+                at_base_type: None,
+                at_schema_location: None,
+                at_type: Some("Topic".to_owned()),
+                additional_properties: Map::new(),
+            };
+            let new = NewTopic {
+                id: Some(topic.name.to_owned()),
+                name: topic.name.to_owned(),
+                body: to_bytes(&body)?,
+            };
+            match store.create_topic(new).await {
+                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(Self { store, config })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &HubConfig {
+        &self.config
+    }
+
+    async fn require_topic(&self, topic_id: &str) -> Result<(), ApiError> {
+        match self.store.topic(topic_id).await.map_err(store_error)? {
+            Some(_) => Ok(()),
+            None => Err(topic_not_found(topic_id)),
+        }
+    }
+}
+
+fn to_bytes<T: Serialize>(value: &T) -> Result<Bytes, StoreError> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|error| StoreError::Backend(format!("could not encode JSON: {error}")))
+}
+
+/// Maps a store failure to an answer: the client's fault only for not-found/conflict.
+fn store_error(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound(what) => ApiError::not_found(format!("{what} does not exist")),
+        StoreError::Conflict(why) => ApiError::conflict(why),
+        StoreError::Backend(why) => {
+            tracing::error!(error = %why, "store failure");
+            ApiError::internal("the store failed; try again later")
+        }
+    }
+}
+
+fn topic_not_found(topic_id: &str) -> ApiError {
+    ApiError::not_found(format!("there is no topic with id {topic_id:?}"))
+}
+
+fn topic_href(ctx: &RequestContext, topic_id: &str) -> String {
+    format!("{}/topic/{}", ctx.base_path, encode_path_segment(topic_id))
+}
+
+fn child_href(ctx: &RequestContext, topic_id: &str, kind: &str, id: &str) -> String {
+    format!(
+        "{}/{kind}/{}",
+        topic_href(ctx, topic_id),
+        encode_path_segment(id)
+    )
+}
+
+/// Whether a name can serve as a topic id in a URL as is.
+fn is_plain_id(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+}
+
+/// What a stored resource turns into in an answer.
+struct Render<'a> {
+    id: &'a str,
+    href: String,
+    fields: Option<&'a Fields>,
+    /// Attributes the typed model cannot be without, kept even when not selected.
+    required: &'static [&'static str],
+}
+
+impl Render<'_> {
+    /// Stored body + `id`/`href`, projected, as the model `T`.
+    fn to_model<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ApiError> {
+        let map = self.to_map(body)?;
+        decode_model(Value::Object(map))
+    }
+
+    fn to_map(&self, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
+        let mut map: Map<String, Value> = serde_json::from_slice(body).map_err(|error| {
+            tracing::error!(%error, "stored resource is not a JSON object");
+            ApiError::internal("a stored resource could not be read")
+        })?;
+        // `id` and `href` first, as TMF samples write them.
+        let mut out = Map::with_capacity(map.len() + 2);
+        out.insert("id".into(), Value::String(self.id.to_owned()));
+        out.insert("href".into(), Value::String(self.href.clone()));
+        map.remove("id");
+        map.remove("href");
+        out.append(&mut map);
+        if let Some(fields) = self.fields {
+            fields.project(&mut out, self.required);
+        }
+        Ok(out)
+    }
+}
+
+fn decode_model<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
+    serde_json::from_value(value).map_err(|error| {
+        tracing::error!(%error, "stored resource does not fit its model");
+        ApiError::internal("a stored resource could not be read")
+    })
+}
+
+/// Filters, counts and pages resources already rendered as JSON maps.
+struct Listing<T> {
+    page: Vec<T>,
+    total: usize,
+    complete: bool,
+}
+
+fn list<T: DeserializeOwned>(
+    maps: Vec<Map<String, Value>>,
+    filter: &Filter,
+    fields: Option<&Fields>,
+    required: &[&str],
+    page: Page,
+) -> Result<Listing<T>, ApiError> {
+    let matching: Vec<Map<String, Value>> = if filter.is_empty() {
+        maps
+    } else {
+        maps.into_iter()
+            .filter(|map| filter.matches(&Value::Object(map.clone())))
+            .collect()
+    };
+    let total = matching.len();
+    let (selected, complete) = page.apply(matching);
+    let page = selected
+        .into_iter()
+        .map(|mut map| {
+            if let Some(fields) = fields {
+                fields.project(&mut map, required);
+            }
+            decode_model(Value::Object(map))
+        })
+        .collect::<Result<Vec<T>, ApiError>>()?;
+    Ok(Listing {
+        page,
+        total,
+        complete,
+    })
+}
+
+fn count(n: usize) -> Option<i64> {
+    i64::try_from(n).ok()
+}
+
+/// Attributes the typed `Hub` model requires (kept by every projection).
+const HUB_REQUIRED: &[&str] = &["callback"];
+
+/// Same content, whatever the order of object keys.
+fn same_json(a: &[u8], b: &[u8]) -> bool {
+    a == b
+        || matches!(
+            (serde_json::from_slice::<Value>(a), serde_json::from_slice::<Value>(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+impl<S: Store> TopicApi for Hub688<S> {
+    async fn create_topic(
+        &self,
+        ctx: RequestContext,
+        body: TopicCreate,
+    ) -> Result<CreateTopicResponse, ApiError> {
+        if body.name.trim().is_empty() {
+            return Err(ApiError::bad_request("`name` must not be empty"));
+        }
+        let id = is_plain_id(&body.name).then(|| body.name.clone());
+        let new = NewTopic {
+            id,
+            name: body.name.clone(),
+            body: to_bytes(&body).map_err(store_error)?,
+        };
+        let record = self.store.create_topic(new).await.map_err(store_error)?;
+        tracing::info!(topic = %record.id, name = %record.name, "topic created");
+        let href = topic_href(&ctx, &record.id);
+        let topic: Topic = Render {
+            id: &record.id,
+            href: href.clone(),
+            fields: None,
+            required: &[],
+        }
+        .to_model(&record.body)?;
+        Ok(CreateTopicResponse::Created {
+            body: topic,
+            location: Some(href),
+        })
+    }
+
+    async fn delete_topic(
+        &self,
+        _ctx: RequestContext,
+        id: String,
+    ) -> Result<DeleteTopicResponse, ApiError> {
+        if profile::TOPICS.iter().any(|t| t.name == id) {
+            return Err(ApiError::conflict(format!(
+                "topic {id:?} is required by the PSI profile and cannot be deleted"
+            )));
+        }
+        if self.store.delete_topic(&id).await.map_err(store_error)? {
+            tracing::info!(topic = %id, "topic deleted");
+            Ok(DeleteTopicResponse::NoContent)
+        } else {
+            Err(topic_not_found(&id))
+        }
+    }
+
+    async fn list_topic(
+        &self,
+        ctx: RequestContext,
+        query: ListTopicQuery,
+    ) -> Result<ListTopicResponse, ApiError> {
+        let filter = Filter::from_pairs(&query.filters)?;
+        let fields = Fields::parse(query.fields.as_deref());
+        let page = Page::new(query.offset, query.limit, &self.config.paging)?;
+        let records = self.store.topics().await.map_err(store_error)?;
+        let maps = records
+            .iter()
+            .map(|r| {
+                Render {
+                    id: &r.id,
+                    href: topic_href(&ctx, &r.id),
+                    fields: None,
+                    required: &[],
+                }
+                .to_map(&r.body)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let listing = list::<Topic>(maps, &filter, fields.as_ref(), &[], page)?;
+        let x_total_count = count(listing.total);
+        let x_result_count = count(listing.page.len());
+        let body = listing.page;
+        Ok(if listing.complete {
+            ListTopicResponse::Ok {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        } else {
+            ListTopicResponse::PartialContent {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        })
+    }
+
+    async fn retrieve_topic(
+        &self,
+        ctx: RequestContext,
+        id: String,
+        query: RetrieveTopicQuery,
+    ) -> Result<RetrieveTopicResponse, ApiError> {
+        let fields = Fields::parse(query.fields.as_deref());
+        let record = self
+            .store
+            .topic(&id)
+            .await
+            .map_err(store_error)?
+            .ok_or_else(|| topic_not_found(&id))?;
+        let topic = Render {
+            id: &record.id,
+            href: topic_href(&ctx, &record.id),
+            fields: fields.as_ref(),
+            required: &[],
+        }
+        .to_model(&record.body)?;
+        Ok(RetrieveTopicResponse::Ok(topic))
+    }
+}
+
+impl<S: Store> EventApi for Hub688<S> {
+    async fn create_event(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        body: EventCreate,
+    ) -> Result<CreateEventResponse, ApiError> {
+        if body.event_id.trim().is_empty() {
+            return Err(ApiError::bad_request("`eventId` must not be empty"));
+        }
+        if body.at_type.trim().is_empty() {
+            return Err(ApiError::bad_request("`@type` must not be empty"));
+        }
+        // The profile types the payload of its topics: reject what does not fit.
+        if let Err(error) = TopicPayload::parse(&topic_id, body.event.clone()) {
+            let payload_type = profile::TOPICS
+                .iter()
+                .find(|t| t.name == topic_id)
+                .map_or("its payload type", |t| t.payload_type);
+            return Err(ApiError::bad_request(format!(
+                "`event` is not a valid {payload_type} for topic {topic_id:?}: {error}"
+            )));
+        }
+        let new = NewEvent {
+            event_id: body.event_id.clone(),
+            body: to_bytes(&body).map_err(store_error)?,
+        };
+        let mut outcomes = self
+            .store
+            .append_events(&topic_id, vec![new.clone()])
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => topic_not_found(&topic_id),
+                other => store_error(other),
+            })?;
+        let record = match outcomes.pop() {
+            Some(Appended::Created(record)) => {
+                tracing::info!(topic = %topic_id, id = %record.id, event_id = %record.event_id, seq = record.seq, "event stored");
+                record
+            }
+            Some(Appended::Existing(record)) => {
+                if !same_json(&record.body, &new.body) {
+                    return Err(ApiError::conflict(format!(
+                        "topic {topic_id:?} already holds an event with eventId {:?} (id {:?}) and different content",
+                        record.event_id, record.id
+                    )));
+                }
+                tracing::debug!(topic = %topic_id, id = %record.id, event_id = %record.event_id, "duplicate event (same content) acknowledged");
+                record
+            }
+            None => return Err(ApiError::internal("the store appended nothing")),
+        };
+        let href = child_href(&ctx, &topic_id, "event", &record.id);
+        let event: Event = Render {
+            id: &record.id,
+            href: href.clone(),
+            fields: None,
+            required: &[],
+        }
+        .to_model(&record.body)?;
+        Ok(CreateEventResponse::Created {
+            body: event,
+            location: Some(href),
+        })
+    }
+
+    async fn list_event(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        query: ListEventQuery,
+    ) -> Result<ListEventResponse, ApiError> {
+        let filter = Filter::from_pairs(&query.filters)?;
+        let fields = Fields::parse(query.fields.as_deref());
+        let page = Page::new(query.offset, query.limit, &self.config.paging)?;
+        let records = self
+            .store
+            .read_events(&topic_id, 0, usize::MAX)
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => topic_not_found(&topic_id),
+                other => store_error(other),
+            })?;
+        let (body, total, complete) = if filter.is_empty() && fields.is_none() {
+            // Fast path: no JSON tree, page first, decode only the page.
+            let total = records.len();
+            let (selected, complete) = page.apply(records);
+            let body = selected
+                .iter()
+                .map(|r| {
+                    let mut event: Event = serde_json::from_slice(&r.body).map_err(|error| {
+                        tracing::error!(%error, "stored event does not fit its model");
+                        ApiError::internal("a stored event could not be read")
+                    })?;
+                    event.id = Some(r.id.clone());
+                    event.href = Some(child_href(&ctx, &topic_id, "event", &r.id));
+                    Ok(event)
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            (body, total, complete)
+        } else {
+            let maps = records
+                .iter()
+                .map(|r| {
+                    Render {
+                        id: &r.id,
+                        href: child_href(&ctx, &topic_id, "event", &r.id),
+                        fields: None,
+                        required: &[],
+                    }
+                    .to_map(&r.body)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let listing = list::<Event>(maps, &filter, fields.as_ref(), &[], page)?;
+            (listing.page, listing.total, listing.complete)
+        };
+        let x_total_count = count(total);
+        let x_result_count = count(body.len());
+        Ok(if complete {
+            ListEventResponse::Ok {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        } else {
+            ListEventResponse::PartialContent {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        })
+    }
+
+    async fn retrieve_event(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        id: String,
+        query: RetrieveEventQuery,
+    ) -> Result<RetrieveEventResponse, ApiError> {
+        let fields = Fields::parse(query.fields.as_deref());
+        let Some(record) = self
+            .store
+            .event(&topic_id, &id)
+            .await
+            .map_err(store_error)?
+        else {
+            self.require_topic(&topic_id).await?;
+            return Err(ApiError::not_found(format!(
+                "topic {topic_id:?} has no event with id {id:?}"
+            )));
+        };
+        let event = Render {
+            id: &record.id,
+            href: child_href(&ctx, &topic_id, "event", &record.id),
+            fields: fields.as_ref(),
+            required: &[],
+        }
+        .to_model(&record.body)?;
+        Ok(RetrieveEventResponse::Ok(event))
+    }
+}
+
+impl<S: Store> HubApi for Hub688<S> {
+    async fn create_hub(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        body: HubCreate,
+    ) -> Result<CreateHubResponse, ApiError> {
+        let callback = body.callback.trim();
+        if !(callback.starts_with("http://") || callback.starts_with("https://"))
+            || callback.len() <= "http://".len()
+        {
+            return Err(ApiError::bad_request(format!(
+                "`callback` must be an http(s) URL, got {:?}",
+                body.callback
+            )));
+        }
+        let query = body
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+        if let Some(query) = &query {
+            Filter::parse_query_string(query).map_err(|error| {
+                ApiError::bad_request(format!(
+                    "`query` is not a valid filter: {}",
+                    error.message()
+                ))
+            })?;
+        }
+        // TODO(auth increment): record the authenticated principal as owner.
+        let new = NewHub {
+            topic_id: topic_id.clone(),
+            callback: callback.to_owned(),
+            query,
+            body: to_bytes(&body).map_err(store_error)?,
+            owner: None,
+            start: HubStart::Head,
+        };
+        let (record, created) = self
+            .store
+            .create_hub(new)
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => topic_not_found(&topic_id),
+                other => store_error(other),
+            })?;
+        if created {
+            tracing::info!(topic = %topic_id, hub = %record.id, callback = %record.callback, "hub registered");
+        } else {
+            tracing::debug!(topic = %topic_id, hub = %record.id, "hub already registered");
+        }
+        let href = child_href(&ctx, &topic_id, "hub", &record.id);
+        let hub: Hub = Render {
+            id: &record.id,
+            href: href.clone(),
+            fields: None,
+            required: HUB_REQUIRED,
+        }
+        .to_model(&record.body)?;
+        Ok(CreateHubResponse::Created {
+            body: hub,
+            location: Some(href),
+        })
+    }
+
+    async fn delete_hub(
+        &self,
+        _ctx: RequestContext,
+        topic_id: String,
+        id: String,
+    ) -> Result<DeleteHubResponse, ApiError> {
+        // TODO(auth increment): only the registering principal (or an admin) may delete.
+        if self
+            .store
+            .delete_hub(&topic_id, &id)
+            .await
+            .map_err(store_error)?
+        {
+            tracing::info!(topic = %topic_id, hub = %id, "hub deregistered");
+            return Ok(DeleteHubResponse::NoContent);
+        }
+        self.require_topic(&topic_id).await?;
+        Err(ApiError::not_found(format!(
+            "topic {topic_id:?} has no hub with id {id:?}"
+        )))
+    }
+
+    async fn list_hub(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        query: ListHubQuery,
+    ) -> Result<ListHubResponse, ApiError> {
+        let filter = Filter::from_pairs(&query.filters)?;
+        let fields = Fields::parse(query.fields.as_deref());
+        let page = Page::new(query.offset, query.limit, &self.config.paging)?;
+        let records = self
+            .store
+            .hubs(&topic_id)
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => topic_not_found(&topic_id),
+                other => store_error(other),
+            })?;
+        let maps = records
+            .iter()
+            .map(|r| {
+                Render {
+                    id: &r.id,
+                    href: child_href(&ctx, &topic_id, "hub", &r.id),
+                    fields: None,
+                    required: HUB_REQUIRED,
+                }
+                .to_map(&r.body)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let listing = list::<Hub>(maps, &filter, fields.as_ref(), HUB_REQUIRED, page)?;
+        let x_total_count = count(listing.total);
+        let x_result_count = count(listing.page.len());
+        let body = listing.page;
+        Ok(if listing.complete {
+            ListHubResponse::Ok {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        } else {
+            ListHubResponse::PartialContent {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        })
+    }
+
+    async fn retrieve_hub(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        id: String,
+        query: RetrieveHubQuery,
+    ) -> Result<RetrieveHubResponse, ApiError> {
+        let fields = Fields::parse(query.fields.as_deref());
+        let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? else {
+            self.require_topic(&topic_id).await?;
+            return Err(ApiError::not_found(format!(
+                "topic {topic_id:?} has no hub with id {id:?}"
+            )));
+        };
+        let hub = Render {
+            id: &record.id,
+            href: child_href(&ctx, &topic_id, "hub", &record.id),
+            fields: fields.as_ref(),
+            required: HUB_REQUIRED,
+        }
+        .to_model(&record.body)?;
+        Ok(RetrieveHubResponse::Ok(hub))
+    }
+}
+
+impl<S: Store> EventsSubscriptionApi for Hub688<S> {
+    async fn register_listener(
+        &self,
+        ctx: RequestContext,
+        body: EventSubscriptionInput,
+    ) -> Result<RegisterListenerResponse, ApiError> {
+        let callback = body.callback.trim();
+        if !(callback.starts_with("http://") || callback.starts_with("https://")) {
+            return Err(ApiError::bad_request(format!(
+                "`callback` must be an http(s) URL, got {:?}",
+                body.callback
+            )));
+        }
+        let record = self
+            .store
+            .create_listener(NewListener {
+                callback: callback.to_owned(),
+                query: body.query.clone().filter(|q| !q.trim().is_empty()),
+                owner: None,
+            })
+            .await
+            .map_err(store_error)?;
+        tracing::info!(listener = %record.id, callback = %record.callback, "listener registered");
+        let location = format!("{}/hub/{}", ctx.base_path, encode_path_segment(&record.id));
+        Ok(RegisterListenerResponse::Created {
+            body: EventSubscription {
+                id: record.id,
+                callback: record.callback,
+                query: body.query.map(Some),
+                additional_properties: body.additional_properties,
+            },
+            location: Some(location),
+        })
+    }
+
+    async fn unregister_listener(
+        &self,
+        _ctx: RequestContext,
+        id: String,
+    ) -> Result<UnregisterListenerResponse, ApiError> {
+        if self.store.delete_listener(&id).await.map_err(store_error)? {
+            tracing::info!(listener = %id, "listener unregistered");
+            Ok(UnregisterListenerResponse::NoContent)
+        } else {
+            Err(ApiError::not_found(format!(
+                "there is no listener with id {id:?}"
+            )))
+        }
+    }
+}
+
+/// The acknowledgement of a received notification.
+fn acknowledge(ctx: &RequestContext, kind: &str, id: Option<&str>) -> EventSubscription {
+    tracing::info!(kind, id = id.unwrap_or("-"), path = %ctx.uri.path(), "notification received");
+    EventSubscription {
+        id: id.unwrap_or_default().to_owned(),
+        callback: ctx.uri.path().to_owned(),
+        query: None,
+        additional_properties: Map::new(),
+    }
+}
+
+/// The hub as a listener of another hub's API notifications: acknowledges and logs.
+/// Served only where mounted explicitly ([`crate::listener_app`]).
+impl<S: Store> NotificationListenersClientSideApi for Hub688<S> {
+    async fn listen_to_event_create_event(
+        &self,
+        ctx: RequestContext,
+        body: EventCreateEvent,
+    ) -> Result<ListenToEventCreateEventResponse, ApiError> {
+        Ok(ListenToEventCreateEventResponse::Created(acknowledge(
+            &ctx,
+            "EventCreateEvent",
+            body.event_id.as_deref(),
+        )))
+    }
+
+    async fn listen_to_topic_change_event(
+        &self,
+        ctx: RequestContext,
+        body: TopicChangeEvent,
+    ) -> Result<ListenToTopicChangeEventResponse, ApiError> {
+        Ok(ListenToTopicChangeEventResponse::Created(acknowledge(
+            &ctx,
+            "TopicChangeEvent",
+            body.event_id.as_deref(),
+        )))
+    }
+
+    async fn listen_to_topic_create_event(
+        &self,
+        ctx: RequestContext,
+        body: TopicCreateEvent,
+    ) -> Result<ListenToTopicCreateEventResponse, ApiError> {
+        Ok(ListenToTopicCreateEventResponse::Created(acknowledge(
+            &ctx,
+            "TopicCreateEvent",
+            body.event_id.as_deref(),
+        )))
+    }
+
+    async fn listen_to_topic_delete_event(
+        &self,
+        ctx: RequestContext,
+        body: TopicDeleteEvent,
+    ) -> Result<ListenToTopicDeleteEventResponse, ApiError> {
+        Ok(ListenToTopicDeleteEventResponse::Created(acknowledge(
+            &ctx,
+            "TopicDeleteEvent",
+            body.event_id.as_deref(),
+        )))
+    }
+}

@@ -1,0 +1,373 @@
+//! The in-memory [`Store`]: everything in one process, lost on exit.
+//!
+//! A `std::sync::RwLock` guards the state: no critical section awaits, so a blocking
+//! lock held for microseconds is both correct and cheaper than an async one. Event
+//! bodies are `Bytes`, so reading the log clones reference counts, not JSON.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::{
+    Appended, EventRecord, HubRecord, HubStart, HubState, ListenerRecord, NewEvent, NewHub,
+    NewListener, NewTopic, Seq, Store, StoreError, TopicRecord,
+};
+
+/// A topic with its log and hubs.
+#[derive(Debug)]
+struct TopicState {
+    record: TopicRecord,
+    /// The log; the event with sequence `n` is at index `n - 1`.
+    log: Vec<EventRecord>,
+    /// `eventId` → sequence.
+    by_event_id: HashMap<String, Seq>,
+    /// Hubs in registration order.
+    hubs: Vec<HubRecord>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Topics in creation order (few; a linear scan is fine).
+    topics: Vec<TopicState>,
+    listeners: Vec<ListenerRecord>,
+}
+
+impl State {
+    fn topic(&self, id: &str) -> Option<&TopicState> {
+        self.topics.iter().find(|t| t.record.id == id)
+    }
+
+    fn topic_mut(&mut self, id: &str) -> Option<&mut TopicState> {
+        self.topics.iter_mut().find(|t| t.record.id == id)
+    }
+
+    fn hub_mut(&mut self, hub_id: &str) -> Option<&mut HubRecord> {
+        self.topics
+            .iter_mut()
+            .flat_map(|t| t.hubs.iter_mut())
+            .find(|h| h.id == hub_id)
+    }
+}
+
+/// Keeps everything in memory. Cheap to create; share it behind an `Arc` (the service
+/// does).
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: RwLock<State>,
+    next_id: AtomicU64,
+}
+
+impl MemoryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A fresh id with a prefix, e.g. `hub-7`.
+    fn fresh_id(&self, prefix: &str) -> String {
+        let n = self.next_id.fetch_add(1, Ordering::Relaxed) + 1;
+        format!("{prefix}-{n}")
+    }
+}
+
+fn topic_not_found(id: &str) -> StoreError {
+    StoreError::NotFound(format!("topic {id:?}"))
+}
+
+impl Store for MemoryStore {
+    async fn create_topic(&self, topic: NewTopic) -> Result<TopicRecord, StoreError> {
+        let id = match topic.id {
+            Some(id) => id,
+            None => self.fresh_id("topic"),
+        };
+        let mut state = self.write();
+        if let Some(existing) = state
+            .topics
+            .iter()
+            .find(|t| t.record.id == id || t.record.name == topic.name)
+        {
+            return Err(StoreError::Conflict(format!(
+                "a topic named {:?} already exists (id {:?})",
+                existing.record.name, existing.record.id
+            )));
+        }
+        let record = TopicRecord {
+            id,
+            name: topic.name,
+            body: topic.body,
+        };
+        state.topics.push(TopicState {
+            record: record.clone(),
+            log: Vec::new(),
+            by_event_id: HashMap::new(),
+            hubs: Vec::new(),
+        });
+        Ok(record)
+    }
+
+    async fn topic(&self, id: &str) -> Result<Option<TopicRecord>, StoreError> {
+        Ok(self.read().topic(id).map(|t| t.record.clone()))
+    }
+
+    async fn topics(&self) -> Result<Vec<TopicRecord>, StoreError> {
+        Ok(self
+            .read()
+            .topics
+            .iter()
+            .map(|t| t.record.clone())
+            .collect())
+    }
+
+    async fn delete_topic(&self, id: &str) -> Result<bool, StoreError> {
+        let mut state = self.write();
+        let before = state.topics.len();
+        state.topics.retain(|t| t.record.id != id);
+        Ok(state.topics.len() != before)
+    }
+
+    async fn append_events(
+        &self,
+        topic_id: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Appended>, StoreError> {
+        let mut state = self.write();
+        let topic = state
+            .topic_mut(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            if let Some(&seq) = topic.by_event_id.get(&event.event_id) {
+                let stored = topic.log[(seq - 1) as usize].clone();
+                outcomes.push(Appended::Existing(stored));
+                continue;
+            }
+            let seq = topic.log.len() as Seq + 1;
+            let record = EventRecord {
+                seq,
+                id: seq.to_string(),
+                event_id: event.event_id,
+                body: event.body,
+            };
+            topic.by_event_id.insert(record.event_id.clone(), seq);
+            topic.log.push(record.clone());
+            outcomes.push(Appended::Created(record));
+        }
+        Ok(outcomes)
+    }
+
+    async fn event(&self, topic_id: &str, id: &str) -> Result<Option<EventRecord>, StoreError> {
+        let state = self.read();
+        let Some(topic) = state.topic(topic_id) else {
+            return Ok(None);
+        };
+        // Ids are the sequence numbers, in canonical decimal form.
+        let Ok(seq) = id.parse::<Seq>() else {
+            return Ok(None);
+        };
+        if seq == 0 || seq.to_string() != id {
+            return Ok(None);
+        }
+        Ok(topic.log.get((seq - 1) as usize).cloned())
+    }
+
+    async fn read_events(
+        &self,
+        topic_id: &str,
+        after: Seq,
+        max: usize,
+    ) -> Result<Vec<EventRecord>, StoreError> {
+        let state = self.read();
+        let topic = state
+            .topic(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        let start = usize::try_from(after)
+            .unwrap_or(usize::MAX)
+            .min(topic.log.len());
+        Ok(topic.log[start..].iter().take(max).cloned().collect())
+    }
+
+    async fn create_hub(&self, hub: NewHub) -> Result<(HubRecord, bool), StoreError> {
+        let id = self.fresh_id("hub");
+        let mut state = self.write();
+        let topic = state
+            .topic_mut(&hub.topic_id)
+            .ok_or_else(|| topic_not_found(&hub.topic_id))?;
+        if let Some(existing) = topic
+            .hubs
+            .iter()
+            .find(|h| h.callback == hub.callback && h.query == hub.query)
+        {
+            return Ok((existing.clone(), false));
+        }
+        let cursor = match hub.start {
+            HubStart::Head => topic.log.len() as Seq,
+            HubStart::Beginning => 0,
+        };
+        let record = HubRecord {
+            id,
+            topic_id: hub.topic_id,
+            callback: hub.callback,
+            query: hub.query,
+            body: hub.body,
+            cursor,
+            state: HubState::Active,
+            owner: hub.owner,
+        };
+        topic.hubs.push(record.clone());
+        Ok((record, true))
+    }
+
+    async fn hub(&self, topic_id: &str, id: &str) -> Result<Option<HubRecord>, StoreError> {
+        let state = self.read();
+        Ok(state
+            .topic(topic_id)
+            .and_then(|t| t.hubs.iter().find(|h| h.id == id))
+            .cloned())
+    }
+
+    async fn hubs(&self, topic_id: &str) -> Result<Vec<HubRecord>, StoreError> {
+        let state = self.read();
+        let topic = state
+            .topic(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        Ok(topic.hubs.clone())
+    }
+
+    async fn delete_hub(&self, topic_id: &str, id: &str) -> Result<bool, StoreError> {
+        let mut state = self.write();
+        let Some(topic) = state.topic_mut(topic_id) else {
+            return Ok(false);
+        };
+        let before = topic.hubs.len();
+        topic.hubs.retain(|h| h.id != id);
+        Ok(topic.hubs.len() != before)
+    }
+
+    async fn set_cursor(&self, hub_id: &str, cursor: Seq) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let hub = state
+            .hub_mut(hub_id)
+            .ok_or_else(|| StoreError::NotFound(format!("hub {hub_id:?}")))?;
+        hub.cursor = cursor;
+        Ok(())
+    }
+
+    async fn set_hub_state(&self, hub_id: &str, hub_state: HubState) -> Result<(), StoreError> {
+        let mut state = self.write();
+        let hub = state
+            .hub_mut(hub_id)
+            .ok_or_else(|| StoreError::NotFound(format!("hub {hub_id:?}")))?;
+        hub.state = hub_state;
+        Ok(())
+    }
+
+    async fn create_listener(&self, listener: NewListener) -> Result<ListenerRecord, StoreError> {
+        let record = ListenerRecord {
+            id: self.fresh_id("listener"),
+            callback: listener.callback,
+            query: listener.query,
+            owner: listener.owner,
+        };
+        self.write().listeners.push(record.clone());
+        Ok(record)
+    }
+
+    async fn delete_listener(&self, id: &str) -> Result<bool, StoreError> {
+        let mut state = self.write();
+        let before = state.listeners.len();
+        state.listeners.retain(|l| l.id != id);
+        Ok(state.listeners.len() != before)
+    }
+
+    async fn listeners(&self) -> Result<Vec<ListenerRecord>, StoreError> {
+        Ok(self.read().listeners.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn new_topic(name: &str) -> NewTopic {
+        NewTopic {
+            id: Some(name.into()),
+            name: name.into(),
+            body: Bytes::from_static(b"{}"),
+        }
+    }
+
+    fn new_event(event_id: &str) -> NewEvent {
+        NewEvent {
+            event_id: event_id.into(),
+            body: Bytes::from(format!(r#"{{"eventId":"{event_id}"}}"#)),
+        }
+    }
+
+    #[tokio::test]
+    async fn log_sequences_dedup_and_cursor_reads() {
+        let store = MemoryStore::new();
+        store.create_topic(new_topic("t")).await.unwrap();
+        assert!(matches!(
+            store.create_topic(new_topic("t")).await,
+            Err(StoreError::Conflict(_))
+        ));
+        let out = store
+            .append_events("t", vec![new_event("a"), new_event("b"), new_event("a")])
+            .await
+            .unwrap();
+        assert!(matches!(&out[0], Appended::Created(r) if r.seq == 1));
+        assert!(matches!(&out[1], Appended::Created(r) if r.seq == 2));
+        assert!(matches!(&out[2], Appended::Existing(r) if r.seq == 1));
+        let after_1 = store.read_events("t", 1, 10).await.unwrap();
+        assert_eq!(after_1.len(), 1);
+        assert_eq!(after_1[0].event_id, "b");
+        assert_eq!(store.read_events("t", 5, 10).await.unwrap(), vec![]);
+        assert_eq!(store.event("t", "2").await.unwrap().unwrap().event_id, "b");
+        assert_eq!(store.event("t", "02").await.unwrap(), None);
+        assert!(store.append_events("nope", vec![]).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn hubs_dedup_start_at_head_and_move_cursors() {
+        let store = MemoryStore::new();
+        store.create_topic(new_topic("t")).await.unwrap();
+        store
+            .append_events("t", vec![new_event("a")])
+            .await
+            .unwrap();
+        let hub = NewHub {
+            topic_id: "t".into(),
+            callback: "http://x/cb".into(),
+            query: None,
+            body: Bytes::from_static(b"{}"),
+            owner: None,
+            start: HubStart::Head,
+        };
+        let (first, created) = store.create_hub(hub.clone()).await.unwrap();
+        assert!(created);
+        assert_eq!(first.cursor, 1);
+        let (again, created) = store.create_hub(hub.clone()).await.unwrap();
+        assert!(!created);
+        assert_eq!(again.id, first.id);
+        store.set_cursor(&first.id, 0).await.unwrap();
+        store
+            .set_hub_state(&first.id, HubState::Halted)
+            .await
+            .unwrap();
+        let stored = store.hub("t", &first.id).await.unwrap().unwrap();
+        assert_eq!((stored.cursor, stored.state), (0, HubState::Halted));
+        assert!(store.delete_hub("t", &first.id).await.unwrap());
+        assert!(!store.delete_hub("t", &first.id).await.unwrap());
+        assert!(store.delete_topic("t").await.unwrap());
+        assert!(store.hubs("t").await.is_err());
+    }
+}

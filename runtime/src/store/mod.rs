@@ -1,0 +1,276 @@
+//! Persistence, shaped for the delivery model (DESIGN §4): an append-only **log per
+//! topic** with a monotonically increasing sequence number, and **hubs** that are
+//! consumers with a **cursor** (the last sequence delivered to them).
+//!
+//! Resources are kept as compact, validated JSON bytes (what the client sent, minus the
+//! server-assigned `id`/`href`); the service decodes them into the generated models when
+//! it answers. `href`s are not stored: the same store serves several base paths.
+//!
+//! The trait is async and uses `impl Future + Send` so that a Postgres implementation
+//! fits without boxing; writes of events are batched ([`Store::append_events`]).
+
+pub mod memory;
+
+use std::future::Future;
+
+use bytes::Bytes;
+
+pub use memory::MemoryStore;
+
+/// A position in a topic's log. The first event of a topic has sequence 1; a cursor of
+/// 0 means "nothing delivered yet".
+pub type Seq = u64;
+
+/// What can go wrong in a store.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The topic (or hub, listener) the call refers to does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// The write conflicts with existing data (e.g. a topic name already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The backend failed (connection lost, ...). Not the client's fault.
+    #[error("store backend failure: {0}")]
+    Backend(String),
+}
+
+/// A topic as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TopicRecord {
+    /// Its id (profile topics: their name).
+    pub id: String,
+    /// Its name (unique in the store).
+    pub name: String,
+    /// The `Topic_Create` body as compact JSON (no `id`/`href`).
+    pub body: Bytes,
+}
+
+/// A topic to create.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewTopic {
+    /// The id to give it; `None` lets the store assign one.
+    pub id: Option<String>,
+    /// Its name (must be unique, else [`StoreError::Conflict`]).
+    pub name: String,
+    /// The `Topic_Create` body as compact JSON.
+    pub body: Bytes,
+}
+
+/// An event of a topic's log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventRecord {
+    /// Its position in the topic's log.
+    pub seq: Seq,
+    /// Its server-assigned id (unique within the topic).
+    pub id: String,
+    /// The sender's `eventId` (the de-duplication key within the topic).
+    pub event_id: String,
+    /// The `Event_Create` body as compact JSON (no `id`/`href`).
+    pub body: Bytes,
+}
+
+/// An event to append.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The sender's `eventId`.
+    pub event_id: String,
+    /// The `Event_Create` body as compact JSON.
+    pub body: Bytes,
+}
+
+/// The outcome of appending one event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Appended {
+    /// It was appended.
+    Created(EventRecord),
+    /// An event with the same `eventId` was already in the topic; nothing was written.
+    /// The caller decides whether the contents agree.
+    Existing(EventRecord),
+}
+
+/// Whether a hub is being delivered to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HubState {
+    /// Deliveries proceed.
+    #[default]
+    Active,
+    /// Delivery stopped after too many failed attempts; waits for a manual resume.
+    Halted,
+}
+
+/// A hub (a subscription of a callback to a topic) as stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HubRecord {
+    /// Its id (unique in the store).
+    pub id: String,
+    /// The topic it listens to.
+    pub topic_id: String,
+    /// Where events are POSTed.
+    pub callback: String,
+    /// Its filter, as registered (`None` when absent or empty).
+    pub query: Option<String>,
+    /// The `Hub_Create` body as compact JSON (no `id`/`href`).
+    pub body: Bytes,
+    /// The last sequence of the topic's log delivered successfully (0: none).
+    pub cursor: Seq,
+    /// Whether deliveries proceed.
+    pub state: HubState,
+    /// The principal that registered it, when authentication is on.
+    pub owner: Option<String>,
+}
+
+/// A hub to register.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewHub {
+    /// The topic.
+    pub topic_id: String,
+    /// The callback URL.
+    pub callback: String,
+    /// The filter (`None` when absent or empty).
+    pub query: Option<String>,
+    /// The `Hub_Create` body as compact JSON.
+    pub body: Bytes,
+    /// The registering principal.
+    pub owner: Option<String>,
+    /// Where its cursor starts: normally the topic's current head (only new events
+    /// are delivered).
+    pub start: HubStart,
+}
+
+/// Where a new hub's cursor starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HubStart {
+    /// After the last event in the log at registration: only new events.
+    #[default]
+    Head,
+    /// At the beginning: every event of the log is delivered.
+    Beginning,
+}
+
+/// A listener of the API's own notifications (TMF630 `POST /hub`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListenerRecord {
+    /// Its id.
+    pub id: String,
+    /// Where notifications are POSTed.
+    pub callback: String,
+    /// Its filter.
+    pub query: Option<String>,
+    /// The registering principal.
+    pub owner: Option<String>,
+}
+
+/// A listener to register.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewListener {
+    /// Where notifications are POSTed.
+    pub callback: String,
+    /// Its filter.
+    pub query: Option<String>,
+    /// The registering principal.
+    pub owner: Option<String>,
+}
+
+/// Persistence of topics, their event logs, hubs (with cursors) and API listeners.
+///
+/// Every method is atomic on its own. Lists come in creation order (events: log order).
+pub trait Store: Send + Sync + 'static {
+    /// Creates a topic. [`StoreError::Conflict`] when its id or name is taken.
+    fn create_topic(
+        &self,
+        topic: NewTopic,
+    ) -> impl Future<Output = Result<TopicRecord, StoreError>> + Send;
+
+    /// The topic with `id`.
+    fn topic(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<TopicRecord>, StoreError>> + Send;
+
+    /// Every topic.
+    fn topics(&self) -> impl Future<Output = Result<Vec<TopicRecord>, StoreError>> + Send;
+
+    /// Deletes a topic with its log and its hubs; `false` when there was none.
+    fn delete_topic(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Appends events to a topic's log, in order, as one batch. An event whose
+    /// `eventId` is already in the topic (or earlier in the batch) is not written:
+    /// [`Appended::Existing`] gives the stored one. [`StoreError::NotFound`] when the
+    /// topic does not exist.
+    fn append_events(
+        &self,
+        topic_id: &str,
+        events: Vec<NewEvent>,
+    ) -> impl Future<Output = Result<Vec<Appended>, StoreError>> + Send;
+
+    /// The event with server id `id` in the topic.
+    fn event(
+        &self,
+        topic_id: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<EventRecord>, StoreError>> + Send;
+
+    /// Up to `max` events of the topic's log with a sequence greater than `after`, in
+    /// log order (what a hub with cursor `after` is owed next; `after = 0, max =
+    /// usize::MAX` reads the whole log). [`StoreError::NotFound`] for an unknown topic.
+    fn read_events(
+        &self,
+        topic_id: &str,
+        after: Seq,
+        max: usize,
+    ) -> impl Future<Output = Result<Vec<EventRecord>, StoreError>> + Send;
+
+    /// Registers a hub, unless one with the same (topic, callback, query) exists:
+    /// then returns that one and `false`. [`StoreError::NotFound`] for an unknown topic.
+    fn create_hub(
+        &self,
+        hub: NewHub,
+    ) -> impl Future<Output = Result<(HubRecord, bool), StoreError>> + Send;
+
+    /// The hub `id` of the topic.
+    fn hub(
+        &self,
+        topic_id: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<HubRecord>, StoreError>> + Send;
+
+    /// The hubs of the topic. [`StoreError::NotFound`] for an unknown topic.
+    fn hubs(
+        &self,
+        topic_id: &str,
+    ) -> impl Future<Output = Result<Vec<HubRecord>, StoreError>> + Send;
+
+    /// Deletes the hub `id` of the topic; `false` when there was none.
+    fn delete_hub(
+        &self,
+        topic_id: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Moves a hub's cursor (forward after a delivery, backward for a replay).
+    fn set_cursor(
+        &self,
+        hub_id: &str,
+        cursor: Seq,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Halts or resumes a hub.
+    fn set_hub_state(
+        &self,
+        hub_id: &str,
+        state: HubState,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Registers a listener of the API's notifications.
+    fn create_listener(
+        &self,
+        listener: NewListener,
+    ) -> impl Future<Output = Result<ListenerRecord, StoreError>> + Send;
+
+    /// Deletes a listener; `false` when there was none.
+    fn delete_listener(&self, id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Every listener.
+    fn listeners(&self) -> impl Future<Output = Result<Vec<ListenerRecord>, StoreError>> + Send;
+}

@@ -1,0 +1,573 @@
+//! Behaviour of the whole application, through `tower::ServiceExt::oneshot`.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt as _;
+
+use crate::query::PagingConfig;
+use crate::{AppConfig, Hub688, HubConfig, MemoryStore, app_with};
+
+const TMF: &str = "/tmf-api/event/v4";
+const PSI: &str = "/psi-api/event/v2";
+
+async fn test_app() -> Router {
+    let config = HubConfig {
+        paging: PagingConfig {
+            default_limit: 3,
+            max_limit: 5,
+        },
+    };
+    let hub = Hub688::new(Arc::new(MemoryStore::new()), config)
+        .await
+        .unwrap();
+    app_with(
+        Arc::new(hub),
+        &AppConfig {
+            max_body_bytes: 4096,
+        },
+    )
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: http::HeaderMap,
+    body: Value,
+}
+
+impl Answer {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> Answer {
+    let mut request = Request::builder().method(method).uri(uri);
+    let body = match body {
+        Some(body) => {
+            request = request.header(header::CONTENT_TYPE, "application/json");
+            Body::from(body.to_string())
+        }
+        None => Body::empty(),
+    };
+    let response = app
+        .clone()
+        .oneshot(request.body(body).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let body = if bytes.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+            panic!("not JSON: {}", String::from_utf8_lossy(&bytes));
+        })
+    };
+    Answer {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn event(event_id: &str, event_type: &str, severity: &str) -> Value {
+    json!({
+        "@type": "AlarmCreateEvent",
+        "eventId": event_id,
+        "eventType": event_type,
+        "eventTime": "2021-06-01T10:00:00Z",
+        "event": {"alarm": {"id": "a1", "perceivedSeverity": severity}},
+        "vendorExtension": {"kept": true}
+    })
+}
+
+fn assert_tmf_error(answer: &Answer, status: StatusCode) {
+    assert_eq!(answer.status, status, "{}", answer.body);
+    assert_eq!(answer.body["code"], status.as_u16().to_string());
+    assert!(answer.body["reason"].is_string(), "{}", answer.body);
+}
+
+#[tokio::test]
+async fn profile_topics_exist_and_cannot_be_deleted() {
+    let app = test_app().await;
+    let answer = call(&app, Method::GET, &format!("{PSI}/topic"), None).await;
+    assert_eq!(answer.status, StatusCode::OK);
+    let ids: Vec<&str> = answer
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["order", "inquiry", "alarm"]);
+    assert_eq!(answer.body[0]["href"], format!("{PSI}/topic/order"));
+    assert_eq!(answer.header("X-Total-Count"), Some("3"));
+    assert_eq!(answer.header("X-Result-Count"), Some("3"));
+
+    let answer = call(&app, Method::DELETE, &format!("{TMF}/topic/order"), None).await;
+    assert_tmf_error(&answer, StatusCode::CONFLICT);
+    assert!(answer.body["message"].as_str().unwrap().contains("profile"));
+}
+
+#[tokio::test]
+async fn topics_crud_filter_and_fields() {
+    let app = test_app().await;
+    let answer = call(
+        &app,
+        Method::POST,
+        &format!("{TMF}/topic"),
+        Some(json!({"name": "billing", "@type": "Topic"})),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    assert_eq!(answer.body["id"], "billing");
+    assert_eq!(
+        answer.header("Location"),
+        Some(&*format!("{TMF}/topic/billing"))
+    );
+    // Same name again: conflict.
+    let again = call(
+        &app,
+        Method::POST,
+        &format!("{TMF}/topic"),
+        Some(json!({"name": "billing"})),
+    )
+    .await;
+    assert_tmf_error(&again, StatusCode::CONFLICT);
+    // A name that is not URL-safe gets a generated id.
+    let spaced = call(
+        &app,
+        Method::POST,
+        &format!("{TMF}/topic"),
+        Some(json!({"name": "two words"})),
+    )
+    .await;
+    assert_eq!(spaced.status, StatusCode::CREATED);
+    assert_ne!(spaced.body["id"], "two words");
+    // Missing mandatory name: 400.
+    let bad = call(
+        &app,
+        Method::POST,
+        &format!("{TMF}/topic"),
+        Some(json!({"headerQuery": "x"})),
+    )
+    .await;
+    assert_tmf_error(&bad, StatusCode::BAD_REQUEST);
+
+    let filtered = call(
+        &app,
+        Method::GET,
+        &format!("{TMF}/topic?name=billing,alarm&fields=name"),
+        None,
+    )
+    .await;
+    assert_eq!(filtered.status, StatusCode::OK);
+    assert_eq!(
+        filtered.body,
+        json!([
+            {"id": "alarm", "href": format!("{TMF}/topic/alarm"), "name": "alarm", "@type": "Topic"},
+            {"id": "billing", "href": format!("{TMF}/topic/billing"), "name": "billing", "@type": "Topic"},
+        ])
+    );
+    let one = call(
+        &app,
+        Method::GET,
+        &format!("{TMF}/topic/billing?fields=id"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        one.body,
+        json!({"id": "billing", "href": format!("{TMF}/topic/billing"), "@type": "Topic"})
+    );
+
+    let deleted = call(&app, Method::DELETE, &format!("{TMF}/topic/billing"), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = call(&app, Method::GET, &format!("{TMF}/topic/billing"), None).await;
+    assert_tmf_error(&gone, StatusCode::NOT_FOUND);
+    let gone = call(&app, Method::DELETE, &format!("{TMF}/topic/billing"), None).await;
+    assert_tmf_error(&gone, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn events_create_retrieve_dedup_and_conflict() {
+    let app = test_app().await;
+    let uri = format!("{TMF}/topic/alarm/event");
+    let created = call(
+        &app,
+        Method::POST,
+        &uri,
+        Some(event("e1", "AlarmCreateEvent", "major")),
+    )
+    .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    let href = format!("{uri}/{id}");
+    assert_eq!(created.body["href"], href);
+    assert_eq!(created.header("Location"), Some(href.as_str()));
+    assert_eq!(
+        created.body["vendorExtension"],
+        json!({"kept": true}),
+        "unknown attributes kept"
+    );
+    assert_eq!(created.body["eventTime"], "2021-06-01T10:00:00Z");
+
+    // Same eventId, same content: the stored event again.
+    let again = call(
+        &app,
+        Method::POST,
+        &uri,
+        Some(event("e1", "AlarmCreateEvent", "major")),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body["id"], created.body["id"]);
+    // Same eventId, other content: 409.
+    let clash = call(
+        &app,
+        Method::POST,
+        &uri,
+        Some(event("e1", "AlarmCreateEvent", "minor")),
+    )
+    .await;
+    assert_tmf_error(&clash, StatusCode::CONFLICT);
+
+    let fetched = call(&app, Method::GET, &href, None).await;
+    assert_eq!(fetched.status, StatusCode::OK);
+    assert_eq!(fetched.body, created.body);
+    // The PSI path sees the same store, with its own hrefs.
+    let psi = call(
+        &app,
+        Method::GET,
+        &format!("{PSI}/topic/alarm/event/{id}"),
+        None,
+    )
+    .await;
+    assert_eq!(psi.body["href"], format!("{PSI}/topic/alarm/event/{id}"));
+
+    let missing = call(&app, Method::GET, &format!("{uri}/999"), None).await;
+    assert_tmf_error(&missing, StatusCode::NOT_FOUND);
+    let no_topic = call(
+        &app,
+        Method::POST,
+        &format!("{TMF}/topic/nope/event"),
+        Some(event("e2", "X", "major")),
+    )
+    .await;
+    assert_tmf_error(&no_topic, StatusCode::NOT_FOUND);
+    let no_topic = call(&app, Method::GET, &format!("{TMF}/topic/nope/event"), None).await;
+    assert_tmf_error(&no_topic, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn events_bad_input_is_400_413_415() {
+    let app = test_app().await;
+    let uri = format!("{TMF}/topic/alarm/event");
+    let mut no_event_id = event("e1", "X", "major");
+    no_event_id.as_object_mut().unwrap().remove("eventId");
+    let answer = call(&app, Method::POST, &uri, Some(no_event_id)).await;
+    assert_tmf_error(&answer, StatusCode::BAD_REQUEST);
+    assert!(answer.body["message"].as_str().unwrap().contains("eventId"));
+    let mut no_type = event("e1", "X", "major");
+    no_type.as_object_mut().unwrap().remove("@type");
+    assert_tmf_error(
+        &call(&app, Method::POST, &uri, Some(no_type)).await,
+        StatusCode::BAD_REQUEST,
+    );
+    let mut bad_time = event("e1", "X", "major");
+    bad_time["eventTime"] = json!("yesterday");
+    assert_tmf_error(
+        &call(&app, Method::POST, &uri, Some(bad_time)).await,
+        StatusCode::BAD_REQUEST,
+    );
+    // A payload that does not fit the topic's type (alarm: perceivedSeverity is text).
+    let mut bad_payload = event("e1", "X", "major");
+    bad_payload["event"] = json!({"perceivedSeverity": {"not": "text"}});
+    let answer = call(&app, Method::POST, &uri, Some(bad_payload)).await;
+    assert_tmf_error(&answer, StatusCode::BAD_REQUEST);
+
+    let big = json!({"@type": "X", "eventId": "big", "event": {"blob": "x".repeat(5000)}});
+    assert_tmf_error(
+        &call(&app, Method::POST, &uri, Some(big)).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+    );
+
+    let request = Request::post(&uri)
+        .header(header::CONTENT_TYPE, "text/plain")
+        .body(Body::from("{}"))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+
+    let request = Request::post(&uri)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from("{not json"))
+        .unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+
+    let bad_filter = call(&app, Method::GET, &format!("{uri}?eventType[zz]=1"), None).await;
+    assert_tmf_error(&bad_filter, StatusCode::BAD_REQUEST);
+    let bad_offset = call(&app, Method::GET, &format!("{uri}?offset=-1"), None).await;
+    assert_tmf_error(&bad_offset, StatusCode::BAD_REQUEST);
+    let bad_limit = call(&app, Method::GET, &format!("{uri}?limit=many"), None).await;
+    assert_tmf_error(&bad_limit, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn events_list_filter_fields_and_paging() {
+    let app = test_app().await;
+    let uri = format!("{TMF}/topic/alarm/event");
+    for (i, (event_type, severity)) in [
+        ("AlarmCreateEvent", "major"),
+        ("AlarmStateChangeEvent", "minor"),
+        ("AlarmCreateEvent", "critical"),
+        ("AlarmDeleteEvent", "major"),
+        ("AlarmCreateEvent", "minor"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let answer = call(
+            &app,
+            Method::POST,
+            &uri,
+            Some(event(&format!("e{i}"), event_type, severity)),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::CREATED);
+    }
+
+    // Default limit 3 of 5: 206 with counts.
+    let page = call(&app, Method::GET, &uri, None).await;
+    assert_eq!(page.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(page.header("X-Total-Count"), Some("5"));
+    assert_eq!(page.header("X-Result-Count"), Some("3"));
+    assert_eq!(page.body.as_array().unwrap().len(), 3);
+    assert_eq!(page.body[0]["eventId"], "e0");
+
+    let last = call(&app, Method::GET, &format!("{uri}?offset=3&limit=3"), None).await;
+    assert_eq!(last.status, StatusCode::PARTIAL_CONTENT);
+    let ids: Vec<&str> = last
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["e3", "e4"]);
+
+    let all = call(&app, Method::GET, &format!("{uri}?limit=10"), None).await;
+    assert_eq!(all.status, StatusCode::OK, "limit capped at 5 = everything");
+    assert_eq!(all.header("X-Result-Count"), Some("5"));
+
+    let filtered = call(
+        &app,
+        Method::GET,
+        &format!("{uri}?eventType=AlarmCreateEvent&event.alarm.perceivedSeverity.ne=minor"),
+        None,
+    )
+    .await;
+    assert_eq!(filtered.status, StatusCode::OK);
+    let ids: Vec<&str> = filtered
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["e0", "e2"]);
+    assert_eq!(filtered.header("X-Total-Count"), Some("2"));
+
+    let or = call(
+        &app,
+        Method::GET,
+        &format!("{uri}?eventType=AlarmDeleteEvent,AlarmStateChangeEvent&fields=eventType"),
+        None,
+    )
+    .await;
+    assert_eq!(or.status, StatusCode::OK);
+    let first = or.body[0].as_object().unwrap();
+    let mut keys: Vec<&str> = first.keys().map(String::as_str).collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["@type", "eventType", "href", "id"]);
+    assert_eq!(or.body.as_array().unwrap().len(), 2);
+
+    let none = call(
+        &app,
+        Method::GET,
+        &format!("{uri}?eventTime.gt=2030-01-01T00:00:00Z"),
+        None,
+    )
+    .await;
+    assert_eq!(none.status, StatusCode::OK);
+    assert_eq!(none.body, json!([]));
+    assert_eq!(none.header("X-Total-Count"), Some("0"));
+}
+
+#[tokio::test]
+async fn hubs_register_dedup_list_delete_on_psi_path() {
+    let app = test_app().await;
+    let uri = format!("{PSI}/topic/order/hub");
+    let body = json!({"callback": "http://peer.example/psi-api/event/v2/topic/order/event", "query": "eventType=ProductOrderStateChangeEvent"});
+    let created = call(&app, Method::POST, &uri, Some(body.clone())).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let id = created.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(created.header("Location"), Some(&*format!("{uri}/{id}")));
+    assert_eq!(created.body["callback"], body["callback"]);
+
+    let again = call(&app, Method::POST, &uri, Some(body.clone())).await;
+    assert_eq!(again.status, StatusCode::CREATED);
+    assert_eq!(again.body["id"], id.as_str());
+    let other_query = call(
+        &app,
+        Method::POST,
+        &uri,
+        Some(json!({"callback": body["callback"]})),
+    )
+    .await;
+    assert_ne!(other_query.body["id"], id.as_str());
+
+    let listed = call(&app, Method::GET, &format!("{uri}?fields=query"), None).await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert_eq!(listed.body.as_array().unwrap().len(), 2);
+    assert!(listed.body[0].get("query").is_some());
+    let filtered = call(
+        &app,
+        Method::GET,
+        &format!("{uri}?query=eventType=ProductOrderStateChangeEvent"),
+        None,
+    )
+    .await;
+    assert_eq!(filtered.body.as_array().unwrap().len(), 1);
+
+    let fetched = call(&app, Method::GET, &format!("{uri}/{id}"), None).await;
+    assert_eq!(fetched.body, created.body);
+    let deleted = call(&app, Method::DELETE, &format!("{uri}/{id}"), None).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT);
+    let gone = call(&app, Method::DELETE, &format!("{uri}/{id}"), None).await;
+    assert_tmf_error(&gone, StatusCode::NOT_FOUND);
+    let no_topic = call(
+        &app,
+        Method::POST,
+        &format!("{PSI}/topic/nope/hub"),
+        Some(body),
+    )
+    .await;
+    assert_tmf_error(&no_topic, StatusCode::NOT_FOUND);
+    let bad_callback = call(
+        &app,
+        Method::POST,
+        &uri,
+        Some(json!({"callback": "not a url"})),
+    )
+    .await;
+    assert_tmf_error(&bad_callback, StatusCode::BAD_REQUEST);
+    let no_callback = call(&app, Method::POST, &uri, Some(json!({"query": "a=b"}))).await;
+    assert_tmf_error(&no_callback, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn psi_paths_serve_only_their_operations() {
+    let app = test_app().await;
+    for base in [PSI, "/psi/event/v2"] {
+        let listed = call(&app, Method::GET, &format!("{base}/topic"), None).await;
+        assert_eq!(listed.status, StatusCode::OK);
+        // createTopic / deleteTopic are not PSI operations; GET is.
+        let create = call(
+            &app,
+            Method::POST,
+            &format!("{base}/topic"),
+            Some(json!({"name": "x"})),
+        )
+        .await;
+        assert_tmf_error(&create, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(create.header("Allow"), Some("GET"));
+        let delete = call(&app, Method::DELETE, &format!("{base}/topic/alarm"), None).await;
+        assert_tmf_error(&delete, StatusCode::METHOD_NOT_ALLOWED);
+        // registerListener (/hub) is not served there at all.
+        let listener = call(
+            &app,
+            Method::POST,
+            &format!("{base}/hub"),
+            Some(json!({"callback": "http://x/y"})),
+        )
+        .await;
+        assert_tmf_error(&listener, StatusCode::NOT_FOUND);
+    }
+    // The TMF path serves them.
+    let listener = call(
+        &app,
+        Method::POST,
+        &format!("{TMF}/hub"),
+        Some(json!({"callback": "http://x/y"})),
+    )
+    .await;
+    assert_eq!(listener.status, StatusCode::CREATED, "{}", listener.body);
+    let id = listener.body["id"].as_str().unwrap();
+    assert_eq!(
+        listener.header("Location"),
+        Some(&*format!("{TMF}/hub/{id}"))
+    );
+    let removed = call(&app, Method::DELETE, &format!("{TMF}/hub/{id}"), None).await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let removed = call(&app, Method::DELETE, &format!("{TMF}/hub/{id}"), None).await;
+    assert_tmf_error(&removed, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn health_openapi_and_unknown_paths() {
+    let app = test_app().await;
+    let health = call(&app, Method::GET, "/health", None).await;
+    assert_eq!(health.status, StatusCode::OK);
+    let spec = call(&app, Method::GET, "/openapi.json", None).await;
+    assert_eq!(spec.status, StatusCode::OK);
+    assert!(spec.body["openapi"].as_str().unwrap().starts_with("3."));
+    assert_tmf_error(
+        &call(&app, Method::GET, "/nowhere", None).await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_tmf_error(
+        &call(&app, Method::GET, &format!("{TMF}/nowhere"), None).await,
+        StatusCode::NOT_FOUND,
+    );
+    assert_tmf_error(
+        &call(&app, Method::PATCH, &format!("{TMF}/topic"), None).await,
+        StatusCode::METHOD_NOT_ALLOWED,
+    );
+    // Listener endpoints are not part of the provider application.
+    assert_tmf_error(
+        &call(
+            &app,
+            Method::POST,
+            &format!("{TMF}/listener/eventCreateEvent"),
+            Some(json!({})),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+    );
+}
+
+#[tokio::test]
+async fn listener_app_acknowledges() {
+    let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default())
+        .await
+        .unwrap();
+    let app = crate::listener_app(Arc::new(hub), "/cb");
+    let answer = call(
+        &app,
+        Method::POST,
+        "/cb/listener/eventCreateEvent",
+        Some(json!({"eventId": "n1", "eventType": "EventCreateEvent"})),
+    )
+    .await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    assert_eq!(answer.body["id"], "n1");
+}
