@@ -80,7 +80,7 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
     let api = lower::lower(&loaded)?;
     let mut set = FileSet {
-        warnings: loaded.warnings.clone(),
+        warnings: [loaded.warnings.clone(), api.warnings.clone()].concat(),
         ..FileSet::default()
     };
     let source = display(&settings.spec);
@@ -92,33 +92,14 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     let header = output::rust_header(&source);
     let mut warnings = Vec::new();
 
-    let mut modules = vec![
-        ("models", emit::models::emit(&api)),
-        ("operations", emit::operations::emit(&api, true, true)),
-        ("server", emit::server::emit(&api)),
-        ("client", emit::client::emit(&api)),
-    ];
-    if let Some(profile) = &api.profile {
-        modules.push(("profile", emit::profile::emit(&api, profile)));
-    }
-    for (name, tokens) in modules {
+    for (name, tokens) in modules(&api) {
         let file = format!("src/{name}.rs");
         let text = output::format_rust(&file, &tokens.to_string(), &mut warnings)?;
         set.files
             .insert(PathBuf::from(file), format!("{header}{text}"));
     }
 
-    let render_error = |file: &str, e: askama::Error| Error::Internal {
-        file: file.to_owned(),
-        message: e.to_string(),
-    };
-    let support = render::SupportRs {
-        server: true,
-        client: true,
-    }
-    .render()
-    .map_err(|e| render_error("src/support.rs", e))?;
-    let support = output::format_rust_text("src/support.rs", &support, &mut warnings)?;
+    let support = output::format_rust_text("src/support.rs", &support_source()?, &mut warnings)?;
     set.files
         .insert("src/support.rs".into(), format!("{header}{support}"));
 
@@ -182,6 +163,55 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
         .insert("src/openapi.json".into(), ensure_newline(json));
     set.warnings.extend(warnings);
     Ok(set)
+}
+
+/// The emitted Rust modules, by name.
+fn modules(api: &ir::Api) -> Vec<(&'static str, proc_macro2::TokenStream)> {
+    let mut modules = vec![
+        ("models", emit::models::emit(api)),
+        ("operations", emit::operations::emit(api, true, true)),
+        ("server", emit::server::emit(api)),
+        ("client", emit::client::emit(api)),
+    ];
+    if let Some(profile) = &api.profile {
+        modules.push(("profile", emit::profile::emit(api, profile)));
+    }
+    modules
+}
+
+fn render_error(file: &str, error: askama::Error) -> Error {
+    Error::Internal {
+        file: file.to_owned(),
+        message: error.to_string(),
+    }
+}
+
+fn support_source() -> Result<String> {
+    render::SupportRs {
+        server: true,
+        client: true,
+    }
+    .render()
+    .map_err(|e| render_error("src/support.rs", e))
+}
+
+/// The whole crate as one Rust file (modules inline, `#![deny(warnings)]`, a `main`):
+/// what snapshot tests review and compile.
+pub fn generate_single_file(settings: &Settings) -> Result<String> {
+    let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
+    let api = lower::lower(&loaded)?;
+    let mut text = String::from("#![deny(warnings)]\n");
+    for (name, tokens) in modules(&api) {
+        text.push_str(&format!("pub mod {name} {{ {tokens} }}\n"));
+    }
+    text.push_str(&format!("pub mod support {{ {} }}\n", support_source()?));
+    text.push_str("fn main() {}\n");
+    let mut warnings = Vec::new();
+    let formatted = output::format_rust_text("snapshot", &text, &mut warnings)?;
+    Ok(format!(
+        "{}{formatted}",
+        output::rust_header(&display(&settings.spec))
+    ))
 }
 
 fn ensure_newline(mut text: String) -> String {

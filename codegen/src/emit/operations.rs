@@ -249,12 +249,15 @@ fn emit_response(op: &Operation, server: bool, client: bool) -> TokenStream {
                 Shape::Tuple => quote! { Self::#variant(body) => #build, },
                 Shape::Struct => {
                     let body_binding = r.body.as_ref().map(|_| quote! { body, });
-                    let mutability = if r.headers.is_empty() { quote!() } else { quote!(mut) };
-                    quote! {
-                        Self::#variant { #status_binding #body_binding #( #header_names, )* } => {
-                            let #mutability response = #build;
-                            #( #set_headers )*
-                            response
+                    if r.headers.is_empty() {
+                        quote! { Self::#variant { #status_binding #body_binding } => #build, }
+                    } else {
+                        quote! {
+                            Self::#variant { #status_binding #body_binding #( #header_names, )* } => {
+                                let mut response = #build;
+                                #( #set_headers )*
+                                response
+                            }
                         }
                     }
                 }

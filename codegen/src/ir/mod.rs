@@ -27,6 +27,8 @@ pub struct Api {
     pub traits: Vec<TraitDef>,
     /// The profile, when one was given.
     pub profile: Option<ProfileIr>,
+    /// Tolerated defects of the input (shown to the user, not fatal).
+    pub warnings: Vec<String>,
 }
 
 /// A named Rust type.

@@ -156,5 +156,7 @@ mod tests {
         assert_eq!(scope.claim(snake("snakeCase")), "snake_case2");
         assert_eq!(scope.claim("v1".into()), "v1");
         assert_eq!(scope.claim("v1".into()), "v1_2");
+        assert_eq!(scope.claim(camel("Self")), "Self_");
+        assert_eq!(scope.claim(camel("self")), "Self2");
     }
 }

@@ -21,6 +21,7 @@ pub fn lower(loaded: &Loaded) -> Result<Api> {
         Some(profile) => Some(profile::lower(profile, &space, &mut operations)?),
         None => None,
     };
+    let warnings = std::mem::take(&mut space.warnings);
     let mut types = space.types;
     cycles::box_cycles(&mut types);
 
@@ -38,6 +39,7 @@ pub fn lower(loaded: &Loaded) -> Result<Api> {
         operations,
         traits,
         profile,
+        warnings,
     })
 }
 

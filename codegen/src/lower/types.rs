@@ -32,6 +32,8 @@ pub struct TypeSpace<'a> {
     pub types: BTreeMap<String, TypeDef>,
     /// Components that allOf-reference a component (for implicit discriminator mappings).
     children: BTreeMap<String, Vec<String>>,
+    /// Tolerated defects of the input, for the user.
+    pub warnings: Vec<String>,
 }
 
 impl<'a> TypeSpace<'a> {
@@ -44,6 +46,7 @@ impl<'a> TypeSpace<'a> {
             scope: Scope::default(),
             types: BTreeMap::new(),
             children: BTreeMap::new(),
+            warnings: Vec::new(),
         };
         if let Some(components) = components {
             for (name, schema) in &components.schemas {
@@ -344,7 +347,14 @@ impl<'a> TypeSpace<'a> {
             } else {
                 format!("{SCHEMA_PREFIX}{reference}")
             };
-            mapping.push((tag.clone(), self.component_of(&reference, &at)?));
+            // Published TMF documents map tags to schemas they do not define; such a
+            // tag is simply unknown (it falls back to the base type), not an error.
+            match self.component_of(&reference, &at) {
+                Ok(target) => mapping.push((tag.clone(), target)),
+                Err(error) => self
+                    .warnings
+                    .push(format!("{error}; tag {tag:?} falls back to the base type")),
+            }
         }
         if mapping.is_empty() {
             // Implicit mapping: union members, or the schemas that extend this one.

@@ -1,0 +1,106 @@
+//! Malformed inputs give located errors (file, JSON pointer or line, what was
+//! expected) and never a panic.
+
+fn error_of(spec: &str, profile: Option<&str>) -> String {
+    let mut settings = tmfgen::Settings::new(spec);
+    if let Some(profile) = profile {
+        settings.with_profile(profile);
+    }
+    match tmfgen::generate(&settings) {
+        Ok(_) => panic!("{spec} generated, but it is malformed"),
+        Err(error) => error.to_string(),
+    }
+}
+
+#[test]
+fn broken_yaml_names_file_and_line() {
+    let message = error_of("../spec/fixtures/malformed/broken.yaml", None);
+    assert!(
+        message.starts_with("../spec/fixtures/malformed/broken.yaml:7"),
+        "{message}"
+    );
+    assert!(message.contains("not valid YAML/JSON"), "{message}");
+}
+
+#[test]
+fn dangling_ref_names_the_reference_and_where_it_is() {
+    let message = error_of("../spec/fixtures/malformed/dangling_ref.yaml", None);
+    assert!(
+        message.contains("dangling.yaml") || message.contains("dangling_ref.yaml"),
+        "{message}"
+    );
+    assert!(message.contains("dangling $ref"), "{message}");
+    assert!(message.contains(" at /components/schemas/"), "{message}");
+}
+
+#[test]
+fn alias_loop_is_reported_with_its_chain() {
+    let message = error_of("../spec/fixtures/malformed/ref_loop.yaml", None);
+    assert!(message.contains("$ref loop"), "{message}");
+    assert!(message.contains(" -> "), "{message}");
+}
+
+#[test]
+fn unknown_schema_type_says_what_was_expected() {
+    let message = error_of("../spec/fixtures/malformed/unknown_type.yaml", None);
+    assert!(
+        message.contains("unknown schema type \"widget\""),
+        "{message}"
+    );
+    assert!(message.contains("/type"), "{message}");
+    assert!(
+        message.contains("expected one of string, number"),
+        "{message}"
+    );
+}
+
+#[test]
+fn profile_naming_an_unknown_schema_points_into_the_profile() {
+    let message = error_of(
+        "../spec/fixtures/malformed/profile_doc.yaml",
+        Some("../spec/fixtures/malformed/profile_unknown_schema.yaml"),
+    );
+    assert!(
+        message.starts_with(
+            "../spec/fixtures/malformed/profile_unknown_schema.yaml at /topics/0/payload"
+        ),
+        "{message}"
+    );
+    assert!(message.contains("NoSuchSchema"), "{message}");
+}
+
+#[test]
+fn missing_file_is_an_io_error_naming_it() {
+    let message = error_of("../spec/fixtures/malformed/no-such-file.yaml", None);
+    assert!(message.contains("no-such-file.yaml"), "{message}");
+}
+
+#[test]
+fn not_an_openapi_document_is_rejected() {
+    let dir = std::env::temp_dir().join(format!("tmfgen-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        ("list.yaml", "- a\n- b\n", "expected an OpenAPI document"),
+        (
+            "v31.yaml",
+            "openapi: 3.1.0\ninfo: {title: t, version: '1'}\npaths: {}\n",
+            "unsupported OpenAPI version",
+        ),
+        (
+            "nover.yaml",
+            "info: {title: t, version: '1'}\n",
+            "expected an `openapi: 3.0.x`",
+        ),
+        (
+            "badpaths.yaml",
+            "openapi: 3.0.3\ninfo: {title: t, version: '1'}\npaths: 7\n",
+            "/paths",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let message = error_of(path.to_str().unwrap(), None);
+        assert!(message.contains(expected), "{name}: {message}");
+    }
+}

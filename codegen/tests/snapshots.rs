@@ -1,0 +1,53 @@
+//! Snapshot tests: each fixture spec under `spec/fixtures/` (one concern each) is
+//! generated as a single file into `tests/output/<fixture>.rs`, compared with the
+//! checked-in snapshot (accept changes with `EXPECTORATE=overwrite`), and every
+//! snapshot is compiled by trybuild with `#![deny(warnings)]`.
+
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> Vec<PathBuf> {
+    let mut fixtures: Vec<PathBuf> = std::fs::read_dir("../spec/fixtures")
+        .expect("spec/fixtures exists")
+        .map(|e| e.expect("readable entry").path())
+        .filter(|p| {
+            p.is_file()
+                && matches!(
+                    p.extension().and_then(|e| e.to_str()),
+                    Some("yaml" | "json")
+                )
+        })
+        .collect();
+    fixtures.sort();
+    fixtures
+}
+
+fn snapshot_path(fixture: &Path) -> PathBuf {
+    let stem = fixture
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .expect("utf-8 name");
+    PathBuf::from(format!("tests/output/{stem}.rs"))
+}
+
+#[test]
+fn fixtures_match_their_snapshots() {
+    let fixtures = fixtures();
+    assert!(
+        fixtures.len() >= 10,
+        "expected the fixture specs, found {fixtures:?}"
+    );
+    for fixture in &fixtures {
+        let settings = tmfgen::Settings::new(fixture);
+        let text = tmfgen::generate_single_file(&settings)
+            .unwrap_or_else(|e| panic!("{} does not generate: {e}", fixture.display()));
+        expectorate::assert_contents(snapshot_path(fixture), &text);
+    }
+}
+
+#[test]
+fn snapshots_compile_without_warnings() {
+    let cases = trybuild::TestCases::new();
+    for fixture in fixtures() {
+        cases.pass(snapshot_path(&fixture));
+    }
+}
