@@ -79,13 +79,19 @@ impl Scope {
         if self.taken.insert(wanted.clone()) {
             return wanted;
         }
-        let separator = if wanted.ends_with(|c: char| c.is_ascii_digit()) {
+        // `Self_` + 2 would not be UpperCamelCase; `Self2` is.
+        let stem = if wanted.starts_with(char::is_uppercase) {
+            wanted.trim_end_matches('_')
+        } else {
+            wanted.as_str()
+        };
+        let separator = if stem.ends_with(|c: char| c.is_ascii_digit()) {
             "_"
         } else {
             ""
         };
         let name = (2..)
-            .map(|n| format!("{wanted}{separator}{n}"))
+            .map(|n| format!("{stem}{separator}{n}"))
             .find(|candidate| !self.taken.contains(candidate))
             .expect("an unbounded range always finds a free name");
         self.taken.insert(name.clone());

@@ -77,7 +77,7 @@ pub mod models {
         Self_,
         #[serde(rename = "self")]
         #[doc = "self"]
-        Self_2,
+        Self2,
         #[serde(rename = "2xx")]
         #[doc = "2xx"]
         V2xx,
@@ -100,7 +100,7 @@ pub mod models {
                 Self::InProgressAccepted => "inProgress.accepted",
                 Self::Completed => "completed",
                 Self::Self_ => "Self",
-                Self::Self_2 => "self",
+                Self::Self2 => "self",
                 Self::V2xx => "2xx",
                 Self::True => "true",
                 Self::WithSpace => "with space",
