@@ -40,6 +40,7 @@ pub mod service;
 pub mod store;
 
 pub use app::{AppConfig, app, app_with, listener_app};
+pub use query::PagingConfig;
 pub use service::{Hub688, HubConfig};
 pub use store::{MemoryStore, Store, StoreError};
 

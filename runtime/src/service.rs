@@ -383,7 +383,7 @@ impl<S: Store> EventApi for Hub688<S> {
             })?;
         let record = match outcomes.pop() {
             Some(Appended::Created(record)) => {
-                tracing::info!(topic = %topic_id, id = %record.id, event_id = %record.event_id, seq = record.seq, "event stored");
+                tracing::debug!(topic = %topic_id, id = %record.id, event_id = %record.event_id, seq = record.seq, "event stored");
                 record
             }
             Some(Appended::Existing(record)) => {

@@ -1,1 +1,471 @@
-fn main() {}
+//! `tmf688-client`: a command-line client of a TMF688 / PSI event hub, over the
+//! generated `tmf688_api::client::Client`.
+//!
+//! Run with (a server on the default address, see `tmf688-server`):
+//!
+//! ```text
+//! cargo run --release --bin tmf688-client -- topics
+//! cargo run --release --bin tmf688-client -- topic create billing
+//! echo '{"@type":"AlarmCreateEvent","eventId":"e-1","eventType":"AlarmCreateEvent","event":{"id":"a1"}}' \
+//!   | cargo run --release --bin tmf688-client -- publish alarm
+//! cargo run --release --bin tmf688-client -- publish alarm --file event.json --count 1000
+//! cargo run --release --bin tmf688-client -- events alarm --filter eventType=AlarmCreateEvent --fields eventId,eventType --limit 10
+//! cargo run --release --bin tmf688-client -- subscribe order http://127.0.0.1:9090/psi-api/event/v2/topic/order/event
+//! cargo run --release --bin tmf688-client -- unsubscribe order hub-1
+//! cargo run --release --bin tmf688-client -- --url http://127.0.0.1:8080/psi-api/event/v2 topics
+//! ```
+//!
+//! Results go to stdout as JSON; counts, locations and progress to stderr.
+//! Exit codes: 0 success, 1 the server answered with an error, 2 usage, 3 the server
+//! could not be reached or answered something undocumented, 4 bad input (file, JSON).
+
+use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::process::ExitCode;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use clap::{Parser, Subcommand};
+use serde_json::Value;
+use tmf688_api::client::{BASE_PATH, Client, ClientError};
+use tmf688_api::models::{self, EventCreate, HubCreate, TopicCreate};
+use tmf688_api::operations::{
+    CreateEventResponse, CreateHubResponse, CreateTopicResponse, DeleteHubResponse,
+    DeleteTopicResponse, ListEventQuery, ListEventResponse, ListTopicQuery, ListTopicResponse,
+};
+
+/// A command-line client of a TMF688 / PSI event hub.
+#[derive(Debug, Parser)]
+#[command(name = "tmf688-client", version, about)]
+struct Cli {
+    /// The hub: scheme, host and port, optionally with the API base path (without a
+    /// path, the TMF688 base path `/tmf-api/event/v4` is used).
+    #[arg(
+        long,
+        env = "TMF688_URL",
+        default_value = "http://127.0.0.1:8080",
+        global = true
+    )]
+    url: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the topics.
+    Topics,
+    /// Create or delete a topic.
+    Topic {
+        #[command(subcommand)]
+        action: TopicAction,
+    },
+    /// List the events of a topic.
+    Events {
+        /// The topic id.
+        topic: String,
+        /// First-level attributes to return (comma-separated); id, href, @type always come.
+        #[arg(long)]
+        fields: Option<String>,
+        /// An attribute filter `name=value` (TMF630: `eventTime.gt=...`, `a=x,y`); repeatable.
+        #[arg(long = "filter", value_name = "NAME=VALUE")]
+        filters: Vec<String>,
+        /// Index of the first event.
+        #[arg(long)]
+        offset: Option<i64>,
+        /// Number of events at most.
+        #[arg(long)]
+        limit: Option<i64>,
+    },
+    /// Publish an event (JSON `Event_Create`) from a file or stdin to a topic.
+    Publish {
+        /// The topic id.
+        topic: String,
+        /// The file holding the event (default: stdin).
+        #[arg(long, short)]
+        file: Option<std::path::PathBuf>,
+        /// Publish N copies, with eventIds suffixed `-1` … `-N`; prints the rate.
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+    },
+    /// Register a callback on a topic (create a hub).
+    Subscribe {
+        /// The topic id.
+        topic: String,
+        /// The URL events are POSTed to.
+        callback: String,
+        /// A filter, e.g. `eventType=ProductOrderStateChangeEvent`.
+        #[arg(long)]
+        query: Option<String>,
+    },
+    /// Deregister a callback (delete a hub).
+    Unsubscribe {
+        /// The topic id.
+        topic: String,
+        /// The hub id.
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TopicAction {
+    /// Create a topic.
+    Create {
+        /// Its name (also its id when URL-safe).
+        name: String,
+    },
+    /// Delete a topic.
+    Delete {
+        /// Its id.
+        id: String,
+    },
+}
+
+/// Why the command failed, and the exit code that says so.
+#[derive(Debug)]
+enum Failure {
+    /// The server answered with a TMF error.
+    Api(u16, Box<models::Error>),
+    /// Transport failure or undocumented answer.
+    Transport(String),
+    /// Bad input on our side.
+    Input(String),
+}
+
+impl Failure {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::Api(..) => 1,
+            Self::Transport(_) => 3,
+            Self::Input(_) => 4,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Api(status, error) => {
+                write!(f, "the server answered {status} {}", error.reason)?;
+                if let Some(message) = &error.message {
+                    write!(f, ": {message}")?;
+                }
+                Ok(())
+            }
+            Self::Transport(message) | Self::Input(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<ClientError> for Failure {
+    fn from(error: ClientError) -> Self {
+        let mut message = error.to_string();
+        let mut source = std::error::Error::source(&error);
+        while let Some(cause) = source {
+            let cause_text = cause.to_string();
+            if !message.contains(&cause_text) {
+                message.push_str(&format!(": {cause_text}"));
+            }
+            source = cause.source();
+        }
+        Self::Transport(message)
+    }
+}
+
+/// Turns the error variants of a generated response enum into a [`Failure`].
+trait IntoFailure {
+    fn into_failure(self) -> Failure;
+}
+
+macro_rules! into_failure {
+    ($($ty:ident { $($variant:ident = $status:literal),* $(,)? })*) => {$(
+        impl IntoFailure for $ty {
+            fn into_failure(self) -> Failure {
+                match self {
+                    $( $ty::$variant(error) => Failure::Api($status, Box::new(error)), )*
+                    #[allow(unreachable_patterns)]
+                    _ => Failure::Transport("unexpected success variant".into()),
+                }
+            }
+        }
+    )*};
+}
+
+into_failure! {
+    ListTopicResponse { BadRequest = 400, Unauthorized = 401, Forbidden = 403, NotFound = 404, MethodNotAllowed = 405, Conflict = 409, InternalServerError = 500 }
+    CreateTopicResponse { BadRequest = 400, Unauthorized = 401, Forbidden = 403, MethodNotAllowed = 405, Conflict = 409, InternalServerError = 500 }
+    DeleteTopicResponse { BadRequest = 400, Unauthorized = 401, Forbidden = 403, NotFound = 404, MethodNotAllowed = 405, Conflict = 409, InternalServerError = 500 }
+    ListEventResponse { BadRequest = 400, Unauthorized = 401, Forbidden = 403, NotFound = 404, MethodNotAllowed = 405, Conflict = 409, InternalServerError = 500 }
+    CreateEventResponse { BadRequest = 400, Unauthorized = 401, Forbidden = 403, NotFound = 404, MethodNotAllowed = 405, Conflict = 409, InternalServerError = 500 }
+    CreateHubResponse { BadRequest = 400, Unauthorized = 401, Forbidden = 403, NotFound = 404, MethodNotAllowed = 405, Conflict = 409, InternalServerError = 500 }
+    DeleteHubResponse { BadRequest = 400, Unauthorized = 401, Forbidden = 403, NotFound = 404, MethodNotAllowed = 405, Conflict = 409, InternalServerError = 500 }
+}
+
+/// `http://host:port` → `http://host:port/tmf-api/event/v4`; a URL with a path is kept.
+fn base_url(url: &str) -> String {
+    let url = url.trim_end_matches('/');
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    if after_scheme.contains('/') {
+        url.to_owned()
+    } else {
+        format!("{url}{BASE_PATH}")
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<(), Failure> {
+    let text = serde_json::to_string_pretty(value)
+        .map_err(|error| Failure::Input(format!("could not print the result: {error}")))?;
+    println!("{text}");
+    Ok(())
+}
+
+fn counts(total: Option<i64>, result: Option<i64>, partial: bool) {
+    let show = |n: Option<i64>| n.map_or_else(|| "?".to_owned(), |n| n.to_string());
+    eprintln!(
+        "{} of {}{}",
+        show(result),
+        show(total),
+        if partial {
+            " (206 Partial Content: use --offset/--limit for more)"
+        } else {
+            ""
+        }
+    );
+}
+
+fn read_input(file: Option<&std::path::Path>) -> Result<Value, Failure> {
+    let text = match file {
+        Some(path) => std::fs::read_to_string(path).map_err(|error| {
+            Failure::Input(format!("could not read {}: {error}", path.display()))
+        })?,
+        None => {
+            let mut stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprintln!("reading the event (JSON) from stdin; end with Ctrl-D");
+            }
+            let mut text = String::new();
+            stdin
+                .read_to_string(&mut text)
+                .map_err(|error| Failure::Input(format!("could not read stdin: {error}")))?;
+            text
+        }
+    };
+    serde_json::from_str(&text)
+        .map_err(|error| Failure::Input(format!("the event is not JSON: {error}")))
+}
+
+/// The event to publish as the `n`-th of `count`.
+fn event_number(template: &Value, n: u64, count: u64) -> Result<EventCreate, Failure> {
+    let mut value = template.clone();
+    let Some(map) = value.as_object_mut() else {
+        return Err(Failure::Input("the event must be a JSON object".into()));
+    };
+    let base = match map.get("eventId").and_then(Value::as_str) {
+        Some(id) => id.to_owned(),
+        None => {
+            let nanos = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            format!("cli-{nanos}")
+        }
+    };
+    let event_id = if count > 1 {
+        format!("{base}-{n}")
+    } else {
+        base
+    };
+    map.insert("eventId".into(), Value::String(event_id));
+    serde_json::from_value(value).map_err(|error| {
+        Failure::Input(format!(
+            "the event is not a valid Event_Create ({error}); it needs at least \"@type\", \"eventId\" and \"event\""
+        ))
+    })
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    let client = Client::new(base_url(&cli.url));
+    match cli.command {
+        Command::Topics => match client.list_topic(&ListTopicQuery::default()).await? {
+            ListTopicResponse::Ok {
+                body,
+                x_total_count,
+                x_result_count,
+            } => {
+                print_json(&body)?;
+                counts(x_total_count, x_result_count, false);
+            }
+            ListTopicResponse::PartialContent {
+                body,
+                x_total_count,
+                x_result_count,
+            } => {
+                print_json(&body)?;
+                counts(x_total_count, x_result_count, true);
+            }
+            other => return Err(other.into_failure()),
+        },
+        Command::Topic {
+            action: TopicAction::Create { name },
+        } => {
+            let body = TopicCreate {
+                content_query: None,
+                header_query: None,
+                name,
+                at_base_type: None,
+                at_schema_location: None,
+                at_type: Some("Topic".into()),
+                additional_properties: Default::default(),
+            };
+            match client.create_topic(&body).await? {
+                CreateTopicResponse::Created { body, location } => {
+                    print_json(&body)?;
+                    if let Some(location) = location {
+                        eprintln!("created: {location}");
+                    }
+                }
+                other => return Err(other.into_failure()),
+            }
+        }
+        Command::Topic {
+            action: TopicAction::Delete { id },
+        } => match client.delete_topic(&id).await? {
+            DeleteTopicResponse::NoContent => eprintln!("deleted topic {id}"),
+            other => return Err(other.into_failure()),
+        },
+        Command::Events {
+            topic,
+            fields,
+            filters,
+            offset,
+            limit,
+        } => {
+            let filters = filters
+                .iter()
+                .map(|filter| {
+                    filter
+                        .split_once('=')
+                        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                        .ok_or_else(|| {
+                            Failure::Input(format!("--filter {filter:?} is not NAME=VALUE"))
+                        })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let query = ListEventQuery {
+                fields,
+                offset,
+                limit,
+                filters,
+            };
+            match client.list_event(&topic, &query).await? {
+                ListEventResponse::Ok {
+                    body,
+                    x_total_count,
+                    x_result_count,
+                } => {
+                    print_json(&body)?;
+                    counts(x_total_count, x_result_count, false);
+                }
+                ListEventResponse::PartialContent {
+                    body,
+                    x_total_count,
+                    x_result_count,
+                } => {
+                    print_json(&body)?;
+                    counts(x_total_count, x_result_count, true);
+                }
+                other => return Err(other.into_failure()),
+            }
+        }
+        Command::Publish { topic, file, count } => {
+            if count == 0 {
+                return Err(Failure::Input("--count must be at least 1".into()));
+            }
+            let template = read_input(file.as_deref())?;
+            let started = Instant::now();
+            let progress = std::io::stderr().is_terminal() && count > 1;
+            for n in 1..=count {
+                let event = event_number(&template, n, count)?;
+                match client.create_event(&topic, &event).await? {
+                    CreateEventResponse::Created { body, location } => {
+                        if count == 1 {
+                            print_json(&body)?;
+                            if let Some(location) = location {
+                                eprintln!("created: {location}");
+                            }
+                        }
+                    }
+                    other => {
+                        if progress {
+                            eprintln!();
+                        }
+                        eprintln!("event {n} of {count} failed");
+                        return Err(other.into_failure());
+                    }
+                }
+                if progress && (n == count || n % (count / 100).max(1) == 0) {
+                    let width = 40;
+                    let done = (n * width / count) as usize;
+                    eprint!(
+                        "\r[{}{}] {n}/{count}",
+                        "#".repeat(done),
+                        " ".repeat(width as usize - done)
+                    );
+                    let _ = std::io::stderr().flush();
+                }
+            }
+            if count > 1 {
+                if progress {
+                    eprintln!();
+                }
+                let seconds = started.elapsed().as_secs_f64();
+                let rate = count as f64 / seconds.max(f64::EPSILON);
+                eprintln!(
+                    "published {count} events to {topic} in {seconds:.3} s ({rate:.0} events/s)"
+                );
+            }
+        }
+        Command::Subscribe {
+            topic,
+            callback,
+            query,
+        } => {
+            let body = HubCreate {
+                callback,
+                query,
+                at_base_type: None,
+                at_schema_location: None,
+                at_type: None,
+                additional_properties: Default::default(),
+            };
+            match client.create_hub(&topic, &body).await? {
+                CreateHubResponse::Created { body, location } => {
+                    print_json(&body)?;
+                    if let Some(location) = location {
+                        eprintln!("registered: {location}");
+                    }
+                }
+                other => return Err(other.into_failure()),
+            }
+        }
+        Command::Unsubscribe { topic, id } => match client.delete_hub(&topic, &id).await? {
+            DeleteHubResponse::NoContent => eprintln!("deregistered hub {id} of topic {topic}"),
+            other => return Err(other.into_failure()),
+        },
+    }
+    Ok(())
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let url = base_url(&cli.url);
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => {
+            match &failure {
+                Failure::Transport(_) => eprintln!("error: {url}: {failure}"),
+                _ => eprintln!("error: {failure}"),
+            }
+            ExitCode::from(failure.exit_code())
+        }
+    }
+}
