@@ -571,3 +571,54 @@ async fn listener_app_acknowledges() {
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
     assert_eq!(answer.body["id"], "n1");
 }
+
+/// The PSI sequence of the seed over a real loopback server and the generated client:
+/// view topics → register a callback on `order` → deregister it.
+#[tokio::test]
+async fn psi_sequence_over_loopback_with_generated_client() {
+    use tmf688_api::client::Client;
+    use tmf688_api::models::HubCreate;
+    use tmf688_api::operations::{
+        CreateHubResponse, DeleteHubResponse, ListTopicQuery, ListTopicResponse,
+    };
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, test_app().await).await.unwrap();
+    });
+    let client = Client::new(format!("http://{addr}{PSI}"));
+
+    let ListTopicResponse::Ok {
+        body,
+        x_total_count,
+        ..
+    } = client.list_topic(&ListTopicQuery::default()).await.unwrap()
+    else {
+        panic!("listTopic did not answer 200");
+    };
+    assert_eq!(x_total_count, Some(3));
+    assert!(body.iter().any(|t| t.id.as_deref() == Some("order")));
+
+    let hub = HubCreate {
+        callback: "http://127.0.0.1:9/psi-api/event/v2/topic/order/event".into(),
+        query: Some("eventType=ProductOrderStateChangeEvent".into()),
+        at_base_type: None,
+        at_schema_location: None,
+        at_type: None,
+        additional_properties: Default::default(),
+    };
+    let CreateHubResponse::Created { body, location } =
+        client.create_hub("order", &hub).await.unwrap()
+    else {
+        panic!("createHub did not answer 201");
+    };
+    assert_eq!(location, Some(format!("{PSI}/topic/order/hub/{}", body.id)));
+    assert_eq!(body.query, hub.query);
+
+    let deleted = client.delete_hub("order", &body.id).await.unwrap();
+    assert_eq!(deleted, DeleteHubResponse::NoContent);
+    let again = client.delete_hub("order", &body.id).await.unwrap();
+    assert!(matches!(again, DeleteHubResponse::NotFound(_)), "{again:?}");
+    server.abort();
+}
