@@ -1,0 +1,8 @@
+//! trybuild cases for the generated API (conventions in `compile/README.md`).
+
+#[test]
+fn generated_api() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("compile/pass/*.rs");
+    cases.compile_fail("compile/fail/*.rs");
+}

@@ -1,0 +1,4 @@
+//! Cross-crate integration tests, one binary (link time).
+
+mod generated_router;
+mod guide_samples;
