@@ -280,6 +280,8 @@ pub struct RequestContext {
     pub extensions: ::http::Extensions,
     /// The prefix the router is nested under (e.g. `/tmf-api/event/v4`), or empty.
     pub base_path: String,
+    /// The operation being called.
+    pub operation: &'static crate::operations::OperationInfo,
 }
 
 /// A request being taken apart for a handler.
@@ -379,8 +381,8 @@ impl Call {
         self.body.clone()
     }
 
-    /// The context handed to the handler.
-    pub fn context(self) -> RequestContext {
+    /// The context handed to the handler of `operation`.
+    pub fn context(self, operation: &'static crate::operations::OperationInfo) -> RequestContext {
         let base_path = self
             .parts
             .extensions
@@ -399,10 +401,47 @@ impl Call {
             headers: self.parts.headers,
             extensions: self.parts.extensions,
             base_path,
+            operation,
         }
     }
 }
 {% endif %}
+
+/// A resource as answered to a request with `fields=`: whole, or only the selected
+/// attributes (TMF630 attribute selection keeps `id`, `href` and `@type` even where the
+/// schema makes other attributes required, so a projection is not a `T`).
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(untagged)]
+pub enum Projection<T> {
+    /// The whole resource.
+    Full(T),
+    /// Only some attributes.
+    Partial(::serde_json::Map<String, ::serde_json::Value>),
+}
+
+impl<T> Projection<T> {
+    /// The whole resource, if it is one.
+    pub fn full(self) -> ::std::option::Option<T> {
+        match self {
+            Self::Full(value) => Some(value),
+            Self::Partial(_) => None,
+        }
+    }
+
+    /// The whole resource, by reference, if it is one.
+    pub fn as_full(&self) -> ::std::option::Option<&T> {
+        match self {
+            Self::Full(value) => Some(value),
+            Self::Partial(_) => None,
+        }
+    }
+}
+
+impl<T> ::std::convert::From<T> for Projection<T> {
+    fn from(value: T) -> Self {
+        Self::Full(value)
+    }
+}
 
 /// Parses one parameter value: as JSON for numbers and booleans, else as a string.
 pub fn parse_param<T: ::serde::de::DeserializeOwned>(name: &str, raw: &str) -> ::std::result::Result<T, ApiError> {

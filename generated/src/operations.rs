@@ -27,6 +27,29 @@ pub enum CreateEventResponse {
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
 }
+impl CreateEventResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created { .. } => ::http::StatusCode::from_u16(201u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
 impl ::axum::response::IntoResponse for CreateEventResponse {
     fn into_response(self) -> ::axum::response::Response {
         match self {
@@ -161,7 +184,7 @@ pub enum ListEventResponse {
     /// 200: Success
     Ok {
         /// The body.
-        body: ::std::vec::Vec<crate::models::Event>,
+        body: ::std::vec::Vec<crate::support::Projection<crate::models::Event>>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
         /// Header `X-Result-Count`.
@@ -170,7 +193,7 @@ pub enum ListEventResponse {
     /// 206: Partial Content (a page of the result, TMF630 paging)
     PartialContent {
         /// The body.
-        body: ::std::vec::Vec<crate::models::Event>,
+        body: ::std::vec::Vec<crate::support::Projection<crate::models::Event>>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
         /// Header `X-Result-Count`.
@@ -190,6 +213,31 @@ pub enum ListEventResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl ListEventResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok { .. } => ::http::StatusCode::from_u16(200u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::PartialContent { .. } => ::http::StatusCode::from_u16(206u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for ListEventResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -340,7 +388,7 @@ impl RetrieveEventQuery {
 #[allow(clippy::large_enum_variant)]
 pub enum RetrieveEventResponse {
     /// 200: Success
-    Ok(crate::models::Event),
+    Ok(crate::support::Projection<crate::models::Event>),
     /// 400: Bad Request
     BadRequest(crate::models::Error),
     /// 401: Unauthorized
@@ -355,6 +403,29 @@ pub enum RetrieveEventResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl RetrieveEventResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(..) => ::http::StatusCode::from_u16(200u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for RetrieveEventResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -446,6 +517,29 @@ pub enum RegisterListenerResponse {
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
 }
+impl RegisterListenerResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created { .. } => ::http::StatusCode::from_u16(201u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
 impl ::axum::response::IntoResponse for RegisterListenerResponse {
     fn into_response(self) -> ::axum::response::Response {
         match self {
@@ -536,6 +630,27 @@ pub enum UnregisterListenerResponse {
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
 }
+impl UnregisterListenerResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::NoContent => ::http::StatusCode::from_u16(204u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
 impl ::axum::response::IntoResponse for UnregisterListenerResponse {
     fn into_response(self) -> ::axum::response::Response {
         match self {
@@ -618,6 +733,29 @@ pub enum CreateHubResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl CreateHubResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created { .. } => ::http::StatusCode::from_u16(201u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for CreateHubResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -710,6 +848,29 @@ pub enum DeleteHubResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl DeleteHubResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::NoContent => ::http::StatusCode::from_u16(204u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for DeleteHubResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -837,7 +998,7 @@ pub enum ListHubResponse {
     /// 200: Success
     Ok {
         /// The body.
-        body: ::std::vec::Vec<crate::models::Hub>,
+        body: ::std::vec::Vec<crate::support::Projection<crate::models::Hub>>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
         /// Header `X-Result-Count`.
@@ -846,7 +1007,7 @@ pub enum ListHubResponse {
     /// 206: Partial Content (a page of the result, TMF630 paging)
     PartialContent {
         /// The body.
-        body: ::std::vec::Vec<crate::models::Hub>,
+        body: ::std::vec::Vec<crate::support::Projection<crate::models::Hub>>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
         /// Header `X-Result-Count`.
@@ -866,6 +1027,31 @@ pub enum ListHubResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl ListHubResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok { .. } => ::http::StatusCode::from_u16(200u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::PartialContent { .. } => ::http::StatusCode::from_u16(206u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for ListHubResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -1016,7 +1202,7 @@ impl RetrieveHubQuery {
 #[allow(clippy::large_enum_variant)]
 pub enum RetrieveHubResponse {
     /// 200: Success
-    Ok(crate::models::Hub),
+    Ok(crate::support::Projection<crate::models::Hub>),
     /// 400: Bad Request
     BadRequest(crate::models::Error),
     /// 401: Unauthorized
@@ -1031,6 +1217,29 @@ pub enum RetrieveHubResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl RetrieveHubResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(..) => ::http::StatusCode::from_u16(200u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for RetrieveHubResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -1117,6 +1326,29 @@ pub enum ListenToEventCreateEventResponse {
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
 }
+impl ListenToEventCreateEventResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(..) => ::http::StatusCode::from_u16(201u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
 impl ::axum::response::IntoResponse for ListenToEventCreateEventResponse {
     fn into_response(self) -> ::axum::response::Response {
         match self {
@@ -1201,6 +1433,29 @@ pub enum ListenToTopicChangeEventResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl ListenToTopicChangeEventResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(..) => ::http::StatusCode::from_u16(201u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for ListenToTopicChangeEventResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -1287,6 +1542,29 @@ pub enum ListenToTopicCreateEventResponse {
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
 }
+impl ListenToTopicCreateEventResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(..) => ::http::StatusCode::from_u16(201u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
 impl ::axum::response::IntoResponse for ListenToTopicCreateEventResponse {
     fn into_response(self) -> ::axum::response::Response {
         match self {
@@ -1371,6 +1649,29 @@ pub enum ListenToTopicDeleteEventResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl ListenToTopicDeleteEventResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created(..) => ::http::StatusCode::from_u16(201u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for ListenToTopicDeleteEventResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -1460,6 +1761,27 @@ pub enum CreateTopicResponse {
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
 }
+impl CreateTopicResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Created { .. } => ::http::StatusCode::from_u16(201u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+}
 impl ::axum::response::IntoResponse for CreateTopicResponse {
     fn into_response(self) -> ::axum::response::Response {
         match self {
@@ -1545,6 +1867,29 @@ pub enum DeleteTopicResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl DeleteTopicResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::NoContent => ::http::StatusCode::from_u16(204u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for DeleteTopicResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -1672,7 +2017,7 @@ pub enum ListTopicResponse {
     /// 200: Success
     Ok {
         /// The body.
-        body: ::std::vec::Vec<crate::models::Topic>,
+        body: ::std::vec::Vec<crate::support::Projection<crate::models::Topic>>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
         /// Header `X-Result-Count`.
@@ -1681,7 +2026,7 @@ pub enum ListTopicResponse {
     /// 206: Partial Content (a page of the result, TMF630 paging)
     PartialContent {
         /// The body.
-        body: ::std::vec::Vec<crate::models::Topic>,
+        body: ::std::vec::Vec<crate::support::Projection<crate::models::Topic>>,
         /// Header `X-Total-Count`.
         x_total_count: ::std::option::Option<i64>,
         /// Header `X-Result-Count`.
@@ -1701,6 +2046,31 @@ pub enum ListTopicResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl ListTopicResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok { .. } => ::http::StatusCode::from_u16(200u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::PartialContent { .. } => ::http::StatusCode::from_u16(206u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for ListTopicResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -1851,7 +2221,7 @@ impl RetrieveTopicQuery {
 #[allow(clippy::large_enum_variant)]
 pub enum RetrieveTopicResponse {
     /// 200: Success
-    Ok(crate::models::Topic),
+    Ok(crate::support::Projection<crate::models::Topic>),
     /// 400: Bad Request
     BadRequest(crate::models::Error),
     /// 401: Unauthorized
@@ -1866,6 +2236,29 @@ pub enum RetrieveTopicResponse {
     Conflict(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
+}
+impl RetrieveTopicResponse {
+    /// The HTTP status of this response.
+    pub fn status(&self) -> ::http::StatusCode {
+        match self {
+            Self::Ok(..) => ::http::StatusCode::from_u16(200u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Unauthorized(..) => ::http::StatusCode::from_u16(401u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Forbidden(..) => ::http::StatusCode::from_u16(403u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
 }
 impl ::axum::response::IntoResponse for RetrieveTopicResponse {
     fn into_response(self) -> ::axum::response::Response {
@@ -1940,6 +2333,9 @@ pub struct OperationInfo {
     pub method: &'static str,
     /// Path relative to the base path.
     pub path: &'static str,
+    /// The path as routed: parameters named by position (`/topic/{p0}/event`),
+    /// what `axum::extract::MatchedPath` shows after the base path.
+    pub route: &'static str,
     /// The handler trait that serves it.
     pub handler_trait: &'static str,
     /// Roles allowed to call it (from the profile; empty without one).
@@ -1951,6 +2347,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "createEvent",
         method: "POST",
         path: "/topic/{topicId}/event",
+        route: "/topic/{p0}/event",
         handler_trait: "EventApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -1958,6 +2355,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "listEvent",
         method: "GET",
         path: "/topic/{topicId}/event",
+        route: "/topic/{p0}/event",
         handler_trait: "EventApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -1965,6 +2363,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "retrieveEvent",
         method: "GET",
         path: "/topic/{topicId}/event/{id}",
+        route: "/topic/{p0}/event/{p1}",
         handler_trait: "EventApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -1972,6 +2371,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "registerListener",
         method: "POST",
         path: "/hub",
+        route: "/hub",
         handler_trait: "EventsSubscriptionApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -1979,6 +2379,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "unregisterListener",
         method: "DELETE",
         path: "/hub/{id}",
+        route: "/hub/{p0}",
         handler_trait: "EventsSubscriptionApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -1986,6 +2387,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "createHub",
         method: "POST",
         path: "/topic/{topicId}/hub",
+        route: "/topic/{p0}/hub",
         handler_trait: "HubApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -1993,6 +2395,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "deleteHub",
         method: "DELETE",
         path: "/topic/{topicId}/hub/{id}",
+        route: "/topic/{p0}/hub/{p1}",
         handler_trait: "HubApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -2000,6 +2403,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "listHub",
         method: "GET",
         path: "/topic/{topicId}/hub",
+        route: "/topic/{p0}/hub",
         handler_trait: "HubApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -2007,6 +2411,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "retrieveHub",
         method: "GET",
         path: "/topic/{topicId}/hub/{id}",
+        route: "/topic/{p0}/hub/{p1}",
         handler_trait: "HubApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -2014,6 +2419,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "listenToEventCreateEvent",
         method: "POST",
         path: "/listener/eventCreateEvent",
+        route: "/listener/eventCreateEvent",
         handler_trait: "NotificationListenersClientSideApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -2021,6 +2427,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "listenToTopicChangeEvent",
         method: "POST",
         path: "/listener/topicChangeEvent",
+        route: "/listener/topicChangeEvent",
         handler_trait: "NotificationListenersClientSideApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -2028,6 +2435,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "listenToTopicCreateEvent",
         method: "POST",
         path: "/listener/topicCreateEvent",
+        route: "/listener/topicCreateEvent",
         handler_trait: "NotificationListenersClientSideApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -2035,6 +2443,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "listenToTopicDeleteEvent",
         method: "POST",
         path: "/listener/topicDeleteEvent",
+        route: "/listener/topicDeleteEvent",
         handler_trait: "NotificationListenersClientSideApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -2042,6 +2451,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "createTopic",
         method: "POST",
         path: "/topic",
+        route: "/topic",
         handler_trait: "TopicApi",
         roles: &["admin"],
     },
@@ -2049,6 +2459,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "deleteTopic",
         method: "DELETE",
         path: "/topic/{id}",
+        route: "/topic/{p0}",
         handler_trait: "TopicApi",
         roles: &["admin"],
     },
@@ -2056,6 +2467,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "listTopic",
         method: "GET",
         path: "/topic",
+        route: "/topic",
         handler_trait: "TopicApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -2063,6 +2475,7 @@ pub const OPERATIONS: &[OperationInfo] = &[
         id: "retrieveTopic",
         method: "GET",
         path: "/topic/{id}",
+        route: "/topic/{p0}",
         handler_trait: "TopicApi",
         roles: &["provider", "pss", "admin"],
     },
@@ -2070,4 +2483,13 @@ pub const OPERATIONS: &[OperationInfo] = &[
 /// The operation with `id`.
 pub fn operation(id: &str) -> ::std::option::Option<&'static OperationInfo> {
     OPERATIONS.iter().find(|op| op.id == id)
+}
+/// The operation served at `route` (as in [`OperationInfo::route`]) for `method`.
+pub fn operation_by_route(
+    method: &str,
+    route: &str,
+) -> ::std::option::Option<&'static OperationInfo> {
+    OPERATIONS
+        .iter()
+        .find(|op| op.method.eq_ignore_ascii_case(method) && op.route == route)
 }

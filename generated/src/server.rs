@@ -62,7 +62,9 @@ async fn handle_create_event<A: EventApi>(
             let call = crate::support::Call::read(request).await?;
             let topic_id = call.path_param(0usize, "topicId")?;
             let body = call.required_json_body()?;
-            api.create_event(call.context(), topic_id, body).await
+            let operation = &crate::operations::OPERATIONS[0];
+            api.create_event(call.context(operation), topic_id, body)
+                .await
         }
         .await,
     )
@@ -76,7 +78,9 @@ async fn handle_list_event<A: EventApi>(
             let call = crate::support::Call::read(request).await?;
             let topic_id = call.path_param(0usize, "topicId")?;
             let query = crate::operations::ListEventQuery::from_pairs(call.query_pairs()?)?;
-            api.list_event(call.context(), topic_id, query).await
+            let operation = &crate::operations::OPERATIONS[1];
+            api.list_event(call.context(operation), topic_id, query)
+                .await
         }
         .await,
     )
@@ -91,7 +95,8 @@ async fn handle_retrieve_event<A: EventApi>(
             let topic_id = call.path_param(0usize, "topicId")?;
             let id = call.path_param(1usize, "id")?;
             let query = crate::operations::RetrieveEventQuery::from_pairs(call.query_pairs()?)?;
-            api.retrieve_event(call.context(), topic_id, id, query)
+            let operation = &crate::operations::OPERATIONS[2];
+            api.retrieve_event(call.context(operation), topic_id, id, query)
                 .await
         }
         .await,
@@ -153,7 +158,8 @@ async fn handle_register_listener<A: EventsSubscriptionApi>(
         async move {
             let call = crate::support::Call::read(request).await?;
             let body = call.required_json_body()?;
-            api.register_listener(call.context(), body).await
+            let operation = &crate::operations::OPERATIONS[3];
+            api.register_listener(call.context(operation), body).await
         }
         .await,
     )
@@ -166,7 +172,8 @@ async fn handle_unregister_listener<A: EventsSubscriptionApi>(
         async move {
             let call = crate::support::Call::read(request).await?;
             let id = call.path_param(0usize, "id")?;
-            api.unregister_listener(call.context(), id).await
+            let operation = &crate::operations::OPERATIONS[4];
+            api.unregister_listener(call.context(operation), id).await
         }
         .await,
     )
@@ -261,7 +268,9 @@ async fn handle_create_hub<A: HubApi>(
             let call = crate::support::Call::read(request).await?;
             let topic_id = call.path_param(0usize, "topicId")?;
             let body = call.required_json_body()?;
-            api.create_hub(call.context(), topic_id, body).await
+            let operation = &crate::operations::OPERATIONS[5];
+            api.create_hub(call.context(operation), topic_id, body)
+                .await
         }
         .await,
     )
@@ -275,7 +284,8 @@ async fn handle_delete_hub<A: HubApi>(
             let call = crate::support::Call::read(request).await?;
             let topic_id = call.path_param(0usize, "topicId")?;
             let id = call.path_param(1usize, "id")?;
-            api.delete_hub(call.context(), topic_id, id).await
+            let operation = &crate::operations::OPERATIONS[6];
+            api.delete_hub(call.context(operation), topic_id, id).await
         }
         .await,
     )
@@ -289,7 +299,8 @@ async fn handle_list_hub<A: HubApi>(
             let call = crate::support::Call::read(request).await?;
             let topic_id = call.path_param(0usize, "topicId")?;
             let query = crate::operations::ListHubQuery::from_pairs(call.query_pairs()?)?;
-            api.list_hub(call.context(), topic_id, query).await
+            let operation = &crate::operations::OPERATIONS[7];
+            api.list_hub(call.context(operation), topic_id, query).await
         }
         .await,
     )
@@ -304,7 +315,9 @@ async fn handle_retrieve_hub<A: HubApi>(
             let topic_id = call.path_param(0usize, "topicId")?;
             let id = call.path_param(1usize, "id")?;
             let query = crate::operations::RetrieveHubQuery::from_pairs(call.query_pairs()?)?;
-            api.retrieve_hub(call.context(), topic_id, id, query).await
+            let operation = &crate::operations::OPERATIONS[8];
+            api.retrieve_hub(call.context(operation), topic_id, id, query)
+                .await
         }
         .await,
     )
@@ -407,7 +420,9 @@ async fn handle_listen_to_event_create_event<A: NotificationListenersClientSideA
         async move {
             let call = crate::support::Call::read(request).await?;
             let body = call.required_json_body()?;
-            api.listen_to_event_create_event(call.context(), body).await
+            let operation = &crate::operations::OPERATIONS[9];
+            api.listen_to_event_create_event(call.context(operation), body)
+                .await
         }
         .await,
     )
@@ -420,7 +435,9 @@ async fn handle_listen_to_topic_change_event<A: NotificationListenersClientSideA
         async move {
             let call = crate::support::Call::read(request).await?;
             let body = call.required_json_body()?;
-            api.listen_to_topic_change_event(call.context(), body).await
+            let operation = &crate::operations::OPERATIONS[10];
+            api.listen_to_topic_change_event(call.context(operation), body)
+                .await
         }
         .await,
     )
@@ -433,7 +450,9 @@ async fn handle_listen_to_topic_create_event<A: NotificationListenersClientSideA
         async move {
             let call = crate::support::Call::read(request).await?;
             let body = call.required_json_body()?;
-            api.listen_to_topic_create_event(call.context(), body).await
+            let operation = &crate::operations::OPERATIONS[11];
+            api.listen_to_topic_create_event(call.context(operation), body)
+                .await
         }
         .await,
     )
@@ -446,7 +465,9 @@ async fn handle_listen_to_topic_delete_event<A: NotificationListenersClientSideA
         async move {
             let call = crate::support::Call::read(request).await?;
             let body = call.required_json_body()?;
-            api.listen_to_topic_delete_event(call.context(), body).await
+            let operation = &crate::operations::OPERATIONS[12];
+            api.listen_to_topic_delete_event(call.context(operation), body)
+                .await
         }
         .await,
     )
@@ -544,7 +565,8 @@ async fn handle_create_topic<A: TopicApi>(
         async move {
             let call = crate::support::Call::read(request).await?;
             let body = call.required_json_body()?;
-            api.create_topic(call.context(), body).await
+            let operation = &crate::operations::OPERATIONS[13];
+            api.create_topic(call.context(operation), body).await
         }
         .await,
     )
@@ -557,7 +579,8 @@ async fn handle_delete_topic<A: TopicApi>(
         async move {
             let call = crate::support::Call::read(request).await?;
             let id = call.path_param(0usize, "id")?;
-            api.delete_topic(call.context(), id).await
+            let operation = &crate::operations::OPERATIONS[14];
+            api.delete_topic(call.context(operation), id).await
         }
         .await,
     )
@@ -570,7 +593,8 @@ async fn handle_list_topic<A: TopicApi>(
         async move {
             let call = crate::support::Call::read(request).await?;
             let query = crate::operations::ListTopicQuery::from_pairs(call.query_pairs()?)?;
-            api.list_topic(call.context(), query).await
+            let operation = &crate::operations::OPERATIONS[15];
+            api.list_topic(call.context(operation), query).await
         }
         .await,
     )
@@ -584,7 +608,8 @@ async fn handle_retrieve_topic<A: TopicApi>(
             let call = crate::support::Call::read(request).await?;
             let id = call.path_param(0usize, "id")?;
             let query = crate::operations::RetrieveTopicQuery::from_pairs(call.query_pairs()?)?;
-            api.retrieve_topic(call.context(), id, query).await
+            let operation = &crate::operations::OPERATIONS[16];
+            api.retrieve_topic(call.context(operation), id, query).await
         }
         .await,
     )

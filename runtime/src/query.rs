@@ -218,8 +218,8 @@ impl Fields {
 
     /// Drops the attributes not selected; `also_keep` lists attributes the caller
     /// cannot do without (e.g. those a typed model requires).
-    pub fn project(&self, map: &mut Map<String, Value>, also_keep: &[&str]) {
-        map.retain(|name, _| self.keeps(name) || also_keep.contains(&name.as_str()));
+    pub fn project(&self, map: &mut Map<String, Value>) {
+        map.retain(|name, _| self.keeps(name));
     }
 }
 
@@ -349,7 +349,7 @@ mod tests {
                 .as_object()
                 .cloned()
                 .unwrap();
-        fields.project(&mut map, &[]);
+        fields.project(&mut map);
         let mut keys: Vec<&str> = map.keys().map(String::as_str).collect();
         keys.sort_unstable();
         assert_eq!(keys, ["@type", "event", "href", "id", "name"]);

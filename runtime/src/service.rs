@@ -25,7 +25,7 @@ use tmf688_api::server::{
     EventApi, EventsSubscriptionApi, HubApi, NotificationListenersClientSideApi, RequestContext,
     TopicApi,
 };
-use tmf688_api::support::{ApiError, encode_path_segment};
+use tmf688_api::support::{ApiError, Projection, encode_path_segment};
 
 use crate::query::{Fields, Filter, Page, PagingConfig};
 use crate::store::{
@@ -141,15 +141,23 @@ struct Render<'a> {
     id: &'a str,
     href: String,
     fields: Option<&'a Fields>,
-    /// Attributes the typed model cannot be without, kept even when not selected.
-    required: &'static [&'static str],
 }
 
 impl Render<'_> {
-    /// Stored body + `id`/`href`, projected, as the model `T`.
+    /// Stored body + `id`/`href` as the model `T` (no projection).
     fn to_model<T: DeserializeOwned>(&self, body: &[u8]) -> Result<T, ApiError> {
         let map = self.to_map(body)?;
         decode_model(Value::Object(map))
+    }
+
+    /// Stored body + `id`/`href`, projected when `fields=` was given.
+    fn to_projection<T: DeserializeOwned>(&self, body: &[u8]) -> Result<Projection<T>, ApiError> {
+        let map = self.to_map(body)?;
+        if self.fields.is_some() {
+            Ok(Projection::Partial(map))
+        } else {
+            decode_model(Value::Object(map)).map(Projection::Full)
+        }
     }
 
     fn to_map(&self, body: &[u8]) -> Result<Map<String, Value>, ApiError> {
@@ -165,7 +173,7 @@ impl Render<'_> {
         map.remove("href");
         out.append(&mut map);
         if let Some(fields) = self.fields {
-            fields.project(&mut out, self.required);
+            fields.project(&mut out);
         }
         Ok(out)
     }
@@ -180,7 +188,7 @@ fn decode_model<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
 
 /// Filters, counts and pages resources already rendered as JSON maps.
 struct Listing<T> {
-    page: Vec<T>,
+    page: Vec<Projection<T>>,
     total: usize,
     complete: bool,
 }
@@ -189,7 +197,6 @@ fn list<T: DeserializeOwned>(
     maps: Vec<Map<String, Value>>,
     filter: &Filter,
     fields: Option<&Fields>,
-    required: &[&str],
     page: Page,
 ) -> Result<Listing<T>, ApiError> {
     let matching: Vec<Map<String, Value>> = if filter.is_empty() {
@@ -203,13 +210,14 @@ fn list<T: DeserializeOwned>(
     let (selected, complete) = page.apply(matching);
     let page = selected
         .into_iter()
-        .map(|mut map| {
-            if let Some(fields) = fields {
-                fields.project(&mut map, required);
+        .map(|mut map| match fields {
+            Some(fields) => {
+                fields.project(&mut map);
+                Ok(Projection::Partial(map))
             }
-            decode_model(Value::Object(map))
+            None => decode_model(Value::Object(map)).map(Projection::Full),
         })
-        .collect::<Result<Vec<T>, ApiError>>()?;
+        .collect::<Result<Vec<Projection<T>>, ApiError>>()?;
     Ok(Listing {
         page,
         total,
@@ -220,9 +228,6 @@ fn list<T: DeserializeOwned>(
 fn count(n: usize) -> Option<i64> {
     i64::try_from(n).ok()
 }
-
-/// Attributes the typed `Hub` model requires (kept by every projection).
-const HUB_REQUIRED: &[&str] = &["callback"];
 
 /// Same content, whatever the order of object keys.
 fn same_json(a: &[u8], b: &[u8]) -> bool {
@@ -255,7 +260,6 @@ impl<S: Store> TopicApi for Hub688<S> {
             id: &record.id,
             href: href.clone(),
             fields: None,
-            required: &[],
         }
         .to_model(&record.body)?;
         Ok(CreateTopicResponse::Created {
@@ -298,12 +302,11 @@ impl<S: Store> TopicApi for Hub688<S> {
                     id: &r.id,
                     href: topic_href(&ctx, &r.id),
                     fields: None,
-                    required: &[],
                 }
                 .to_map(&r.body)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let listing = list::<Topic>(maps, &filter, fields.as_ref(), &[], page)?;
+        let listing = list::<Topic>(maps, &filter, fields.as_ref(), page)?;
         let x_total_count = count(listing.total);
         let x_result_count = count(listing.page.len());
         let body = listing.page;
@@ -339,9 +342,8 @@ impl<S: Store> TopicApi for Hub688<S> {
             id: &record.id,
             href: topic_href(&ctx, &record.id),
             fields: fields.as_ref(),
-            required: &[],
         }
-        .to_model(&record.body)?;
+        .to_projection(&record.body)?;
         Ok(RetrieveTopicResponse::Ok(topic))
     }
 }
@@ -403,7 +405,6 @@ impl<S: Store> EventApi for Hub688<S> {
             id: &record.id,
             href: href.clone(),
             fields: None,
-            required: &[],
         }
         .to_model(&record.body)?;
         Ok(CreateEventResponse::Created {
@@ -442,7 +443,7 @@ impl<S: Store> EventApi for Hub688<S> {
                     })?;
                     event.id = Some(r.id.clone());
                     event.href = Some(child_href(&ctx, &topic_id, "event", &r.id));
-                    Ok(event)
+                    Ok(Projection::Full(event))
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
             (body, total, complete)
@@ -454,12 +455,11 @@ impl<S: Store> EventApi for Hub688<S> {
                         id: &r.id,
                         href: child_href(&ctx, &topic_id, "event", &r.id),
                         fields: None,
-                        required: &[],
                     }
                     .to_map(&r.body)
                 })
                 .collect::<Result<Vec<_>, _>>()?;
-            let listing = list::<Event>(maps, &filter, fields.as_ref(), &[], page)?;
+            let listing = list::<Event>(maps, &filter, fields.as_ref(), page)?;
             (listing.page, listing.total, listing.complete)
         };
         let x_total_count = count(total);
@@ -502,9 +502,8 @@ impl<S: Store> EventApi for Hub688<S> {
             id: &record.id,
             href: child_href(&ctx, &topic_id, "event", &record.id),
             fields: fields.as_ref(),
-            required: &[],
         }
-        .to_model(&record.body)?;
+        .to_projection(&record.body)?;
         Ok(RetrieveEventResponse::Ok(event))
     }
 }
@@ -566,7 +565,6 @@ impl<S: Store> HubApi for Hub688<S> {
             id: &record.id,
             href: href.clone(),
             fields: None,
-            required: HUB_REQUIRED,
         }
         .to_model(&record.body)?;
         Ok(CreateHubResponse::Created {
@@ -621,12 +619,11 @@ impl<S: Store> HubApi for Hub688<S> {
                     id: &r.id,
                     href: child_href(&ctx, &topic_id, "hub", &r.id),
                     fields: None,
-                    required: HUB_REQUIRED,
                 }
                 .to_map(&r.body)
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let listing = list::<Hub>(maps, &filter, fields.as_ref(), HUB_REQUIRED, page)?;
+        let listing = list::<Hub>(maps, &filter, fields.as_ref(), page)?;
         let x_total_count = count(listing.total);
         let x_result_count = count(listing.page.len());
         let body = listing.page;
@@ -663,9 +660,8 @@ impl<S: Store> HubApi for Hub688<S> {
             id: &record.id,
             href: child_href(&ctx, &topic_id, "hub", &record.id),
             fields: fields.as_ref(),
-            required: HUB_REQUIRED,
         }
-        .to_model(&record.body)?;
+        .to_projection(&record.body)?;
         Ok(RetrieveHubResponse::Ok(hub))
     }
 }

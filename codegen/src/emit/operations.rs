@@ -21,7 +21,8 @@ pub fn emit(api: &Api, server: bool, client: bool) -> TokenStream {
         let path = &op.path;
         let tag = &op.trait_name;
         let roles = &op.roles;
-        quote! { OperationInfo { id: #id, method: #method, path: #path, handler_trait: #tag, roles: &[#(#roles),*] }, }
+        let route = super::server::route_path(&op.path);
+        quote! { OperationInfo { id: #id, method: #method, path: #path, route: #route, handler_trait: #tag, roles: &[#(#roles),*] }, }
     });
     quote! {
         //! Per-operation inputs and outputs, shared by the server and the client.
@@ -36,6 +37,9 @@ pub fn emit(api: &Api, server: bool, client: bool) -> TokenStream {
             pub method: &'static str,
             /// Path relative to the base path.
             pub path: &'static str,
+            /// The path as routed: parameters named by position (`/topic/{p0}/event`),
+            /// what `axum::extract::MatchedPath` shows after the base path.
+            pub route: &'static str,
             /// The handler trait that serves it.
             pub handler_trait: &'static str,
             /// Roles allowed to call it (from the profile; empty without one).
@@ -48,6 +52,11 @@ pub fn emit(api: &Api, server: bool, client: bool) -> TokenStream {
         /// The operation with `id`.
         pub fn operation(id: &str) -> ::std::option::Option<&'static OperationInfo> {
             OPERATIONS.iter().find(|op| op.id == id)
+        }
+
+        /// The operation served at `route` (as in [`OperationInfo::route`]) for `method`.
+        pub fn operation_by_route(method: &str, route: &str) -> ::std::option::Option<&'static OperationInfo> {
+            OPERATIONS.iter().find(|op| op.method.eq_ignore_ascii_case(method) && op.route == route)
         }
     }
 }
@@ -172,6 +181,27 @@ fn shape(response: &Response) -> Shape {
     }
 }
 
+/// The Rust type of a response body; success bodies of operations with `fields=` hold
+/// projections.
+fn body_tokens(response: &Response) -> Option<TokenStream> {
+    let body = response.body.as_ref()?;
+    if !response.projectable {
+        return Some(type_tokens(body));
+    }
+    let project = |ty: &TypeRef| {
+        let ty = type_tokens(ty);
+        quote! { crate::support::Projection<#ty> }
+    };
+    Some(match body {
+        TypeRef::Named(_) => project(body),
+        TypeRef::Array(item) if matches!(item.as_ref(), TypeRef::Named(_)) => {
+            let item = project(item);
+            quote! { ::std::vec::Vec<#item> }
+        }
+        other => type_tokens(other),
+    })
+}
+
 fn header_field_type(header: &Param) -> TokenStream {
     let ty = type_tokens(&header.ty);
     if header.required {
@@ -194,7 +224,7 @@ fn emit_response(op: &Operation, server: bool, client: bool) -> TokenStream {
         match shape(r) {
             Shape::Unit => quote! { #[doc = #status_doc] #variant, },
             Shape::Tuple => {
-                let body = type_tokens(r.body.as_ref().expect("tuple variants have a body"));
+                let body = body_tokens(r);
                 quote! { #[doc = #status_doc] #variant(#body), }
             }
             Shape::Struct => {
@@ -204,8 +234,7 @@ fn emit_response(op: &Operation, server: bool, client: bool) -> TokenStream {
                         status: ::http::StatusCode,
                     }
                 });
-                let body = r.body.as_ref().map(|b| {
-                    let b = type_tokens(b);
+                let body = body_tokens(r).map(|b| {
                     quote! {
                         /// The body.
                         body: #b,
@@ -323,11 +352,32 @@ fn emit_response(op: &Operation, server: bool, client: bool) -> TokenStream {
         }
     });
 
+    let status_arms = op.responses.iter().map(|r| {
+        let variant = ident(&r.variant);
+        let pattern = match shape(r) {
+            Shape::Unit => quote! { Self::#variant },
+            Shape::Tuple => quote! { Self::#variant(..) },
+            Shape::Struct if r.status.is_none() => quote! { Self::#variant { status, .. } },
+            Shape::Struct => quote! { Self::#variant { .. } },
+        };
+        let status = match r.status {
+            Some(code) => quote! { ::http::StatusCode::from_u16(#code).unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR) },
+            None => quote! { *status },
+        };
+        quote! { #pattern => #status, }
+    });
     quote! {
         #[doc = #doc_line]
         #[derive(Clone, Debug, PartialEq)]
         #[allow(clippy::large_enum_variant)]
         pub enum #name { #( #variants )* }
+
+        impl #name {
+            /// The HTTP status of this response.
+            pub fn status(&self) -> ::http::StatusCode {
+                match self { #( #status_arms )* }
+            }
+        }
         #server_impl
         #client_impl
     }

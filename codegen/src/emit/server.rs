@@ -42,7 +42,7 @@ pub fn emit(api: &Api) -> TokenStream {
 
 /// Route path with positional parameter names (`{p0}`…): axum refuses two routes whose
 /// parameters at one position have different names, which specs do all the time.
-fn route_path(path: &str) -> String {
+pub(crate) fn route_path(path: &str) -> String {
     let mut out = String::new();
     let mut index = 0;
     let mut rest = path;
@@ -127,7 +127,14 @@ fn emit_trait(api: &Api, def: &TraitDef) -> TokenStream {
             #signature;
         }
     });
-    let handlers = ops.iter().map(|op| emit_handler(&name, op));
+    let handlers = ops.iter().map(|op| {
+        let index = api
+            .operations
+            .iter()
+            .position(|o| o.id == op.id)
+            .unwrap_or_default();
+        emit_handler(&name, op, proc_macro2::Literal::usize_unsuffixed(index))
+    });
     let router_fn = ident(&format!("{}_router", crate::ir::names::snake(&def.name)));
     let router_doc = format!(
         " The routes of [`{}`], paths relative to the base path.",
@@ -168,9 +175,14 @@ fn emit_trait(api: &Api, def: &TraitDef) -> TokenStream {
     }
 }
 
-fn emit_handler(trait_name: &proc_macro2::Ident, op: &Operation) -> TokenStream {
+fn emit_handler(
+    trait_name: &proc_macro2::Ident,
+    op: &Operation,
+    index: proc_macro2::Literal,
+) -> TokenStream {
     let handler = ident(&format!("handle_{}", op.name));
     let method = ident(&op.name);
+    let op_id = &op.id;
     let path_reads = op.path_params.iter().enumerate().map(|(index, p)| {
         let arg = ident(&p.name);
         let http = &p.http_name;
@@ -204,7 +216,9 @@ fn emit_handler(trait_name: &proc_macro2::Ident, op: &Operation) -> TokenStream 
                     #( #path_reads )*
                     #query
                     #body
-                    api.#method(call.context(), #( #path_args, )* #query_arg #body_arg).await
+                    // `OPERATIONS` lists the operations in this order (`#op_id`).
+                    let operation = &crate::operations::OPERATIONS[#index];
+                    api.#method(call.context(operation), #( #path_args, )* #query_arg #body_arg).await
                 }
                 .await,
             )

@@ -260,6 +260,9 @@ pub struct Response {
     pub body: Option<TypeRef>,
     /// Declared headers.
     pub headers: Vec<Param>,
+    /// A success body of an operation with a `fields` parameter: each resource may be
+    /// a projection (only some attributes), so it is typed `support::Projection<T>`.
+    pub projectable: bool,
 }
 
 /// The profile, resolved against the API.

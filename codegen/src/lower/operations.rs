@@ -238,12 +238,18 @@ pub fn lower(
                         required: header.required,
                     });
                 }
+                let projectable = operation
+                    .query_params
+                    .iter()
+                    .any(|p| p.http_name == "fields")
+                    && status.is_some_and(|s| (200..300).contains(&s));
                 operation.responses.push(ir::Response {
                     status,
                     variant,
                     doc: Some(response.description.clone()).filter(|d| !d.is_empty()),
                     body,
                     headers,
+                    projectable,
                 });
             }
             operations.push(operation);

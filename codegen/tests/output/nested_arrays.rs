@@ -56,6 +56,9 @@ pub mod operations {
         pub method: &'static str,
         #[doc = r" Path relative to the base path."]
         pub path: &'static str,
+        #[doc = r" The path as routed: parameters named by position (`/topic/{p0}/event`),"]
+        #[doc = r" what `axum::extract::MatchedPath` shows after the base path."]
+        pub route: &'static str,
         #[doc = r" The handler trait that serves it."]
         pub handler_trait: &'static str,
         #[doc = r" Roles allowed to call it (from the profile; empty without one)."]
@@ -66,6 +69,15 @@ pub mod operations {
     #[doc = r" The operation with `id`."]
     pub fn operation(id: &str) -> ::std::option::Option<&'static OperationInfo> {
         OPERATIONS.iter().find(|op| op.id == id)
+    }
+    #[doc = r" The operation served at `route` (as in [`OperationInfo::route`]) for `method`."]
+    pub fn operation_by_route(
+        method: &str,
+        route: &str,
+    ) -> ::std::option::Option<&'static OperationInfo> {
+        OPERATIONS
+            .iter()
+            .find(|op| op.method.eq_ignore_ascii_case(method) && op.route == route)
     }
 }
 pub mod server {
@@ -516,6 +528,8 @@ pub mod support {
         pub extensions: ::http::Extensions,
         /// The prefix the router is nested under (e.g. `/tmf-api/event/v4`), or empty.
         pub base_path: String,
+        /// The operation being called.
+        pub operation: &'static crate::operations::OperationInfo,
     }
 
     /// A request being taken apart for a handler.
@@ -644,8 +658,11 @@ pub mod support {
             self.body.clone()
         }
 
-        /// The context handed to the handler.
-        pub fn context(self) -> RequestContext {
+        /// The context handed to the handler of `operation`.
+        pub fn context(
+            self,
+            operation: &'static crate::operations::OperationInfo,
+        ) -> RequestContext {
             let base_path = self
                 .parts
                 .extensions
@@ -664,7 +681,44 @@ pub mod support {
                 headers: self.parts.headers,
                 extensions: self.parts.extensions,
                 base_path,
+                operation,
             }
+        }
+    }
+
+    /// A resource as answered to a request with `fields=`: whole, or only the selected
+    /// attributes (TMF630 attribute selection keeps `id`, `href` and `@type` even where the
+    /// schema makes other attributes required, so a projection is not a `T`).
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[serde(untagged)]
+    pub enum Projection<T> {
+        /// The whole resource.
+        Full(T),
+        /// Only some attributes.
+        Partial(::serde_json::Map<String, ::serde_json::Value>),
+    }
+
+    impl<T> Projection<T> {
+        /// The whole resource, if it is one.
+        pub fn full(self) -> ::std::option::Option<T> {
+            match self {
+                Self::Full(value) => Some(value),
+                Self::Partial(_) => None,
+            }
+        }
+
+        /// The whole resource, by reference, if it is one.
+        pub fn as_full(&self) -> ::std::option::Option<&T> {
+            match self {
+                Self::Full(value) => Some(value),
+                Self::Partial(_) => None,
+            }
+        }
+    }
+
+    impl<T> ::std::convert::From<T> for Projection<T> {
+        fn from(value: T) -> Self {
+            Self::Full(value)
         }
     }
 

@@ -81,6 +81,17 @@ pub mod operations {
         #[doc = " 400: Bad Request"]
         BadRequest(crate::models::Error),
     }
+    impl CreatePetResponse {
+        #[doc = r" The HTTP status of this response."]
+        pub fn status(&self) -> ::http::StatusCode {
+            match self {
+                Self::Created { .. } => ::http::StatusCode::from_u16(201u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
+    }
     impl ::axum::response::IntoResponse for CreatePetResponse {
         fn into_response(self) -> ::axum::response::Response {
             match self {
@@ -124,6 +135,17 @@ pub mod operations {
         NoContent,
         #[doc = " 404: Not Found"]
         NotFound(crate::models::Error),
+    }
+    impl DeletePetResponse {
+        #[doc = r" The HTTP status of this response."]
+        pub fn status(&self) -> ::http::StatusCode {
+            match self {
+                Self::NoContent => ::http::StatusCode::from_u16(204u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
     }
     impl ::axum::response::IntoResponse for DeletePetResponse {
         fn into_response(self) -> ::axum::response::Response {
@@ -213,12 +235,23 @@ pub mod operations {
         #[doc = " 200: Success"]
         Ok {
             #[doc = r" The body."]
-            body: ::std::vec::Vec<crate::models::Pet>,
+            body: ::std::vec::Vec<crate::support::Projection<crate::models::Pet>>,
             #[doc = " Header `X-Total-Count`."]
             x_total_count: ::std::option::Option<i64>,
         },
         #[doc = " 400: Bad Request"]
         BadRequest(crate::models::Error),
+    }
+    impl ListPetResponse {
+        #[doc = r" The HTTP status of this response."]
+        pub fn status(&self) -> ::http::StatusCode {
+            match self {
+                Self::Ok { .. } => ::http::StatusCode::from_u16(200u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
     }
     impl ::axum::response::IntoResponse for ListPetResponse {
         fn into_response(self) -> ::axum::response::Response {
@@ -271,6 +304,17 @@ pub mod operations {
         #[doc = " 404: Not Found"]
         NotFound(crate::models::Error),
     }
+    impl RetrievePetResponse {
+        #[doc = r" The HTTP status of this response."]
+        pub fn status(&self) -> ::http::StatusCode {
+            match self {
+                Self::Ok(..) => ::http::StatusCode::from_u16(200u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
+    }
     impl ::axum::response::IntoResponse for RetrievePetResponse {
         fn into_response(self) -> ::axum::response::Response {
             match self {
@@ -308,6 +352,9 @@ pub mod operations {
         pub method: &'static str,
         #[doc = r" Path relative to the base path."]
         pub path: &'static str,
+        #[doc = r" The path as routed: parameters named by position (`/topic/{p0}/event`),"]
+        #[doc = r" what `axum::extract::MatchedPath` shows after the base path."]
+        pub route: &'static str,
         #[doc = r" The handler trait that serves it."]
         pub handler_trait: &'static str,
         #[doc = r" Roles allowed to call it (from the profile; empty without one)."]
@@ -319,6 +366,7 @@ pub mod operations {
             id: "createPet",
             method: "POST",
             path: "/pet",
+            route: "/pet",
             handler_trait: "PetApi",
             roles: &[],
         },
@@ -326,6 +374,7 @@ pub mod operations {
             id: "deletePet",
             method: "DELETE",
             path: "/pet/{id}",
+            route: "/pet/{p0}",
             handler_trait: "PetApi",
             roles: &[],
         },
@@ -333,6 +382,7 @@ pub mod operations {
             id: "listPet",
             method: "GET",
             path: "/pet",
+            route: "/pet",
             handler_trait: "PetApi",
             roles: &[],
         },
@@ -340,6 +390,7 @@ pub mod operations {
             id: "retrievePet",
             method: "GET",
             path: "/pet/{id}",
+            route: "/pet/{p0}",
             handler_trait: "PetApi",
             roles: &[],
         },
@@ -347,6 +398,15 @@ pub mod operations {
     #[doc = r" The operation with `id`."]
     pub fn operation(id: &str) -> ::std::option::Option<&'static OperationInfo> {
         OPERATIONS.iter().find(|op| op.id == id)
+    }
+    #[doc = r" The operation served at `route` (as in [`OperationInfo::route`]) for `method`."]
+    pub fn operation_by_route(
+        method: &str,
+        route: &str,
+    ) -> ::std::option::Option<&'static OperationInfo> {
+        OPERATIONS
+            .iter()
+            .find(|op| op.method.eq_ignore_ascii_case(method) && op.route == route)
     }
 }
 pub mod server {
@@ -408,7 +468,8 @@ pub mod server {
             async move {
                 let call = crate::support::Call::read(request).await?;
                 let body = call.required_json_body()?;
-                api.create_pet(call.context(), body).await
+                let operation = &crate::operations::OPERATIONS[0];
+                api.create_pet(call.context(operation), body).await
             }
             .await,
         )
@@ -421,7 +482,8 @@ pub mod server {
             async move {
                 let call = crate::support::Call::read(request).await?;
                 let id = call.path_param(0usize, "id")?;
-                api.delete_pet(call.context(), id).await
+                let operation = &crate::operations::OPERATIONS[1];
+                api.delete_pet(call.context(operation), id).await
             }
             .await,
         )
@@ -434,7 +496,8 @@ pub mod server {
             async move {
                 let call = crate::support::Call::read(request).await?;
                 let query = crate::operations::ListPetQuery::from_pairs(call.query_pairs()?)?;
-                api.list_pet(call.context(), query).await
+                let operation = &crate::operations::OPERATIONS[2];
+                api.list_pet(call.context(operation), query).await
             }
             .await,
         )
@@ -447,7 +510,8 @@ pub mod server {
             async move {
                 let call = crate::support::Call::read(request).await?;
                 let id = call.path_param(0usize, "id")?;
-                api.retrieve_pet(call.context(), id).await
+                let operation = &crate::operations::OPERATIONS[3];
+                api.retrieve_pet(call.context(operation), id).await
             }
             .await,
         )
@@ -985,6 +1049,8 @@ pub mod support {
         pub extensions: ::http::Extensions,
         /// The prefix the router is nested under (e.g. `/tmf-api/event/v4`), or empty.
         pub base_path: String,
+        /// The operation being called.
+        pub operation: &'static crate::operations::OperationInfo,
     }
 
     /// A request being taken apart for a handler.
@@ -1113,8 +1179,11 @@ pub mod support {
             self.body.clone()
         }
 
-        /// The context handed to the handler.
-        pub fn context(self) -> RequestContext {
+        /// The context handed to the handler of `operation`.
+        pub fn context(
+            self,
+            operation: &'static crate::operations::OperationInfo,
+        ) -> RequestContext {
             let base_path = self
                 .parts
                 .extensions
@@ -1133,7 +1202,44 @@ pub mod support {
                 headers: self.parts.headers,
                 extensions: self.parts.extensions,
                 base_path,
+                operation,
             }
+        }
+    }
+
+    /// A resource as answered to a request with `fields=`: whole, or only the selected
+    /// attributes (TMF630 attribute selection keeps `id`, `href` and `@type` even where the
+    /// schema makes other attributes required, so a projection is not a `T`).
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[serde(untagged)]
+    pub enum Projection<T> {
+        /// The whole resource.
+        Full(T),
+        /// Only some attributes.
+        Partial(::serde_json::Map<String, ::serde_json::Value>),
+    }
+
+    impl<T> Projection<T> {
+        /// The whole resource, if it is one.
+        pub fn full(self) -> ::std::option::Option<T> {
+            match self {
+                Self::Full(value) => Some(value),
+                Self::Partial(_) => None,
+            }
+        }
+
+        /// The whole resource, by reference, if it is one.
+        pub fn as_full(&self) -> ::std::option::Option<&T> {
+            match self {
+                Self::Full(value) => Some(value),
+                Self::Partial(_) => None,
+            }
+        }
+    }
+
+    impl<T> ::std::convert::From<T> for Projection<T> {
+        fn from(value: T) -> Self {
+            Self::Full(value)
         }
     }
 

@@ -199,6 +199,17 @@ pub mod operations {
         #[doc = " 400: Bad Request"]
         BadRequest(crate::models::Error),
     }
+    impl CreateGadgetResponse {
+        #[doc = r" The HTTP status of this response."]
+        pub fn status(&self) -> ::http::StatusCode {
+            match self {
+                Self::Created(..) => ::http::StatusCode::from_u16(201u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
+    }
     impl ::axum::response::IntoResponse for CreateGadgetResponse {
         fn into_response(self) -> ::axum::response::Response {
             match self {
@@ -235,6 +246,17 @@ pub mod operations {
         NoContent,
         #[doc = " 404: Not Found"]
         NotFound(crate::models::Error),
+    }
+    impl DeleteGadgetResponse {
+        #[doc = r" The HTTP status of this response."]
+        pub fn status(&self) -> ::http::StatusCode {
+            match self {
+                Self::NoContent => ::http::StatusCode::from_u16(204u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                Self::NotFound(..) => ::http::StatusCode::from_u16(404u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
     }
     impl ::axum::response::IntoResponse for DeleteGadgetResponse {
         fn into_response(self) -> ::axum::response::Response {
@@ -326,7 +348,7 @@ pub mod operations {
         #[doc = " 200: Success"]
         Ok {
             #[doc = r" The body."]
-            body: ::std::vec::Vec<crate::models::Gadget>,
+            body: ::std::vec::Vec<crate::support::Projection<crate::models::Gadget>>,
             #[doc = " Header `X-Result-Count`."]
             x_result_count: ::std::option::Option<i64>,
             #[doc = " Header `X-Total-Count`."]
@@ -334,6 +356,17 @@ pub mod operations {
         },
         #[doc = " 400: Bad Request"]
         BadRequest(crate::models::Error),
+    }
+    impl ListGadgetResponse {
+        #[doc = r" The HTTP status of this response."]
+        pub fn status(&self) -> ::http::StatusCode {
+            match self {
+                Self::Ok { .. } => ::http::StatusCode::from_u16(200u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                Self::BadRequest(..) => ::http::StatusCode::from_u16(400u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
     }
     impl ::axum::response::IntoResponse for ListGadgetResponse {
         fn into_response(self) -> ::axum::response::Response {
@@ -393,6 +426,9 @@ pub mod operations {
         pub method: &'static str,
         #[doc = r" Path relative to the base path."]
         pub path: &'static str,
+        #[doc = r" The path as routed: parameters named by position (`/topic/{p0}/event`),"]
+        #[doc = r" what `axum::extract::MatchedPath` shows after the base path."]
+        pub route: &'static str,
         #[doc = r" The handler trait that serves it."]
         pub handler_trait: &'static str,
         #[doc = r" Roles allowed to call it (from the profile; empty without one)."]
@@ -404,6 +440,7 @@ pub mod operations {
             id: "createGadget",
             method: "POST",
             path: "/gadget",
+            route: "/gadget",
             handler_trait: "GadgetApi",
             roles: &[],
         },
@@ -411,6 +448,7 @@ pub mod operations {
             id: "deleteGadget",
             method: "DELETE",
             path: "/gadget/{id}",
+            route: "/gadget/{p0}",
             handler_trait: "GadgetApi",
             roles: &[],
         },
@@ -418,6 +456,7 @@ pub mod operations {
             id: "listGadget",
             method: "GET",
             path: "/gadget",
+            route: "/gadget",
             handler_trait: "GadgetApi",
             roles: &[],
         },
@@ -425,6 +464,15 @@ pub mod operations {
     #[doc = r" The operation with `id`."]
     pub fn operation(id: &str) -> ::std::option::Option<&'static OperationInfo> {
         OPERATIONS.iter().find(|op| op.id == id)
+    }
+    #[doc = r" The operation served at `route` (as in [`OperationInfo::route`]) for `method`."]
+    pub fn operation_by_route(
+        method: &str,
+        route: &str,
+    ) -> ::std::option::Option<&'static OperationInfo> {
+        OPERATIONS
+            .iter()
+            .find(|op| op.method.eq_ignore_ascii_case(method) && op.route == route)
     }
 }
 pub mod server {
@@ -475,7 +523,8 @@ pub mod server {
             async move {
                 let call = crate::support::Call::read(request).await?;
                 let body = call.required_json_body()?;
-                api.create_gadget(call.context(), body).await
+                let operation = &crate::operations::OPERATIONS[0];
+                api.create_gadget(call.context(operation), body).await
             }
             .await,
         )
@@ -488,7 +537,8 @@ pub mod server {
             async move {
                 let call = crate::support::Call::read(request).await?;
                 let id = call.path_param(0usize, "id")?;
-                api.delete_gadget(call.context(), id).await
+                let operation = &crate::operations::OPERATIONS[1];
+                api.delete_gadget(call.context(operation), id).await
             }
             .await,
         )
@@ -501,7 +551,8 @@ pub mod server {
             async move {
                 let call = crate::support::Call::read(request).await?;
                 let query = crate::operations::ListGadgetQuery::from_pairs(call.query_pairs()?)?;
-                api.list_gadget(call.context(), query).await
+                let operation = &crate::operations::OPERATIONS[2];
+                api.list_gadget(call.context(operation), query).await
             }
             .await,
         )
@@ -1025,6 +1076,8 @@ pub mod support {
         pub extensions: ::http::Extensions,
         /// The prefix the router is nested under (e.g. `/tmf-api/event/v4`), or empty.
         pub base_path: String,
+        /// The operation being called.
+        pub operation: &'static crate::operations::OperationInfo,
     }
 
     /// A request being taken apart for a handler.
@@ -1153,8 +1206,11 @@ pub mod support {
             self.body.clone()
         }
 
-        /// The context handed to the handler.
-        pub fn context(self) -> RequestContext {
+        /// The context handed to the handler of `operation`.
+        pub fn context(
+            self,
+            operation: &'static crate::operations::OperationInfo,
+        ) -> RequestContext {
             let base_path = self
                 .parts
                 .extensions
@@ -1173,7 +1229,44 @@ pub mod support {
                 headers: self.parts.headers,
                 extensions: self.parts.extensions,
                 base_path,
+                operation,
             }
+        }
+    }
+
+    /// A resource as answered to a request with `fields=`: whole, or only the selected
+    /// attributes (TMF630 attribute selection keeps `id`, `href` and `@type` even where the
+    /// schema makes other attributes required, so a projection is not a `T`).
+    #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+    #[serde(untagged)]
+    pub enum Projection<T> {
+        /// The whole resource.
+        Full(T),
+        /// Only some attributes.
+        Partial(::serde_json::Map<String, ::serde_json::Value>),
+    }
+
+    impl<T> Projection<T> {
+        /// The whole resource, if it is one.
+        pub fn full(self) -> ::std::option::Option<T> {
+            match self {
+                Self::Full(value) => Some(value),
+                Self::Partial(_) => None,
+            }
+        }
+
+        /// The whole resource, by reference, if it is one.
+        pub fn as_full(&self) -> ::std::option::Option<&T> {
+            match self {
+                Self::Full(value) => Some(value),
+                Self::Partial(_) => None,
+            }
+        }
+    }
+
+    impl<T> ::std::convert::From<T> for Projection<T> {
+        fn from(value: T) -> Self {
+            Self::Full(value)
         }
     }
 

@@ -39,6 +39,7 @@ use tmf688_api::server::{
     RequestContext, TopicApi,
 };
 use tmf688_api::support::ApiError;
+use tmf688_api::support::Projection;
 
 /// A read-only hub that logs every call.
 #[derive(Debug, Default)]
@@ -102,9 +103,10 @@ impl TopicApi for ReadOnlyHub {
         query: ListTopicQuery,
     ) -> Result<ListTopicResponse, ApiError> {
         tracing::info!(?query, "listTopic");
-        let body: Vec<Topic> = profile::TOPICS
+        // This implementation ignores `fields=` and always answers whole topics.
+        let body: Vec<Projection<Topic>> = profile::TOPICS
             .iter()
-            .map(|t| topic(&ctx, t.name))
+            .map(|t| topic(&ctx, t.name).into())
             .collect();
         let n = i64::try_from(body.len()).ok();
         Ok(ListTopicResponse::Ok {
@@ -122,7 +124,7 @@ impl TopicApi for ReadOnlyHub {
     ) -> Result<RetrieveTopicResponse, ApiError> {
         tracing::info!(%id, "retrieveTopic");
         known_topic(&id)?;
-        Ok(RetrieveTopicResponse::Ok(topic(&ctx, &id)))
+        Ok(RetrieveTopicResponse::Ok(topic(&ctx, &id).into()))
     }
 }
 
