@@ -182,7 +182,6 @@ fn emit_handler(
 ) -> TokenStream {
     let handler = ident(&format!("handle_{}", op.name));
     let method = ident(&op.name);
-    let op_id = &op.id;
     let path_reads = op.path_params.iter().enumerate().map(|(index, p)| {
         let arg = ident(&p.name);
         let http = &p.http_name;
@@ -216,7 +215,6 @@ fn emit_handler(
                     #( #path_reads )*
                     #query
                     #body
-                    // `OPERATIONS` lists the operations in this order (`#op_id`).
                     let operation = &crate::operations::OPERATIONS[#index];
                     api.#method(call.context(operation), #( #path_args, )* #query_arg #body_arg).await
                 }
