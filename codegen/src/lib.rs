@@ -195,6 +195,14 @@ fn support_source() -> Result<String> {
     .map_err(|e| render_error("src/support.rs", e))
 }
 
+/// Loads, lowers and emits without formatting or writing: every Rust module as a token
+/// stream, for tools and tests that only need to know that generation succeeds.
+pub fn emit_modules(settings: &Settings) -> Result<Vec<(&'static str, proc_macro2::TokenStream)>> {
+    let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
+    let api = lower::lower(&loaded)?;
+    Ok(modules(&api))
+}
+
 /// The whole crate as one Rust file (modules inline, `#![deny(warnings)]`, a `main`):
 /// what snapshot tests review and compile.
 pub fn generate_single_file(settings: &Settings) -> Result<String> {
