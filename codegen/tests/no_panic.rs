@@ -65,7 +65,9 @@ fn mutate(document: &Value, rng: &mut Rng) -> Value {
     let mut all = Vec::new();
     pointers(&document, String::new(), &mut all);
     for _ in 0..=rng.below(3) {
-        let Some(pointer) = all.get(rng.below(all.len())).cloned() else { break };
+        let Some(pointer) = all.get(rng.below(all.len())).cloned() else {
+            break;
+        };
         let (parent, last) = pointer.rsplit_once('/').unwrap_or(("", &pointer));
         let choice = rng.below(REPLACEMENTS.len() + 1);
         match document.pointer_mut(parent) {
@@ -113,24 +115,36 @@ fn assert_no_panic(spec: &Path, profile: Option<&Path>, rounds: usize, seed: u64
         }
         let outcome = std::panic::catch_unwind(|| tmfgen::emit_modules(&settings));
         match outcome {
-            Err(_) => panic!("round {round} (seed {seed}) panicked; input kept at {}", target.display()),
+            Err(_) => panic!(
+                "round {round} (seed {seed}) panicked; input kept at {}",
+                target.display()
+            ),
             Ok(Ok(modules)) => {
                 for (name, tokens) in modules {
                     if let Err(error) = syn::parse2::<syn::File>(tokens) {
-                        panic!("round {round}: {name} is not valid Rust ({error}); input at {}", target.display());
+                        panic!(
+                            "round {round}: {name} is not valid Rust ({error}); input at {}",
+                            target.display()
+                        );
                     }
                 }
                 generated += 1;
             }
             Ok(Err(error)) => {
                 let message = error.to_string();
-                assert!(message.contains(target.file_name().unwrap().to_str().unwrap()) || message.contains("profile"),
-                    "round {round}: the error does not name the file: {message}");
+                assert!(
+                    message.contains(target.file_name().unwrap().to_str().unwrap())
+                        || message.contains("profile"),
+                    "round {round}: the error does not name the file: {message}"
+                );
                 rejected += 1;
             }
         }
     }
-    assert!(generated > 0 && rejected > 0, "mutations should both pass and fail: {generated}/{rejected}");
+    assert!(
+        generated > 0 && rejected > 0,
+        "mutations should both pass and fail: {generated}/{rejected}"
+    );
     std::fs::remove_dir_all(&dir).ok();
 }
 
@@ -141,7 +155,12 @@ fn root() -> PathBuf {
 #[test]
 fn mutated_tmf688_spec_never_panics() {
     let spec = root().join("spec/tmf688.yaml");
-    assert_no_panic(&spec, Some(&root().join("spec/psi-profile.yaml")), 400, 0x5eed_0001);
+    assert_no_panic(
+        &spec,
+        Some(&root().join("spec/psi-profile.yaml")),
+        400,
+        0x5eed_0001,
+    );
 }
 
 #[test]

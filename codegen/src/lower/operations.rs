@@ -80,11 +80,11 @@ pub fn lower(
             let mut parameters: Vec<(&Parameter, String)> = Vec::new();
             for (index, parameter) in op.parameters.iter().enumerate() {
                 let at = format!("{pointer}/parameters/{index}");
-                parameters.push((resolve_parameter(parameter, components, file, &at)?, at));
+                parameters.push((resolve(parameter, components, file, &at)?, at));
             }
             for (index, parameter) in item.parameters.iter().enumerate() {
                 let at = format!("{path_pointer}/parameters/{index}");
-                let parameter = resolve_parameter(parameter, components, file, &at)?;
+                let parameter = resolve(parameter, components, file, &at)?;
                 let data = parameter.parameter_data_ref();
                 if !parameters.iter().any(|(p, _)| {
                     p.parameter_data_ref().name == data.name
@@ -147,7 +147,7 @@ pub fn lower(
 
             if let Some(body) = &op.request_body {
                 let at = format!("{pointer}/requestBody");
-                let body = resolve_body(body, components, file, &at)?;
+                let body = resolve(body, components, file, &at)?;
                 if let Some((content_type, media)) = pick_content(&body.content) {
                     let ty = match &media.schema {
                         Some(schema) => space.type_of(
@@ -185,7 +185,7 @@ pub fn lower(
                     continue;
                 }
                 seen_statuses.push(status);
-                let response = resolve_response(response, components, file, &at)?;
+                let response = resolve(response, components, file, &at)?;
                 let variant = status
                     .map(status_variant)
                     .unwrap_or_else(|| "Default".into());
@@ -275,55 +275,39 @@ fn pick_content<T>(content: &indexmap::IndexMap<String, T>) -> Option<(&String, 
         .or_else(|| content.iter().next())
 }
 
-fn resolve_parameter<'a>(
-    parameter: &'a ReferenceOr<Parameter>,
-    components: Option<&'a Components>,
-    file: &std::path::Path,
-    at: &str,
-) -> Result<&'a Parameter> {
-    resolve(
-        parameter,
-        components.map(|c| &c.parameters),
-        "#/components/parameters/",
-        file,
-        at,
-    )
+/// Component sections an operation's `$ref`s point into.
+trait Component: Sized {
+    /// The reference prefix, e.g. `#/components/parameters/`.
+    const PREFIX: &'static str;
+    /// The section.
+    fn section(components: &Components) -> &indexmap::IndexMap<String, ReferenceOr<Self>>;
 }
 
-fn resolve_body<'a>(
-    body: &'a ReferenceOr<RequestBody>,
-    components: Option<&'a Components>,
-    file: &std::path::Path,
-    at: &str,
-) -> Result<&'a RequestBody> {
-    resolve(
-        body,
-        components.map(|c| &c.request_bodies),
-        "#/components/requestBodies/",
-        file,
-        at,
-    )
+impl Component for Parameter {
+    const PREFIX: &'static str = "#/components/parameters/";
+    fn section(components: &Components) -> &indexmap::IndexMap<String, ReferenceOr<Self>> {
+        &components.parameters
+    }
 }
 
-fn resolve_response<'a>(
-    response: &'a ReferenceOr<Response>,
-    components: Option<&'a Components>,
-    file: &std::path::Path,
-    at: &str,
-) -> Result<&'a Response> {
-    resolve(
-        response,
-        components.map(|c| &c.responses),
-        "#/components/responses/",
-        file,
-        at,
-    )
+impl Component for RequestBody {
+    const PREFIX: &'static str = "#/components/requestBodies/";
+    fn section(components: &Components) -> &indexmap::IndexMap<String, ReferenceOr<Self>> {
+        &components.request_bodies
+    }
 }
 
-fn resolve<'a, T>(
+impl Component for Response {
+    const PREFIX: &'static str = "#/components/responses/";
+    fn section(components: &Components) -> &indexmap::IndexMap<String, ReferenceOr<Self>> {
+        &components.responses
+    }
+}
+
+/// Follows `$ref`s (at most 16) to the component itself.
+fn resolve<'a, T: Component>(
     item: &'a ReferenceOr<T>,
-    section: Option<&'a indexmap::IndexMap<String, ReferenceOr<T>>>,
-    prefix: &str,
+    components: Option<&'a Components>,
     file: &std::path::Path,
     at: &str,
 ) -> Result<&'a T> {
@@ -333,13 +317,13 @@ fn resolve<'a, T>(
             ReferenceOr::Item(item) => return Ok(item),
             ReferenceOr::Reference { reference } => {
                 let found = reference
-                    .strip_prefix(prefix)
+                    .strip_prefix(T::PREFIX)
                     .map(unescape_pointer)
-                    .and_then(|name| section.and_then(|s| s.get(&name)));
+                    .and_then(|name| components.and_then(|c| T::section(c).get(&name)));
                 current = found.ok_or_else(|| Error::DanglingRef {
                     location: crate::error::Location::new(file, at),
                     reference: reference.clone(),
-                    why: format!("expected a reference to {prefix}<name> that exists"),
+                    why: format!("expected a reference to {}<name> that exists", T::PREFIX),
                 })?;
             }
         }

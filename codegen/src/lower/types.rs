@@ -165,10 +165,10 @@ impl<'a> TypeSpace<'a> {
     }
 
     /// A use of a schema: a reference resolves to its named type; an inline schema is
-    /// lowered, and named `hint` if it needs a name.
-    pub fn type_of(
+    /// lowered, and named `hint` if it needs a name. (`openapiv3` boxes some schemas.)
+    pub fn type_of<S: std::borrow::Borrow<Schema>>(
         &mut self,
-        schema: &ReferenceOr<Schema>,
+        schema: &ReferenceOr<S>,
         pointer: &str,
         hint: &str,
     ) -> Result<TypeRef> {
@@ -177,22 +177,7 @@ impl<'a> TypeSpace<'a> {
                 let name = self.component_of(reference, pointer)?;
                 Ok(TypeRef::Named(self.names[&name].clone()))
             }
-            ReferenceOr::Item(schema) => self.inline(schema, pointer, hint),
-        }
-    }
-
-    fn boxed_type_of(
-        &mut self,
-        schema: &ReferenceOr<Box<Schema>>,
-        pointer: &str,
-        hint: &str,
-    ) -> Result<TypeRef> {
-        match schema {
-            ReferenceOr::Reference { reference } => {
-                let name = self.component_of(reference, pointer)?;
-                Ok(TypeRef::Named(self.names[&name].clone()))
-            }
-            ReferenceOr::Item(schema) => self.inline(schema, pointer, hint),
+            ReferenceOr::Item(schema) => self.inline(schema.borrow(), pointer, hint),
         }
     }
 
@@ -210,7 +195,7 @@ impl<'a> TypeSpace<'a> {
             Shape::Boolean => Ok(TypeRef::Boolean),
             Shape::Array { items } => Ok(TypeRef::Array(Box::new(match items {
                 Some(items) => {
-                    self.boxed_type_of(items, &format!("{pointer}/items"), &format!("{hint}Item"))?
+                    self.type_of(items, &format!("{pointer}/items"), &format!("{hint}Item"))?
                 }
                 None => TypeRef::Any,
             }))),
@@ -317,11 +302,9 @@ impl<'a> TypeSpace<'a> {
                 Shape::Number => TypeRef::Number,
                 Shape::Boolean => TypeRef::Boolean,
                 Shape::Array { items } => TypeRef::Array(Box::new(match items {
-                    Some(items) => self.boxed_type_of(
-                        items,
-                        &format!("{pointer}/items"),
-                        &format!("{rust}Item"),
-                    )?,
+                    Some(items) => {
+                        self.type_of(items, &format!("{pointer}/items"), &format!("{rust}Item"))?
+                    }
                     None => TypeRef::Any,
                 })),
                 _ => TypeRef::Any,
@@ -437,7 +420,7 @@ impl<'a> TypeSpace<'a> {
         for (json_name, (property, at)) in parts.order.iter().map(|n| (n, &parts.properties[n])) {
             let name = scope.claim(snake(json_name));
             let hint = format!("{rust}{}", camel(json_name));
-            let ty = self.boxed_type_of(property, at, &hint)?;
+            let ty = self.type_of(property, at, &hint)?;
             let (doc, nullable) = match property {
                 ReferenceOr::Item(schema) => (doc_of(schema), schema.schema_data.nullable),
                 ReferenceOr::Reference { .. } => (None, false),
