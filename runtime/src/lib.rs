@@ -35,6 +35,7 @@
 //! * Postgres.
 
 pub mod app;
+pub mod delivery;
 pub mod query;
 pub mod service;
 pub mod store;
