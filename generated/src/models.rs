@@ -4,7 +4,7 @@
 /// An alarm (ITU-T X.733 model; PSID642 Alarm v5.0.1), reduced to the attributes hubs filter on; all other attributes are kept.
 ///
 /// Schema `Alarm`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Alarm {
     /// Unique identifier of the alarm
     #[serde(
@@ -180,10 +180,26 @@ pub struct Characteristic {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl Characteristic {
+    /// A value with the required attributes and every optional one absent.
+    pub fn new(name: ::std::string::String, value: crate::models::Any) -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            name,
+            value_type: ::std::option::Option::None,
+            characteristic_relationship: ::std::option::Option::None,
+            value,
+            at_base_type: ::std::option::Option::None,
+            at_schema_location: ::std::option::Option::None,
+            at_type: ::std::option::Option::None,
+            additional_properties: ::std::default::Default::default(),
+        }
+    }
+}
 /// Another characteristic that is related to the current characteristic.
 ///
 /// Schema `CharacteristicRelationship`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CharacteristicRelationship {
     /// Unique identifier of the characteristic
     #[serde(
@@ -234,7 +250,7 @@ pub struct CharacteristicRelationship {
 /// A request for information (resources, services, products, offerings) from a customer (PSID001 CustomerInquiry), reduced to the attributes hubs filter on; all other attributes are kept.
 ///
 /// Schema `CustomerInquiry`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct CustomerInquiry {
     /// Unique identifier of the inquiry
     #[serde(
@@ -381,6 +397,21 @@ pub struct EntityRef {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl EntityRef {
+    /// A value with the required attributes and every optional one absent.
+    pub fn new(id: ::std::string::String) -> Self {
+        Self {
+            id,
+            href: ::std::option::Option::None,
+            name: ::std::option::Option::None,
+            at_base_type: ::std::option::Option::None,
+            at_schema_location: ::std::option::Option::None,
+            at_type: ::std::option::Option::None,
+            at_referred_type: ::std::option::Option::None,
+            additional_properties: ::std::default::Default::default(),
+        }
+    }
+}
 /// Used when an API throws an Error, typically with an HTTP error response code (3xx, 4xx, 5xx)
 ///
 /// Schema `Error`.
@@ -438,10 +469,26 @@ pub struct Error {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl Error {
+    /// A value with the required attributes and every optional one absent.
+    pub fn new(code: ::std::string::String, reason: ::std::string::String) -> Self {
+        Self {
+            code,
+            reason,
+            message: ::std::option::Option::None,
+            status: ::std::option::Option::None,
+            reference_error: ::std::option::Option::None,
+            at_base_type: ::std::option::Option::None,
+            at_schema_location: ::std::option::Option::None,
+            at_type: ::std::option::Option::None,
+            additional_properties: ::std::default::Default::default(),
+        }
+    }
+}
 /// The base Event with all the common attributes. Sub-classes (e.g. AlarmCreateEvent) are named by '@type'; the payload of the involved resource is carried in 'event'.
 ///
 /// Schema `Event`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Event {
     /// Unique identifier of the event resource (assigned by the server)
     #[serde(
@@ -692,10 +739,39 @@ pub struct EventCreate {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl EventCreate {
+    /// A value with the required attributes and every optional one absent.
+    pub fn new(
+        event_id: ::std::string::String,
+        event: crate::models::Any,
+        at_type: ::std::string::String,
+    ) -> Self {
+        Self {
+            correlation_id: ::std::option::Option::None,
+            description: ::std::option::Option::None,
+            domain: ::std::option::Option::None,
+            event_id,
+            event_time: ::std::option::Option::None,
+            event_type: ::std::option::Option::None,
+            priority: ::std::option::Option::None,
+            time_occurred: ::std::option::Option::None,
+            title: ::std::option::Option::None,
+            analytic_characteristic: ::std::option::Option::None,
+            event,
+            related_party: ::std::option::Option::None,
+            reporting_system: ::std::option::Option::None,
+            source: ::std::option::Option::None,
+            at_base_type: ::std::option::Option::None,
+            at_schema_location: ::std::option::Option::None,
+            at_type,
+            additional_properties: ::std::default::Default::default(),
+        }
+    }
+}
 /// The notification sent when an Event is created.
 ///
 /// Schema `EventCreateEvent`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EventCreateEvent {
     /// Identifier of the notification resource
     #[serde(
@@ -787,7 +863,7 @@ pub struct EventCreateEvent {
 /// The event payload of EventCreateEvent, linked to the involved resource
 ///
 /// Schema `EventCreateEventPayload`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EventCreateEventPayload {
     #[serde(
         rename = "event",
@@ -823,6 +899,17 @@ pub struct EventSubscription {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl EventSubscription {
+    /// A value with the required attributes and every optional one absent.
+    pub fn new(id: ::std::string::String, callback: ::std::string::String) -> Self {
+        Self {
+            id,
+            callback,
+            query: ::std::option::Option::None,
+            additional_properties: ::std::default::Default::default(),
+        }
+    }
+}
 /// Sets the communication endpoint address the service instance must use to deliver notification information
 ///
 /// Schema `EventSubscriptionInput`.
@@ -842,10 +929,20 @@ pub struct EventSubscriptionInput {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl EventSubscriptionInput {
+    /// A value with the required attributes and every optional one absent.
+    pub fn new(callback: ::std::string::String) -> Self {
+        Self {
+            callback,
+            query: ::std::option::Option::None,
+            additional_properties: ::std::default::Default::default(),
+        }
+    }
+}
 /// An identification of an entity in another system.
 ///
 /// Schema `ExternalIdentifier`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ExternalIdentifier {
     /// Identification of the entity within the external system
     #[serde(
@@ -929,6 +1026,21 @@ pub struct Hub {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl Hub {
+    /// A value with the required attributes and every optional one absent.
+    pub fn new(id: ::std::string::String, callback: ::std::string::String) -> Self {
+        Self {
+            id,
+            href: ::std::option::Option::None,
+            callback,
+            query: ::std::option::Option::None,
+            at_base_type: ::std::option::Option::None,
+            at_schema_location: ::std::option::Option::None,
+            at_type: ::std::option::Option::None,
+            additional_properties: ::std::default::Default::default(),
+        }
+    }
+}
 /// A Hub is used to subscribe to the event notifications of a topic. Skipped properties: id, href (assigned by the server).
 ///
 /// Schema `Hub_Create`.
@@ -969,10 +1081,23 @@ pub struct HubCreate {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl HubCreate {
+    /// A value with the required attributes and every optional one absent.
+    pub fn new(callback: ::std::string::String) -> Self {
+        Self {
+            callback,
+            query: ::std::option::Option::None,
+            at_base_type: ::std::option::Option::None,
+            at_schema_location: ::std::option::Option::None,
+            at_type: ::std::option::Option::None,
+            additional_properties: ::std::default::Default::default(),
+        }
+    }
+}
 /// A provider to which a customer inquiry is sent.
 ///
 /// Schema `InquiredProvider`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InquiredProvider {
     /// Unique identifier of the provider
     #[serde(
@@ -1016,7 +1141,7 @@ pub struct InquiredProvider {
 /// A product order (PSID622 ProductOrdering v5.0.0), reduced to the attributes hubs filter on; all other attributes are kept.
 ///
 /// Schema `ProductOrder`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductOrder {
     /// Unique identifier of the order
     #[serde(
@@ -1130,7 +1255,7 @@ pub struct ProductOrder {
 /// An identified part of a product order; items may contain items.
 ///
 /// Schema `ProductOrderItem`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ProductOrderItem {
     /// Identifier of the item within the order (generally a sequence number 01, 02, ...)
     #[serde(
@@ -1209,7 +1334,7 @@ pub struct ProductOrderItem {
 /// Related entity reference. A related party defines a party or party role linked to a specific entity.
 ///
 /// Schema `RelatedParty`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct RelatedParty {
     /// Unique identifier of a related entity.
     #[serde(
@@ -1274,7 +1399,7 @@ pub struct RelatedParty {
 /// Estimated and actual response times of an inquiry.
 ///
 /// Schema `ResponseTime`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct ResponseTime {
     /// The minimum estimated response time
     #[serde(
@@ -1311,7 +1436,7 @@ pub struct ResponseTime {
 /// An event channel provided by the Event API; the container of events.
 ///
 /// Schema `Topic`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Topic {
     /// Unique identifier of the topic.
     #[serde(
@@ -1376,7 +1501,7 @@ pub struct Topic {
 /// The notification sent when a Topic is changed.
 ///
 /// Schema `TopicChangeEvent`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicChangeEvent {
     /// Identifier of the notification resource
     #[serde(
@@ -1468,7 +1593,7 @@ pub struct TopicChangeEvent {
 /// The event payload of TopicChangeEvent, linked to the involved resource
 ///
 /// Schema `TopicChangeEventPayload`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicChangeEventPayload {
     #[serde(
         rename = "topic",
@@ -1527,10 +1652,24 @@ pub struct TopicCreate {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+impl TopicCreate {
+    /// A value with the required attributes and every optional one absent.
+    pub fn new(name: ::std::string::String) -> Self {
+        Self {
+            content_query: ::std::option::Option::None,
+            header_query: ::std::option::Option::None,
+            name,
+            at_base_type: ::std::option::Option::None,
+            at_schema_location: ::std::option::Option::None,
+            at_type: ::std::option::Option::None,
+            additional_properties: ::std::default::Default::default(),
+        }
+    }
+}
 /// The notification sent when a Topic is created.
 ///
 /// Schema `TopicCreateEvent`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicCreateEvent {
     /// Identifier of the notification resource
     #[serde(
@@ -1622,7 +1761,7 @@ pub struct TopicCreateEvent {
 /// The event payload of TopicCreateEvent, linked to the involved resource
 ///
 /// Schema `TopicCreateEventPayload`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicCreateEventPayload {
     #[serde(
         rename = "topic",
@@ -1637,7 +1776,7 @@ pub struct TopicCreateEventPayload {
 /// The notification sent when a Topic is deleted.
 ///
 /// Schema `TopicDeleteEvent`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicDeleteEvent {
     /// Identifier of the notification resource
     #[serde(
@@ -1729,7 +1868,7 @@ pub struct TopicDeleteEvent {
 /// The event payload of TopicDeleteEvent, linked to the involved resource
 ///
 /// Schema `TopicDeleteEventPayload`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TopicDeleteEventPayload {
     #[serde(
         rename = "topic",

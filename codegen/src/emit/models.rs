@@ -89,13 +89,50 @@ fn emit_struct(name: &proc_macro2::Ident, docs: &TokenStream, def: &StructDef) -
     } else {
         TokenStream::new()
     };
+    let required: Vec<&Field> = def
+        .fields
+        .iter()
+        .filter(|f| f.required && !f.nullable)
+        .collect();
+    let default = required.is_empty().then(|| quote! { Default, });
+    let constructor = (!required.is_empty()).then(|| constructor(name, def, &required));
     quote! {
         #docs
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, #default PartialEq, ::serde::Serialize, ::serde::Deserialize)]
         #deny
         pub struct #name {
             #( #fields )*
             #additional
+        }
+        #constructor
+    }
+}
+
+/// `new(required…)`: every optional attribute absent.
+fn constructor(name: &proc_macro2::Ident, def: &StructDef, required: &[&Field]) -> TokenStream {
+    let args = required.iter().map(|f| {
+        let name = ident(&f.name);
+        let ty = type_tokens(&f.ty);
+        quote! { #name: #ty }
+    });
+    let inits = def.fields.iter().map(|f| {
+        let name = ident(&f.name);
+        match (f.required && !f.nullable, f.boxed) {
+            (true, true) => quote! { #name: ::std::boxed::Box::new(#name), },
+            (true, false) => quote! { #name, },
+            (false, _) => quote! { #name: ::std::option::Option::None, },
+        }
+    });
+    let additional = (def.additional != Additional::Forbidden)
+        .then(|| quote! { additional_properties: ::std::default::Default::default(), });
+    let allow = (required.len() > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
+    quote! {
+        impl #name {
+            /// A value with the required attributes and every optional one absent.
+            #allow
+            pub fn new(#( #args ),*) -> Self {
+                Self { #( #inits )* #additional }
+            }
         }
     }
 }

@@ -6,7 +6,7 @@ pub mod models {
     #[doc = " No attribute besides the declared ones."]
     #[doc = ""]
     #[doc = " Schema `Closed`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     #[serde(deny_unknown_fields)]
     pub struct Closed {
         #[serde(
@@ -19,7 +19,7 @@ pub mod models {
     #[doc = " Known properties plus integer-valued extra attributes."]
     #[doc = ""]
     #[doc = " Schema `Counters`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Counters {
         #[serde(
             rename = "name",
@@ -34,7 +34,7 @@ pub mod models {
     #[doc = " additionalProperties not stated (open by JSON Schema default)."]
     #[doc = ""]
     #[doc = " Schema `Default`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Default {
         #[serde(
             rename = "id",
@@ -49,7 +49,7 @@ pub mod models {
     #[doc = " A pure map, no declared properties."]
     #[doc = ""]
     #[doc = " Schema `Labels`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Labels {
         #[doc = r" Attributes the schema does not declare (typed by `additionalProperties`)."]
         #[serde(flatten)]
@@ -59,7 +59,7 @@ pub mod models {
     #[doc = " Known properties plus any other attribute."]
     #[doc = ""]
     #[doc = " Schema `Open`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Open {
         #[serde(
             rename = "id",

@@ -29,6 +29,17 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    impl Entity {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(id: ::std::string::String) -> Self {
+            Self {
+                id,
+                href: ::std::option::Option::None,
+                at_type: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
+    }
     #[doc = " A widget, an Entity with a name and a size."]
     #[doc = ""]
     #[doc = " Schema `Widget`."]
@@ -70,6 +81,20 @@ pub mod models {
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Widget {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(id: ::std::string::String, name: ::std::string::String) -> Self {
+            Self {
+                id,
+                href: ::std::option::Option::None,
+                at_type: ::std::option::Option::None,
+                name,
+                size: ::std::option::Option::None,
+                tags: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
     }
 }
 pub mod operations {

@@ -57,6 +57,22 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    impl Individual {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(at_type: ::std::string::String) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                href: ::std::option::Option::None,
+                at_type,
+                at_base_type: ::std::option::Option::None,
+                at_schema_location: ::std::option::Option::None,
+                given_name: ::std::option::Option::None,
+                family_name: ::std::option::Option::None,
+                birth_date: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
+    }
     #[doc = " A company or an institution."]
     #[doc = ""]
     #[doc = " Schema `Organization`."]
@@ -100,6 +116,21 @@ pub mod models {
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Organization {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(at_type: ::std::string::String, trading_name: ::std::string::String) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                href: ::std::option::Option::None,
+                at_type,
+                at_base_type: ::std::option::Option::None,
+                at_schema_location: ::std::option::Option::None,
+                trading_name,
+                is_legal_entity: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
     }
     #[doc = " A party, the base of a @type hierarchy."]
     #[doc = ""]
@@ -183,6 +214,19 @@ pub mod models {
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PartyBase {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(at_type: ::std::string::String) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                href: ::std::option::Option::None,
+                at_type,
+                at_base_type: ::std::option::Option::None,
+                at_schema_location: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
     }
     #[doc = " A polymorphic collection."]
     #[doc = ""]

@@ -114,7 +114,7 @@ pub mod models {
         }
     }
     #[doc = " Schema `Task`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Task {
         #[serde(
             rename = "state",

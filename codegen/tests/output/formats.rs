@@ -102,6 +102,30 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    impl Formats {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(when: crate::support::DateTime, count: i32) -> Self {
+            Self {
+                when,
+                day: ::std::option::Option::None,
+                link: ::std::option::Option::None,
+                count,
+                big: ::std::option::Option::None,
+                plain: ::std::option::Option::None,
+                ratio: ::std::option::Option::None,
+                precise: ::std::option::Option::None,
+                amount: ::std::option::Option::None,
+                flag: ::std::option::Option::None,
+                blob: ::std::option::Option::None,
+                maybe_text: ::std::option::Option::None,
+                maybe_when: ::std::option::Option::None,
+                limit: ::std::option::Option::None,
+                mode: ::std::option::Option::None,
+                enabled: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
+    }
 }
 pub mod operations {
     #![doc = r" Per-operation inputs and outputs, shared by the server and the client."]

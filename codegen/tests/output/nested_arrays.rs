@@ -4,7 +4,7 @@
 pub mod models {
     #![doc = r" Models: one type per schema of the spec."]
     #[doc = " Schema `Grid`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Grid {
         #[serde(
             rename = "matrix",
@@ -43,6 +43,16 @@ pub mod models {
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Point {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(x: f64, y: f64) -> Self {
+            Self {
+                x,
+                y,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
     }
 }
 pub mod operations {

@@ -18,6 +18,16 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    impl Cat {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(meows: bool) -> Self {
+            Self {
+                meows,
+                name: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
+    }
     #[doc = " Schema `Dog`."]
     #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Dog {
@@ -33,8 +43,18 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    impl Dog {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(barks: bool) -> Self {
+            Self {
+                barks,
+                name: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
+    }
     #[doc = " Schema `Owner`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Owner {
         #[serde(
             rename = "pet",
@@ -103,6 +123,16 @@ pub mod models {
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl RefOrValueVariant0 {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(id: ::std::string::String) -> Self {
+            Self {
+                id,
+                href: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
     }
     #[doc = " A value that is a string or an integer."]
     #[doc = ""]

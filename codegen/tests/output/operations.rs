@@ -26,6 +26,18 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    impl Error {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(code: ::std::string::String, reason: ::std::string::String) -> Self {
+            Self {
+                code,
+                reason,
+                message: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
+    }
     #[doc = " Schema `Pet`."]
     #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Pet {
@@ -49,6 +61,18 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    impl Pet {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(id: ::std::string::String, name: ::std::string::String) -> Self {
+            Self {
+                id,
+                href: ::std::option::Option::None,
+                name,
+                at_type: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
+    }
     #[doc = " Schema `Pet_Create`."]
     #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct PetCreate {
@@ -63,6 +87,16 @@ pub mod models {
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PetCreate {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(name: ::std::string::String) -> Self {
+            Self {
+                name,
+                at_type: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
     }
 }
 pub mod operations {

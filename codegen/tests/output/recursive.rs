@@ -30,6 +30,18 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    impl OrderItem {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(id: ::std::string::String) -> Self {
+            Self {
+                id,
+                quantity: ::std::option::Option::None,
+                order_item: ::std::option::Option::None,
+                parent: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
+    }
 }
 pub mod operations {
     #![doc = r" Per-operation inputs and outputs, shared by the server and the client."]

@@ -4,7 +4,7 @@
 pub mod models {
     #![doc = r" Models: one type per schema of the spec."]
     #[doc = " Schema `Keywords`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Keywords {
         #[serde(
             rename = "type",
@@ -97,7 +97,7 @@ pub mod models {
     #[doc = " A schema named like std's Option."]
     #[doc = ""]
     #[doc = " Schema `Option`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Option {
         #[serde(
             rename = "value",
@@ -112,7 +112,7 @@ pub mod models {
     #[doc = " A schema named like std's Result."]
     #[doc = ""]
     #[doc = " Schema `Result`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Result {
         #[serde(
             rename = "ok",

@@ -8,7 +8,7 @@ pub mod models {
     #[doc = " Base entity"]
     #[doc = ""]
     #[doc = " Schema `Entity`."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Entity {
         #[serde(
             rename = "id",
@@ -54,6 +54,18 @@ pub mod models {
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Error {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(code: ::std::string::String, reason: ::std::string::String) -> Self {
+            Self {
+                code,
+                reason,
+                message: ::std::option::Option::None,
+                status: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
     }
     #[doc = " A gadget"]
     #[doc = ""]
@@ -108,6 +120,22 @@ pub mod models {
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
+    impl Gadget {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(name: ::std::string::String) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                href: ::std::option::Option::None,
+                at_type: ::std::option::Option::None,
+                name,
+                state: ::std::option::Option::None,
+                created: ::std::option::Option::None,
+                payload: ::std::option::Option::None,
+                part: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
+    }
     #[doc = " A gadget to create. Skipped properties: id,href"]
     #[doc = ""]
     #[doc = " Schema `Gadget_Create`."]
@@ -130,6 +158,17 @@ pub mod models {
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl GadgetCreate {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(name: ::std::string::String) -> Self {
+            Self {
+                name,
+                state: ::std::option::Option::None,
+                payload: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
     }
     #[doc = " Lifecycle state"]
     #[doc = ""]
@@ -186,6 +225,16 @@ pub mod models {
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl Part {
+        #[doc = r" A value with the required attributes and every optional one absent."]
+        pub fn new(id: ::std::string::String) -> Self {
+            Self {
+                id,
+                weight: ::std::option::Option::None,
+                additional_properties: ::std::default::Default::default(),
+            }
+        }
     }
 }
 pub mod operations {
