@@ -14,6 +14,7 @@ use tmf688_api::profile::{self, BasePath};
 use tmf688_api::server::{self, NotificationListenersClientSideApi};
 use tmf688_api::support::{self, ApiError};
 
+use crate::auth::{self, Authenticator};
 use crate::service::Hub688;
 use crate::store::Store;
 
@@ -22,12 +23,16 @@ use crate::store::Store;
 pub struct AppConfig {
     /// The largest request body accepted; larger ones get 413.
     pub max_body_bytes: usize,
+    /// Inbound authentication and the role matrix; `None`: every caller may call
+    /// every operation (only for trusted networks, e.g. loopback).
+    pub auth: Option<Arc<Authenticator>>,
 }
 
 impl Default for AppConfig {
     fn default() -> Self {
         Self {
             max_body_bytes: 1024 * 1024,
+            auth: None,
         }
     }
 }
@@ -45,9 +50,17 @@ pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
         .route("/health", get(health))
         .route("/openapi.json", get(openapi));
     for base in profile::BASE_PATHS {
-        let api = server::router(hub.clone()).layer(middleware::from_fn(
-            move |request: Request, next: Next| only_served(base, request, next),
-        ));
+        let mut api = server::router(hub.clone());
+        if let Some(auth) = &config.auth {
+            let auth = auth.clone();
+            let prefix: Arc<str> = Arc::from(base.path);
+            api = api.route_layer(middleware::from_fn(move |request: Request, next: Next| {
+                auth::middleware::require_role(auth.clone(), prefix.clone(), request, next)
+            }));
+        }
+        let api = api.layer(middleware::from_fn(move |request: Request, next: Next| {
+            only_served(base, request, next)
+        }));
         router = router.nest(base.path, api);
     }
     router
@@ -62,8 +75,24 @@ pub fn listener_app<L: NotificationListenersClientSideApi>(
     listener: Arc<L>,
     base_path: &str,
 ) -> Router {
-    let routes = server::listener_router(listener);
+    listener_app_with(listener, base_path, None)
+}
+
+/// [`listener_app`] with inbound authentication and the role matrix when `auth` is
+/// given.
+pub fn listener_app_with<L: NotificationListenersClientSideApi>(
+    listener: Arc<L>,
+    base_path: &str,
+    auth: Option<Arc<Authenticator>>,
+) -> Router {
     let base_path = base_path.trim_end_matches('/');
+    let mut routes = server::listener_router(listener);
+    if let Some(auth) = auth {
+        let prefix: Arc<str> = Arc::from(base_path);
+        routes = routes.route_layer(middleware::from_fn(move |request: Request, next: Next| {
+            auth::middleware::require_role(auth.clone(), prefix.clone(), request, next)
+        }));
+    }
     let router = if base_path.is_empty() {
         Router::new().merge(routes)
     } else {

@@ -11,6 +11,10 @@
 //!   `X-Total-Count`/`X-Result-Count` and 206 for a partial page).
 //! * [`app`]: the generated router under every base path of the profile (PSI paths serve
 //!   only the PSI operations), `/health`, `/openapi.json`.
+//! * [`auth`]: inbound authentication (API keys stored hashed, JWTs with HS*/RS*/PS*/
+//!   ES*/EdDSA keys) and the profile's role matrix as a route layer ([`AppConfig::auth`]);
+//!   the caller's [`Principal`] owns the hubs it registers.
+//! * [`config`]: the server's TOML configuration file.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -25,22 +29,20 @@
 //!
 //! # Not yet here (issue 3, later increments)
 //!
-//! * **Inbound authentication is not implemented.** There are no API keys, no JWT
-//!   verification and the profile's role matrix (`profile::allowed_roles`) is **not
-//!   enforced**: every caller may call every operation served. Hubs record no owner.
-//!   Callers of [`app`] must only expose it on trusted networks (the reference server
-//!   refuses non-loopback addresses unless told otherwise).
 //! * Delivery of events to hubs (the cursors exist in the store; the engine does not),
 //!   the callback host allow-list, and the API's own notifications to listeners.
 //! * Postgres.
 
 pub mod app;
+pub mod auth;
+pub mod config;
 pub mod delivery;
 pub mod query;
 pub mod service;
 pub mod store;
 
-pub use app::{AppConfig, app, app_with, listener_app};
+pub use app::{AppConfig, app, app_with, listener_app, listener_app_with};
+pub use auth::{AuthConfig, Authenticator, Principal};
 pub use query::PagingConfig;
 pub use service::{Hub688, HubConfig};
 pub use store::{MemoryStore, Store, StoreError};

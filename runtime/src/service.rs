@@ -27,6 +27,8 @@ use tmf688_api::server::{
 };
 use tmf688_api::support::{ApiError, Projection, encode_path_segment};
 
+use crate::auth::middleware::forbidden;
+use crate::auth::{Principal, Role};
 use crate::query::{Fields, Filter, Page, PagingConfig};
 use crate::store::{
     Appended, HubStart, NewEvent, NewHub, NewListener, NewTopic, Store, StoreError,
@@ -109,6 +111,36 @@ fn store_error(error: StoreError) -> ApiError {
             ApiError::internal("the store failed; try again later")
         }
     }
+}
+
+/// The authenticated caller, when authentication is on.
+fn principal(ctx: &RequestContext) -> Option<&Principal> {
+    ctx.extensions.get::<Principal>()
+}
+
+/// Only the principal that registered a hub (or listener), or an admin, may remove it.
+/// Without authentication (no principal) anyone may; a registration without a
+/// recorded owner (made while authentication was off) only an admin may.
+fn may_remove(
+    ctx: &RequestContext,
+    owner: Option<&str>,
+    kind: &str,
+    id: &str,
+) -> Result<(), ApiError> {
+    let Some(caller) = principal(ctx) else {
+        return Ok(());
+    };
+    if caller.role == Role::Admin || owner == Some(caller.name.as_str()) {
+        return Ok(());
+    }
+    Err(forbidden(match owner {
+        Some(_) => format!(
+            "{kind} {id:?} was registered by another principal; only it or an admin may delete it"
+        ),
+        None => format!(
+            "{kind} {id:?} was registered without authentication; only an admin may delete it"
+        ),
+    }))
 }
 
 fn topic_not_found(topic_id: &str) -> ApiError {
@@ -538,13 +570,12 @@ impl<S: Store> HubApi for Hub688<S> {
                 ))
             })?;
         }
-        // TODO(auth increment): record the authenticated principal as owner.
         let new = NewHub {
             topic_id: topic_id.clone(),
             callback: callback.to_owned(),
             query,
             body: to_bytes(&body).map_err(store_error)?,
-            owner: None,
+            owner: principal(&ctx).map(|p| p.name.clone()),
             start: HubStart::Head,
         };
         let (record, created) = self
@@ -575,11 +606,13 @@ impl<S: Store> HubApi for Hub688<S> {
 
     async fn delete_hub(
         &self,
-        _ctx: RequestContext,
+        ctx: RequestContext,
         topic_id: String,
         id: String,
     ) -> Result<DeleteHubResponse, ApiError> {
-        // TODO(auth increment): only the registering principal (or an admin) may delete.
+        if let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? {
+            may_remove(&ctx, record.owner.as_deref(), "hub", &id)?;
+        }
         if self
             .store
             .delete_hub(&topic_id, &id)
@@ -684,7 +717,7 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
             .create_listener(NewListener {
                 callback: callback.to_owned(),
                 query: body.query.clone().filter(|q| !q.trim().is_empty()),
-                owner: None,
+                owner: principal(&ctx).map(|p| p.name.clone()),
             })
             .await
             .map_err(store_error)?;
@@ -703,9 +736,13 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
 
     async fn unregister_listener(
         &self,
-        _ctx: RequestContext,
+        ctx: RequestContext,
         id: String,
     ) -> Result<UnregisterListenerResponse, ApiError> {
+        let listeners = self.store.listeners().await.map_err(store_error)?;
+        if let Some(record) = listeners.iter().find(|l| l.id == id) {
+            may_remove(&ctx, record.owner.as_deref(), "listener", &id)?;
+        }
         if self.store.delete_listener(&id).await.map_err(store_error)? {
             tracing::info!(listener = %id, "listener unregistered");
             Ok(UnregisterListenerResponse::NoContent)

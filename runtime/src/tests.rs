@@ -28,6 +28,7 @@ async fn test_app() -> Router {
         Arc::new(hub),
         &AppConfig {
             max_body_bytes: 4096,
+            ..AppConfig::default()
         },
     )
 }

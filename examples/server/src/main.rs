@@ -21,8 +21,15 @@
 //! curl -s 'http://127.0.0.1:8080/tmf-api/event/v4/topic/alarm/event?eventType=AlarmCreateEvent&fields=eventId'
 //! ```
 //!
-//! Inbound authentication does not exist yet: the server says so loudly, and refuses
-//! to listen on a non-loopback address unless `--allow-unauthenticated` is given.
+//! Settings come from flags, environment variables (`TMF688_*`) and an optional TOML
+//! file (`--config` / `TMF688_CONFIG`; see `examples/server/config.example.toml`);
+//! flags and environment variables override the file.
+//!
+//! Inbound authentication (API keys and JWTs, the PSI role matrix) is on as soon as
+//! the file configures `[[auth.api_keys]]` or `[[auth.jwt]]`. Without it the server
+//! runs only on a loopback address and says loudly that every caller is trusted; on
+//! any other address it refuses to start, unless `--allow-unauthenticated` says that
+//! something in front of it (a gateway or mesh) authenticates callers.
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
@@ -30,41 +37,103 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
-use tmf688_runtime::{AppConfig, Hub688, HubConfig, MemoryStore, PagingConfig, app_with};
+use tmf688_runtime::config::{self, Config};
+use tmf688_runtime::{
+    AppConfig, Authenticator, Hub688, HubConfig, MemoryStore, PagingConfig, app_with,
+};
 use tracing_subscriber::EnvFilter;
 
 /// The reference TMF688 / PSI event hub (in-memory store).
 #[derive(Debug, Parser)]
 #[command(name = "tmf688-server", version, about)]
 struct Args {
-    /// Address to listen on.
-    #[arg(long, env = "TMF688_LISTEN", default_value = "127.0.0.1:8080")]
-    listen: SocketAddr,
+    /// A TOML configuration file (listen, logs, paging, body limit, `[[auth.api_keys]]`,
+    /// `[[auth.jwt]]`, `[delivery]`); flags and environment variables override it.
+    #[arg(long, env = "TMF688_CONFIG", value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
 
-    /// Log format.
-    #[arg(long, env = "TMF688_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
-    log_format: LogFormat,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "TMF688_LISTEN")]
+    listen: Option<SocketAddr>,
 
-    /// Log filter (tracing `EnvFilter` syntax); `RUST_LOG` works too.
-    #[arg(long, env = "TMF688_LOG", default_value = "info")]
-    log: String,
+    /// Log format [default: pretty].
+    #[arg(long, env = "TMF688_LOG_FORMAT", value_enum)]
+    log_format: Option<LogFormat>,
 
-    /// Largest request body accepted, in bytes (larger: 413).
-    #[arg(long, env = "TMF688_MAX_BODY_BYTES", default_value_t = 1024 * 1024)]
-    max_body_bytes: usize,
+    /// Log filter (tracing `EnvFilter` syntax) [default: info]; `RUST_LOG` wins.
+    #[arg(long, env = "TMF688_LOG")]
+    log: Option<String>,
 
-    /// Page size of list operations when the request gives no `limit`.
-    #[arg(long, env = "TMF688_DEFAULT_LIMIT", default_value_t = 100)]
-    default_limit: usize,
+    /// Largest request body accepted, in bytes (larger: 413) [default: 1048576].
+    #[arg(long, env = "TMF688_MAX_BODY_BYTES")]
+    max_body_bytes: Option<usize>,
 
-    /// Largest page of list operations.
-    #[arg(long, env = "TMF688_MAX_LIMIT", default_value_t = 1000)]
-    max_limit: usize,
+    /// Page size of list operations when the request gives no `limit` [default: 100].
+    #[arg(long, env = "TMF688_DEFAULT_LIMIT")]
+    default_limit: Option<usize>,
 
-    /// Listen on a non-loopback address although inbound authentication is not
-    /// available yet (anyone who can reach the port can call every operation).
+    /// Largest page of list operations [default: 1000].
+    #[arg(long, env = "TMF688_MAX_LIMIT")]
+    max_limit: Option<usize>,
+
+    /// Listen on a non-loopback address without inbound authentication configured.
+    /// Only for deployments where something in front of the server (an API gateway, a
+    /// service mesh) authenticates every caller — e.g. in a container, which must bind
+    /// 0.0.0.0 to be reachable at all. Anyone who reaches the port directly may call
+    /// every operation.
     #[arg(long, env = "TMF688_ALLOW_UNAUTHENTICATED")]
     allow_unauthenticated: bool,
+}
+
+/// Flags and environment variables over the file over the defaults.
+#[derive(Debug)]
+struct Settings {
+    listen: SocketAddr,
+    log_format: LogFormat,
+    log: String,
+    max_body_bytes: usize,
+    default_limit: usize,
+    max_limit: usize,
+    allow_unauthenticated: bool,
+    file: Config,
+}
+
+impl Settings {
+    fn resolve(args: Args) -> anyhow::Result<Self> {
+        let file = match &args.config {
+            Some(path) => Config::load(path)?,
+            None => Config::default(),
+        };
+        Ok(Self {
+            listen: args
+                .listen
+                .or(file.listen)
+                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 8080))),
+            log_format: args
+                .log_format
+                .or(file.log_format.map(|format| match format {
+                    config::LogFormat::Pretty => LogFormat::Pretty,
+                    config::LogFormat::Json => LogFormat::Json,
+                }))
+                .unwrap_or(LogFormat::Pretty),
+            log: args
+                .log
+                .or_else(|| file.log.clone())
+                .unwrap_or_else(|| "info".into()),
+            max_body_bytes: args
+                .max_body_bytes
+                .or(file.max_body_bytes)
+                .unwrap_or(1024 * 1024),
+            default_limit: args
+                .default_limit
+                .or(file.paging.default_limit)
+                .unwrap_or(100),
+            max_limit: args.max_limit.or(file.paging.max_limit).unwrap_or(1000),
+            allow_unauthenticated: args.allow_unauthenticated
+                || file.allow_unauthenticated.unwrap_or(false),
+            file,
+        })
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -75,7 +144,7 @@ enum LogFormat {
     Json,
 }
 
-fn init_logging(args: &Args) -> anyhow::Result<()> {
+fn init_logging(args: &Settings) -> anyhow::Result<()> {
     let filter = match std::env::var("RUST_LOG") {
         Ok(value) if !value.is_empty() => EnvFilter::try_new(value),
         _ => EnvFilter::try_new(&args.log),
@@ -106,26 +175,42 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
+    let args = Settings::resolve(args)?;
     init_logging(&args)?;
 
     if args.default_limit == 0 || args.max_limit < args.default_limit {
         bail!("--default-limit must be at least 1 and at most --max-limit");
     }
     let loopback = args.listen.ip().is_loopback();
-    if !loopback && !args.allow_unauthenticated {
-        bail!(
-            "refusing to listen on {} without authentication: inbound authentication is not \
-             implemented yet. Listen on a loopback address, or pass --allow-unauthenticated \
-             if the network is trusted.",
+    let auth = if args.file.auth.is_configured() {
+        let auth = Authenticator::from_config(&args.file.auth)
+            .context("the [auth] configuration cannot be used")?;
+        let (keys, jwts) = auth.counts();
+        tracing::info!(
+            api_keys = keys,
+            jwt_keys = jwts,
+            "inbound authentication on: PSI role matrix enforced"
+        );
+        Some(Arc::new(auth))
+    } else {
+        if !loopback && !args.allow_unauthenticated {
+            bail!(
+                "refusing to listen on {} without authentication: configure [[auth.api_keys]] \
+                 or [[auth.jwt]] in a --config file (see examples/server/config.example.toml), \
+                 listen on a loopback address, or pass --allow-unauthenticated if a gateway in \
+                 front of this server authenticates every caller.",
+                args.listen
+            );
+        }
+        eprintln!(
+            "\n*** WARNING: authentication is NOT configured. Every caller that can reach {} \
+             may call every operation (topics, events, hubs). Configure [auth] in a --config \
+             file to enforce the PSI role matrix. ***\n",
             args.listen
         );
-    }
-    eprintln!(
-        "\n*** WARNING: authentication is NOT configured. Every caller that can reach {} may \
-         call every operation (topics, events, hubs). ***\n",
-        args.listen
-    );
-    tracing::warn!(listen = %args.listen, "inbound authentication is not configured: all callers are trusted");
+        tracing::warn!(listen = %args.listen, "inbound authentication is not configured: all callers are trusted");
+        None
+    };
 
     let config = HubConfig {
         paging: PagingConfig {
@@ -140,6 +225,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         Arc::new(hub),
         &AppConfig {
             max_body_bytes: args.max_body_bytes,
+            auth,
         },
     );
 

@@ -203,7 +203,7 @@ impl Store for MemoryStore {
         if let Some(existing) = topic
             .hubs
             .iter()
-            .find(|h| h.callback == hub.callback && h.query == hub.query)
+            .find(|h| h.callback == hub.callback && h.query == hub.query && h.owner == hub.owner)
         {
             return Ok((existing.clone(), false));
         }

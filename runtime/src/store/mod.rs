@@ -221,8 +221,8 @@ pub trait Store: Send + Sync + 'static {
         max: usize,
     ) -> impl Future<Output = Result<Vec<EventRecord>, StoreError>> + Send;
 
-    /// Registers a hub, unless one with the same (topic, callback, query) exists:
-    /// then returns that one and `false`. [`StoreError::NotFound`] for an unknown topic.
+    /// Registers a hub, unless one with the same (topic, callback, query, owner)
+    /// exists: then returns that one and `false`. [`StoreError::NotFound`] for an unknown topic.
     fn create_hub(
         &self,
         hub: NewHub,

@@ -1,0 +1,367 @@
+//! JWTs verified with configured keys (jsonwebtoken, pure-Rust crypto provider).
+//!
+//! Each `[[auth.jwt]]` entry is one key for one algorithm: a shared secret for
+//! HS256/HS384/HS512, a PEM public key for RS*/PS* (RSA), ES256/ES384 (EC) and EdDSA.
+//! A token is tried with every entry of its header's `alg` (never with another
+//! algorithm: no algorithm confusion). `exp` is required; `iss` and `aud` are checked
+//! when the entry names them. The principal is the `name_claim` (default `sub`), its
+//! role the `role_claim` (default `role`; a dot path such as `realm_access.roles`
+//! reaches into objects; on a list, the first element that names a role counts).
+
+use std::path::PathBuf;
+use std::str::FromStr as _;
+
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::{AuthConfigError, Principal, Role};
+
+fn default_role_claim() -> String {
+    "role".into()
+}
+
+fn default_name_claim() -> String {
+    "sub".into()
+}
+
+/// `[[auth.jwt]]`: one verification key.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JwtConfig {
+    /// The algorithm: `HS256`, `HS384`, `HS512`, `RS256`, `RS384`, `RS512`, `PS256`,
+    /// `PS384`, `PS512`, `ES256`, `ES384` or `EdDSA`.
+    pub alg: String,
+    /// HS*: the shared secret.
+    #[serde(default)]
+    pub secret: Option<String>,
+    /// HS*: the environment variable holding the shared secret (keeps it out of the file).
+    #[serde(default)]
+    pub secret_env: Option<String>,
+    /// RS*/PS*/ES*/EdDSA: the public key, PEM.
+    #[serde(default)]
+    pub public_key_pem: Option<String>,
+    /// RS*/PS*/ES*/EdDSA: a file holding the public key, PEM.
+    #[serde(default)]
+    pub public_key_file: Option<PathBuf>,
+    /// The required `iss`, if any.
+    #[serde(default)]
+    pub issuer: Option<String>,
+    /// The required `aud`, if any (without it, tokens naming an audience are refused).
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// The claim holding the role (default `role`; dot path into objects).
+    #[serde(default = "default_role_claim")]
+    pub role_claim: String,
+    /// The claim naming the principal (default `sub`).
+    #[serde(default = "default_name_claim")]
+    pub name_claim: String,
+    /// Clock skew tolerated on `exp`/`nbf`, in seconds (default 60).
+    #[serde(default)]
+    pub leeway_seconds: Option<u64>,
+}
+
+impl std::fmt::Debug for JwtConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtConfig")
+            .field("alg", &self.alg)
+            .field("secret", &self.secret.as_ref().map(|_| "<secret>"))
+            .field("secret_env", &self.secret_env)
+            .field("public_key_file", &self.public_key_file)
+            .field("issuer", &self.issuer)
+            .field("audience", &self.audience)
+            .field("role_claim", &self.role_claim)
+            .field("name_claim", &self.name_claim)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A configured key, ready to verify.
+pub struct JwtVerifier {
+    alg: Algorithm,
+    key: DecodingKey,
+    validation: Validation,
+    role_claim: String,
+    name_claim: String,
+}
+
+impl std::fmt::Debug for JwtVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtVerifier")
+            .field("alg", &self.alg)
+            .field("iss", &self.validation.iss)
+            .field("aud", &self.validation.aud)
+            .field("role_claim", &self.role_claim)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JwtVerifier {
+    /// The verifier of one `[[auth.jwt]]` entry.
+    pub fn from_config(config: &JwtConfig) -> Result<Self, AuthConfigError> {
+        let alg = Algorithm::from_str(config.alg.trim()).map_err(|_| {
+            AuthConfigError(format!(
+                "unknown `alg` {:?} (HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA)",
+                config.alg
+            ))
+        })?;
+        let hmac = matches!(alg, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512);
+        let key = if hmac {
+            if config.public_key_pem.is_some() || config.public_key_file.is_some() {
+                return Err(AuthConfigError(format!(
+                    "{alg:?} takes a `secret` or `secret_env`, not a public key"
+                )));
+            }
+            let secret = match (&config.secret, &config.secret_env) {
+                (Some(secret), None) => secret.clone(),
+                (None, Some(var)) => std::env::var(var).map_err(|_| {
+                    AuthConfigError(format!(
+                        "`secret_env`: environment variable {var} is not set"
+                    ))
+                })?,
+                _ => {
+                    return Err(AuthConfigError(format!(
+                        "{alg:?} needs exactly one of `secret` and `secret_env`"
+                    )));
+                }
+            };
+            if secret.len() < 16 {
+                return Err(AuthConfigError(format!(
+                    "the {alg:?} secret is too short ({} bytes; use at least 32 random bytes)",
+                    secret.len()
+                )));
+            }
+            DecodingKey::from_secret(secret.as_bytes())
+        } else {
+            if config.secret.is_some() || config.secret_env.is_some() {
+                return Err(AuthConfigError(format!(
+                    "{alg:?} takes `public_key_pem` or `public_key_file`, not a secret"
+                )));
+            }
+            let pem = match (&config.public_key_pem, &config.public_key_file) {
+                (Some(pem), None) => pem.clone(),
+                (None, Some(path)) => std::fs::read_to_string(path).map_err(|error| {
+                    AuthConfigError(format!(
+                        "`public_key_file`: could not read {}: {error}",
+                        path.display()
+                    ))
+                })?,
+                _ => {
+                    return Err(AuthConfigError(format!(
+                        "{alg:?} needs exactly one of `public_key_pem` and `public_key_file`"
+                    )));
+                }
+            };
+            let pem = pem.as_bytes();
+            match alg {
+                Algorithm::ES256 | Algorithm::ES384 => DecodingKey::from_ec_pem(pem),
+                Algorithm::EdDSA => DecodingKey::from_ed_pem(pem),
+                _ => DecodingKey::from_rsa_pem(pem),
+            }
+            .map_err(|error| {
+                AuthConfigError(format!(
+                    "the public key is not a valid {alg:?} PEM: {error}"
+                ))
+            })?
+        };
+        let mut validation = Validation::new(alg);
+        validation.leeway = config.leeway_seconds.unwrap_or(60);
+        validation.validate_nbf = true;
+        match &config.issuer {
+            Some(issuer) => validation.set_issuer(&[issuer]),
+            None => validation.iss = None,
+        }
+        match &config.audience {
+            Some(audience) => validation.set_audience(&[audience]),
+            None => validation.validate_aud = false,
+        }
+        if config.role_claim.trim().is_empty() || config.name_claim.trim().is_empty() {
+            return Err(AuthConfigError(
+                "`role_claim` and `name_claim` must not be empty".into(),
+            ));
+        }
+        Ok(Self {
+            alg,
+            key,
+            validation,
+            role_claim: config.role_claim.clone(),
+            name_claim: config.name_claim.clone(),
+        })
+    }
+
+    fn verify(&self, token: &str) -> Result<Principal, String> {
+        let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
+            .map_err(|error| describe(&error))?;
+        let claims = data.claims;
+        let name = claims
+            .get(&self.name_claim)
+            .and_then(Value::as_str)
+            .filter(|name| !name.trim().is_empty())
+            .ok_or_else(|| format!("the token has no `{}` claim", self.name_claim))?;
+        let role = role_at(&claims, &self.role_claim).ok_or_else(|| {
+            format!(
+                "the token's `{}` claim names no role (expected one of: {})",
+                self.role_claim,
+                Role::ALL
+                    .iter()
+                    .map(Role::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        Ok(Principal::new(name, role))
+    }
+}
+
+/// Whether `credential` has the shape of a JWS compact serialization.
+pub fn looks_like_jwt(credential: &str) -> bool {
+    credential.split('.').count() == 3 && credential.starts_with("eyJ")
+}
+
+/// Verifies `token` with each verifier of its algorithm, the first success wins.
+pub fn verify_any(verifiers: &[JwtVerifier], token: &str) -> Result<Principal, String> {
+    let header = jsonwebtoken::decode_header(token)
+        .map_err(|error| format!("malformed JWT: {}", describe(&error)))?;
+    let mut last = None;
+    for verifier in verifiers.iter().filter(|v| v.alg == header.alg) {
+        match verifier.verify(token) {
+            Ok(principal) => return Ok(principal),
+            Err(why) => last = Some(why),
+        }
+    }
+    Err(last.unwrap_or_else(|| format!("JWTs signed with {:?} are not accepted", header.alg)))
+}
+
+/// The role at a dot path of the claims; a list gives its first role.
+fn role_at(claims: &Map<String, Value>, path: &str) -> Option<Role> {
+    let mut segments = path.split('.');
+    let mut value = claims.get(segments.next()?)?;
+    for segment in segments {
+        value = value.get(segment)?;
+    }
+    match value {
+        Value::String(name) => name.parse().ok(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .find_map(|name| name.parse().ok()),
+        _ => None,
+    }
+}
+
+/// A verification failure in words, without echoing the token.
+fn describe(error: &jsonwebtoken::errors::Error) -> String {
+    use jsonwebtoken::errors::ErrorKind;
+    match error.kind() {
+        ErrorKind::InvalidSignature => "bad JWT signature".into(),
+        ErrorKind::ExpiredSignature => "the JWT has expired".into(),
+        ErrorKind::ImmatureSignature => "the JWT is not valid yet (nbf)".into(),
+        ErrorKind::InvalidIssuer => "the JWT's issuer (iss) is not accepted".into(),
+        ErrorKind::InvalidAudience => "the JWT's audience (aud) is not accepted".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the JWT has no `{claim}` claim"),
+        ErrorKind::InvalidAlgorithm => "the JWT's algorithm does not fit the key".into(),
+        other => format!("the JWT could not be verified ({other:?})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims(value: Value) -> Map<String, Value> {
+        value.as_object().cloned().unwrap()
+    }
+
+    #[test]
+    fn finds_roles_at_paths() {
+        let c =
+            claims(serde_json::json!({"role": "pss", "realm_access": {"roles": ["x", "admin"]}}));
+        assert_eq!(role_at(&c, "role"), Some(Role::Pss));
+        assert_eq!(role_at(&c, "realm_access.roles"), Some(Role::Admin));
+        assert_eq!(role_at(&c, "realm_access"), None);
+        assert_eq!(role_at(&c, "missing"), None);
+    }
+
+    fn hs(secret: &str) -> JwtConfig {
+        JwtConfig {
+            alg: "HS256".into(),
+            secret: Some(secret.into()),
+            secret_env: None,
+            public_key_pem: None,
+            public_key_file: None,
+            issuer: None,
+            audience: None,
+            role_claim: default_role_claim(),
+            name_claim: default_name_claim(),
+            leeway_seconds: None,
+        }
+    }
+
+    #[test]
+    fn config_errors_are_explained() {
+        let error = |config: JwtConfig| JwtVerifier::from_config(&config).unwrap_err().0;
+        assert!(error(hs("short")).contains("too short"));
+        assert!(
+            error(JwtConfig {
+                alg: "XX1".into(),
+                ..hs("0123456789abcdef0123")
+            })
+            .contains("unknown `alg`")
+        );
+        assert!(
+            error(JwtConfig {
+                alg: "RS256".into(),
+                ..hs("0123456789abcdef0123")
+            })
+            .contains("not a secret")
+        );
+        assert!(
+            error(JwtConfig {
+                alg: "RS256".into(),
+                secret: None,
+                public_key_pem: Some("not pem".into()),
+                ..hs("x")
+            })
+            .contains("not a valid")
+        );
+    }
+
+    #[test]
+    fn verifies_hs256() {
+        let secret = "0123456789abcdef0123456789abcdef";
+        let verifier = JwtVerifier::from_config(&hs(secret)).unwrap();
+        let exp = jsonwebtoken::get_current_timestamp() + 600;
+        let token = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &serde_json::json!({"sub": "pss-b", "role": "pss", "exp": exp}),
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap();
+        assert!(looks_like_jwt(&token));
+        assert_eq!(
+            verify_any(std::slice::from_ref(&verifier), &token),
+            Ok(Principal::new("pss-b", Role::Pss))
+        );
+        let wrong = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &serde_json::json!({"sub": "pss-b", "role": "pss", "exp": exp}),
+            &jsonwebtoken::EncodingKey::from_secret(b"another secret, also long enough"),
+        )
+        .unwrap();
+        assert_eq!(
+            verify_any(std::slice::from_ref(&verifier), &wrong),
+            Err("bad JWT signature".into())
+        );
+        let no_exp = jsonwebtoken::encode(
+            &jsonwebtoken::Header::new(Algorithm::HS256),
+            &serde_json::json!({"sub": "pss-b", "role": "pss"}),
+            &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+        )
+        .unwrap();
+        assert!(
+            verify_any(std::slice::from_ref(&verifier), &no_exp)
+                .unwrap_err()
+                .contains("exp")
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! The server's configuration file (TOML), as read by `tmf688-server --config <file>`.
+//!
+//! Every setting is optional: what the file leaves out, command-line flags and
+//! environment variables (which override the file) or the built-in defaults supply.
+//! `examples/server/config.example.toml` documents every key.
+//!
+//! ```
+//! let config = tmf688_runtime::config::Config::from_toml(r#"
+//!     listen = "0.0.0.0:8080"
+//!     log_format = "json"
+//!     [paging]
+//!     default_limit = 50
+//!     [[auth.api_keys]]
+//!     name = "provider-a"
+//!     role = "provider"
+//!     sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+//! "#).unwrap();
+//! assert_eq!(config.paging.default_limit, Some(50));
+//! assert!(config.auth.is_configured());
+//! ```
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::auth::AuthConfig;
+
+/// Log output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[paging]`: list operations.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PagingSection {
+    /// Page size when the request gives no `limit`.
+    pub default_limit: Option<usize>,
+    /// Largest page.
+    pub max_limit: Option<usize>,
+}
+
+/// The whole file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: Option<SocketAddr>,
+    /// `pretty` or `json`.
+    pub log_format: Option<LogFormat>,
+    /// Log filter (tracing `EnvFilter` syntax).
+    pub log: Option<String>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Listen on a non-loopback address without authentication (see the server's
+    /// `--allow-unauthenticated`).
+    pub allow_unauthenticated: Option<bool>,
+    /// `[paging]`.
+    pub paging: PagingSection,
+    /// `[auth]`: `[[auth.api_keys]]` and `[[auth.jwt]]`.
+    pub auth: AuthConfig,
+    /// `[delivery]`: the delivery engine (retries, callback hosts, outbound auth).
+    #[serde(default)]
+    pub delivery: crate::delivery::DeliveryConfig,
+}
+
+/// A configuration file that cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("could not read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML or does not fit the structure.
+    #[error("{0}")]
+    Parse(String),
+}
+
+impl Config {
+    /// Parses TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        toml::from_str(text).map_err(|error| ConfigError::Parse(error.to_string()))
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|error| match error {
+            ConfigError::Parse(why) => ConfigError::Parse(format!("{}: {why}", path.display())),
+            other => other,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_file_is_all_defaults() {
+        let config = Config::from_toml("").unwrap();
+        assert!(config.listen.is_none());
+        assert!(!config.auth.is_configured());
+    }
+
+    #[test]
+    fn reads_every_section() {
+        let config = Config::from_toml(
+            r#"
+            listen = "127.0.0.1:9999"
+            log_format = "json"
+            log = "debug"
+            max_body_bytes = 2048
+            [paging]
+            default_limit = 10
+            max_limit = 20
+            [[auth.api_keys]]
+            name = "ops"
+            role = "admin"
+            sha256 = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+            [[auth.jwt]]
+            alg = "HS256"
+            secret = "0123456789abcdef0123456789abcdef"
+            issuer = "https://idp.example"
+            role_claim = "realm_access.roles"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.listen, Some("127.0.0.1:9999".parse().unwrap()));
+        assert_eq!(config.log_format, Some(LogFormat::Json));
+        assert_eq!(config.max_body_bytes, Some(2048));
+        assert_eq!(config.paging.max_limit, Some(20));
+        assert_eq!(config.auth.api_keys[0].role, crate::auth::Role::Admin);
+        assert_eq!(config.auth.jwt[0].role_claim, "realm_access.roles");
+        assert_eq!(config.auth.jwt[0].name_claim, "sub");
+        crate::auth::Authenticator::from_config(&config.auth).unwrap();
+    }
+
+    #[test]
+    fn the_documented_example_loads() {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/server/config.example.toml"
+        ));
+        let config = Config::load(path).unwrap();
+        let auth = crate::auth::Authenticator::from_config(&config.auth).unwrap();
+        assert_eq!(auth.counts(), (2, 0));
+        assert_eq!(
+            auth.authenticate_credential("example-provider-key-do-not-use"),
+            Ok(crate::auth::Principal::new(
+                "provider-a",
+                crate::auth::Role::Provider
+            ))
+        );
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let error = |text: &str| Config::from_toml(text).unwrap_err().to_string();
+        assert!(error("lissen = \"x\"").contains("lissen"));
+        assert!(error("listen = \"nowhere\"").contains("listen"));
+        assert!(
+            error("[[auth.api_keys]]\nname = \"x\"\nrole = \"boss\"\nsha256 = \"\"")
+                .contains("unknown role \"boss\"")
+        );
+    }
+}
