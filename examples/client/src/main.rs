@@ -13,11 +13,18 @@
 //! cargo run --release --bin tmf688-client -- subscribe order http://127.0.0.1:9090/psi-api/event/v2/topic/order/event
 //! cargo run --release --bin tmf688-client -- unsubscribe order hub-1
 //! cargo run --release --bin tmf688-client -- --url http://127.0.0.1:8080/psi-api/event/v2 topics
+//! cargo run --release --bin tmf688-client -- listen order                 # Ctrl-C deregisters
+//! cargo run --release --bin tmf688-client -- --token "$KEY" listen alarm --count 10
 //! ```
+//!
+//! `--token` / `TMF688_TOKEN` sends `Authorization: Bearer <token>` (an API key or a
+//! JWT) when the hub has authentication configured.
 //!
 //! Results go to stdout as JSON; counts, locations and progress to stderr.
 //! Exit codes: 0 success, 1 the server answered with an error, 2 usage, 3 the server
 //! could not be reached or answered something undocumented, 4 bad input (file, JSON).
+
+mod listen;
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::process::ExitCode;
@@ -45,6 +52,10 @@ struct Cli {
         global = true
     )]
     url: String,
+
+    /// A bearer token (API key or JWT) sent as `Authorization: Bearer <token>`.
+    #[arg(long, env = "TMF688_TOKEN", global = true, hide_env_values = true)]
+    token: Option<String>,
 
     #[command(subcommand)]
     command: Command,
@@ -103,6 +114,25 @@ enum Command {
         topic: String,
         /// The hub id.
         id: String,
+    },
+    /// Run a local callback receiver, register it on a topic, print each event as one
+    /// JSON line as it arrives (once per eventId), deregister on Ctrl-C or SIGTERM.
+    Listen {
+        /// The topic id.
+        topic: String,
+        /// Local address to receive on (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        bind: std::net::SocketAddr,
+        /// Host name or address the hub reaches this receiver at (default: the bound
+        /// address).
+        #[arg(long)]
+        callback_host: Option<String>,
+        /// A filter for the hub, e.g. `eventType=AlarmCreateEvent`.
+        #[arg(long)]
+        query: Option<String>,
+        /// Exit (deregistering) after N distinct events.
+        #[arg(long)]
+        count: Option<u64>,
     },
 }
 
@@ -282,7 +312,12 @@ fn event_number(template: &Value, n: u64, count: u64) -> Result<EventCreate, Fai
 }
 
 async fn run(cli: Cli) -> Result<(), Failure> {
-    let client = Client::new(base_url(&cli.url));
+    let mut client = Client::new(base_url(&cli.url));
+    if let Some(token) = cli.token.as_deref().filter(|t| !t.is_empty()) {
+        client = client.with_bearer_token(token).map_err(|_| {
+            Failure::Input("--token must be printable ASCII without line breaks".into())
+        })?;
+    }
     match cli.command {
         Command::Topics => match client.list_topic(&ListTopicQuery::default()).await? {
             ListTopicResponse::Ok {
@@ -450,6 +485,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             DeleteHubResponse::NoContent => eprintln!("deregistered hub {id} of topic {topic}"),
             other => return Err(other.into_failure()),
         },
+        Command::Listen {
+            topic,
+            bind,
+            callback_host,
+            query,
+            count,
+        } => {
+            listen::listen(
+                &client,
+                listen::ListenArgs {
+                    topic,
+                    bind,
+                    callback_host,
+                    query,
+                    count,
+                },
+            )
+            .await?;
+        }
     }
     Ok(())
 }
