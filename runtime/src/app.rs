@@ -63,6 +63,17 @@ pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
         }));
         router = router.nest(base.path, api);
     }
+    // The delivery engine's operator API, when an engine is attached (admin role
+    // only when authentication is on).
+    if let Some(mut admin) = hub.delivery_hooks().admin_router() {
+        if let Some(auth) = &config.auth {
+            let auth = auth.clone();
+            admin = admin.route_layer(middleware::from_fn(move |request: Request, next: Next| {
+                crate::delivery::admin::require_admin(auth.clone(), request, next)
+            }));
+        }
+        router = router.merge(admin);
+    }
     router
         .fallback(support::not_found)
         .method_not_allowed_fallback(support::method_not_allowed)

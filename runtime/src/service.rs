@@ -46,6 +46,8 @@ pub struct HubConfig {
 pub struct Hub688<S> {
     store: Arc<S>,
     config: HubConfig,
+    /// Wakes the delivery engine and checks callbacks against its allow-list.
+    delivery: Arc<crate::delivery::DeliveryHooks>,
 }
 
 impl<S: Store> Hub688<S> {
@@ -74,7 +76,17 @@ impl<S: Store> Hub688<S> {
                 Err(other) => return Err(other),
             }
         }
-        Ok(Self { store, config })
+        Ok(Self {
+            store,
+            config,
+            delivery: Arc::default(),
+        })
+    }
+
+    /// What the delivery engine attaches to (new events, hub changes, the callback
+    /// allow-list: by default loopback callbacks only).
+    pub fn delivery_hooks(&self) -> &Arc<crate::delivery::DeliveryHooks> {
+        &self.delivery
     }
 
     /// The store.
@@ -312,6 +324,7 @@ impl<S: Store> TopicApi for Hub688<S> {
         }
         if self.store.delete_topic(&id).await.map_err(store_error)? {
             tracing::info!(topic = %id, "topic deleted");
+            self.delivery.hubs_changed();
             Ok(DeleteTopicResponse::NoContent)
         } else {
             Err(topic_not_found(&id))
@@ -418,6 +431,7 @@ impl<S: Store> EventApi for Hub688<S> {
         let record = match outcomes.pop() {
             Some(Appended::Created(record)) => {
                 tracing::debug!(topic = %topic_id, id = %record.id, event_id = %record.event_id, seq = record.seq, "event stored");
+                self.delivery.event_appended(&topic_id, record.seq);
                 record
             }
             Some(Appended::Existing(record)) => {
@@ -570,6 +584,8 @@ impl<S: Store> HubApi for Hub688<S> {
                 ))
             })?;
         }
+        // The callback host allow-list and SSRF guard (PSI-01-02-02-03): 422.
+        self.delivery.check_callback(callback).await?;
         let new = NewHub {
             topic_id: topic_id.clone(),
             callback: callback.to_owned(),
@@ -588,6 +604,7 @@ impl<S: Store> HubApi for Hub688<S> {
             })?;
         if created {
             tracing::info!(topic = %topic_id, hub = %record.id, callback = %record.callback, "hub registered");
+            self.delivery.hub_registered(&record.id, &ctx.base_path);
         } else {
             tracing::debug!(topic = %topic_id, hub = %record.id, "hub already registered");
         }
@@ -620,6 +637,7 @@ impl<S: Store> HubApi for Hub688<S> {
             .map_err(store_error)?
         {
             tracing::info!(topic = %topic_id, hub = %id, "hub deregistered");
+            self.delivery.hub_removed(&id);
             return Ok(DeleteHubResponse::NoContent);
         }
         self.require_topic(&topic_id).await?;

@@ -417,7 +417,7 @@ async fn events_list_filter_fields_and_paging() {
 async fn hubs_register_dedup_list_delete_on_psi_path() {
     let app = test_app().await;
     let uri = format!("{PSI}/topic/order/hub");
-    let body = json!({"callback": "http://peer.example/psi-api/event/v2/topic/order/event", "query": "eventType=ProductOrderStateChangeEvent"});
+    let body = json!({"callback": "http://127.0.0.1:9/psi-api/event/v2/topic/order/event", "query": "eventType=ProductOrderStateChangeEvent"});
     let created = call(&app, Method::POST, &uri, Some(body.clone())).await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let id = created.body["id"].as_str().unwrap().to_owned();

@@ -38,6 +38,7 @@ use std::sync::Arc;
 use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
 use tmf688_runtime::config::{self, Config};
+use tmf688_runtime::delivery::DeliveryEngine;
 use tmf688_runtime::{
     AppConfig, Authenticator, Hub688, HubConfig, MemoryStore, PagingConfig, app_with,
 };
@@ -221,6 +222,11 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let hub = Hub688::new(Arc::new(MemoryStore::new()), config)
         .await
         .context("could not prepare the store")?;
+    // The delivery engine: one worker per hub, cursors advance after a 2xx only. By
+    // default only loopback callback hosts are allowed ([delivery] widens that).
+    let engine = DeliveryEngine::start(&hub, args.file.delivery.clone())
+        .await
+        .context("could not start the delivery engine")?;
     let app = app_with(
         Arc::new(hub),
         &AppConfig {
@@ -242,6 +248,9 @@ async fn run(args: Args) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;
+    // In-flight deliveries get `delivery.shutdown_grace_ms`, then are abandoned; the
+    // cursors only moved after 2xx answers, so nothing is lost.
+    engine.shutdown().await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -184,9 +184,12 @@ pub struct CallbackHost {
 impl CallbackHost {
     /// Whether this entry covers `host:port` (`host` lower-case, without brackets).
     pub fn matches(&self, host: &str, port: u16) -> bool {
-        if self.port.is_some_and(|p| p != port) {
-            return false;
-        }
+        self.port.is_none_or(|p| p == port) && self.matches_host(host)
+    }
+
+    /// Whether this entry covers `host` on some port (`host` lower-case, without
+    /// brackets).
+    pub fn matches_host(&self, host: &str) -> bool {
         let pattern = self
             .host
             .trim()

@@ -1,0 +1,130 @@
+//! The operator API of the delivery engine (mounted by [`crate::app_with`] when an
+//! engine is attached). It is not part of TMF688; it needs the admin role once inbound
+//! authentication is on.
+//!
+//! * `GET /admin/hubs`: every hub's [`HubStatus`](super::status::HubStatus) (cursor,
+//!   head, lag, state, attempts, last status/error/success, bounded attempt log).
+//! * `GET /admin/hubs/{id}`: one hub's.
+//! * `POST /admin/hubs/{id}/resume`: a halted hub continues, in order, from its cursor
+//!   (a retrying one retries now). 202.
+//! * `POST /admin/hubs/{id}/replay?from=K` (or `?fromTime=2024-05-01T00:00:00Z`): moves
+//!   the cursor back so that the events from sequence K (or from the first event at or
+//!   after that `eventTime`) are sent again; resumes a halted hub. 202.
+//! * `GET /admin/delivery/metrics`: engine-wide counters.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use http::StatusCode;
+use serde::Deserialize;
+use tmf688_api::support::{ApiError, json_response};
+
+use super::engine::{AdminError, Shared};
+use crate::store::{Seq, Store};
+
+pub(crate) fn router<S: Store>(shared: Arc<Shared<S>>) -> Router {
+    Router::new()
+        .route("/admin/hubs", get(list::<S>))
+        .route("/admin/hubs/{id}", get(one::<S>))
+        .route("/admin/hubs/{id}/resume", post(resume::<S>))
+        .route("/admin/hubs/{id}/replay", post(replay::<S>))
+        .route("/admin/delivery/metrics", get(metrics::<S>))
+        .with_state(shared)
+}
+
+fn admin_error(error: AdminError) -> ApiError {
+    match error {
+        AdminError::NotFound(_) => ApiError::not_found(error.to_string()),
+        AdminError::Invalid(_) => ApiError::bad_request(error.to_string()),
+        AdminError::Store(_) => {
+            tracing::error!(%error, "operator API");
+            ApiError::internal("the store failed; try again later")
+        }
+    }
+}
+
+async fn list<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Response {
+    let mut statuses = shared.statuses();
+    statuses.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
+    json_response(StatusCode::OK, &statuses)
+}
+
+async fn one<S: Store>(
+    State(shared): State<Arc<Shared<S>>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let status = shared
+        .status(&id)
+        .ok_or_else(|| admin_error(AdminError::NotFound(id)))?;
+    Ok(json_response(StatusCode::OK, &status))
+}
+
+async fn resume<S: Store>(
+    State(shared): State<Arc<Shared<S>>>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    shared.resume(&id).map_err(admin_error)?;
+    tracing::info!(hub = %id, "operator: resume");
+    let status = shared.status(&id);
+    Ok(json_response(StatusCode::ACCEPTED, &status))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct ReplayQuery {
+    from: Option<Seq>,
+    from_time: Option<String>,
+}
+
+async fn replay<S: Store>(
+    State(shared): State<Arc<Shared<S>>>,
+    Path(id): Path<String>,
+    Query(query): Query<ReplayQuery>,
+) -> Result<Response, ApiError> {
+    let from = match (query.from, query.from_time) {
+        (Some(from), None) => from,
+        (None, Some(time)) => shared.seq_at_time(&id, &time).await.map_err(admin_error)?,
+        _ => {
+            return Err(ApiError::bad_request(
+                "give exactly one of `from` (a sequence number) and `fromTime` (an eventTime)",
+            ));
+        }
+    };
+    shared.replay(&id, from).map_err(admin_error)?;
+    tracing::info!(hub = %id, from, "operator: replay");
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &serde_json::json!({"hubId": id, "from": from}),
+    ))
+}
+
+async fn metrics<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Response {
+    json_response(StatusCode::OK, &shared.metrics())
+}
+
+/// Lets through only authenticated callers with the admin role (401/403 otherwise),
+/// and puts the [`crate::auth::Principal`] into the request extensions.
+pub async fn require_admin(
+    auth: Arc<crate::auth::Authenticator>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::response::IntoResponse as _;
+    let principal = match auth.authenticate(request.headers()) {
+        Ok(principal) => principal,
+        Err(failure) => return crate::auth::middleware::unauthorized(&failure),
+    };
+    if principal.role != crate::auth::Role::Admin {
+        tracing::info!(principal = %principal, path = %request.uri().path(), "operator API refused: not an admin");
+        return crate::auth::middleware::forbidden(format!(
+            "{} (role {}) may not use the operator API; it needs the admin role",
+            principal.name, principal.role
+        ))
+        .into_response();
+    }
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}

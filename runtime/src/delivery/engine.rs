@@ -1,0 +1,909 @@
+//! [`DeliveryEngine`]: a supervisor keeping one worker task per hub, and the workers.
+//!
+//! A worker owns its hub's cursor: it reads the topic's log after the cursor, skips
+//! events that do not qualify (filters, need-to-know), POSTs the next qualifying event
+//! and moves the cursor only after a 2xx — so per-hub order and at-least-once hold, and
+//! a slow or dead callback holds up its own worker only. When the log has nothing new
+//! the worker sleeps on the topic's watch (woken by [`DeliveryHooks::event_appended`]),
+//! not on a timer. Failures are retried with backoff; after the budget the hub is halted
+//! (state stored, cursor kept) until an operator resumes it; 410 Gone removes the hub.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use http::StatusCode;
+use serde_json::Value;
+use tmf688_api::client::CallbackClient;
+use tmf688_api::support::{ClientError, encode_path_segment};
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::auth::HostAuth;
+use super::config::DeliveryConfig;
+use super::filter::{HubFilter, NeedToKnow, RelatedPartiesPolicy, Unrestricted};
+use super::guard::{CallbackGuard, GuardedResolver};
+use super::hooks::DeliveryHooks;
+use super::retry;
+use super::status::{AttemptRecord, DeliveryState, HubStatus, Metrics, MetricsSnapshot, rfc3339};
+use crate::service::Hub688;
+use crate::store::{EventRecord, HubRecord, HubState, Seq, Store, StoreError};
+
+/// Why the engine could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// The configuration is invalid.
+    #[error("invalid delivery configuration: {0}")]
+    Config(String),
+    /// The HTTP client could not be built.
+    #[error("could not build the delivery HTTP client: {0}")]
+    Client(String),
+    /// The store failed while the engine looked at the hubs.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Another engine is attached to this hub service already, or a callback was
+    /// checked before the engine attached (the default configuration is in force).
+    #[error("a delivery engine is already attached to this hub service")]
+    AlreadyAttached,
+}
+
+/// What an operator asks of a hub's worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Control {
+    /// Leave the halted (or retrying) state and deliver now.
+    Resume,
+    /// Move the cursor to this value (re-send what follows) and deliver.
+    Replay(Seq),
+    /// Stop (the hub was removed).
+    Stop,
+}
+
+/// Why an operator request failed.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum AdminError {
+    /// No such hub.
+    #[error("there is no hub with id {0:?}")]
+    NotFound(String),
+    /// The request is not valid.
+    #[error("{0}")]
+    Invalid(String),
+    /// The store failed.
+    #[error("the store failed: {0}")]
+    Store(String),
+}
+
+#[derive(Debug)]
+struct WorkerHandle {
+    control: mpsc::UnboundedSender<Control>,
+    status: Arc<Mutex<HubStatus>>,
+    task: Option<JoinHandle<()>>,
+}
+
+pub(crate) struct Shared<S> {
+    store: Arc<S>,
+    hooks: Arc<DeliveryHooks>,
+    config: Arc<DeliveryConfig>,
+    guard: CallbackGuard,
+    client: CallbackClient,
+    token_http: reqwest::Client,
+    auth: Vec<HostAuth>,
+    policy: Arc<dyn NeedToKnow>,
+    permits: Option<Arc<Semaphore>>,
+    shutdown: watch::Sender<bool>,
+    workers: Mutex<HashMap<String, WorkerHandle>>,
+    metrics: Metrics,
+}
+
+impl<S> std::fmt::Debug for Shared<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The delivery engine. Start it with [`DeliveryEngine::start`] after creating the
+/// [`Hub688`] and before serving; stop it with [`DeliveryEngine::shutdown`].
+#[derive(Debug)]
+pub struct DeliveryEngine<S> {
+    shared: Arc<Shared<S>>,
+    supervisor: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl<S: Store> DeliveryEngine<S> {
+    /// Starts delivering the events of `hub`'s store to its hubs, with the default
+    /// need-to-know policy ([`RelatedPartiesPolicy`], or none when
+    /// `config.need_to_know` is off). Also attaches the configuration (callback
+    /// allow-list) and the operator API to `hub`. Must run within a Tokio runtime.
+    pub async fn start(hub: &Hub688<S>, config: DeliveryConfig) -> Result<Self, EngineError> {
+        let policy: Arc<dyn NeedToKnow> = if config.need_to_know {
+            Arc::new(RelatedPartiesPolicy)
+        } else {
+            Arc::new(Unrestricted)
+        };
+        Self::start_with_policy(hub, config, policy).await
+    }
+
+    /// [`start`](Self::start) with another need-to-know policy.
+    pub async fn start_with_policy(
+        hub: &Hub688<S>,
+        config: DeliveryConfig,
+        policy: Arc<dyn NeedToKnow>,
+    ) -> Result<Self, EngineError> {
+        config.validate().map_err(EngineError::Config)?;
+        let config = Arc::new(config);
+        let auth = config
+            .allowed_callback_hosts
+            .iter()
+            .map(|entry| {
+                HostAuth::new(&entry.auth)
+                    .map_err(|error| EngineError::Config(format!("{}: {error}", entry.host)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.attempt_timeout())
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .pool_max_idle_per_host(config.pool.max_idle_per_host)
+            .pool_idle_timeout(Duration::from_millis(config.pool.idle_timeout_ms))
+            .tcp_nodelay(true)
+            .no_proxy()
+            .dns_resolver(GuardedResolver::new(config.clone()))
+            .build()
+            .map_err(|error| EngineError::Client(error.to_string()))?;
+        let token_http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(config.attempt_timeout())
+            .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
+            .build()
+            .map_err(|error| EngineError::Client(error.to_string()))?;
+        let permits = (config.pool.max_in_flight > 0)
+            .then(|| Arc::new(Semaphore::new(config.pool.max_in_flight)));
+        let hooks = hub.delivery_hooks().clone();
+        let store = hub.store().clone();
+        // The heads of the logs, for lag.
+        for topic in store.topics().await? {
+            if let Some(last) = store.read_events(&topic.id, 0, usize::MAX).await?.last() {
+                hooks.event_appended(&topic.id, last.seq);
+            }
+        }
+        let shared = Arc::new(Shared {
+            store,
+            hooks: hooks.clone(),
+            guard: CallbackGuard::new(config.clone()),
+            config: config.clone(),
+            client: CallbackClient::with_client(http),
+            token_http,
+            auth,
+            policy,
+            permits,
+            shutdown: watch::channel(false).0,
+            workers: Mutex::default(),
+            metrics: Metrics::default(),
+        });
+        if !hooks.attach(config, super::admin::router(shared.clone())) {
+            return Err(EngineError::AlreadyAttached);
+        }
+        let supervisor = tokio::spawn(supervise(shared.clone()));
+        tracing::info!(
+            allowed_callback_hosts = ?shared.config.allowed_callback_hosts.iter().map(|h| h.host.as_str()).collect::<Vec<_>>(),
+            max_attempts = shared.config.retry.max_attempts,
+            "delivery engine started"
+        );
+        Ok(Self {
+            shared,
+            supervisor: Mutex::new(Some(supervisor)),
+        })
+    }
+
+    /// The status of every hub being delivered to, in no particular order.
+    pub fn statuses(&self) -> Vec<HubStatus> {
+        self.shared.statuses()
+    }
+
+    /// The status of one hub.
+    pub fn status(&self, hub_id: &str) -> Option<HubStatus> {
+        self.shared.status(hub_id)
+    }
+
+    /// Engine-wide counters.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.shared.metrics.snapshot()
+    }
+
+    /// Resumes a halted hub (or retries a retrying one now).
+    pub fn resume(&self, hub_id: &str) -> Result<(), AdminError> {
+        self.shared.resume(hub_id)
+    }
+
+    /// Moves a hub's cursor back so that delivery restarts at sequence `from` (and
+    /// resumes it if halted).
+    pub fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
+        self.shared.replay(hub_id, from)
+    }
+
+    /// Stops: no new attempt starts; attempts in flight get up to
+    /// `shutdown_grace_ms` to finish, then are abandoned. Cursors only ever move after a
+    /// 2xx, so nothing is lost (an abandoned attempt is sent again on the next start).
+    pub async fn shutdown(&self) {
+        self.shared.shutdown.send_replace(true);
+        let deadline = tokio::time::Instant::now() + self.shared.config.shutdown_grace();
+        if let Some(supervisor) = lock(&self.supervisor).take() {
+            supervisor.abort();
+        }
+        let tasks: Vec<JoinHandle<()>> = lock(&self.shared.workers)
+            .values_mut()
+            .filter_map(|handle| handle.task.take())
+            .collect();
+        let total = tasks.len();
+        let mut abandoned = 0;
+        for mut task in tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                task.abort();
+                abandoned += 1;
+            }
+        }
+        tracing::info!(workers = total, abandoned, "delivery engine stopped");
+    }
+}
+
+impl<S: Store> Shared<S> {
+    pub(crate) fn statuses(&self) -> Vec<HubStatus> {
+        let cells: Vec<Arc<Mutex<HubStatus>>> = lock(&self.workers)
+            .values()
+            .map(|h| h.status.clone())
+            .collect();
+        cells.iter().map(|cell| self.view(cell)).collect()
+    }
+
+    pub(crate) fn status(&self, hub_id: &str) -> Option<HubStatus> {
+        let cell = lock(&self.workers).get(hub_id)?.status.clone();
+        Some(self.view(&cell))
+    }
+
+    fn view(&self, cell: &Mutex<HubStatus>) -> HubStatus {
+        let mut status = lock(cell).clone();
+        status.head = self.hooks.head(&status.topic_id).max(status.cursor);
+        status.lag = status.head - status.cursor;
+        status
+    }
+
+    pub(crate) fn metrics(&self) -> MetricsSnapshot {
+        self.metrics.snapshot()
+    }
+
+    fn send(&self, hub_id: &str, control: Control) -> Result<(), AdminError> {
+        let workers = lock(&self.workers);
+        let handle = workers
+            .get(hub_id)
+            .ok_or_else(|| AdminError::NotFound(hub_id.to_owned()))?;
+        handle
+            .control
+            .send(control)
+            .map_err(|_| AdminError::NotFound(hub_id.to_owned()))
+    }
+
+    pub(crate) fn resume(&self, hub_id: &str) -> Result<(), AdminError> {
+        self.send(hub_id, Control::Resume)
+    }
+
+    pub(crate) fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
+        if from == 0 {
+            return Err(AdminError::Invalid(
+                "`from` is a sequence number; the first event of a log is 1".into(),
+            ));
+        }
+        self.send(hub_id, Control::Replay(from - 1))
+    }
+
+    /// The first sequence of `hub_id`'s topic whose `eventTime` is at or after `time`
+    /// (ISO 8601 compared as text, as the query language does).
+    pub(crate) async fn seq_at_time(&self, hub_id: &str, time: &str) -> Result<Seq, AdminError> {
+        let topic = lock(&self.workers)
+            .get(hub_id)
+            .map(|h| lock(&h.status).topic_id.clone())
+            .ok_or_else(|| AdminError::NotFound(hub_id.to_owned()))?;
+        let events = self
+            .store
+            .read_events(&topic, 0, usize::MAX)
+            .await
+            .map_err(|e| AdminError::Store(e.to_string()))?;
+        let head = events.last().map_or(0, |e| e.seq);
+        for event in events {
+            let value: Value = serde_json::from_slice(&event.body).unwrap_or(Value::Null);
+            if value
+                .get("eventTime")
+                .and_then(Value::as_str)
+                .is_some_and(|t| t >= time)
+            {
+                return Ok(event.seq);
+            }
+        }
+        Ok(head + 1)
+    }
+}
+
+/// Keeps one worker per hub: on start and whenever hubs are registered or removed.
+async fn supervise<S: Store>(shared: Arc<Shared<S>>) {
+    let mut hubs = shared.hooks.watch_hubs();
+    let mut shutdown = shared.shutdown.subscribe();
+    loop {
+        hubs.borrow_and_update();
+        if let Err(error) = reconcile(&shared).await {
+            tracing::error!(%error, "delivery: could not list hubs; will retry on the next change");
+        }
+        tokio::select! {
+            changed = hubs.changed() => if changed.is_err() { return },
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+fn topic_queries(body: &[u8]) -> (Option<String>, Option<String>) {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+    (text("headerQuery"), text("contentQuery"))
+}
+
+async fn reconcile<S: Store>(shared: &Arc<Shared<S>>) -> Result<(), StoreError> {
+    let mut present = HashSet::new();
+    for topic in shared.store.topics().await? {
+        let hubs = match shared.store.hubs(&topic.id).await {
+            Ok(hubs) => hubs,
+            Err(StoreError::NotFound(_)) => continue,
+            Err(other) => return Err(other),
+        };
+        if hubs.is_empty() {
+            continue;
+        }
+        let (header_query, content_query) = topic_queries(&topic.body);
+        for hub in hubs {
+            present.insert(hub.id.clone());
+            let mut workers = lock(&shared.workers);
+            if workers.contains_key(&hub.id) {
+                continue;
+            }
+            let filter = HubFilter::new(
+                hub.query.as_deref(),
+                header_query.as_deref(),
+                content_query.as_deref(),
+            );
+            let (control_tx, control_rx) = mpsc::unbounded_channel();
+            let halted = hub.state == HubState::Halted;
+            let status = Arc::new(Mutex::new(HubStatus::new(
+                &hub.id,
+                &hub.topic_id,
+                &hub.callback,
+                hub.cursor,
+                halted,
+            )));
+            let base_path = shared
+                .hooks
+                .base_path(&hub.id)
+                .unwrap_or_else(|| tmf688_api::client::BASE_PATH.to_owned());
+            let worker = Worker {
+                shared: shared.clone(),
+                topic: shared.hooks.watch_topic(&hub.topic_id),
+                shutdown: shared.shutdown.subscribe(),
+                cursor: hub.cursor,
+                halted,
+                hub,
+                filter,
+                base_path,
+                status: status.clone(),
+                control: control_rx,
+            };
+            let id = worker.hub.id.clone();
+            tracing::debug!(hub = %id, "delivery worker started");
+            let task = tokio::spawn(worker.run());
+            workers.insert(
+                id,
+                WorkerHandle {
+                    control: control_tx,
+                    status,
+                    task: Some(task),
+                },
+            );
+        }
+    }
+    let mut workers = lock(&shared.workers);
+    workers.retain(|id, handle| {
+        let keep = present.contains(id);
+        if !keep {
+            let _ = handle.control.send(Control::Stop);
+            tracing::debug!(hub = %id, "delivery worker stopped: hub removed");
+        }
+        keep
+    });
+    Ok(())
+}
+
+/// What one attempt came to.
+enum Attempt {
+    Delivered(StatusCode),
+    Gone,
+    Failed {
+        status: Option<StatusCode>,
+        error: String,
+        retry_after: Option<Duration>,
+    },
+}
+
+/// What delivering one event came to.
+enum Step {
+    Delivered,
+    Gone,
+    Halted,
+    Control(Control),
+    Exit,
+}
+
+struct Worker<S> {
+    shared: Arc<Shared<S>>,
+    hub: HubRecord,
+    filter: HubFilter,
+    base_path: String,
+    status: Arc<Mutex<HubStatus>>,
+    control: mpsc::UnboundedReceiver<Control>,
+    topic: watch::Receiver<Seq>,
+    shutdown: watch::Receiver<bool>,
+    cursor: Seq,
+    halted: bool,
+}
+
+/// The stored event body with `id` and `href` first, without re-encoding it.
+fn render(body: &[u8], id: &str, href: &str) -> Bytes {
+    let mut out = Vec::with_capacity(body.len() + id.len() + href.len() + 24);
+    out.extend_from_slice(b"{\"id\":");
+    let _ = serde_json::to_writer(&mut out, id);
+    out.extend_from_slice(b",\"href\":");
+    let _ = serde_json::to_writer(&mut out, href);
+    let rest = body.trim_ascii_start();
+    match rest.strip_prefix(b"{") {
+        Some(inner) if inner.trim_ascii_start().starts_with(b"}") => out.push(b'}'),
+        Some(inner) => {
+            out.push(b',');
+            out.extend_from_slice(inner);
+        }
+        None => out.push(b'}'), // not an object: cannot happen for stored events
+    }
+    Bytes::from(out)
+}
+
+fn describe(error: &ClientError, timeout: Duration) -> String {
+    match error {
+        ClientError::Transport(e) if e.is_timeout() => {
+            format!("timeout: no answer within {} ms", timeout.as_millis())
+        }
+        ClientError::Transport(e) => {
+            let mut text = if e.is_connect() {
+                "connection failed".to_owned()
+            } else {
+                "request failed".to_owned()
+            };
+            let mut source: Option<&dyn std::error::Error> = Some(e);
+            while let Some(cause) = source {
+                text.push_str(": ");
+                text.push_str(&cause.to_string());
+                source = cause.source();
+            }
+            text
+        }
+        other => other.to_string(),
+    }
+}
+
+fn snippet(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&body[..body.len().min(200)]);
+    text.trim().to_owned()
+}
+
+impl<S: Store> Worker<S> {
+    async fn run(mut self) {
+        self.run_loop().await;
+        lock(&self.shared.workers).remove(&self.hub.id);
+        tracing::debug!(hub = %self.hub.id, "delivery worker ended");
+    }
+
+    fn stopping(&self) -> bool {
+        *self.shutdown.borrow()
+    }
+
+    async fn run_loop(&mut self) {
+        let batch_size = self.shared.config.batch_size;
+        loop {
+            if self.stopping() {
+                return;
+            }
+            if self.halted {
+                let control = tokio::select! {
+                    control = self.control.recv() => control,
+                    _ = self.shutdown.wait_for(|stop| *stop) => return,
+                };
+                if !self.apply(control).await {
+                    return;
+                }
+                continue;
+            }
+            self.topic.borrow_and_update();
+            let batch = match self
+                .shared
+                .store
+                .read_events(&self.hub.topic_id, self.cursor, batch_size)
+                .await
+            {
+                Ok(batch) => batch,
+                Err(StoreError::NotFound(_)) => return,
+                Err(error) => {
+                    tracing::error!(hub = %self.hub.id, %error, "delivery: could not read the log");
+                    let pause = Duration::from_millis(self.shared.config.retry.initial_delay_ms);
+                    tokio::select! {
+                        () = tokio::time::sleep(pause) => {}
+                        _ = self.shutdown.wait_for(|stop| *stop) => return,
+                    }
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                let control = tokio::select! {
+                    changed = self.topic.changed() => if changed.is_err() { return } else { None },
+                    control = self.control.recv() => Some(control),
+                    _ = self.shutdown.wait_for(|stop| *stop) => return,
+                };
+                if let Some(control) = control
+                    && !self.apply(control).await
+                {
+                    return;
+                }
+                continue;
+            }
+            let mut skipped_to = None;
+            for event in &batch {
+                if !self.qualifies(event) {
+                    skipped_to = Some(event.seq);
+                    self.shared.metrics.skipped();
+                    lock(&self.status).skipped += 1;
+                    continue;
+                }
+                if let Some(seq) = skipped_to.take()
+                    && !self.commit(seq).await
+                {
+                    return;
+                }
+                match self.deliver(event).await {
+                    Step::Delivered => {
+                        if !self.commit(event.seq).await {
+                            return;
+                        }
+                    }
+                    Step::Gone => {
+                        self.remove_gone().await;
+                        return;
+                    }
+                    Step::Halted => {
+                        self.halted = true;
+                        break;
+                    }
+                    Step::Control(control) => {
+                        if !self.apply(Some(control)).await {
+                            return;
+                        }
+                        break;
+                    }
+                    Step::Exit => return,
+                }
+            }
+            if let Some(seq) = skipped_to
+                && !self.commit(seq).await
+            {
+                return;
+            }
+        }
+    }
+
+    /// Applies an operator's request; `false` when the worker must end.
+    async fn apply(&mut self, control: Option<Control>) -> bool {
+        let (resume, cursor) = match control {
+            None | Some(Control::Stop) => return false,
+            Some(Control::Resume) => (true, None),
+            Some(Control::Replay(cursor)) => (true, Some(cursor)),
+        };
+        if let Some(cursor) = cursor {
+            if !self.commit(cursor).await {
+                return false;
+            }
+            tracing::info!(hub = %self.hub.id, from = cursor + 1, "delivery replay");
+        }
+        if resume {
+            if self.halted {
+                match self
+                    .shared
+                    .store
+                    .set_hub_state(&self.hub.id, HubState::Active)
+                    .await
+                {
+                    Ok(()) => {}
+                    Err(StoreError::NotFound(_)) => return false,
+                    Err(error) => {
+                        tracing::error!(hub = %self.hub.id, %error, "could not store the resumed state");
+                    }
+                }
+                tracing::info!(hub = %self.hub.id, cursor = self.cursor, "delivery resumed");
+            }
+            self.halted = false;
+            let mut status = lock(&self.status);
+            status.state = DeliveryState::Active;
+            status.attempts = 0;
+            status.next_attempt_at = None;
+        }
+        true
+    }
+
+    /// Stores the cursor; `false` when the hub no longer exists.
+    async fn commit(&mut self, cursor: Seq) -> bool {
+        match self.shared.store.set_cursor(&self.hub.id, cursor).await {
+            Ok(()) => {}
+            Err(StoreError::NotFound(_)) => return false,
+            Err(error) => {
+                // Delivery goes on; after a restart the events since the last stored
+                // cursor are sent again (at least once).
+                tracing::error!(hub = %self.hub.id, %error, "could not store the cursor");
+            }
+        }
+        self.cursor = cursor;
+        lock(&self.status).cursor = cursor;
+        true
+    }
+
+    fn qualifies(&self, event: &EventRecord) -> bool {
+        let policy = self.shared.policy.applies_to(&self.hub);
+        if self.filter.is_empty() && !policy {
+            return true;
+        }
+        let value: Value = match serde_json::from_slice(&event.body) {
+            Ok(value) => value,
+            Err(error) => {
+                tracing::error!(hub = %self.hub.id, seq = event.seq, %error, "stored event is not JSON; skipped");
+                return false;
+            }
+        };
+        self.filter.matches(&value) && (!policy || self.shared.policy.allows(&self.hub, &value))
+    }
+
+    async fn remove_gone(&mut self) {
+        tracing::warn!(hub = %self.hub.id, callback = %self.hub.callback, "callback answered 410 Gone: hub removed");
+        self.shared.metrics.gone();
+        if let Err(error) = self
+            .shared
+            .store
+            .delete_hub(&self.hub.topic_id, &self.hub.id)
+            .await
+        {
+            tracing::error!(hub = %self.hub.id, %error, "could not remove the hub");
+        }
+        self.shared.hooks.hub_removed(&self.hub.id);
+    }
+
+    /// Delivers one event, retrying until a 2xx, a 410, the end of the budget, an
+    /// operator's request or shutdown.
+    async fn deliver(&mut self, event: &EventRecord) -> Step {
+        let href = format!(
+            "{}/topic/{}/event/{}",
+            self.base_path,
+            encode_path_segment(&self.hub.topic_id),
+            encode_path_segment(&event.id)
+        );
+        let body = render(&event.body, &event.id, &href);
+        let config = self.shared.config.clone();
+        let mut failures: u32 = 0;
+        loop {
+            if self.stopping() {
+                return Step::Exit;
+            }
+            let permit = match &self.shared.permits {
+                None => None,
+                Some(permits) => tokio::select! {
+                    permit = permits.clone().acquire_owned() => permit.ok(),
+                    _ = self.shutdown.wait_for(|stop| *stop) => return Step::Exit,
+                },
+            };
+            let started_at = SystemTime::now();
+            let started = Instant::now();
+            let outcome = self.attempt(body.clone()).await;
+            drop(permit);
+            let elapsed = started.elapsed();
+            let mut record = AttemptRecord {
+                at: rfc3339(started_at),
+                seq: event.seq,
+                event_id: event.event_id.clone(),
+                outcome: "delivered",
+                status: None,
+                error: None,
+                duration_ms: u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX),
+            };
+            let capacity = config.attempt_log_size;
+            match outcome {
+                Attempt::Delivered(code) => {
+                    self.shared.metrics.delivered(elapsed);
+                    record.status = Some(code.as_u16());
+                    let mut status = lock(&self.status);
+                    status.log(record, capacity);
+                    status.state = DeliveryState::Active;
+                    status.attempts = 0;
+                    status.next_attempt_at = None;
+                    status.last_status = Some(code.as_u16());
+                    status.last_success_at = Some(rfc3339(SystemTime::now()));
+                    status.delivered += 1;
+                    return Step::Delivered;
+                }
+                Attempt::Gone => {
+                    record.outcome = "gone";
+                    record.status = Some(410);
+                    lock(&self.status).log(record, capacity);
+                    return Step::Gone;
+                }
+                Attempt::Failed {
+                    status: code,
+                    error,
+                    retry_after,
+                } => {
+                    self.shared.metrics.failed();
+                    failures += 1;
+                    record.outcome = "failed";
+                    record.status = code.map(|c| c.as_u16());
+                    record.error = Some(error.clone());
+                    tracing::debug!(hub = %self.hub.id, seq = event.seq, attempt = failures, status = ?code, %error, "delivery attempt failed");
+                    let delay = match retry_after {
+                        Some(asked) => retry::clamp_retry_after(&config.retry, asked),
+                        None => retry::backoff(&config.retry, failures, fastrand::f64()),
+                    };
+                    let halt = failures >= config.retry.max_attempts;
+                    {
+                        let mut status = lock(&self.status);
+                        status.log(record, capacity);
+                        status.attempts = failures;
+                        status.last_status = code.map(|c| c.as_u16());
+                        status.last_error = Some(error.clone());
+                        status.failed_attempts += 1;
+                        if halt {
+                            status.state = DeliveryState::Halted;
+                            status.next_attempt_at = None;
+                        } else {
+                            status.state = DeliveryState::Retrying;
+                            status.next_attempt_at = Some(rfc3339(SystemTime::now() + delay));
+                        }
+                    }
+                    if halt {
+                        self.shared.metrics.halted();
+                        tracing::warn!(hub = %self.hub.id, callback = %self.hub.callback, seq = event.seq, attempts = failures, %error, "delivery halted: retry budget spent; resume it through the operator API");
+                        match self
+                            .shared
+                            .store
+                            .set_hub_state(&self.hub.id, HubState::Halted)
+                            .await
+                        {
+                            Ok(()) => {}
+                            Err(StoreError::NotFound(_)) => return Step::Exit,
+                            Err(error) => {
+                                tracing::error!(hub = %self.hub.id, %error, "could not store the halted state");
+                            }
+                        }
+                        return Step::Halted;
+                    }
+                    tokio::select! {
+                        () = tokio::time::sleep(delay) => {}
+                        control = self.control.recv() => match control {
+                            Some(Control::Resume) => {
+                                failures = 0;
+                                let mut status = lock(&self.status);
+                                status.state = DeliveryState::Active;
+                                status.attempts = 0;
+                                status.next_attempt_at = None;
+                            }
+                            Some(replay @ Control::Replay(_)) => return Step::Control(replay),
+                            Some(Control::Stop) | None => return Step::Exit,
+                        },
+                        _ = self.shutdown.wait_for(|stop| *stop) => return Step::Exit,
+                    }
+                }
+            }
+        }
+    }
+
+    /// One POST (two when an OAuth2 token was refused with 401 and is refreshed).
+    async fn attempt(&self, body: Bytes) -> Attempt {
+        let shared = &self.shared;
+        let (url, index, _) = match shared.guard.allowed(&self.hub.callback) {
+            Ok(allowed) => allowed,
+            Err(error) => {
+                return Attempt::Failed {
+                    status: None,
+                    error,
+                    retry_after: None,
+                };
+            }
+        };
+        let auth = &shared.auth[index];
+        for round in 0..2 {
+            let (headers, token) = match auth.headers(&shared.token_http).await {
+                Ok(headers) => headers,
+                Err(error) => {
+                    return Attempt::Failed {
+                        status: None,
+                        error: format!("outbound authentication failed: {error}"),
+                        retry_after: None,
+                    };
+                }
+            };
+            let outcome = shared
+                .client
+                .post_bytes(url.as_str(), body.clone(), &headers)
+                .await;
+            let answer = match outcome {
+                Ok(answer) => answer,
+                Err(error) => {
+                    return Attempt::Failed {
+                        status: None,
+                        error: describe(&error, shared.config.attempt_timeout()),
+                        retry_after: None,
+                    };
+                }
+            };
+            let status = answer.status;
+            if status.is_success() {
+                return Attempt::Delivered(status);
+            }
+            if status == StatusCode::GONE {
+                return Attempt::Gone;
+            }
+            if status == StatusCode::UNAUTHORIZED
+                && round == 0
+                && let Some(token) = token
+            {
+                tracing::info!(hub = %self.hub.id, "callback refused the OAuth2 token: refreshing it");
+                auth.invalidate(&token).await;
+                continue;
+            }
+            let text = snippet(&answer.body);
+            return Attempt::Failed {
+                status: Some(status),
+                error: if text.is_empty() {
+                    format!("answered {status}")
+                } else {
+                    format!("answered {status}: {text}")
+                },
+                retry_after: retry::retry_after(&answer.headers, SystemTime::now()),
+            };
+        }
+        Attempt::Failed {
+            status: Some(StatusCode::UNAUTHORIZED),
+            error: "answered 401 Unauthorized, also with a fresh token".into(),
+            retry_after: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_id_and_href_first() {
+        let out = render(br#"{"eventId":"e1","event":{}}"#, "7", "/x/7");
+        assert_eq!(
+            &out[..],
+            br#"{"id":"7","href":"/x/7","eventId":"e1","event":{}}"#
+        );
+        let out = render(b"{}", "7", "/x/7");
+        assert_eq!(&out[..], br#"{"id":"7","href":"/x/7"}"#);
+        let value: Value = serde_json::from_slice(&render(b" { \"a\" : 1 }", "q\"", "h")).unwrap();
+        assert_eq!(value["id"], "q\"");
+        assert_eq!(value["a"], 1);
+    }
+}

@@ -1,0 +1,291 @@
+//! The callback host allow-list and the SSRF guard (PSI ADR035, PSI-01-02-02-03).
+//!
+//! * At registration ([`CallbackGuard::check_registration`]): the callback must be an
+//!   http(s) URL whose host (and port) an entry of
+//!   [`DeliveryConfig::allowed_callback_hosts`] covers; unless that entry sets
+//!   `allow_private_addresses`, the host must not be, nor resolve to, a loopback,
+//!   private, link-local or otherwise non-public address.
+//! * At delivery: the same allow-list check before every attempt (the configuration
+//!   may have changed since), IP literals are checked directly, and host names go
+//!   through [`GuardedResolver`], which drops non-public addresses for hosts not
+//!   allowed them — so DNS rebinding after registration does not reach inside.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::{Host, Url};
+
+use super::config::{CallbackHost, DeliveryConfig};
+
+/// Whether `ip` is a public unicast address (not loopback, private, link-local,
+/// unspecified, shared/CGNAT, multicast, broadcast, documentation or unique-local).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return is_public_v4(v4);
+            }
+            let first = v6.segments()[0];
+            !(v6.is_loopback()
+                || v6.is_unspecified()
+                || v6.is_multicast()
+                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
+                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
+                || (first & 0xffc0) == 0xfec0 // site-local (deprecated) fec0::/10
+                || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
+                || first == 0x0064 && v6.segments()[1] == 0xff9b) // NAT64 to anything
+        }
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, ..] = ip.octets();
+    !(ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_unspecified()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || (a == 100 && (64..128).contains(&b)) // shared address space 100.64/10
+        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
+        || a >= 240) // reserved
+}
+
+/// The host of a URL as the allow-list compares it: lower-case, IPv6 without brackets.
+fn host_text(url: &Url) -> Option<String> {
+    Some(match url.host()? {
+        Host::Domain(domain) => domain.trim_end_matches('.').to_ascii_lowercase(),
+        Host::Ipv4(ip) => ip.to_string(),
+        Host::Ipv6(ip) => ip.to_string(),
+    })
+}
+
+/// Checks callback URLs against the configuration.
+#[derive(Clone, Debug)]
+pub struct CallbackGuard {
+    config: Arc<DeliveryConfig>,
+    resolve_timeout: Duration,
+}
+
+impl CallbackGuard {
+    /// A guard over `config`.
+    pub fn new(config: Arc<DeliveryConfig>) -> Self {
+        Self {
+            config,
+            resolve_timeout: Duration::from_secs(3),
+        }
+    }
+
+    /// The parsed URL and the allow-list entry (with its index) covering it, or why not.
+    pub fn allowed(&self, callback: &str) -> Result<(Url, usize, &CallbackHost), String> {
+        let url = Url::parse(callback.trim())
+            .map_err(|error| format!("`callback` {callback:?} is not a valid URL: {error}"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("`callback` {callback:?} must be an http(s) URL"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err("`callback` must not carry credentials; outbound authentication is configured per host".into());
+        }
+        let host = host_text(&url).ok_or_else(|| format!("`callback` {callback:?} has no host"))?;
+        let port = url.port_or_known_default().unwrap_or(80);
+        let (index, entry) = self
+            .config
+            .allowed_callback_hosts
+            .iter()
+            .enumerate()
+            .find(|(_, entry)| entry.matches(&host, port))
+            .ok_or_else(|| {
+                format!(
+                    "callback host {host}:{port} is not an allowed callback host of this hub \
+                     (ask the operator to add it to the configuration)"
+                )
+            })?;
+        if !entry.allow_private_addresses
+            && let Ok(ip) = host.parse::<IpAddr>()
+            && !is_public(ip)
+        {
+            return Err(format!(
+                "callback host {host} is a loopback, private or link-local address, which is \
+                 not allowed for this host"
+            ));
+        }
+        Ok((url, index, entry))
+    }
+
+    /// The registration check: allow-list, then (for host names not allowed private
+    /// addresses) every address the name resolves to must be public.
+    pub async fn check_registration(&self, callback: &str) -> Result<(), String> {
+        let (url, _, entry) = self.allowed(callback)?;
+        if entry.allow_private_addresses {
+            return Ok(());
+        }
+        let Some(Host::Domain(domain)) = url.host() else {
+            return Ok(()); // IP literals were checked by `allowed`
+        };
+        let port = url.port_or_known_default().unwrap_or(80);
+        let lookup = tokio::net::lookup_host((domain, port));
+        let addrs: Vec<SocketAddr> = match tokio::time::timeout(self.resolve_timeout, lookup).await
+        {
+            Ok(Ok(addrs)) => addrs.collect(),
+            Ok(Err(error)) => {
+                return Err(format!(
+                    "callback host {domain} cannot be resolved: {error}"
+                ));
+            }
+            Err(_) => {
+                return Err(format!(
+                    "callback host {domain} cannot be resolved: timeout"
+                ));
+            }
+        };
+        if addrs.is_empty() {
+            return Err(format!("callback host {domain} resolves to no address"));
+        }
+        if let Some(private) = addrs.iter().find(|a| !is_public(a.ip())) {
+            return Err(format!(
+                "callback host {domain} resolves to the non-public address {}, which is not \
+                 allowed for this host",
+                private.ip()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A DNS resolver for the delivery client that keeps only public addresses, except
+/// for hosts whose allow-list entry sets `allow_private_addresses`.
+#[derive(Clone, Debug)]
+pub struct GuardedResolver {
+    config: Arc<DeliveryConfig>,
+}
+
+impl GuardedResolver {
+    /// A resolver over `config`.
+    pub fn new(config: Arc<DeliveryConfig>) -> Self {
+        Self { config }
+    }
+}
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        let entries: Vec<&CallbackHost> = self
+            .config
+            .allowed_callback_hosts
+            .iter()
+            .filter(|entry| entry.matches_host(&host))
+            .collect();
+        let listed = !entries.is_empty();
+        let allow_private = entries.iter().any(|e| e.allow_private_addresses);
+        Box::pin(async move {
+            if !listed {
+                return Err(format!("{host} is not an allowed callback host").into());
+            }
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
+                .await?
+                .filter(|addr| allow_private || is_public(addr.ip()))
+                .collect();
+            if addrs.is_empty() {
+                return Err(format!(
+                    "{host} resolves to no address that may be called (non-public addresses are refused)"
+                )
+                .into());
+            }
+            let addrs: Addrs = Box::new(addrs.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery::config::OutboundAuth;
+
+    fn config(hosts: &[(&str, bool)]) -> Arc<DeliveryConfig> {
+        Arc::new(DeliveryConfig {
+            allowed_callback_hosts: hosts
+                .iter()
+                .map(|(host, private)| CallbackHost {
+                    host: (*host).to_owned(),
+                    port: None,
+                    auth: OutboundAuth::None,
+                    allow_private_addresses: *private,
+                })
+                .collect(),
+            ..DeliveryConfig::default()
+        })
+    }
+
+    #[test]
+    fn classification() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:127.0.0.1",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+
+    #[tokio::test]
+    async fn registration_checks() {
+        let guard = CallbackGuard::new(config(&[("127.0.0.1", false), ("localhost", true)]));
+        let refused = guard
+            .check_registration("http://127.0.0.1:9/x")
+            .await
+            .unwrap_err();
+        assert!(refused.contains("private"), "{refused}");
+        guard
+            .check_registration("http://localhost:9/x")
+            .await
+            .unwrap();
+        let unknown = guard
+            .check_registration("http://example.com/x")
+            .await
+            .unwrap_err();
+        assert!(
+            unknown.contains("not an allowed callback host"),
+            "{unknown}"
+        );
+        assert!(guard.check_registration("ftp://localhost/x").await.is_err());
+        assert!(
+            guard
+                .check_registration("http://u:p@localhost/x")
+                .await
+                .is_err()
+        );
+        let default = CallbackGuard::new(Arc::new(DeliveryConfig::default()));
+        default
+            .check_registration("http://127.0.0.1:8080/psi-api/event/v2/topic/order/event")
+            .await
+            .unwrap();
+        default
+            .check_registration("http://[::1]:8080/")
+            .await
+            .unwrap();
+        assert!(
+            default
+                .check_registration("http://169.254.169.254/latest/meta-data")
+                .await
+                .is_err()
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! [`DeliveryHooks`]: what the service ([`crate::Hub688`]) tells the delivery engine —
+//! a new event in a topic's log, hubs registered or removed — and what it asks of it:
+//! is this callback allowed. The service owns one; the engine attaches to it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use axum::Router;
+use http::StatusCode;
+use tmf688_api::support::ApiError;
+use tokio::sync::watch;
+
+use super::config::DeliveryConfig;
+use super::guard::CallbackGuard;
+use crate::store::Seq;
+
+/// Wake-ups and callback checks shared by the service and the engine.
+#[derive(Debug)]
+pub struct DeliveryHooks {
+    /// Per topic: the highest sequence appended (wakes the topic's hub workers).
+    topics: Mutex<HashMap<String, watch::Sender<Seq>>>,
+    /// Bumped whenever hubs are registered or removed (the engine reconciles workers).
+    hubs: watch::Sender<u64>,
+    /// Hub id → the base path it was registered under (the `href`s of its events).
+    base_paths: Mutex<HashMap<String, String>>,
+    /// The engine's configuration, once attached; else the default (loopback only).
+    config: OnceLock<Arc<DeliveryConfig>>,
+    /// The operator API, once an engine is attached.
+    admin: OnceLock<Router>,
+}
+
+impl Default for DeliveryHooks {
+    fn default() -> Self {
+        Self {
+            topics: Mutex::default(),
+            hubs: watch::channel(0).0,
+            base_paths: Mutex::default(),
+            config: OnceLock::new(),
+            admin: OnceLock::new(),
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl DeliveryHooks {
+    /// The service appended an event with sequence `seq` to `topic`.
+    pub fn event_appended(&self, topic: &str, seq: Seq) {
+        let sender = self.topic_sender(topic);
+        sender.send_if_modified(|head| {
+            if seq > *head {
+                *head = seq;
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    /// Hubs were registered or removed.
+    pub fn hubs_changed(&self) {
+        self.hubs
+            .send_modify(|version| *version = version.wrapping_add(1));
+    }
+
+    /// A hub was registered under `base_path`.
+    pub fn hub_registered(&self, hub_id: &str, base_path: &str) {
+        lock(&self.base_paths)
+            .entry(hub_id.to_owned())
+            .or_insert_with(|| base_path.to_owned());
+        self.hubs_changed();
+    }
+
+    /// The base path `hub_id` was registered under, if known.
+    pub fn base_path(&self, hub_id: &str) -> Option<String> {
+        lock(&self.base_paths).get(hub_id).cloned()
+    }
+
+    /// Forgets a removed hub.
+    pub fn hub_removed(&self, hub_id: &str) {
+        lock(&self.base_paths).remove(hub_id);
+        self.hubs_changed();
+    }
+
+    /// Watches the head of `topic`'s log.
+    pub fn watch_topic(&self, topic: &str) -> watch::Receiver<Seq> {
+        self.topic_sender(topic).subscribe()
+    }
+
+    /// The highest sequence known appended to `topic` (0 when none since start).
+    pub fn head(&self, topic: &str) -> Seq {
+        *self.topic_sender(topic).borrow()
+    }
+
+    /// Watches hub registrations and removals.
+    pub fn watch_hubs(&self) -> watch::Receiver<u64> {
+        self.hubs.subscribe()
+    }
+
+    fn topic_sender(&self, topic: &str) -> watch::Sender<Seq> {
+        lock(&self.topics)
+            .entry(topic.to_owned())
+            .or_insert_with(|| watch::channel(0).0)
+            .clone()
+    }
+
+    /// The configuration callbacks are checked against.
+    pub fn config(&self) -> Arc<DeliveryConfig> {
+        self.config
+            .get_or_init(|| Arc::new(DeliveryConfig::default()))
+            .clone()
+    }
+
+    /// Attaches an engine's configuration and operator API. Only the first call counts
+    /// (`false` afterwards, and also when a callback was checked before: the default
+    /// configuration is then in force).
+    pub fn attach(&self, config: Arc<DeliveryConfig>, admin: Router) -> bool {
+        let attached = self.config.set(config).is_ok();
+        if attached {
+            let _ = self.admin.set(admin);
+        }
+        attached
+    }
+
+    /// The operator API of the attached engine.
+    pub fn admin_router(&self) -> Option<Router> {
+        self.admin.get().cloned()
+    }
+
+    /// Checks a callback at registration: 422 with a TMF `Error` when its host is not
+    /// allowed, or is (resolves to) a private address without being allowed that.
+    pub async fn check_callback(&self, callback: &str) -> Result<(), ApiError> {
+        CallbackGuard::new(self.config())
+            .check_registration(callback)
+            .await
+            .map_err(|message| {
+                tracing::info!(callback, %message, "callback refused");
+                ApiError::new(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "Callback host not allowed",
+                    message,
+                )
+            })
+    }
+}

@@ -1,0 +1,247 @@
+//! Per-hub delivery status (kept in memory, shown by the operator API) and engine-wide
+//! counters (the metrics hooks: lag, attempts by outcome, delivery latency).
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+
+use crate::store::Seq;
+
+/// Where a hub's delivery stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Delivering, or waiting for new events.
+    Active,
+    /// The last attempt failed; the next one is scheduled.
+    Retrying,
+    /// The retry budget is spent; waits for an operator's resume.
+    Halted,
+}
+
+/// One delivery attempt, for the bounded attempt log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttemptRecord {
+    /// When it started (RFC 3339, UTC).
+    pub at: String,
+    /// The event's sequence in the topic's log.
+    pub seq: Seq,
+    /// The event's `eventId`.
+    pub event_id: String,
+    /// `delivered`, `failed`, `gone` or `unauthorized-retried`.
+    pub outcome: &'static str,
+    /// The HTTP status answered, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// What went wrong, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// How long it took.
+    pub duration_ms: u64,
+}
+
+/// A hub's delivery status.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HubStatus {
+    /// The hub.
+    pub hub_id: String,
+    /// Its topic.
+    pub topic_id: String,
+    /// Its callback.
+    pub callback: String,
+    /// Active, retrying or halted.
+    pub state: DeliveryState,
+    /// The last sequence delivered (or skipped as not qualifying).
+    pub cursor: Seq,
+    /// The last sequence of the topic's log.
+    pub head: Seq,
+    /// Log positions behind (`head - cursor`; events that do not qualify count too).
+    pub lag: u64,
+    /// Consecutive failed attempts on the current event.
+    pub attempts: u32,
+    /// When the next attempt is due, while retrying.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<String>,
+    /// The status of the last answer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_status: Option<u16>,
+    /// The last error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// When an event was last delivered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_success_at: Option<String>,
+    /// Events delivered since start.
+    pub delivered: u64,
+    /// Failed attempts since start.
+    pub failed_attempts: u64,
+    /// Events skipped since start (filters, need-to-know).
+    pub skipped: u64,
+    /// The last attempts, oldest first.
+    pub attempt_log: VecDeque<AttemptRecord>,
+}
+
+impl HubStatus {
+    /// A fresh status.
+    pub fn new(hub_id: &str, topic_id: &str, callback: &str, cursor: Seq, halted: bool) -> Self {
+        Self {
+            hub_id: hub_id.to_owned(),
+            topic_id: topic_id.to_owned(),
+            callback: callback.to_owned(),
+            state: if halted {
+                DeliveryState::Halted
+            } else {
+                DeliveryState::Active
+            },
+            cursor,
+            head: cursor,
+            lag: 0,
+            attempts: 0,
+            next_attempt_at: None,
+            last_status: None,
+            last_error: None,
+            last_success_at: None,
+            delivered: 0,
+            failed_attempts: 0,
+            skipped: 0,
+            attempt_log: VecDeque::new(),
+        }
+    }
+
+    /// Appends to the attempt log, keeping at most `capacity` entries.
+    pub fn log(&mut self, record: AttemptRecord, capacity: usize) {
+        if capacity == 0 {
+            return;
+        }
+        while self.attempt_log.len() >= capacity {
+            self.attempt_log.pop_front();
+        }
+        self.attempt_log.push_back(record);
+    }
+}
+
+/// Engine-wide counters.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    delivered: AtomicU64,
+    failed_attempts: AtomicU64,
+    gone: AtomicU64,
+    halted: AtomicU64,
+    skipped: AtomicU64,
+    latency_ms_total: AtomicU64,
+}
+
+/// A snapshot of [`Metrics`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricsSnapshot {
+    /// Successful deliveries.
+    pub delivered: u64,
+    /// Failed attempts (each retry counts).
+    pub failed_attempts: u64,
+    /// Hubs removed after a 410.
+    pub gone: u64,
+    /// Times a hub was halted.
+    pub halted: u64,
+    /// Events skipped by filters or need-to-know.
+    pub skipped: u64,
+    /// Sum of the durations of successful attempts, in milliseconds.
+    pub latency_ms_total: u64,
+}
+
+impl Metrics {
+    pub(crate) fn delivered(&self, latency: Duration) {
+        self.delivered.fetch_add(1, Ordering::Relaxed);
+        self.latency_ms_total.fetch_add(
+            u64::try_from(latency.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+    pub(crate) fn failed(&self) {
+        self.failed_attempts.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn gone(&self) {
+        self.gone.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn halted(&self) {
+        self.halted.fetch_add(1, Ordering::Relaxed);
+    }
+    pub(crate) fn skipped(&self) {
+        self.skipped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current values.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        let load = |a: &AtomicU64| a.load(Ordering::Relaxed);
+        MetricsSnapshot {
+            delivered: load(&self.delivered),
+            failed_attempts: load(&self.failed_attempts),
+            gone: load(&self.gone),
+            halted: load(&self.halted),
+            skipped: load(&self.skipped),
+            latency_ms_total: load(&self.latency_ms_total),
+        }
+    }
+}
+
+/// `time` as RFC 3339 in UTC with milliseconds (`2024-05-01T12:00:00.123Z`).
+pub fn rfc3339(time: SystemTime) -> String {
+    let since = time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let secs = since.as_secs();
+    let millis = since.subsec_millis();
+    let days = i64::try_from(secs / 86_400).unwrap_or(0);
+    let rem = secs % 86_400;
+    // Civil from days (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_times() {
+        assert_eq!(rfc3339(UNIX_EPOCH), "1970-01-01T00:00:00.000Z");
+        let t = UNIX_EPOCH + Duration::from_millis(1_709_210_096_789);
+        assert_eq!(rfc3339(t), "2024-02-29T12:34:56.789Z");
+    }
+
+    #[test]
+    fn attempt_log_is_bounded() {
+        let mut status = HubStatus::new("h", "t", "c", 0, false);
+        for seq in 0..5 {
+            status.log(
+                AttemptRecord {
+                    at: String::new(),
+                    seq,
+                    event_id: String::new(),
+                    outcome: "failed",
+                    status: None,
+                    error: None,
+                    duration_ms: 0,
+                },
+                3,
+            );
+        }
+        let seqs: Vec<Seq> = status.attempt_log.iter().map(|a| a.seq).collect();
+        assert_eq!(seqs, [2, 3, 4]);
+    }
+}
