@@ -398,8 +398,12 @@ impl<S: Store> EventApi for Hub688<S> {
         &self,
         ctx: RequestContext,
         topic_id: String,
-        body: EventCreate,
+        mut body: EventCreate,
     ) -> Result<CreateEventResponse, ApiError> {
+        // An event forwarded by another hub carries that hub's `id`/`href`: ours replace
+        // them (and they must not take part in the eventId de-duplication).
+        body.additional_properties.remove("id");
+        body.additional_properties.remove("href");
         if body.event_id.trim().is_empty() {
             return Err(ApiError::bad_request("`eventId` must not be empty"));
         }
