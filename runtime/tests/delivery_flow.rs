@@ -341,7 +341,7 @@ async fn a_dead_callback_does_not_stall_the_others() {
     config.attempt_timeout_ms = 20_000;
     config.shutdown_grace_ms = 300;
     let hub = TestHub::start(config).await;
-    let dead = TestReceiver::start(Arc::new(|_, _| {
+    let dead = TestReceiver::start(Arc::new(|_, _, _: &http::HeaderMap| {
         Box::pin(async {
             std::future::pending::<()>().await;
             StatusCode::OK.into_response()

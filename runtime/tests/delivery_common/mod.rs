@@ -198,12 +198,14 @@ impl Hit {
 /// How a receiver answers: given how many times this eventId was received before
 /// (0 the first time) and the body.
 pub type Behaviour = Arc<
-    dyn Fn(usize, &Value) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>> + Send + Sync,
+    dyn Fn(usize, &Value, &HeaderMap) -> std::pin::Pin<Box<dyn Future<Output = Response> + Send>>
+        + Send
+        + Sync,
 >;
 
 /// A behaviour from a synchronous answer.
 pub fn answer(f: impl Fn(usize, &Value) -> Response + Send + Sync + 'static) -> Behaviour {
-    Arc::new(move |seen, body| {
+    Arc::new(move |seen, body, _| {
         let response = f(seen, body);
         Box::pin(async move { response })
     })
@@ -249,7 +251,7 @@ async fn receive(
         .iter()
         .filter(|h| h.body["eventId"] == body["eventId"])
         .count();
-    let response = behaviour(seen, &body).await;
+    let response = behaviour(seen, &body, &headers).await;
     state.hits.lock().unwrap().push(Hit {
         at: Instant::now(),
         path: uri.path().to_owned(),

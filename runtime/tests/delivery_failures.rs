@@ -1,0 +1,399 @@
+//! Delivery engine, when callbacks fail: retries on the schedule (500, 429 with
+//! Retry-After, timeouts, connection refused), halt / resume / replay through the
+//! operator API, 410 Gone, OAuth2 client credentials.
+
+mod delivery_common;
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::response::IntoResponse;
+use delivery_common::*;
+use http::{Method, StatusCode, header};
+use serde_json::{Value, json};
+use tmf688_runtime::Store as _;
+use tmf688_runtime::delivery::{CallbackHost, DeliveryState, OutboundAuth};
+use tmf688_runtime::store::HubState;
+use tokio::net::TcpListener;
+
+fn ids(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|n| format!("e-{n}")).collect()
+}
+
+/// First occurrences, in order.
+fn dedup(ids: &[String]) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    ids.iter().filter(|id| seen.insert(*id)).cloned().collect()
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// 500 three times, then 429 with `Retry-After: 1` twice: every event arrives once,
+/// in order; the gaps follow 20, 40, 80 ms (± 20 % jitter) and the Retry-After cap
+/// (150 ms).
+#[tokio::test]
+async fn retries_follow_the_schedule_and_retry_after() {
+    let hub = TestHub::start(fast_config(10)).await;
+    let receiver = TestReceiver::start(answer(|seen, body| {
+        match (body["eventId"].as_str(), seen) {
+            (Some("e-1"), 0..=2) => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+            (Some("e-2"), 0..=1) => {
+                (StatusCode::TOO_MANY_REQUESTS, [(header::RETRY_AFTER, "1")]).into_response()
+            }
+            _ => StatusCode::CREATED.into_response(),
+        }
+    }))
+    .await;
+    let id = hub.register(PSI, "order", &receiver.url("/cb"), None).await;
+    for n in 0..5 {
+        hub.publish(PSI, "order", order_event(n)).await;
+    }
+    receiver
+        .wait_for("5 events acknowledged", Duration::from_secs(10), |hits| {
+            hits.iter().filter(|h| h.answered.is_success()).count() == 5
+        })
+        .await;
+    assert_eq!(receiver.acknowledged(), ids(0..5), "each once, in order");
+    eventually("cursor 5", Duration::from_secs(5), || async {
+        hub.status(&id).cursor == 5
+    })
+    .await;
+    let hits = receiver.hits();
+    let times = |event: &str| -> Vec<_> {
+        hits.iter()
+            .filter(|h| h.event_id() == event)
+            .map(|h| h.at)
+            .collect()
+    };
+    let e1 = times("e-1");
+    assert_eq!(e1.len(), 4);
+    for (i, nominal) in [20.0, 40.0, 80.0].into_iter().enumerate() {
+        let gap = ms(e1[i + 1] - e1[i]);
+        assert!(
+            gap >= nominal * 0.8 - 1.0 && gap <= nominal * 1.2 + 40.0,
+            "gap {i} of e-1: {gap:.1} ms, nominal {nominal} ms ± 20 %"
+        );
+    }
+    let e2 = times("e-2");
+    assert_eq!(e2.len(), 3);
+    for pair in e2.windows(2) {
+        let gap = ms(pair[1] - pair[0]);
+        assert!(
+            (149.0..=150.0 + 60.0).contains(&gap),
+            "Retry-After 1 s capped to 150 ms, got {gap:.1}"
+        );
+    }
+    let status = hub.status(&id);
+    assert_eq!(
+        (status.cursor, status.delivered, status.failed_attempts),
+        (5, 5, 5)
+    );
+    assert_eq!(status.state, DeliveryState::Active);
+    assert_eq!(status.last_status, Some(201));
+    assert!(status.attempt_log.iter().any(|a| a.status == Some(429)));
+}
+
+/// Connection refused, then a timeout: the events still arrive once each after
+/// de-duplication, in order.
+#[tokio::test]
+async fn connection_refused_and_timeouts_are_retried() {
+    let mut config = fast_config(20);
+    config.attempt_timeout_ms = 300;
+    let hub = TestHub::start(config).await;
+    // A port nobody listens on (yet).
+    let reserved = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = reserved.local_addr().unwrap();
+    drop(reserved);
+    let id = hub
+        .register(TMF, "alarm", &format!("http://{addr}/cb"), None)
+        .await;
+    for n in 0..3 {
+        hub.publish(TMF, "alarm", json!({"@type": "AlarmCreateEvent", "eventId": format!("e-{n}"), "event": {"alarm": {"id": n.to_string()}}})).await;
+    }
+    eventually("two refused attempts", Duration::from_secs(5), || async {
+        let s = hub.status(&id);
+        s.attempts >= 2
+            && s.last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("connection"))
+    })
+    .await;
+    assert_eq!(hub.status(&id).state, DeliveryState::Retrying);
+    let listener = TcpListener::bind(addr).await.unwrap();
+    let first = Arc::new(AtomicUsize::new(0));
+    let receiver = TestReceiver::start_on(
+        listener,
+        Arc::new(move |_, body: &Value, _: &http::HeaderMap| {
+            // (An attempt cut by the timeout is not recorded as a hit: count here.)
+            let slow = body["eventId"] == "e-0" && first.fetch_add(1, Ordering::SeqCst) == 0;
+            Box::pin(async move {
+                if slow {
+                    // Longer than the attempt timeout: the engine gives up and retries.
+                    tokio::time::sleep(Duration::from_millis(600)).await;
+                }
+                StatusCode::CREATED.into_response()
+            })
+        }),
+    )
+    .await;
+    eventually("cursor at 3", Duration::from_secs(10), || async {
+        hub.status(&id).cursor == 3
+    })
+    .await;
+    assert_eq!(dedup(&receiver.acknowledged()), ids(0..3));
+    let status = hub.status(&id);
+    assert!(
+        status
+            .attempt_log
+            .iter()
+            .any(|a| a.error.as_deref().is_some_and(|e| e.contains("timeout"))),
+        "{:?}",
+        status.attempt_log
+    );
+}
+
+/// Budget exhausted → halted (stored), nothing sent while halted, resume delivers the
+/// backlog in order, replay from K re-sends from K; the operator API shows it all.
+#[tokio::test]
+async fn halt_resume_and_replay() {
+    let hub = TestHub::start(fast_config(3)).await;
+    let receiver = TestReceiver::start(answer(|_, _| {
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    }))
+    .await;
+    let id = hub.register(PSI, "order", &receiver.url("/cb"), None).await;
+    for n in 0..3 {
+        hub.publish(PSI, "order", order_event(n)).await;
+    }
+    eventually("halted", Duration::from_secs(5), || async {
+        let (status, body) = hub
+            .request(Method::GET, &format!("/admin/hubs/{id}"), None)
+            .await;
+        status == StatusCode::OK && body["state"] == "halted"
+    })
+    .await;
+    let (_, body) = hub
+        .request(Method::GET, &format!("/admin/hubs/{id}"), None)
+        .await;
+    assert_eq!(body["attempts"], 3);
+    assert_eq!(body["lastStatus"], 503);
+    assert_eq!(body["cursor"], 0);
+    assert_eq!(body["lag"], 3);
+    assert_eq!(body["attemptLog"].as_array().unwrap().len(), 3);
+    let stored = hub.hub.store().hub("order", &id).await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.cursor), (HubState::Halted, 0));
+    assert_eq!(receiver.hits().len(), 3);
+
+    // Nothing is sent while halted, even for new events (a fixed wait is the only way
+    // to observe an absence: several backoff periods).
+    hub.publish(PSI, "order", order_event(3)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.hits().len(), 3);
+
+    receiver.set_behaviour(ok());
+    let (status, _) = hub
+        .request(Method::POST, &format!("/admin/hubs/{id}/resume"), None)
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    receiver
+        .wait_for("backlog delivered", Duration::from_secs(5), |hits| {
+            hits.iter().filter(|h| h.answered.is_success()).count() == 4
+        })
+        .await;
+    assert_eq!(receiver.acknowledged(), ids(0..4));
+    eventually("cursor 4", Duration::from_secs(5), || async {
+        hub.status(&id).cursor == 4
+    })
+    .await;
+    let stored = hub.hub.store().hub("order", &id).await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.cursor), (HubState::Active, 4));
+
+    // Replay from sequence 2 (e-1).
+    let (status, _) = hub
+        .request(
+            Method::POST,
+            &format!("/admin/hubs/{id}/replay?from=2"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
+    receiver
+        .wait_for("replayed", Duration::from_secs(5), |hits| {
+            hits.iter().filter(|h| h.answered.is_success()).count() == 7
+        })
+        .await;
+    assert_eq!(receiver.acknowledged()[4..], ids(1..4));
+    eventually("quiet", Duration::from_secs(5), || async {
+        let s = hub.status(&id);
+        s.cursor == 4 && s.lag == 0 && s.state == DeliveryState::Active
+    })
+    .await;
+
+    // The list, the metrics, bad requests.
+    let (status, list) = hub.request(Method::GET, "/admin/hubs", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list[0]["hubId"], id.as_str());
+    let (_, metrics) = hub
+        .request(Method::GET, "/admin/delivery/metrics", None)
+        .await;
+    assert_eq!(metrics["delivered"], 7);
+    assert_eq!(metrics["halted"], 1);
+    let (status, _) = hub
+        .request(
+            Method::POST,
+            &format!("/admin/hubs/{id}/replay?from=0"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, _) = hub
+        .request(Method::POST, &format!("/admin/hubs/{id}/replay"), None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = hub
+        .request(Method::POST, "/admin/hubs/nope/resume", None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["@type"], "Error");
+}
+
+/// A callback answering 410 Gone is removed.
+#[tokio::test]
+async fn gone_removes_the_hub() {
+    let hub = TestHub::start(fast_config(5)).await;
+    let receiver = TestReceiver::start(answer(|_, _| StatusCode::GONE.into_response())).await;
+    let id = hub.register(PSI, "order", &receiver.url("/cb"), None).await;
+    hub.publish(PSI, "order", order_event(0)).await;
+    eventually("hub removed", Duration::from_secs(5), || async {
+        hub.hub.store().hub("order", &id).await.unwrap().is_none()
+            && hub.engine.status(&id).is_none()
+    })
+    .await;
+    let (status, _) = hub
+        .request(Method::GET, &format!("{PSI}/topic/order/hub/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(receiver.hits().len(), 1);
+    assert_eq!(hub.engine.metrics().gone, 1);
+}
+
+/// OAuth2 client credentials against a local token endpoint: a token is fetched,
+/// reused while valid, fetched again when expired and when the callback answers 401.
+#[tokio::test]
+async fn oauth2_client_credentials() {
+    // The token endpoint: token-1 expires at once, then tokens valid for an hour.
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counter = fetches.clone();
+    let token_app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(move |headers: http::HeaderMap, body: String| {
+            let counter = counter.clone();
+            async move {
+                assert_eq!(headers[header::AUTHORIZATION], "Basic aHViOnMzY3IzdA==", "client_secret_basic");
+                assert!(body.contains("grant_type=client_credentials") && body.contains("scope=events"), "{body}");
+                let n = counter.fetch_add(1, Ordering::SeqCst) + 1;
+                let expires = if n == 1 { 0 } else { 3600 };
+                axum::Json(json!({"access_token": format!("token-{n}"), "token_type": "Bearer", "expires_in": expires}))
+            }
+        }),
+    );
+    let token_listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let token_addr = token_listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(token_listener, token_app).await.unwrap() });
+
+    // The callback accepts the tokens in `accepted`, else answers 401.
+    let accepted = Arc::new(Mutex::new(vec!["Bearer token-1", "Bearer token-2"]));
+    let allowed = accepted.clone();
+    let receiver = TestReceiver::start(Arc::new(move |_, _, headers: &http::HeaderMap| {
+        let given = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
+        let ok = allowed.lock().unwrap().iter().any(|t| *t == given);
+        Box::pin(async move {
+            if ok {
+                StatusCode::NO_CONTENT.into_response()
+            } else {
+                StatusCode::UNAUTHORIZED.into_response()
+            }
+        })
+    }))
+    .await;
+    let mut config = fast_config(5);
+    config.allowed_callback_hosts = vec![CallbackHost {
+        host: "127.0.0.1".into(),
+        port: Some(receiver.addr.port()),
+        auth: OutboundAuth::Oauth2ClientCredentials {
+            token_url: format!("http://{token_addr}/token"),
+            client_id: "hub".into(),
+            client_secret: "s3cr3t".into(),
+            scope: Some("events".into()),
+        },
+        allow_private_addresses: true,
+    }];
+    let hub = TestHub::start(config).await;
+    let id = hub.register(PSI, "order", &receiver.url("/cb"), None).await;
+    let token_of = |hit: &Hit| {
+        hit.headers[header::AUTHORIZATION]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+
+    // e-0 with token-1 (expired at once), e-1 fetches token-2, e-2 reuses it.
+    for n in 0..3 {
+        hub.publish(PSI, "order", order_event(n)).await;
+    }
+    receiver
+        .wait_for("3 delivered", Duration::from_secs(5), |hits| {
+            hits.len() == 3
+        })
+        .await;
+    let tokens: Vec<String> = receiver.hits().iter().map(token_of).collect();
+    assert_eq!(
+        tokens,
+        ["Bearer token-1", "Bearer token-2", "Bearer token-2"]
+    );
+    assert_eq!(
+        fetches.load(Ordering::SeqCst),
+        2,
+        "fetched once per expiry, reused while valid"
+    );
+
+    // The callback stops accepting token-2: a 401 refreshes the token once, at once.
+    *accepted.lock().unwrap() = vec!["Bearer token-3"];
+    hub.publish(PSI, "order", order_event(3)).await;
+    receiver
+        .wait_for("e-3 delivered", Duration::from_secs(5), |hits| {
+            hits.iter()
+                .any(|h| h.event_id() == "e-3" && h.answered.is_success())
+        })
+        .await;
+    let hits = receiver.hits();
+    let e3: Vec<(String, u16)> = hits
+        .iter()
+        .filter(|h| h.event_id() == "e-3")
+        .map(|h| (token_of(h), h.answered.as_u16()))
+        .collect();
+    assert_eq!(
+        e3,
+        [
+            ("Bearer token-2".to_owned(), 401),
+            ("Bearer token-3".to_owned(), 204)
+        ]
+    );
+    assert_eq!(fetches.load(Ordering::SeqCst), 3);
+    eventually("cursor 4", Duration::from_secs(5), || async {
+        hub.status(&id).cursor == 4
+    })
+    .await;
+    assert_eq!(
+        hub.status(&id).failed_attempts,
+        0,
+        "the refresh is part of the attempt"
+    );
+}
