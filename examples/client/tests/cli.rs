@@ -442,3 +442,46 @@ async fn unreachable_hub_exits_3() {
     let output = client(&format!("http://127.0.0.1:{port}"), &["topics"], None);
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listen_receives_what_publish_sends_through_the_delivery_engine() {
+    use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine};
+
+    let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default())
+        .await
+        .unwrap();
+    let engine = DeliveryEngine::start(&hub, DeliveryConfig::default())
+        .await
+        .unwrap();
+    let app = app_with(Arc::new(hub), &AppConfig::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let server = Server {
+        url,
+        task: tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        }),
+    };
+    let hubs = format!("{}/tmf-api/event/v4/topic/alarm/hub", server.url);
+
+    let mut listening = Listening::start(&server.url, &["alarm", "--count", "3"]);
+    hubs_once(&hubs, None, 1).await;
+    let output = client(
+        &server.url,
+        &["publish", "alarm", "--count", "3"],
+        Some(&alarm_event("p").to_string()),
+    );
+    ok(&output);
+    // Delivered in the original order, each once.
+    for n in 1..=3 {
+        assert_eq!(listening.next_line()["eventId"], format!("p-{n}"));
+    }
+    let status = listening.wait();
+    assert!(status.success(), "{status:?}");
+    assert_eq!(
+        get(&hubs, None).await,
+        json!([]),
+        "deregistered after --count"
+    );
+    engine.shutdown().await;
+}
