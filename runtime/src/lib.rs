@@ -15,6 +15,10 @@
 //!   ES*/EdDSA keys) and the profile's role matrix as a route layer ([`AppConfig::auth`]);
 //!   the caller's [`Principal`] owns the hubs it registers.
 //! * [`config`]: the server's TOML configuration file.
+//! * [`delivery`]: the delivery engine (DESIGN §4): one worker per hub, in order, at
+//!   least once, backoff and `Retry-After`, halt/resume/replay through `/admin/hubs`,
+//!   the callback host allow-list (default: loopback only) and SSRF guard, outbound
+//!   auth per host. Start it with [`delivery::DeliveryEngine::start`] before serving.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -29,9 +33,10 @@
 //!
 //! # Not yet here (issue 3, later increments)
 //!
-//! * Delivery of events to hubs (the cursors exist in the store; the engine does not),
-//!   the callback host allow-list, and the API's own notifications to listeners.
-//! * Postgres.
+//! * The API's own notifications (`TopicCreateEvent`, ...) to listeners registered
+//!   with `POST /hub`; Standard Webhooks signing of deliveries; https callbacks (the
+//!   delivery client is built without TLS for now).
+//! * Postgres (with leases dividing the hubs between replicas).
 
 pub mod app;
 pub mod auth;
