@@ -6,7 +6,7 @@
 //! * [`Hub688`]: the service — topics (the profile's `order`, `inquiry`, `alarm` exist
 //!   from the start, id = name, and cannot be deleted), events (server-assigned
 //!   `id`/`href`, idempotent on `eventId`), hubs (idempotent on (topic, callback,
-//!   query)), API listeners (`POST /hub`), and the TMF630 query language ([`query`]:
+//!   query, owner)), API listeners (`POST /hub`), and the TMF630 query language ([`query`]:
 //!   `fields`, attribute filters with operators, `offset`/`limit` paging with
 //!   `X-Total-Count`/`X-Result-Count` and 206 for a partial page).
 //! * [`app`]: the generated router under every base path of the profile (PSI paths serve
