@@ -336,18 +336,35 @@ pub mod client {
         pub status: ::http::StatusCode,
         #[doc = r" Response headers (e.g. `Retry-After`)."]
         pub headers: ::http::HeaderMap,
-        #[doc = r" Response body."]
+        #[doc = r" Response body (at most the client's body limit)."]
         pub body: ::bytes::Bytes,
     }
     #[doc = r" POSTs notifications to callback URLs registered by subscribers."]
-    #[derive(Clone, Debug, Default)]
+    #[derive(Clone, Debug)]
     pub struct CallbackClient {
         http: ::reqwest::Client,
+        body_limit: usize,
+    }
+    impl ::std::default::Default for CallbackClient {
+        fn default() -> Self {
+            Self::with_client(::reqwest::Client::new())
+        }
     }
     impl CallbackClient {
+        #[doc = r" How much of a callback's answer is kept by default (64 KiB): callbacks"]
+        #[doc = r" are not trusted to answer briefly."]
+        pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
         #[doc = r" A callback client over a configured `reqwest::Client`."]
         pub fn with_client(http: ::reqwest::Client) -> Self {
-            Self { http }
+            Self {
+                http,
+                body_limit: Self::DEFAULT_BODY_LIMIT,
+            }
+        }
+        #[doc = r" Keeps at most `limit` bytes of each answer; the rest is not read."]
+        pub fn with_body_limit(mut self, limit: usize) -> Self {
+            self.body_limit = limit;
+            self
         }
         #[doc = r" POSTs an already serialized JSON body with extra headers (auth, signatures)."]
         pub async fn post_bytes(
@@ -356,7 +373,7 @@ pub mod client {
             body: ::bytes::Bytes,
             headers: &::http::HeaderMap,
         ) -> ::std::result::Result<CallbackOutcome, ClientError> {
-            let response = self
+            let mut response = self
                 .http
                 .post(callback)
                 .header(
@@ -369,11 +386,20 @@ pub mod client {
                 .await?;
             let status = response.status();
             let headers = response.headers().clone();
-            let body = response.bytes().await?;
+            let mut kept = ::std::vec::Vec::new();
+            while kept.len() < self.body_limit {
+                match response.chunk().await? {
+                    Some(chunk) => {
+                        let room = self.body_limit - kept.len();
+                        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                    }
+                    None => break,
+                }
+            }
             Ok(CallbackOutcome {
                 status,
                 headers,
-                body,
+                body: ::bytes::Bytes::from(kept),
             })
         }
         #[doc = r" POSTs any serializable notification."]
