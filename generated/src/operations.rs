@@ -514,6 +514,8 @@ pub enum RegisterListenerResponse {
     MethodNotAllowed(crate::models::Error),
     /// 409: Conflict
     Conflict(crate::models::Error),
+    /// 422: Unprocessable Entity: the callback is not acceptable, e.g. its host is not an allowed callback host (PSI-01-02-02-03) or resolves to a private address.
+    UnprocessableEntity(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
 }
@@ -534,6 +536,8 @@ impl RegisterListenerResponse {
             Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
                 .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
             Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::UnprocessableEntity(..) => ::http::StatusCode::from_u16(422u16)
                 .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
             Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
                 .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
@@ -582,6 +586,11 @@ impl ::axum::response::IntoResponse for RegisterListenerResponse {
                     .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
                 &body,
             ),
+            Self::UnprocessableEntity(body) => crate::support::json_response(
+                ::http::StatusCode::from_u16(422u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                &body,
+            ),
             Self::InternalServerError(body) => crate::support::json_response(
                 ::http::StatusCode::from_u16(500u16)
                     .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
@@ -606,6 +615,7 @@ impl RegisterListenerResponse {
             404u16 => Ok(Self::NotFound(raw.json()?)),
             405u16 => Ok(Self::MethodNotAllowed(raw.json()?)),
             409u16 => Ok(Self::Conflict(raw.json()?)),
+            422u16 => Ok(Self::UnprocessableEntity(raw.json()?)),
             500u16 => Ok(Self::InternalServerError(raw.json()?)),
             _ => Err(raw.unexpected()),
         }
@@ -731,6 +741,8 @@ pub enum CreateHubResponse {
     MethodNotAllowed(crate::models::Error),
     /// 409: Conflict
     Conflict(crate::models::Error),
+    /// 422: Unprocessable Entity: the callback is not acceptable, e.g. its host is not an allowed callback host (PSI-01-02-02-03) or resolves to a private address.
+    UnprocessableEntity(crate::models::Error),
     /// 500: Internal Server Error
     InternalServerError(crate::models::Error),
 }
@@ -751,6 +763,8 @@ impl CreateHubResponse {
             Self::MethodNotAllowed(..) => ::http::StatusCode::from_u16(405u16)
                 .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
             Self::Conflict(..) => ::http::StatusCode::from_u16(409u16)
+                .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            Self::UnprocessableEntity(..) => ::http::StatusCode::from_u16(422u16)
                 .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
             Self::InternalServerError(..) => ::http::StatusCode::from_u16(500u16)
                 .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
@@ -799,6 +813,11 @@ impl ::axum::response::IntoResponse for CreateHubResponse {
                     .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
                 &body,
             ),
+            Self::UnprocessableEntity(body) => crate::support::json_response(
+                ::http::StatusCode::from_u16(422u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                &body,
+            ),
             Self::InternalServerError(body) => crate::support::json_response(
                 ::http::StatusCode::from_u16(500u16)
                     .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
@@ -823,6 +842,7 @@ impl CreateHubResponse {
             404u16 => Ok(Self::NotFound(raw.json()?)),
             405u16 => Ok(Self::MethodNotAllowed(raw.json()?)),
             409u16 => Ok(Self::Conflict(raw.json()?)),
+            422u16 => Ok(Self::UnprocessableEntity(raw.json()?)),
             500u16 => Ok(Self::InternalServerError(raw.json()?)),
             _ => Err(raw.unexpected()),
         }
