@@ -51,6 +51,12 @@ pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
         .route("/openapi.json", get(openapi));
     for base in profile::BASE_PATHS {
         let mut api = server::router(hub.clone());
+        // Standard Webhooks signatures on createEvent, when `[[delivery.inbound_signatures]]`
+        // asks for them (inside authentication: a caller is authenticated first).
+        let hooks = hub.delivery_hooks().clone();
+        api = api.route_layer(middleware::from_fn(move |request: Request, next: Next| {
+            crate::delivery::signing::verify_inbound(hooks.clone(), request, next)
+        }));
         if let Some(auth) = &config.auth {
             let auth = auth.clone();
             let prefix: Arc<str> = Arc::from(base.path);

@@ -260,6 +260,107 @@ async fn halt_resume_and_replay() {
     assert_eq!(body["@type"], "Error");
 }
 
+/// `replay?fromTime=T` re-sends from the first event whose `eventTime` is at or after
+/// T (in log order); a time after every event re-sends nothing; `from` and `fromTime`
+/// together, or an unknown hub, are refused.
+#[tokio::test]
+async fn replay_from_a_time() {
+    let hub = TestHub::start(fast_config(3)).await;
+    let receiver = TestReceiver::start(ok()).await;
+    let id = hub.register(TMF, "order", &receiver.url("/cb"), None).await;
+    for n in 0..5 {
+        let mut event = order_event(n);
+        event["eventTime"] = json!(format!("2024-05-01T10:00:0{n}.000Z"));
+        hub.publish(TMF, "order", event).await;
+    }
+    receiver
+        .wait_for("all delivered", Duration::from_secs(5), |hits| {
+            hits.len() == 5
+        })
+        .await;
+    eventually("cursor 5", Duration::from_secs(5), || async {
+        hub.status(&id).cursor == 5
+    })
+    .await;
+    let (status, body) = hub
+        .request(
+            Method::POST,
+            &format!("/admin/hubs/{id}/replay?fromTime=2024-05-01T10:00:02.500Z"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        body["from"], 4,
+        "e-3 is the 4th event, the first at or after the time"
+    );
+    receiver
+        .wait_for("replayed from e-3", Duration::from_secs(5), |hits| {
+            hits.len() == 7
+        })
+        .await;
+    assert_eq!(receiver.acknowledged()[5..], ids(3..5));
+    eventually("quiet again", Duration::from_secs(5), || async {
+        let s = hub.status(&id);
+        s.cursor == 5 && s.lag == 0
+    })
+    .await;
+
+    // From the exact time of an event: that event is included.
+    let (status, body) = hub
+        .request(
+            Method::POST,
+            &format!("/admin/hubs/{id}/replay?fromTime=2024-05-01T10:00:04.000Z"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["from"].clone()),
+        (StatusCode::ACCEPTED, json!(5))
+    );
+    receiver
+        .wait_for("e-4 again", Duration::from_secs(5), |hits| hits.len() == 8)
+        .await;
+    assert_eq!(receiver.acknowledged()[7], "e-4");
+
+    // After every event: the cursor stays at the head, nothing is re-sent.
+    let (status, body) = hub
+        .request(
+            Method::POST,
+            &format!("/admin/hubs/{id}/replay?fromTime=2030-01-01T00:00:00Z"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, body["from"].clone()),
+        (StatusCode::ACCEPTED, json!(6))
+    );
+    eventually("cursor at the head", Duration::from_secs(5), || async {
+        hub.status(&id).cursor == 5
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(receiver.hits().len(), 8, "nothing re-sent");
+
+    let (status, _) = hub
+        .request(
+            Method::POST,
+            &format!("/admin/hubs/{id}/replay?from=1&fromTime=2024-05-01T00:00:00Z"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (status, body) = hub
+        .request(
+            Method::POST,
+            "/admin/hubs/nope/replay?fromTime=2024-05-01T00:00:00Z",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body["@type"], "Error");
+}
+
 /// A callback answering 410 Gone is removed.
 #[tokio::test]
 async fn gone_removes_the_hub() {
@@ -334,6 +435,7 @@ async fn oauth2_client_credentials() {
             scope: Some("events".into()),
         },
         allow_private_addresses: true,
+        signing_secrets: Default::default(),
     }];
     let hub = TestHub::start(config).await;
     let id = hub.register(PSI, "order", &receiver.url("/cb"), None).await;

@@ -296,12 +296,14 @@ async fn callback_hosts_are_checked_at_registration() {
                 port: None,
                 auth: OutboundAuth::None,
                 allow_private_addresses: false,
+                signing_secrets: Default::default(),
             },
             CallbackHost {
                 host: "localhost".into(),
                 port: Some(8443),
                 auth: OutboundAuth::None,
                 allow_private_addresses: true,
+                signing_secrets: Default::default(),
             },
         ],
         ..DeliveryConfig::default()

@@ -29,7 +29,18 @@
 //! [[delivery.allowed_callback_hosts]]
 //! host = "10.1.2.3"
 //! allow_private_addresses = true   # else private/loopback/link-local targets are refused
+//! # Standard Webhooks signatures on every delivery to this host; during a key
+//! # rotation list the old and the new secret (each signs: `v1,<a> v1,<b>`).
+//! signing_secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]
+//!
+//! # Our createEvent requires signed events (401 otherwise) on these topics.
+//! [[delivery.inbound_signatures]]
+//! topics = ["order"]       # absent: every topic
+//! secrets = ["whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"]   # any may match
+//! tolerance_secs = 300     # webhook-timestamp skew accepted, either way
 //! ```
+//!
+//! See [`super::signing`] for the signature scheme.
 //!
 //! # Default: loopback only
 //!
@@ -42,6 +53,8 @@ use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
+
+use super::signing::{InboundSignatures, InboundVerifier, Secrets, Signer};
 
 /// The delivery engine's configuration (the server's `[delivery]` table).
 #[derive(Clone, Debug, Deserialize, PartialEq)]
@@ -68,6 +81,8 @@ pub struct DeliveryConfig {
     pub allowed_callback_hosts: Vec<CallbackHost>,
     /// How many attempts each hub's status keeps in its attempt log (operator API).
     pub attempt_log_size: usize,
+    /// Standard Webhooks signatures our `createEvent` requires (none by default).
+    pub inbound_signatures: Vec<InboundSignatures>,
 }
 
 impl Default for DeliveryConfig {
@@ -82,6 +97,7 @@ impl Default for DeliveryConfig {
             need_to_know: true,
             allowed_callback_hosts: default_hosts(),
             attempt_log_size: 20,
+            inbound_signatures: Vec::new(),
         }
     }
 }
@@ -94,6 +110,7 @@ fn default_hosts() -> Vec<CallbackHost> {
             port: None,
             auth: OutboundAuth::None,
             allow_private_addresses: true,
+            signing_secrets: Secrets::default(),
         })
         .collect()
 }
@@ -179,6 +196,10 @@ pub struct CallbackHost {
     /// otherwise non-public address. Off by default: the SSRF guard refuses those.
     #[serde(default)]
     pub allow_private_addresses: bool,
+    /// Standard Webhooks signing secrets (`whsec_...`): every delivery to this host is
+    /// signed with each of them (several during a key rotation). None: not signed.
+    #[serde(default)]
+    pub signing_secrets: Secrets,
 }
 
 impl CallbackHost {
@@ -328,6 +349,12 @@ impl DeliveryConfig {
                     entry.host
                 ));
             }
+            Signer::new(&entry.signing_secrets).map_err(|error| {
+                format!(
+                    "delivery.allowed_callback_hosts: {:?}: signing_secrets: {error}",
+                    entry.host
+                )
+            })?;
             if let OutboundAuth::Oauth2ClientCredentials { token_url, .. } = &entry.auth
                 && !(token_url.starts_with("http://") || token_url.starts_with("https://"))
             {
@@ -337,6 +364,7 @@ impl DeliveryConfig {
                 ));
             }
         }
+        InboundVerifier::new(&self.inbound_signatures)?;
         Ok(())
     }
 

@@ -26,6 +26,7 @@ use super::filter::{HubFilter, NeedToKnow, RelatedPartiesPolicy, Unrestricted};
 use super::guard::{CallbackGuard, GuardedResolver};
 use super::hooks::DeliveryHooks;
 use super::retry;
+use super::signing::Signer;
 use super::status::{AttemptRecord, DeliveryState, HubStatus, Metrics, MetricsSnapshot, rfc3339};
 use crate::service::Hub688;
 use crate::store::{EventRecord, HubRecord, HubState, Seq, Store, StoreError};
@@ -88,6 +89,8 @@ pub(crate) struct Shared<S> {
     client: CallbackClient,
     token_http: reqwest::Client,
     auth: Vec<HostAuth>,
+    /// Per allow-list entry: its Standard Webhooks signer (empty: unsigned).
+    signers: Vec<Signer>,
     policy: Arc<dyn NeedToKnow>,
     permits: Option<Arc<Semaphore>>,
     shutdown: watch::Sender<bool>,
@@ -146,6 +149,14 @@ impl<S: Store> DeliveryEngine<S> {
                     .map_err(|error| EngineError::Config(format!("{}: {error}", entry.host)))
             })
             .collect::<Result<Vec<_>, _>>()?;
+        let signers = config
+            .allowed_callback_hosts
+            .iter()
+            .map(|entry| {
+                Signer::new(&entry.signing_secrets)
+                    .map_err(|error| EngineError::Config(format!("{}: {error}", entry.host)))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.attempt_timeout())
@@ -181,6 +192,7 @@ impl<S: Store> DeliveryEngine<S> {
             client: CallbackClient::with_client(http),
             token_http,
             auth,
+            signers,
             policy,
             permits,
             shutdown: watch::channel(false).0,
@@ -700,6 +712,15 @@ impl<S: Store> Worker<S> {
             encode_path_segment(&event.id)
         );
         let body = render(&event.body, &event.id, &href);
+        // The Standard Webhooks message id: stable across retries and replays.
+        let webhook_id = if !event.event_id.is_empty()
+            && event.event_id.len() <= 256
+            && http::HeaderValue::from_str(&event.event_id).is_ok()
+        {
+            event.event_id.clone()
+        } else {
+            event.id.clone()
+        };
         let config = self.shared.config.clone();
         let mut failures: u32 = 0;
         loop {
@@ -715,7 +736,7 @@ impl<S: Store> Worker<S> {
             };
             let started_at = SystemTime::now();
             let started = Instant::now();
-            let outcome = self.attempt(body.clone()).await;
+            let outcome = self.attempt(body.clone(), &webhook_id).await;
             drop(permit);
             let elapsed = started.elapsed();
             let mut record = AttemptRecord {
@@ -817,7 +838,7 @@ impl<S: Store> Worker<S> {
     }
 
     /// One POST (two when an OAuth2 token was refused with 401 and is refreshed).
-    async fn attempt(&self, body: Bytes) -> Attempt {
+    async fn attempt(&self, body: Bytes, webhook_id: &str) -> Attempt {
         let shared = &self.shared;
         let (url, index, _) = match shared.guard.allowed(&self.hub.callback) {
             Ok(allowed) => allowed,
@@ -831,7 +852,7 @@ impl<S: Store> Worker<S> {
         };
         let auth = &shared.auth[index];
         for round in 0..2 {
-            let (headers, token) = match auth.headers(&shared.token_http).await {
+            let (mut headers, token) = match auth.headers(&shared.token_http).await {
                 Ok(headers) => headers,
                 Err(error) => {
                     return Attempt::Failed {
@@ -841,6 +862,7 @@ impl<S: Store> Worker<S> {
                     };
                 }
             };
+            shared.signers[index].sign(&mut headers, webhook_id, SystemTime::now(), &body);
             let outcome = shared
                 .client
                 .post_bytes(url.as_str(), body.clone(), &headers)

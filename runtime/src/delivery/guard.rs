@@ -216,6 +216,7 @@ mod tests {
                     port: None,
                     auth: OutboundAuth::None,
                     allow_private_addresses: *private,
+                    signing_secrets: Default::default(),
                 })
                 .collect(),
             ..DeliveryConfig::default()

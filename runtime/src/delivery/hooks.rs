@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use super::config::DeliveryConfig;
 use super::guard::CallbackGuard;
+use super::signing::InboundVerifier;
 use crate::store::Seq;
 
 /// Wake-ups and callback checks shared by the service and the engine.
@@ -27,6 +28,8 @@ pub struct DeliveryHooks {
     config: OnceLock<Arc<DeliveryConfig>>,
     /// The operator API, once an engine is attached.
     admin: OnceLock<Router>,
+    /// The signatures `createEvent` requires, once an engine is attached.
+    inbound: OnceLock<Arc<InboundVerifier>>,
 }
 
 impl Default for DeliveryHooks {
@@ -37,6 +40,7 @@ impl Default for DeliveryHooks {
             base_paths: Mutex::default(),
             config: OnceLock::new(),
             admin: OnceLock::new(),
+            inbound: OnceLock::new(),
         }
     }
 }
@@ -117,11 +121,22 @@ impl DeliveryHooks {
     /// (`false` afterwards, and also when a callback was checked before: the default
     /// configuration is then in force).
     pub fn attach(&self, config: Arc<DeliveryConfig>, admin: Router) -> bool {
+        let inbound = InboundVerifier::new(&config.inbound_signatures).unwrap_or_else(|error| {
+            // `DeliveryConfig::validate` ran before: cannot happen.
+            tracing::error!(%error, "inbound signatures ignored");
+            InboundVerifier::default()
+        });
         let attached = self.config.set(config).is_ok();
         if attached {
             let _ = self.admin.set(admin);
+            let _ = self.inbound.set(Arc::new(inbound));
         }
         attached
+    }
+
+    /// The signatures `createEvent` requires (`None` until an engine is attached).
+    pub fn inbound(&self) -> Option<Arc<InboundVerifier>> {
+        self.inbound.get().cloned()
     }
 
     /// The operator API of the attached engine.

@@ -12,6 +12,9 @@
 //! * [`guard`]: the callback allow-list and SSRF guard (registration and delivery).
 //! * [`auth`]: outbound authentication per host (static headers, OAuth2 client
 //!   credentials with a cached token refreshed on expiry and on a 401).
+//! * [`signing`]: Standard Webhooks signatures — outbound per callback host
+//!   (`signing_secrets`, several during a key rotation), inbound on `createEvent`
+//!   (`[[delivery.inbound_signatures]]`, 401 when missing, forged or stale).
 //! * [`admin`]: the operator API (`/admin/hubs`, resume, replay, metrics).
 //! * [`hooks`]: [`DeliveryHooks`], what the service tells the engine (new events wake
 //!   the hub workers of their topic at once, without polling).
@@ -24,10 +27,12 @@ pub mod filter;
 pub mod guard;
 pub mod hooks;
 pub mod retry;
+pub mod signing;
 pub mod status;
 
 pub use config::{CallbackHost, DeliveryConfig, OutboundAuth, PoolConfig, RetryConfig};
 pub use engine::{AdminError, DeliveryEngine, EngineError};
 pub use filter::{HubFilter, NeedToKnow, RelatedPartiesPolicy, Unrestricted};
 pub use hooks::DeliveryHooks;
+pub use signing::{InboundSignatures, Secrets};
 pub use status::{AttemptRecord, DeliveryState, HubStatus, MetricsSnapshot};
