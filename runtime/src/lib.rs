@@ -50,7 +50,7 @@ pub use app::{AppConfig, app, app_with, listener_app, listener_app_with};
 pub use auth::{AuthConfig, Authenticator, Principal};
 pub use query::PagingConfig;
 pub use service::{Hub688, HubConfig};
-pub use store::{MemoryStore, Store, StoreError};
+pub use store::{MemoryStore, PgStore, Store, StoreError};
 
 #[cfg(test)]
 mod tests;

@@ -10,12 +10,14 @@
 //! fits without boxing; writes of events are batched ([`Store::append_events`]).
 
 pub mod memory;
+pub mod postgres;
 
 use std::future::Future;
 
 use bytes::Bytes;
 
 pub use memory::MemoryStore;
+pub use postgres::PgStore;
 
 /// A position in a topic's log. The first event of a topic has sequence 1; a cursor of
 /// 0 means "nothing delivered yet".

@@ -1,0 +1,606 @@
+//! The PostgreSQL store: the `Store` contract (topics, the log with sequences and
+//! `eventId` de-duplication, reads after a cursor, hubs with cursor/state/owner,
+//! listeners), concurrency, durability across a reconnect, and delivery end to end.
+//!
+//! Each test creates its own database (see `pg_common`); without a reachable server
+//! they are skipped loudly, or fail under `TMF688_REQUIRE_POSTGRES=1`.
+
+mod pg_common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use bytes::Bytes;
+use http::StatusCode;
+use serde_json::{Value, json};
+use tmf688_runtime::delivery::DeliveryEngine;
+use tmf688_runtime::store::{
+    Appended, HubStart, HubState, NewEvent, NewHub, NewListener, NewTopic,
+};
+use tmf688_runtime::{AppConfig, Hub688, HubConfig, PgStore, Store, StoreError, app_with};
+
+fn new_topic(id: Option<&str>, name: &str) -> NewTopic {
+    NewTopic {
+        id: id.map(str::to_owned),
+        name: name.into(),
+        body: Bytes::from(format!(r#"{{"name":"{name}","@type":"Topic"}}"#)),
+    }
+}
+
+fn new_event(event_id: &str) -> NewEvent {
+    NewEvent {
+        event_id: event_id.into(),
+        body: Bytes::from(format!(r#"{{"eventId":"{event_id}","b":1,"a":[2]}}"#)),
+    }
+}
+
+fn new_hub(topic: &str, callback: &str, query: Option<&str>, owner: Option<&str>) -> NewHub {
+    NewHub {
+        topic_id: topic.into(),
+        callback: callback.into(),
+        query: query.map(str::to_owned),
+        body: Bytes::from(format!(r#"{{"callback":"{callback}"}}"#)),
+        owner: owner.map(str::to_owned),
+        start: HubStart::Head,
+    }
+}
+
+fn created_seq(outcome: &Appended) -> Option<u64> {
+    match outcome {
+        Appended::Created(record) => Some(record.seq),
+        Appended::Existing(_) => None,
+    }
+}
+
+#[tokio::test]
+async fn topics_create_conflict_list_delete() {
+    let db = test_db!("topics");
+    let store = db.store().await;
+    let t = store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    assert_eq!(t.id, "t");
+    // Taken name (with another id) and taken id (with another name).
+    let name_taken = store.create_topic(new_topic(Some("u"), "t")).await;
+    assert!(
+        matches!(&name_taken, Err(StoreError::Conflict(why)) if why.contains("\"t\"")),
+        "{name_taken:?}"
+    );
+    assert!(matches!(
+        store.create_topic(new_topic(Some("t"), "other")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // A server-assigned id.
+    let auto = store
+        .create_topic(new_topic(None, "with spaces"))
+        .await
+        .unwrap();
+    assert!(auto.id.starts_with("topic-"), "{}", auto.id);
+    let listed: Vec<String> = store
+        .topics()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|t| t.name)
+        .collect();
+    assert_eq!(listed, ["t", "with spaces"]);
+    // Bodies come back byte for byte.
+    let again = store.topic("t").await.unwrap().unwrap();
+    assert_eq!(again.body, t.body);
+    assert_eq!(store.topic("nope").await.unwrap(), None);
+
+    store
+        .append_events("t", vec![new_event("a")])
+        .await
+        .unwrap();
+    store
+        .create_hub(new_hub("t", "http://127.0.0.1:1/cb", None, None))
+        .await
+        .unwrap();
+    assert!(store.delete_topic("t").await.unwrap());
+    assert!(!store.delete_topic("t").await.unwrap());
+    assert!(matches!(
+        store.read_events("t", 0, 10).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.hubs("t").await,
+        Err(StoreError::NotFound(_))
+    ));
+    // The name is free again, and the new log starts at 1.
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    let out = store
+        .append_events("t", vec![new_event("a")])
+        .await
+        .unwrap();
+    assert_eq!(created_seq(&out[0]), Some(1));
+}
+
+#[tokio::test]
+async fn log_sequences_dedup_and_cursor_reads() {
+    let db = test_db!("log");
+    let store = db.store().await;
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    store.create_topic(new_topic(Some("u"), "u")).await.unwrap();
+    let out = store
+        .append_events("t", vec![new_event("a"), new_event("b"), new_event("a")])
+        .await
+        .unwrap();
+    assert_eq!(
+        out.iter().map(created_seq).collect::<Vec<_>>(),
+        [Some(1), Some(2), None]
+    );
+    assert!(matches!(&out[2], Appended::Existing(r) if r.seq == 1 && r.id == "1"));
+    // Across calls: the stored one comes back, with its body.
+    let again = store
+        .append_events("t", vec![new_event("c"), new_event("b")])
+        .await
+        .unwrap();
+    assert_eq!(created_seq(&again[0]), Some(3));
+    match &again[1] {
+        Appended::Existing(r) => {
+            assert_eq!((r.seq, r.event_id.as_str()), (2, "b"));
+            assert_eq!(r.body, new_event("b").body);
+        }
+        other => panic!("{other:?}"),
+    }
+    // Another topic has its own log and its own eventIds.
+    let u = store
+        .append_events("u", vec![new_event("a")])
+        .await
+        .unwrap();
+    assert_eq!(created_seq(&u[0]), Some(1));
+    // An empty batch is fine; an unknown topic is not.
+    assert_eq!(store.append_events("t", vec![]).await.unwrap(), vec![]);
+    assert!(matches!(
+        store.append_events("nope", vec![new_event("x")]).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let after_1 = store.read_events("t", 1, 10).await.unwrap();
+    assert_eq!(
+        after_1
+            .iter()
+            .map(|e| (e.seq, e.event_id.as_str()))
+            .collect::<Vec<_>>(),
+        [(2, "b"), (3, "c")]
+    );
+    assert_eq!(store.read_events("t", 0, 2).await.unwrap().len(), 2);
+    assert_eq!(
+        store.read_events("t", 0, usize::MAX).await.unwrap().len(),
+        3
+    );
+    assert_eq!(store.read_events("t", 3, 10).await.unwrap(), vec![]);
+    assert_eq!(store.read_events("t", u64::MAX, 10).await.unwrap(), vec![]);
+    assert!(matches!(
+        store.read_events("nope", 0, 10).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // Body bytes are kept verbatim (key order, spacing): `json`, not `jsonb`.
+    let first = store.event("t", "1").await.unwrap().unwrap();
+    assert_eq!(first.body, new_event("a").body);
+    assert_eq!(store.event("t", "2").await.unwrap().unwrap().event_id, "b");
+    for bad in ["02", "0", "-1", "x", "4", ""] {
+        assert_eq!(store.event("t", bad).await.unwrap(), None, "{bad:?}");
+    }
+    assert_eq!(store.event("nope", "1").await.unwrap(), None);
+}
+
+/// Concurrent writers to one topic: gapless sequences 1..=n, each writer's events in
+/// its own order, duplicates across writers stored once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_are_totally_ordered_and_deduplicated() {
+    let db = test_db!("concurrent");
+    let store = Arc::new(db.store().await);
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    let writers = 8;
+    let per_writer = 40;
+    let mut tasks = Vec::new();
+    for w in 0..writers {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..per_writer {
+                // Batches of 1 and 2; every writer also sends the shared "dup-i".
+                let mut batch = vec![new_event(&format!("w{w}-{i}"))];
+                if i % 2 == 0 {
+                    batch.push(new_event(&format!("dup-{i}")));
+                }
+                store.append_events("t", batch).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let log = store.read_events("t", 0, usize::MAX).await.unwrap();
+    let expected = writers * per_writer + per_writer / 2;
+    assert_eq!(log.len(), expected);
+    for (i, event) in log.iter().enumerate() {
+        assert_eq!(event.seq, i as u64 + 1, "gapless");
+        assert_eq!(event.id, event.seq.to_string());
+    }
+    for w in 0..writers {
+        let mine: Vec<usize> = log
+            .iter()
+            .filter_map(|e| e.event_id.strip_prefix(&format!("w{w}-")))
+            .map(|n| n.parse().unwrap())
+            .collect();
+        assert_eq!(
+            mine,
+            (0..per_writer).collect::<Vec<_>>(),
+            "writer {w} in order"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hubs_dedup_cursor_state_owner() {
+    let db = test_db!("hubs");
+    let store = db.store().await;
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    store
+        .append_events("t", vec![new_event("a"), new_event("b")])
+        .await
+        .unwrap();
+    let cb = "http://127.0.0.1:9/cb";
+    let (first, created) = store
+        .create_hub(new_hub("t", cb, None, None))
+        .await
+        .unwrap();
+    assert!(created);
+    assert!(first.id.starts_with("hub-"));
+    assert_eq!(
+        (first.cursor, first.state, first.owner.as_deref()),
+        (2, HubState::Active, None),
+        "starts at the head"
+    );
+    // Same (topic, callback, query, owner): the same hub. NULLs compare equal.
+    let (again, created) = store
+        .create_hub(new_hub("t", cb, None, None))
+        .await
+        .unwrap();
+    assert!(!created);
+    assert_eq!(again, first);
+    // Any difference makes another hub; "" is not "absent".
+    let variants = [
+        new_hub("t", cb, Some("a=1"), None),
+        new_hub("t", cb, None, Some("alice")),
+        new_hub("t", cb, None, Some("")),
+        new_hub("t", cb, Some("a=1"), Some("alice")),
+        new_hub("t", "http://127.0.0.1:9/other", None, None),
+    ];
+    let mut ids = vec![first.id.clone()];
+    for variant in variants {
+        let (hub, created) = store.create_hub(variant.clone()).await.unwrap();
+        assert!(created, "{variant:?}");
+        let (same, created) = store.create_hub(variant.clone()).await.unwrap();
+        assert!(!created);
+        assert_eq!(same.id, hub.id);
+        ids.push(hub.id);
+    }
+    let listed: Vec<String> = store
+        .hubs("t")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(listed, ids, "registration order");
+    let alice = store.hub("t", &ids[2]).await.unwrap().unwrap();
+    assert_eq!(alice.owner.as_deref(), Some("alice"));
+    assert_eq!(alice.query, None);
+    assert_eq!(
+        store
+            .hub("t", &ids[1])
+            .await
+            .unwrap()
+            .unwrap()
+            .query
+            .as_deref(),
+        Some("a=1")
+    );
+
+    // From the beginning.
+    let mut beginning = new_hub("t", "http://127.0.0.1:9/replay", None, None);
+    beginning.start = HubStart::Beginning;
+    assert_eq!(store.create_hub(beginning).await.unwrap().0.cursor, 0);
+    assert!(matches!(
+        store.create_hub(new_hub("nope", cb, None, None)).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    // Cursor and state.
+    store.set_cursor(&first.id, 0).await.unwrap();
+    store
+        .set_hub_state(&first.id, HubState::Halted)
+        .await
+        .unwrap();
+    let stored = store.hub("t", &first.id).await.unwrap().unwrap();
+    assert_eq!((stored.cursor, stored.state), (0, HubState::Halted));
+    store.set_cursor(&first.id, 2).await.unwrap();
+    store
+        .set_hub_state(&first.id, HubState::Active)
+        .await
+        .unwrap();
+    let stored = store.hub("t", &first.id).await.unwrap().unwrap();
+    assert_eq!((stored.cursor, stored.state), (2, HubState::Active));
+    assert!(matches!(
+        store.set_cursor("hub-nope", 1).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        store.set_hub_state("hub-nope", HubState::Halted).await,
+        Err(StoreError::NotFound(_))
+    ));
+    // A hub belongs to its topic.
+    assert_eq!(store.hub("other", &first.id).await.unwrap(), None);
+    assert!(!store.delete_hub("other", &first.id).await.unwrap());
+    assert!(store.delete_hub("t", &first.id).await.unwrap());
+    assert!(!store.delete_hub("t", &first.id).await.unwrap());
+    assert_eq!(store.hub("t", &first.id).await.unwrap(), None);
+    // Re-registering after a delete makes a new hub.
+    let (fresh, created) = store
+        .create_hub(new_hub("t", cb, None, None))
+        .await
+        .unwrap();
+    assert!(created);
+    assert_ne!(fresh.id, first.id);
+}
+
+#[tokio::test]
+async fn listeners_create_list_delete() {
+    let db = test_db!("listeners");
+    let store = db.store().await;
+    assert_eq!(store.listeners().await.unwrap(), vec![]);
+    let a = store
+        .create_listener(NewListener {
+            callback: "http://127.0.0.1:9/a".into(),
+            query: Some("eventType=TopicCreateEvent".into()),
+            owner: Some("ops".into()),
+        })
+        .await
+        .unwrap();
+    let b = store
+        .create_listener(NewListener {
+            callback: "http://127.0.0.1:9/b".into(),
+            query: None,
+            owner: None,
+        })
+        .await
+        .unwrap();
+    assert!(a.id.starts_with("listener-"));
+    assert_eq!(store.listeners().await.unwrap(), vec![a.clone(), b.clone()]);
+    assert!(store.delete_listener(&a.id).await.unwrap());
+    assert!(!store.delete_listener(&a.id).await.unwrap());
+    assert_eq!(store.listeners().await.unwrap(), vec![b]);
+}
+
+/// A second start on an existing database migrates nothing and sees everything: what
+/// was acknowledged before survives the "restart".
+#[tokio::test]
+async fn restart_on_an_existing_database() {
+    let db = test_db!("restart");
+    let store = db.store().await;
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    store
+        .append_events("t", vec![new_event("a"), new_event("b")])
+        .await
+        .unwrap();
+    let (hub, _) = store
+        .create_hub(new_hub("t", "http://127.0.0.1:9/cb", None, Some("o")))
+        .await
+        .unwrap();
+    store.set_cursor(&hub.id, 1).await.unwrap();
+    store.close().await;
+
+    // Two processes starting at once on the same database.
+    let (again, twin) = tokio::join!(db.store(), db.store());
+    for store in [&again, &twin] {
+        let log = store.read_events("t", 0, usize::MAX).await.unwrap();
+        assert_eq!(log.len(), 2);
+        let stored = store.hub("t", &hub.id).await.unwrap().unwrap();
+        assert_eq!((stored.cursor, stored.owner.as_deref()), (1, Some("o")));
+    }
+    let out = again
+        .append_events("t", vec![new_event("b"), new_event("c")])
+        .await
+        .unwrap();
+    assert_eq!(
+        out.iter().map(created_seq).collect::<Vec<_>>(),
+        [None, Some(3)]
+    );
+    let applied: (i64,) = sqlx::query_as("SELECT count(*) FROM _sqlx_migrations")
+        .fetch_one(again.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        applied.0,
+        tmf688_runtime::store::postgres::MIGRATOR.iter().count() as i64
+    );
+}
+
+/// A callback receiver: the bodies it got, in order.
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<Value>>>,
+}
+
+impl Receiver {
+    async fn start(&self) -> String {
+        async fn receive(State(receiver): State<Receiver>, body: Bytes) -> StatusCode {
+            let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            receiver.got.lock().unwrap().push(value);
+            StatusCode::CREATED
+        }
+        let app = Router::new()
+            .fallback(axum::routing::post(receive))
+            .with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}/listener/order")
+    }
+
+    fn event_ids(&self) -> Vec<String> {
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|v| v["eventId"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    async fn wait_for(&self, count: usize) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while self.got.lock().unwrap().len() < count {
+            assert!(
+                Instant::now() < deadline,
+                "timed out: {} of {count} delivered",
+                self.got.lock().unwrap().len()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+/// A hub server over a `PgStore` with its delivery engine, on a loopback port.
+struct PgHub {
+    url: String,
+    hub: Arc<Hub688<PgStore>>,
+    engine: DeliveryEngine<PgStore>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl PgHub {
+    async fn start(db: &pg_common::TestDb) -> Self {
+        let hub = Hub688::new(Arc::new(db.store().await), HubConfig::default())
+            .await
+            .unwrap();
+        let engine = DeliveryEngine::start(&hub, Default::default())
+            .await
+            .unwrap();
+        let hub = Arc::new(hub);
+        let app = app_with(hub.clone(), &AppConfig::default());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        Self {
+            url,
+            hub,
+            engine,
+            task,
+        }
+    }
+
+    async fn stop(self) {
+        self.task.abort();
+        self.engine.shutdown().await;
+        self.hub.store().close().await;
+    }
+}
+
+fn order_event(n: usize) -> Value {
+    json!({
+        "@type": "ProductOrderStateChangeEvent",
+        "eventId": format!("e-{n}"),
+        "eventType": "ProductOrderStateChangeEvent",
+        "event": {"productOrder": {"id": format!("po-{n}"), "state": "completed"}}
+    })
+}
+
+async fn post(http: &reqwest::Client, url: String, body: Value) -> (u16, Value) {
+    let response = http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.unwrap();
+    let value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    (status, value)
+}
+
+/// Over HTTP: a hub registered on a PgStore server receives every acknowledged event
+/// once, in order; the cursor is in the database, so after a restart of the server
+/// only new events are delivered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn delivery_end_to_end_survives_a_restart() {
+    let db = test_db!("delivery");
+    let receiver = Receiver::default();
+    let callback = receiver.start().await;
+    let http = reqwest::Client::new();
+    const PSI: &str = "/psi-api/event/v2";
+
+    let server = PgHub::start(&db).await;
+    let (status, hub) = post(
+        &http,
+        format!("{}{PSI}/topic/order/hub", server.url),
+        json!({"callback": callback}),
+    )
+    .await;
+    assert_eq!(status, 201, "{hub}");
+    let hub_id = hub["id"].as_str().unwrap().to_owned();
+    for n in 0..30 {
+        let (status, body) = post(
+            &http,
+            format!("{}{PSI}/topic/order/event", server.url),
+            order_event(n),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // A duplicate eventId is acknowledged without storing twice.
+    let (status, _) = post(
+        &http,
+        format!("{}{PSI}/topic/order/event", server.url),
+        order_event(3),
+    )
+    .await;
+    assert!(status == 200 || status == 201, "{status}");
+    receiver.wait_for(30).await;
+    let expected: Vec<String> = (0..30).map(|n| format!("e-{n}")).collect();
+    assert_eq!(receiver.event_ids(), expected);
+    // The cursor reaches the database after the 2xx.
+    let store = server.hub.store().clone();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let stored = store.hub("order", &hub_id).await.unwrap().unwrap();
+        if stored.cursor == 30 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "cursor stuck at {}",
+            stored.cursor
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    server.stop().await;
+
+    // Restart: the hub and its cursor come back from the database.
+    let server = PgHub::start(&db).await;
+    for n in 30..40 {
+        let (status, body) = post(
+            &http,
+            format!("{}{PSI}/topic/order/event", server.url),
+            order_event(n),
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    receiver.wait_for(40).await;
+    // Give a wrongly re-sent event a moment to show up.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let expected: Vec<String> = (0..40).map(|n| format!("e-{n}")).collect();
+    assert_eq!(receiver.event_ids(), expected, "nothing twice, in order");
+    let log = server
+        .hub
+        .store()
+        .read_events("order", 0, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(log.len(), 40);
+    server.stop().await;
+}
