@@ -61,6 +61,11 @@ pub struct Config {
     /// Listen on a non-loopback address without authentication (see the server's
     /// `--allow-unauthenticated`).
     pub allow_unauthenticated: Option<bool>,
+    /// PostgreSQL URL: with it the server keeps everything in that database
+    /// ([`crate::PgStore`]); without it, in memory.
+    pub database_url: Option<String>,
+    /// Size of the PostgreSQL connection pool.
+    pub database_max_connections: Option<u32>,
     /// `[paging]`.
     pub paging: PagingSection,
     /// `[auth]`: `[[auth.api_keys]]` and `[[auth.jwt]]`.
@@ -124,6 +129,8 @@ mod tests {
             log_format = "json"
             log = "debug"
             max_body_bytes = 2048
+            database_url = "postgres://u@127.0.0.1:5432/db"
+            database_max_connections = 4
             [paging]
             default_limit = 10
             max_limit = 20
@@ -142,6 +149,11 @@ mod tests {
         assert_eq!(config.listen, Some("127.0.0.1:9999".parse().unwrap()));
         assert_eq!(config.log_format, Some(LogFormat::Json));
         assert_eq!(config.max_body_bytes, Some(2048));
+        assert_eq!(
+            config.database_url.as_deref(),
+            Some("postgres://u@127.0.0.1:5432/db")
+        );
+        assert_eq!(config.database_max_connections, Some(4));
         assert_eq!(config.paging.max_limit, Some(20));
         assert_eq!(config.auth.api_keys[0].role, crate::auth::Role::Admin);
         assert_eq!(config.auth.jwt[0].role_claim, "realm_access.roles");

@@ -1,4 +1,4 @@
-//! `tmf688-server`: the reference TMF688 / PSI event hub, in memory.
+//! `tmf688-server`: the reference TMF688 / PSI event hub, in memory or on PostgreSQL.
 //!
 //! Serves the TMF688 API under `/tmf-api/event/v4`, the PSI profile under
 //! `/psi-api/event/v2` (and its alias `/psi/event/v2`), `/health` and `/openapi.json`.
@@ -25,6 +25,10 @@
 //! file (`--config` / `TMF688_CONFIG`; see `examples/server/config.example.toml`);
 //! flags and environment variables override the file.
 //!
+//! With `--database-url` / `DATABASE_URL` (or `database_url` in the file) everything is
+//! kept in PostgreSQL (schema migrated at start-up; an acknowledged event is durable,
+//! hubs and cursors survive restarts); without it, in memory.
+//!
 //! Inbound authentication (API keys and JWTs, the PSI role matrix) is on as soon as
 //! the file configures `[[auth.api_keys]]` or `[[auth.jwt]]`. Without it the server
 //! runs only on a loopback address and says loudly that every caller is trusted; on
@@ -39,12 +43,14 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
 use tmf688_runtime::config::{self, Config};
 use tmf688_runtime::delivery::DeliveryEngine;
+use tmf688_runtime::store::postgres::{DEFAULT_MAX_CONNECTIONS, redacted_url};
 use tmf688_runtime::{
-    AppConfig, Authenticator, Hub688, HubConfig, MemoryStore, PagingConfig, app_with,
+    AppConfig, Authenticator, Hub688, HubConfig, MemoryStore, PagingConfig, PgStore, Store,
+    app_with,
 };
 use tracing_subscriber::EnvFilter;
 
-/// The reference TMF688 / PSI event hub (in-memory store).
+/// The reference TMF688 / PSI event hub (in memory, or on PostgreSQL).
 #[derive(Debug, Parser)]
 #[command(name = "tmf688-server", version, about)]
 struct Args {
@@ -84,6 +90,16 @@ struct Args {
     /// every operation.
     #[arg(long, env = "TMF688_ALLOW_UNAUTHENTICATED")]
     allow_unauthenticated: bool,
+
+    /// Keep topics, events, hubs and listeners in this PostgreSQL database
+    /// (`postgres://user@host:5432/db`; no TLS) instead of in memory. The schema is
+    /// created or updated at start-up.
+    #[arg(long, env = "DATABASE_URL", value_name = "URL", hide_env_values = true)]
+    database_url: Option<String>,
+
+    /// Connections in the PostgreSQL pool [default: 16].
+    #[arg(long, env = "TMF688_DATABASE_MAX_CONNECTIONS")]
+    database_max_connections: Option<u32>,
 }
 
 /// Flags and environment variables over the file over the defaults.
@@ -96,6 +112,8 @@ struct Settings {
     default_limit: usize,
     max_limit: usize,
     allow_unauthenticated: bool,
+    database_url: Option<String>,
+    database_max_connections: u32,
     file: Config,
 }
 
@@ -132,6 +150,14 @@ impl Settings {
             max_limit: args.max_limit.or(file.paging.max_limit).unwrap_or(1000),
             allow_unauthenticated: args.allow_unauthenticated
                 || file.allow_unauthenticated.unwrap_or(false),
+            database_url: args
+                .database_url
+                .filter(|url| !url.is_empty())
+                .or_else(|| file.database_url.clone()),
+            database_max_connections: args
+                .database_max_connections
+                .or(file.database_max_connections)
+                .unwrap_or(DEFAULT_MAX_CONNECTIONS),
             file,
         })
     }
@@ -219,7 +245,31 @@ async fn run(args: Args) -> anyhow::Result<()> {
             max_limit: args.max_limit,
         },
     };
-    let hub = Hub688::new(Arc::new(MemoryStore::new()), config)
+    // Two monomorphised paths, no boxing: the store is a type parameter throughout.
+    match args.database_url.clone() {
+        Some(url) => {
+            tracing::info!(database = %redacted_url(&url), "connecting to PostgreSQL");
+            let store = PgStore::connect(&url, args.database_max_connections)
+                .await
+                .with_context(|| format!("could not open the store at {}", redacted_url(&url)))?;
+            let pool = store.pool().clone();
+            let served = serve(args, auth, config, Arc::new(store), "postgres").await;
+            pool.close().await;
+            served
+        }
+        None => serve(args, auth, config, Arc::new(MemoryStore::new()), "memory").await,
+    }
+}
+
+/// Serves the API over `store` until a shutdown signal, then stops delivery.
+async fn serve<S: Store>(
+    args: Settings,
+    auth: Option<Arc<Authenticator>>,
+    config: HubConfig,
+    store: Arc<S>,
+    store_kind: &'static str,
+) -> anyhow::Result<()> {
+    let hub = Hub688::new(store, config)
         .await
         .context("could not prepare the store")?;
     // The delivery engine: one worker per hub, cursors advance after a 2xx only. By
@@ -242,7 +292,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
     for base in tmf688_api::profile::BASE_PATHS {
         tracing::info!("serving http://{local}{}", base.path);
     }
-    tracing::info!(store = "memory", topics = ?tmf688_api::profile::TOPICS.iter().map(|t| t.name).collect::<Vec<_>>(), "tmf688-server listening on {local}");
+    tracing::info!(store = store_kind, topics = ?tmf688_api::profile::TOPICS.iter().map(|t| t.name).collect::<Vec<_>>(), "tmf688-server listening on {local}");
 
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown_signal())

@@ -73,6 +73,19 @@ impl PgStore {
     }
 }
 
+/// `url` without its password, for logs.
+pub fn redacted_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) => {
+            if parsed.password().is_some() {
+                let _ = parsed.set_password(Some("***"));
+            }
+            parsed.to_string()
+        }
+        Err(_) => "(unparsable URL)".to_owned(),
+    }
+}
+
 /// Maps a driver error: unique violations are conflicts, the rest backend failures.
 fn backend(error: sqlx::Error) -> StoreError {
     match &error {
@@ -527,5 +540,20 @@ impl Store for PgStore {
                 .await
                 .map_err(backend)?;
         Ok(rows.into_iter().map(listener_record).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_in_logs_hide_the_password() {
+        assert_eq!(
+            redacted_url("postgres://u:secret@db:5432/hub"),
+            "postgres://u:***@db:5432/hub"
+        );
+        assert_eq!(redacted_url("postgres://u@db/hub"), "postgres://u@db/hub");
+        assert!(!redacted_url("postgres://u:se cret@db/hub").contains("cret"));
     }
 }
