@@ -3,7 +3,7 @@
 //! panics.
 //!
 //! The server is `DATABASE_URL` when set, otherwise `postgres://postgres@127.0.0.1:5432/postgres`
-//! (DEVELOPERS.md's local server). When none is reachable the tests print a loud
+//! (a local server with trust authentication; runtime/STORAGE.md). When none is reachable the tests print a loud
 //! `POSTGRES TESTS SKIPPED` and pass — unless `TMF688_REQUIRE_POSTGRES=1`, which turns
 //! that into a failure (CI sets it).
 #![allow(dead_code)]
@@ -110,7 +110,7 @@ fn skip<T>(tag: &str, url: &str, why: &str) -> Option<T> {
     let _ = writeln!(
         std::io::stderr(),
         "\n*** POSTGRES TESTS SKIPPED ({tag}): no PostgreSQL at {url} ({why}). Set DATABASE_URL \
-         or start the local server (DEVELOPERS.md); TMF688_REQUIRE_POSTGRES=1 makes this a \
+         or start a local server (runtime/STORAGE.md); TMF688_REQUIRE_POSTGRES=1 makes this a \
          failure. ***\n"
     );
     None
