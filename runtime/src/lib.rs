@@ -18,7 +18,9 @@
 //! * [`delivery`]: the delivery engine (DESIGN §4): one worker per hub, in order, at
 //!   least once, backoff and `Retry-After`, halt/resume/replay through `/admin/hubs`,
 //!   the callback host allow-list (default: loopback only) and SSRF guard, outbound
-//!   auth per host. Start it with [`delivery::DeliveryEngine::start`] before serving.
+//!   auth and Standard Webhooks signing per host (and signature verification on
+//!   `createEvent`), the API's own notifications to listeners registered with
+//!   `POST /hub`. Start it with [`delivery::DeliveryEngine::start`] before serving.
 //!
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -33,9 +35,7 @@
 //!
 //! # Not yet here (issue 3, later increments)
 //!
-//! * The API's own notifications (`TopicCreateEvent`, ...) to listeners registered
-//!   with `POST /hub`; Standard Webhooks signing of deliveries; https callbacks (the
-//!   delivery client is built without TLS for now).
+//! * https callbacks (the delivery client is built without TLS for now).
 //! * Postgres (with leases dividing the hubs between replicas).
 
 pub mod app;

@@ -1,7 +1,9 @@
 //! [`Hub688`]: the event hub, implementing every generated handler trait over a
 //! [`Store`].
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -29,10 +31,9 @@ use tmf688_api::support::{ApiError, Projection, encode_path_segment};
 
 use crate::auth::middleware::forbidden;
 use crate::auth::{Principal, Role};
+use crate::delivery::notifications::{self, NOTIFICATIONS_TOPIC};
 use crate::query::{Fields, Filter, Page, PagingConfig};
-use crate::store::{
-    Appended, HubStart, NewEvent, NewHub, NewListener, NewTopic, Store, StoreError,
-};
+use crate::store::{Appended, HubStart, NewEvent, NewHub, NewTopic, Store, StoreError};
 
 /// How the hub behaves.
 #[derive(Clone, Debug, Default)]
@@ -48,6 +49,10 @@ pub struct Hub688<S> {
     config: HubConfig,
     /// Wakes the delivery engine and checks callbacks against its allow-list.
     delivery: Arc<crate::delivery::DeliveryHooks>,
+    /// Whether API listeners exist (then notifications are written).
+    listening: AtomicBool,
+    /// When the store was last asked whether listeners exist.
+    listeners_checked: Mutex<Option<Instant>>,
 }
 
 impl<S: Store> Hub688<S> {
@@ -76,11 +81,86 @@ impl<S: Store> Hub688<S> {
                 Err(other) => return Err(other),
             }
         }
+        // The reserved topic holding the API's own notifications; its hubs are the
+        // listeners (`POST /hub`). Never visible through the API.
+        if store.topic(NOTIFICATIONS_TOPIC).await?.is_none() {
+            let new = NewTopic {
+                id: Some(NOTIFICATIONS_TOPIC.to_owned()),
+                name: NOTIFICATIONS_TOPIC.to_owned(),
+                body: Bytes::from_static(b"{\"name\":\"$notifications\",\"@type\":\"Topic\"}"),
+            };
+            match store.create_topic(new).await {
+                Ok(_) | Err(StoreError::Conflict(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        let listening = !store.hubs(NOTIFICATIONS_TOPIC).await?.is_empty();
         Ok(Self {
             store,
             config,
             delivery: Arc::default(),
+            listening: AtomicBool::new(listening),
+            listeners_checked: Mutex::new(Some(Instant::now())),
         })
+    }
+
+    /// Whether notifications should be written: a listener was registered here, or the
+    /// store (asked at most once a second: another replica may have registered one)
+    /// has one.
+    async fn listening(&self) -> bool {
+        if self.listening.load(Ordering::Relaxed) {
+            return true;
+        }
+        let due = {
+            let mut checked = self
+                .listeners_checked
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let due = checked.is_none_or(|at| at.elapsed() >= Duration::from_secs(1));
+            if due {
+                *checked = Some(Instant::now());
+            }
+            due
+        };
+        if due && let Ok(hubs) = self.store.hubs(NOTIFICATIONS_TOPIC).await {
+            let any = !hubs.is_empty();
+            self.listening.store(any, Ordering::Relaxed);
+            return any;
+        }
+        false
+    }
+
+    /// Appends a notification of `event_type` about `resource` (under `key` in the
+    /// payload) to the notifications log, when someone listens.
+    async fn notify(&self, event_type: &str, key: &str, resource: impl Serialize) {
+        if !self.listening().await {
+            return;
+        }
+        let resource = match serde_json::to_value(resource) {
+            Ok(value) => value,
+            Err(error) => {
+                tracing::error!(%error, event_type, "notification not encoded");
+                return;
+            }
+        };
+        let (event_id, body) = notifications::build(event_type, key, resource);
+        match self
+            .store
+            .append_events(NOTIFICATIONS_TOPIC, vec![NewEvent { event_id, body }])
+            .await
+        {
+            Ok(outcomes) => {
+                for outcome in outcomes {
+                    if let Appended::Created(record) = outcome {
+                        self.delivery
+                            .event_appended(NOTIFICATIONS_TOPIC, record.seq);
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, event_type, "notification lost: the store failed");
+            }
+        }
     }
 
     /// What the delivery engine attaches to (new events, hub changes, the callback
@@ -157,6 +237,15 @@ fn may_remove(
 
 fn topic_not_found(topic_id: &str) -> ApiError {
     ApiError::not_found(format!("there is no topic with id {topic_id:?}"))
+}
+
+/// The reserved notifications topic does not exist as far as the API is concerned.
+fn visible(topic_id: &str) -> Result<(), ApiError> {
+    if notifications::is_reserved(topic_id) {
+        Err(topic_not_found(topic_id))
+    } else {
+        Ok(())
+    }
 }
 
 fn topic_href(ctx: &RequestContext, topic_id: &str) -> String {
@@ -291,6 +380,12 @@ impl<S: Store> TopicApi for Hub688<S> {
         if body.name.trim().is_empty() {
             return Err(ApiError::bad_request("`name` must not be empty"));
         }
+        if notifications::is_reserved(&body.name) {
+            return Err(ApiError::conflict(format!(
+                "the topic name {:?} is reserved",
+                body.name
+            )));
+        }
         let id = is_plain_id(&body.name).then(|| body.name.clone());
         let new = NewTopic {
             id,
@@ -306,6 +401,8 @@ impl<S: Store> TopicApi for Hub688<S> {
             fields: None,
         }
         .to_model(&record.body)?;
+        self.notify(notifications::TOPIC_CREATE, "topic", &topic)
+            .await;
         Ok(CreateTopicResponse::Created {
             body: topic,
             location: Some(href),
@@ -314,17 +411,32 @@ impl<S: Store> TopicApi for Hub688<S> {
 
     async fn delete_topic(
         &self,
-        _ctx: RequestContext,
+        ctx: RequestContext,
         id: String,
     ) -> Result<DeleteTopicResponse, ApiError> {
+        visible(&id)?;
         if profile::TOPICS.iter().any(|t| t.name == id) {
             return Err(ApiError::conflict(format!(
                 "topic {id:?} is required by the PSI profile and cannot be deleted"
             )));
         }
+        // What the TopicDeleteEvent carries: the topic as it was.
+        let before = self.store.topic(&id).await.map_err(store_error)?;
         if self.store.delete_topic(&id).await.map_err(store_error)? {
             tracing::info!(topic = %id, "topic deleted");
             self.delivery.hubs_changed();
+            if let Some(record) = before {
+                let topic: Result<Topic, _> = Render {
+                    id: &record.id,
+                    href: topic_href(&ctx, &record.id),
+                    fields: None,
+                }
+                .to_model(&record.body);
+                if let Ok(topic) = topic {
+                    self.notify(notifications::TOPIC_DELETE, "topic", &topic)
+                        .await;
+                }
+            }
             Ok(DeleteTopicResponse::NoContent)
         } else {
             Err(topic_not_found(&id))
@@ -342,6 +454,7 @@ impl<S: Store> TopicApi for Hub688<S> {
         let records = self.store.topics().await.map_err(store_error)?;
         let maps = records
             .iter()
+            .filter(|r| !notifications::is_reserved(&r.id))
             .map(|r| {
                 Render {
                     id: &r.id,
@@ -376,6 +489,7 @@ impl<S: Store> TopicApi for Hub688<S> {
         id: String,
         query: RetrieveTopicQuery,
     ) -> Result<RetrieveTopicResponse, ApiError> {
+        visible(&id)?;
         let fields = Fields::parse(query.fields.as_deref());
         let record = self
             .store
@@ -400,6 +514,7 @@ impl<S: Store> EventApi for Hub688<S> {
         topic_id: String,
         mut body: EventCreate,
     ) -> Result<CreateEventResponse, ApiError> {
+        visible(&topic_id)?;
         // An event forwarded by another hub carries that hub's `id`/`href`: ours replace
         // them (and they must not take part in the eventId de-duplication).
         body.additional_properties.remove("id");
@@ -432,10 +547,12 @@ impl<S: Store> EventApi for Hub688<S> {
                 StoreError::NotFound(_) => topic_not_found(&topic_id),
                 other => store_error(other),
             })?;
+        let mut created = false;
         let record = match outcomes.pop() {
             Some(Appended::Created(record)) => {
                 tracing::debug!(topic = %topic_id, id = %record.id, event_id = %record.event_id, seq = record.seq, "event stored");
                 self.delivery.event_appended(&topic_id, record.seq);
+                created = true;
                 record
             }
             Some(Appended::Existing(record)) => {
@@ -457,6 +574,10 @@ impl<S: Store> EventApi for Hub688<S> {
             fields: None,
         }
         .to_model(&record.body)?;
+        if created {
+            self.notify(notifications::EVENT_CREATE, "event", &event)
+                .await;
+        }
         Ok(CreateEventResponse::Created {
             body: event,
             location: Some(href),
@@ -469,6 +590,7 @@ impl<S: Store> EventApi for Hub688<S> {
         topic_id: String,
         query: ListEventQuery,
     ) -> Result<ListEventResponse, ApiError> {
+        visible(&topic_id)?;
         let filter = Filter::from_pairs(&query.filters)?;
         let fields = Fields::parse(query.fields.as_deref());
         let page = Page::new(query.offset, query.limit, &self.config.paging)?;
@@ -536,6 +658,7 @@ impl<S: Store> EventApi for Hub688<S> {
         id: String,
         query: RetrieveEventQuery,
     ) -> Result<RetrieveEventResponse, ApiError> {
+        visible(&topic_id)?;
         let fields = Fields::parse(query.fields.as_deref());
         let Some(record) = self
             .store
@@ -565,6 +688,7 @@ impl<S: Store> HubApi for Hub688<S> {
         topic_id: String,
         body: HubCreate,
     ) -> Result<CreateHubResponse, ApiError> {
+        visible(&topic_id)?;
         let callback = body.callback.trim();
         if !(callback.starts_with("http://") || callback.starts_with("https://"))
             || callback.len() <= "http://".len()
@@ -631,6 +755,7 @@ impl<S: Store> HubApi for Hub688<S> {
         topic_id: String,
         id: String,
     ) -> Result<DeleteHubResponse, ApiError> {
+        visible(&topic_id)?;
         if let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? {
             may_remove(&ctx, record.owner.as_deref(), "hub", &id)?;
         }
@@ -656,6 +781,7 @@ impl<S: Store> HubApi for Hub688<S> {
         topic_id: String,
         query: ListHubQuery,
     ) -> Result<ListHubResponse, ApiError> {
+        visible(&topic_id)?;
         let filter = Filter::from_pairs(&query.filters)?;
         let fields = Fields::parse(query.fields.as_deref());
         let page = Page::new(query.offset, query.limit, &self.config.paging)?;
@@ -704,6 +830,7 @@ impl<S: Store> HubApi for Hub688<S> {
         id: String,
         query: RetrieveHubQuery,
     ) -> Result<RetrieveHubResponse, ApiError> {
+        visible(&topic_id)?;
         let fields = Fields::parse(query.fields.as_deref());
         let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? else {
             self.require_topic(&topic_id).await?;
@@ -734,16 +861,38 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
                 body.callback
             )));
         }
-        let record = self
-            .store
-            .create_listener(NewListener {
-                callback: callback.to_owned(),
-                query: body.query.clone().filter(|q| !q.trim().is_empty()),
-                owner: principal(&ctx).map(|p| p.name.clone()),
-            })
-            .await
-            .map_err(store_error)?;
-        tracing::info!(listener = %record.id, callback = %record.callback, "listener registered");
+        let query = body
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+        if let Some(query) = &query {
+            Filter::parse_query_string(query).map_err(|error| {
+                ApiError::bad_request(format!(
+                    "`query` is not a valid filter: {}",
+                    error.message()
+                ))
+            })?;
+        }
+        // The same allow-list and SSRF guard as for hubs (422).
+        self.delivery.check_callback(callback).await?;
+        // A listener is a hub of the reserved notifications topic: the delivery engine
+        // serves it like any hub (see `delivery::notifications`).
+        let new = NewHub {
+            topic_id: NOTIFICATIONS_TOPIC.to_owned(),
+            callback: callback.to_owned(),
+            query,
+            body: to_bytes(&body).map_err(store_error)?,
+            owner: principal(&ctx).map(|p| p.name.clone()),
+            start: HubStart::Head,
+        };
+        let (record, created) = self.store.create_hub(new).await.map_err(store_error)?;
+        self.listening.store(true, Ordering::Relaxed);
+        if created {
+            tracing::info!(listener = %record.id, callback = %record.callback, "listener registered");
+            self.delivery.hub_registered(&record.id, &ctx.base_path);
+        }
         let location = format!("{}/hub/{}", ctx.base_path, encode_path_segment(&record.id));
         Ok(RegisterListenerResponse::Created {
             body: EventSubscription {
@@ -761,12 +910,25 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
         ctx: RequestContext,
         id: String,
     ) -> Result<UnregisterListenerResponse, ApiError> {
-        let listeners = self.store.listeners().await.map_err(store_error)?;
-        if let Some(record) = listeners.iter().find(|l| l.id == id) {
+        if let Some(record) = self
+            .store
+            .hub(NOTIFICATIONS_TOPIC, &id)
+            .await
+            .map_err(store_error)?
+        {
             may_remove(&ctx, record.owner.as_deref(), "listener", &id)?;
         }
-        if self.store.delete_listener(&id).await.map_err(store_error)? {
+        if self
+            .store
+            .delete_hub(NOTIFICATIONS_TOPIC, &id)
+            .await
+            .map_err(store_error)?
+        {
             tracing::info!(listener = %id, "listener unregistered");
+            self.delivery.hub_removed(&id);
+            if let Ok(left) = self.store.hubs(NOTIFICATIONS_TOPIC).await {
+                self.listening.store(!left.is_empty(), Ordering::Relaxed);
+            }
             Ok(UnregisterListenerResponse::NoContent)
         } else {
             Err(ApiError::not_found(format!(

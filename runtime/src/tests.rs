@@ -503,12 +503,12 @@ async fn psi_paths_serve_only_their_operations() {
         .await;
         assert_tmf_error(&listener, StatusCode::NOT_FOUND);
     }
-    // The TMF path serves them.
+    // The TMF path serves them (listener callbacks go through the allow-list too).
     let listener = call(
         &app,
         Method::POST,
         &format!("{TMF}/hub"),
-        Some(json!({"callback": "http://x/y"})),
+        Some(json!({"callback": "http://127.0.0.1:9/y"})),
     )
     .await;
     assert_eq!(listener.status, StatusCode::CREATED, "{}", listener.body);

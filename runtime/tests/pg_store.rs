@@ -205,7 +205,18 @@ async fn concurrent_appends_are_totally_ordered_and_deduplicated() {
                 if i % 2 == 0 {
                     batch.push(new_event(&format!("dup-{i}")));
                 }
-                store.append_events("t", batch).await.unwrap();
+                let asked: Vec<String> = batch.iter().map(|e| e.event_id.clone()).collect();
+                // Group commit shares transactions between writers: each still gets
+                // the outcomes of its own events, in its order.
+                let out = store.append_events("t", batch).await.unwrap();
+                let got: Vec<String> = out
+                    .iter()
+                    .map(|o| match o {
+                        Appended::Created(r) | Appended::Existing(r) => r.event_id.clone(),
+                    })
+                    .collect();
+                assert_eq!(got, asked);
+                assert!(matches!(out[0], Appended::Created(_)));
             }
         }));
     }
@@ -603,4 +614,38 @@ async fn delivery_end_to_end_survives_a_restart() {
         .unwrap();
     assert_eq!(log.len(), 40);
     server.stop().await;
+}
+
+/// Ingest rate of single-event appends from concurrent writers to one topic (run by
+/// hand: `cargo test --release -p tmf688-runtime --test pg_store -- --ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a test"]
+async fn append_rate() {
+    let db = test_db!("rate");
+    let store = Arc::new(db.store().await);
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    for writers in [1usize, 8, 32] {
+        let per_writer = 4000 / writers;
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for w in 0..writers {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                for i in 0..per_writer {
+                    let event = new_event(&format!("r{writers}-w{w}-{i}"));
+                    store.append_events("t", vec![event]).await.unwrap();
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let elapsed = started.elapsed();
+        let total = writers * per_writer;
+        println!(
+            "{writers:>3} writers: {total} events in {:.2} s = {:.0} events/s",
+            elapsed.as_secs_f64(),
+            total as f64 / elapsed.as_secs_f64()
+        );
+    }
 }

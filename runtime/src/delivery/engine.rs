@@ -25,6 +25,7 @@ use super::config::DeliveryConfig;
 use super::filter::{HubFilter, NeedToKnow, RelatedPartiesPolicy, Unrestricted};
 use super::guard::{CallbackGuard, GuardedResolver};
 use super::hooks::DeliveryHooks;
+use super::notifications;
 use super::retry;
 use super::signing::Signer;
 use super::status::{AttemptRecord, DeliveryState, HubStatus, Metrics, MetricsSnapshot, rfc3339};
@@ -685,7 +686,9 @@ impl<S: Store> Worker<S> {
                 return false;
             }
         };
-        self.filter.matches(&value) && (!policy || self.shared.policy.allows(&self.hub, &value))
+        // Need-to-know judges an EventCreateEvent by the event it carries.
+        let judged = notifications::carried_event(&value).unwrap_or(&value);
+        self.filter.matches(&value) && (!policy || self.shared.policy.allows(&self.hub, judged))
     }
 
     async fn remove_gone(&mut self) {
@@ -711,7 +714,23 @@ impl<S: Store> Worker<S> {
             encode_path_segment(&self.hub.topic_id),
             encode_path_segment(&event.id)
         );
-        let body = render(&event.body, &event.id, &href);
+        // Notifications to API listeners go as stored, each to its listener path; events
+        // to hubs with the `id`/`href` of the hub's base path.
+        let (body, target) = if notifications::is_reserved(&self.hub.topic_id) {
+            let event_type = serde_json::from_slice::<Value>(&event.body)
+                .ok()
+                .and_then(|v| v.get("eventType")?.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            (
+                event.body.clone(),
+                notifications::listener_url(&self.hub.callback, &event_type),
+            )
+        } else {
+            (
+                render(&event.body, &event.id, &href),
+                self.hub.callback.clone(),
+            )
+        };
         // The Standard Webhooks message id: stable across retries and replays.
         let webhook_id = if !event.event_id.is_empty()
             && event.event_id.len() <= 256
@@ -736,7 +755,7 @@ impl<S: Store> Worker<S> {
             };
             let started_at = SystemTime::now();
             let started = Instant::now();
-            let outcome = self.attempt(body.clone(), &webhook_id).await;
+            let outcome = self.attempt(&target, body.clone(), &webhook_id).await;
             drop(permit);
             let elapsed = started.elapsed();
             let mut record = AttemptRecord {
@@ -838,9 +857,9 @@ impl<S: Store> Worker<S> {
     }
 
     /// One POST (two when an OAuth2 token was refused with 401 and is refreshed).
-    async fn attempt(&self, body: Bytes, webhook_id: &str) -> Attempt {
+    async fn attempt(&self, target: &str, body: Bytes, webhook_id: &str) -> Attempt {
         let shared = &self.shared;
-        let (url, index, _) = match shared.guard.allowed(&self.hub.callback) {
+        let (url, index, _) = match shared.guard.allowed(target) {
             Ok(allowed) => allowed,
             Err(error) => {
                 return Attempt::Failed {

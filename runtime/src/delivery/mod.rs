@@ -15,6 +15,9 @@
 //! * [`signing`]: Standard Webhooks signatures — outbound per callback host
 //!   (`signing_secrets`, several during a key rotation), inbound on `createEvent`
 //!   (`[[delivery.inbound_signatures]]`, 401 when missing, forged or stale).
+//! * [`notifications`]: the API's own notifications (`TopicCreateEvent`,
+//!   `TopicDeleteEvent`, `EventCreateEvent`) to listeners registered with `POST /hub`:
+//!   a reserved topic whose hubs are the listeners, so the same workers deliver them.
 //! * [`admin`]: the operator API (`/admin/hubs`, resume, replay, metrics).
 //! * [`hooks`]: [`DeliveryHooks`], what the service tells the engine (new events wake
 //!   the hub workers of their topic at once, without polling).
@@ -26,6 +29,7 @@ pub mod engine;
 pub mod filter;
 pub mod guard;
 pub mod hooks;
+pub mod notifications;
 pub mod retry;
 pub mod signing;
 pub mod status;

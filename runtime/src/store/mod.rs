@@ -151,6 +151,10 @@ pub enum HubStart {
 }
 
 /// A listener of the API's own notifications (TMF630 `POST /hub`).
+///
+/// [`crate::Hub688`] no longer stores listeners this way: a listener is a hub of the
+/// reserved notifications topic (see [`crate::delivery::notifications`]), so the
+/// delivery engine serves it. These records remain for stores and tools that use them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListenerRecord {
     /// Its id.

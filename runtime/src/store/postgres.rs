@@ -10,6 +10,9 @@
 //!   event is durable — the 201 the service answers after it is true;
 //! * `eventId` de-duplication is the unique `(topic_id, event_id)` key, checked under
 //!   the same row lock (so a concurrent duplicate waits and then finds the first);
+//! * concurrent appends to one topic are grouped into one transaction (group commit:
+//!   one WAL flush for many events) by a committer task per busy topic; each caller
+//!   gets the outcomes of its own events once the group committed;
 //! * bodies are `json` columns, kept verbatim (the bytes the service stored are the
 //!   bytes it reads back).
 //!
@@ -17,9 +20,11 @@
 //! database), so building needs no database.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::Bytes;
 use sqlx::postgres::{PgPool, PgPoolOptions};
+use tokio::sync::oneshot;
 
 use super::{
     Appended, EventRecord, HubRecord, HubStart, HubState, ListenerRecord, NewEvent, NewHub,
@@ -36,6 +41,8 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 #[derive(Clone, Debug)]
 pub struct PgStore {
     pool: PgPool,
+    /// Appends waiting for their topic's committer (group commit), by topic.
+    appends: AppendQueues,
 }
 
 impl PgStore {
@@ -59,7 +66,10 @@ impl PgStore {
         MIGRATOR.run(&pool).await.map_err(|error| {
             StoreError::Backend(format!("could not migrate the schema: {error}"))
         })?;
-        Ok(Self { pool })
+        Ok(Self {
+            pool,
+            appends: AppendQueues::default(),
+        })
     }
 
     /// The connection pool (for tests and tools).
@@ -219,6 +229,194 @@ impl PgStore {
     }
 }
 
+/// The topic's `last_seq`, and one of the batch's events it already has (if any).
+type LockedTopicRow = (i64, Option<i64>, Option<String>, Option<String>);
+
+/// One append transaction (see the module documentation): lock the topic's row,
+/// look up the batch's eventIds, insert the new events with the next sequences and
+/// move `last_seq`, commit.
+async fn append_tx(
+    pool: &PgPool,
+    topic_id: &str,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Appended>, StoreError> {
+    let mut tx = pool.begin().await.map_err(backend)?;
+    // One round trip: the topic's row, locked (appends to one topic serialise here:
+    // sequences are assigned and committed in order, and the de-duplication check
+    // cannot race), with the events of the batch it already has.
+    let wanted: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    let rows: Vec<LockedTopicRow> = sqlx::query_as(
+        "SELECT t.last_seq, e.seq, e.event_id, e.body::text \
+         FROM topics t LEFT JOIN events e ON e.topic_id = t.id AND e.event_id = ANY($2) \
+         WHERE t.id = $1 FOR UPDATE OF t",
+    )
+    .bind(topic_id)
+    .bind(&wanted)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(backend)?;
+    let Some(&(mut last, ..)) = rows.first() else {
+        return Err(topic_not_found(topic_id));
+    };
+    let mut known: HashMap<String, EventRecord> = rows
+        .into_iter()
+        .filter_map(|(_, seq, event_id, body)| Some(event_record((seq?, event_id?, body?))))
+        .map(|record| (record.event_id.clone(), record))
+        .collect();
+
+    let mut outcomes = Vec::with_capacity(events.len());
+    let (mut seqs, mut ids, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
+    for event in events {
+        if let Some(existing) = known.get(&event.event_id) {
+            outcomes.push(Appended::Existing(existing.clone()));
+            continue;
+        }
+        last += 1;
+        let text = body_text(&event.body)?.to_owned();
+        let record = EventRecord {
+            seq: seq_value(last),
+            id: last.to_string(),
+            event_id: event.event_id,
+            body: event.body,
+        };
+        seqs.push(last);
+        ids.push(record.event_id.clone());
+        bodies.push(text);
+        known.insert(record.event_id.clone(), record.clone());
+        outcomes.push(Appended::Created(record));
+    }
+    if !seqs.is_empty() {
+        sqlx::query(
+            "WITH appended AS ( \
+                 INSERT INTO events (topic_id, seq, event_id, body) \
+                 SELECT $1, s, e, b::json FROM unnest($2::bigint[], $3::text[], $4::text[]) \
+                 AS t (s, e, b) \
+             ) \
+             UPDATE topics SET last_seq = $5 WHERE id = $1",
+        )
+        .bind(topic_id)
+        .bind(&seqs)
+        .bind(&ids)
+        .bind(&bodies)
+        .bind(last)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    }
+    tx.commit().await.map_err(backend)?;
+    Ok(outcomes)
+}
+
+/// Appends waiting for their topic's committer.
+#[derive(Debug, Default)]
+struct AppendQueue {
+    pending: Vec<PendingAppend>,
+}
+
+#[derive(Debug)]
+struct PendingAppend {
+    events: Vec<NewEvent>,
+    reply: oneshot::Sender<Result<Vec<Appended>, StoreError>>,
+}
+
+/// The most events one group transaction takes.
+const GROUP_MAX_EVENTS: usize = 2000;
+
+impl PgStore {
+    /// Group commit: concurrent appends to one topic share a transaction (and so one
+    /// commit, one WAL flush). The first caller for an idle topic spawns its committer,
+    /// which takes whatever is queued, writes it in one transaction, answers each
+    /// caller, and repeats until the queue is empty. The committer is a task of its own,
+    /// so a caller that goes away (a client hanging up) does not abandon the others; its
+    /// events are then committed or not, as one piece.
+    async fn group_append(
+        &self,
+        topic_id: &str,
+        events: Vec<NewEvent>,
+    ) -> Result<Vec<Appended>, StoreError> {
+        let (reply, answer) = oneshot::channel();
+        let start_committer = {
+            let mut queues = lock(&self.appends);
+            let idle = !queues.contains_key(topic_id);
+            queues
+                .entry(topic_id.to_owned())
+                .or_default()
+                .pending
+                .push(PendingAppend { events, reply });
+            idle
+        };
+        if start_committer {
+            tokio::spawn(commit_appends(
+                self.pool.clone(),
+                self.appends.clone(),
+                topic_id.to_owned(),
+            ));
+        }
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the append was abandoned".into()))?
+    }
+}
+
+type AppendQueues = Arc<Mutex<HashMap<String, AppendQueue>>>;
+
+fn lock(queues: &AppendQueues) -> MutexGuard<'_, HashMap<String, AppendQueue>> {
+    queues.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The committer of one topic (see [`PgStore::group_append`]).
+async fn commit_appends(pool: PgPool, queues: AppendQueues, topic_id: String) {
+    loop {
+        let group: Vec<PendingAppend> = {
+            let mut all = lock(&queues);
+            let Some(queue) = all.get_mut(&topic_id) else {
+                return;
+            };
+            if queue.pending.is_empty() {
+                // Idle again: the next caller starts a new committer.
+                all.remove(&topic_id);
+                return;
+            }
+            let mut size = 0;
+            let take = queue
+                .pending
+                .iter()
+                .take_while(|p| {
+                    size += p.events.len();
+                    size <= GROUP_MAX_EVENTS
+                })
+                .count()
+                .max(1);
+            queue.pending.drain(..take).collect()
+        };
+        if let [_] = group.as_slice() {
+            let single = group.into_iter().next().expect("one append");
+            let outcome = append_tx(&pool, &topic_id, single.events).await;
+            let _ = single.reply.send(outcome);
+            continue;
+        }
+        let sizes: Vec<usize> = group.iter().map(|p| p.events.len()).collect();
+        let all: Vec<NewEvent> = group.iter().flat_map(|p| p.events.clone()).collect();
+        match append_tx(&pool, &topic_id, all).await {
+            Ok(outcomes) => {
+                let mut outcomes = outcomes.into_iter();
+                for (pending, size) in group.into_iter().zip(sizes) {
+                    let _ = pending
+                        .reply
+                        .send(Ok(outcomes.by_ref().take(size).collect()));
+                }
+            }
+            // One bad append must not fail the others: each on its own.
+            Err(_) => {
+                for pending in group {
+                    let outcome = append_tx(&pool, &topic_id, pending.events).await;
+                    let _ = pending.reply.send(outcome);
+                }
+            }
+        }
+    }
+}
+
 impl Store for PgStore {
     async fn create_topic(&self, topic: NewTopic) -> Result<TopicRecord, StoreError> {
         let inserted: Result<(String,), _> = sqlx::query_as(
@@ -292,83 +490,14 @@ impl Store for PgStore {
         topic_id: &str,
         events: Vec<NewEvent>,
     ) -> Result<Vec<Appended>, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
-        // The topic's row lock serialises appends to one topic: sequences are assigned
-        // and committed in order, and the de-duplication check below cannot race.
-        let last: Option<(i64,)> =
-            sqlx::query_as("SELECT last_seq FROM topics WHERE id = $1 FOR UPDATE")
-                .bind(topic_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-        let Some((mut last,)) = last else {
-            return Err(topic_not_found(topic_id));
-        };
         if events.is_empty() {
+            // Nothing to write; still say whether the topic exists.
+            if !self.topic_exists(topic_id).await? {
+                return Err(topic_not_found(topic_id));
+            }
             return Ok(Vec::new());
         }
-
-        let wanted: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
-        let stored: Vec<EventRow> = sqlx::query_as(
-            "SELECT seq, event_id, body::text FROM events \
-             WHERE topic_id = $1 AND event_id = ANY($2)",
-        )
-        .bind(topic_id)
-        .bind(&wanted)
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let mut known: HashMap<String, EventRecord> = stored
-            .into_iter()
-            .map(|row| {
-                let record = event_record(row);
-                (record.event_id.clone(), record)
-            })
-            .collect();
-
-        let mut outcomes = Vec::with_capacity(events.len());
-        let (mut seqs, mut ids, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
-        for event in events {
-            if let Some(existing) = known.get(&event.event_id) {
-                outcomes.push(Appended::Existing(existing.clone()));
-                continue;
-            }
-            last += 1;
-            let text = body_text(&event.body)?.to_owned();
-            let record = EventRecord {
-                seq: seq_value(last),
-                id: last.to_string(),
-                event_id: event.event_id,
-                body: event.body,
-            };
-            seqs.push(last);
-            ids.push(record.event_id.clone());
-            bodies.push(text);
-            known.insert(record.event_id.clone(), record.clone());
-            outcomes.push(Appended::Created(record));
-        }
-        if !seqs.is_empty() {
-            sqlx::query(
-                "INSERT INTO events (topic_id, seq, event_id, body) \
-                 SELECT $1, s, e, b::json FROM unnest($2::bigint[], $3::text[], $4::text[]) \
-                 AS t (s, e, b)",
-            )
-            .bind(topic_id)
-            .bind(&seqs)
-            .bind(&ids)
-            .bind(&bodies)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-            sqlx::query("UPDATE topics SET last_seq = $2 WHERE id = $1")
-                .bind(topic_id)
-                .bind(last)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-        }
-        tx.commit().await.map_err(backend)?;
-        Ok(outcomes)
+        self.group_append(topic_id, events).await
     }
 
     async fn event(&self, topic_id: &str, id: &str) -> Result<Option<EventRecord>, StoreError> {
