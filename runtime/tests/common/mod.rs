@@ -1,6 +1,13 @@
 //! Shared by the integration tests: a real server on a loopback port, and a small HTTP
 //! helper that keeps raw bodies (to test what the wire carries).
+//!
+//! The store is in memory, or PostgreSQL with `TMF688_TEST_STORE=postgres` (a fresh
+//! database per server, see `pg_common`): `TMF688_TEST_STORE=postgres cargo test -p
+//! tmf688-runtime --test bad_input --test auth_matrix` runs these suites on it.
 #![allow(dead_code)] // each test binary uses a different part
+
+#[path = "../pg_common/mod.rs"]
+mod pg_common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -14,6 +21,8 @@ pub struct Server {
     /// `http://127.0.0.1:<port>`.
     pub url: String,
     task: tokio::task::JoinHandle<()>,
+    /// The server's database, with `TMF688_TEST_STORE=postgres` (dropped after the task).
+    db: Option<pg_common::TestDb>,
 }
 
 impl Drop for Server {
@@ -27,12 +36,27 @@ pub async fn spawn(config: AppConfig) -> Server {
     spawn_with(HubConfig::default(), config).await
 }
 
+/// Whether `TMF688_TEST_STORE=postgres` asks for PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TMF688_TEST_STORE").is_ok_and(|store| store == "postgres")
+}
+
 /// Starts the application with both configurations.
 pub async fn spawn_with(hub_config: HubConfig, config: AppConfig) -> Server {
-    let hub = Hub688::new(Arc::new(MemoryStore::new()), hub_config)
-        .await
-        .expect("the store prepares the profile topics");
-    let app = app_with(Arc::new(hub), &config);
+    let (app, db) = if on_postgres() {
+        let db = pg_common::TestDb::create("api")
+            .await
+            .expect("TMF688_TEST_STORE=postgres needs a reachable PostgreSQL");
+        let hub = Hub688::new(Arc::new(db.store().await), hub_config)
+            .await
+            .expect("the store prepares the profile topics");
+        (app_with(Arc::new(hub), &config), Some(db))
+    } else {
+        let hub = Hub688::new(Arc::new(MemoryStore::new()), hub_config)
+            .await
+            .expect("the store prepares the profile topics");
+        (app_with(Arc::new(hub), &config), None)
+    };
     // Bound before the task starts: connections queue until it serves, no race.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -41,7 +65,7 @@ pub async fn spawn_with(hub_config: HubConfig, config: AppConfig) -> Server {
     let task = tokio::spawn(async move {
         axum::serve(listener, app).await.expect("the server runs");
     });
-    Server { url, task }
+    Server { url, task, db }
 }
 
 /// What came back.
