@@ -35,6 +35,7 @@ fn server_command(args: &[&str]) -> Command {
         "TMF688_LISTEN",
         "TMF688_LOG_FORMAT",
         "TMF688_ALLOW_UNAUTHENTICATED",
+        "DATABASE_URL",
         "RUST_LOG",
     ] {
         command.env_remove(var);

@@ -1,0 +1,274 @@
+//! `tmf688-server --database-url`: a crash test with real processes. While a client
+//! publishes, the server is killed with SIGKILL at a random moment and restarted on the
+//! same database: every event that got a 201 is in the log and is delivered to every
+//! hub, in log order, none twice after receiver de-duplication; hubs and cursors come
+//! back from the database.
+//!
+//! Each test creates its own database; without a reachable PostgreSQL the test is
+//! skipped loudly, or fails under `TMF688_REQUIRE_POSTGRES=1` (see runtime/STORAGE.md).
+
+#[path = "../../../runtime/tests/pg_common/mod.rs"]
+mod pg_common;
+
+use std::collections::HashSet;
+use std::io::{BufRead as _, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use serde_json::{Value, json};
+use tmf688_runtime::Store as _;
+
+const BIN: &str = env!("CARGO_BIN_EXE_tmf688-server");
+const PSI: &str = "/psi-api/event/v2";
+
+struct Running {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the server on `database_url` and a free loopback port; waits until it
+/// listens.
+fn start(database_url: &str) -> Running {
+    let mut command = Command::new(BIN);
+    for var in [
+        "TMF688_CONFIG",
+        "TMF688_LISTEN",
+        "TMF688_LOG_FORMAT",
+        "RUST_LOG",
+    ] {
+        command.env_remove(var);
+    }
+    command
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--log-format",
+            "json",
+            "--log",
+            "warn,tmf688_server=info",
+        ])
+        .args(["--database-url", database_url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let mut child = command.spawn().expect("the server binary runs");
+    let (lines_tx, lines) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        let left = end.saturating_duration_since(Instant::now());
+        let Ok(line) = lines.recv_timeout(left) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the server did not say where it listens (is the database reachable?)");
+        };
+        let Ok(log) = serde_json::from_str::<Value>(&line) else {
+            continue;
+        };
+        let message = log["fields"]["message"].as_str().unwrap_or_default();
+        if let Some(addr) = message.strip_prefix("tmf688-server listening on ") {
+            assert_eq!(log["fields"]["store"], "postgres", "{line}");
+            return Running {
+                child,
+                url: format!("http://{addr}"),
+            };
+        }
+    }
+}
+
+/// Captures what is POSTed, by path.
+#[derive(Clone, Default)]
+struct Receiver {
+    got: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+impl Receiver {
+    async fn start(&self) -> String {
+        async fn receive(State(receiver): State<Receiver>, uri: Uri, body: Bytes) -> StatusCode {
+            let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let event_id = value["eventId"].as_str().unwrap_or_default().to_owned();
+            receiver
+                .got
+                .lock()
+                .unwrap()
+                .push((uri.path().to_owned(), event_id));
+            StatusCode::CREATED
+        }
+        let app = Router::new()
+            .fallback(axum::routing::post(receive))
+            .with_state(self.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        format!("http://{addr}")
+    }
+
+    /// The eventIds received at `path`, first arrivals only (a receiver's de-duplication).
+    fn deduplicated(&self, path: &str) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.got
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .filter(|(_, id)| seen.insert(id.clone()))
+            .map(|(_, id)| id.clone())
+            .collect()
+    }
+}
+
+async fn post(http: &reqwest::Client, url: &str, body: &Value) -> Result<u16, reqwest::Error> {
+    let response = http
+        .post(url)
+        .header("content-type", "application/json")
+        .body(body.to_string())
+        .send()
+        .await?;
+    let status = response.status().as_u16();
+    let _ = response.bytes().await?;
+    Ok(status)
+}
+
+fn event(writer: usize, n: usize) -> Value {
+    json!({
+        "@type": "ProductOrderStateChangeEvent",
+        "eventId": format!("w{writer}-{n}"),
+        "eventType": "ProductOrderStateChangeEvent",
+        "event": {"productOrder": {"id": format!("po-{writer}-{n}"), "state": "completed"}}
+    })
+}
+
+/// Publishes from `writers` concurrent clients until the server stops answering;
+/// returns the eventIds that got a 201 (or 200: already there).
+async fn publish_until_killed(url: &str, writers: usize, per_writer: usize) -> Vec<String> {
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let mut tasks = Vec::new();
+    for writer in 0..writers {
+        let url = format!("{url}{PSI}/topic/order/event");
+        let acknowledged = acknowledged.clone();
+        tasks.push(tokio::spawn(async move {
+            let http = reqwest::Client::new();
+            for n in 0..per_writer {
+                let body = event(writer, n);
+                match post(&http, &url, &body).await {
+                    Ok(200 | 201) => acknowledged
+                        .lock()
+                        .unwrap()
+                        .push(body["eventId"].as_str().unwrap().to_owned()),
+                    Ok(status) => panic!("unexpected {status}"),
+                    Err(_) => return, // killed
+                }
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    acknowledged.lock().unwrap().clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_during_publishing_loses_nothing_acknowledged() {
+    let db = test_db!("crash");
+    let receiver = Receiver::default();
+    let callback_base = receiver.start().await;
+    let hubs = ["/a", "/b", "/c"];
+
+    let server = start(&db.url);
+    let http = reqwest::Client::new();
+    for hub in hubs {
+        let status = post(
+            &http,
+            &format!("{}{PSI}/topic/order/hub", server.url),
+            &json!({"callback": format!("{callback_base}{hub}")}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 201);
+    }
+
+    // SIGKILL at a random moment while 4 clients publish.
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    let kill_after = Duration::from_millis(300 + u64::from(nanos % 700));
+    let publishing = tokio::spawn({
+        let url = server.url.clone();
+        async move { publish_until_killed(&url, 4, 100_000).await }
+    });
+    tokio::time::sleep(kill_after).await;
+    drop(server); // SIGKILL, then reaped
+    let acknowledged = publishing.await.unwrap();
+    assert!(
+        !acknowledged.is_empty(),
+        "nothing was acknowledged in {kill_after:?}"
+    );
+
+    // Every acknowledged event is in the log; so may be those that got no answer.
+    let store = db.store().await;
+    let log: Vec<String> = store
+        .read_events("order", 0, usize::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect();
+    let in_log: HashSet<&String> = log.iter().collect();
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !in_log.contains(id))
+        .collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    assert!(
+        log.len() <= acknowledged.len() + 4,
+        "at most one unanswered per client"
+    );
+
+    // Restarted on the same database: the hubs and their cursors come back, and every
+    // hub receives the whole log in order.
+    let server = start(&db.url);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for hub in hubs {
+        loop {
+            let got = receiver.deduplicated(hub);
+            if got.len() >= log.len() {
+                assert_eq!(got, log, "hub {hub}: the log, in order, once");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "hub {hub}: {} of {} delivered",
+                got.len(),
+                log.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let hubs_after: Vec<_> = store.hubs("order").await.unwrap();
+    assert_eq!(hubs_after.len(), hubs.len());
+    eprintln!(
+        "crash test: killed after {kill_after:?}, {} acknowledged, {} in the log, delivered to {} hubs",
+        acknowledged.len(),
+        log.len(),
+        hubs.len()
+    );
+    drop(server);
+    store.close().await;
+}
