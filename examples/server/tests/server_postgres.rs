@@ -2,7 +2,8 @@
 //! publishes, the server is killed with SIGKILL at a random moment and restarted on the
 //! same database: every event that got a 201 is in the log and is delivered to every
 //! hub, in log order, none twice after receiver de-duplication; hubs and cursors come
-//! back from the database.
+//! back from the database. And a callback outage across a restart: the cursor waits in
+//! the database, and everything arrives in order once the callback is back.
 //!
 //! Each test creates its own database; without a reachable PostgreSQL the test is
 //! skipped loudly, or fails under `TMF688_REQUIRE_POSTGRES=1` (see runtime/STORAGE.md).
@@ -13,6 +14,7 @@ mod pg_common;
 use std::collections::HashSet;
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -41,7 +43,14 @@ impl Drop for Running {
 /// Starts the server on `database_url` and a free loopback port; waits until it
 /// listens.
 fn start(database_url: &str) -> Running {
+    start_with(database_url, None)
+}
+
+fn start_with(database_url: &str, config: Option<&std::path::Path>) -> Running {
     let mut command = Command::new(BIN);
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
     for var in [
         "TMF688_CONFIG",
         "TMF688_LISTEN",
@@ -92,10 +101,12 @@ fn start(database_url: &str) -> Running {
     }
 }
 
-/// Captures what is POSTed, by path.
+/// Captures what is POSTed, by path; answers 503 while `down`.
 #[derive(Clone, Default)]
 struct Receiver {
     got: Arc<Mutex<Vec<(String, String)>>>,
+    down: Arc<std::sync::atomic::AtomicBool>,
+    refused: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Receiver {
@@ -103,6 +114,10 @@ impl Receiver {
         async fn receive(State(receiver): State<Receiver>, uri: Uri, body: Bytes) -> StatusCode {
             let value: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let event_id = value["eventId"].as_str().unwrap_or_default().to_owned();
+            if receiver.down.load(Ordering::SeqCst) {
+                receiver.refused.fetch_add(1, Ordering::SeqCst);
+                return StatusCode::SERVICE_UNAVAILABLE;
+            }
             receiver
                 .got
                 .lock()
@@ -271,4 +286,78 @@ async fn sigkill_during_publishing_loses_nothing_acknowledged() {
     );
     drop(server);
     store.close().await;
+}
+
+/// The callback is down (503) while events are published, the server is SIGKILLed and
+/// restarted during the outage, more events come; when the callback is back it
+/// receives everything, in order, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn callback_outage_across_a_restart() {
+    let db = test_db!("outage");
+    let receiver = Receiver::default();
+    receiver.down.store(true, Ordering::SeqCst);
+    let callback_base = receiver.start().await;
+    // Fast retries that never give up within the test.
+    let config = std::env::temp_dir().join(format!("{}.toml", db.name));
+    std::fs::write(
+        &config,
+        "[delivery.retry]\ninitial_delay_ms = 20\nmultiplier = 2.0\nmax_delay_ms = 200\n\
+         max_attempts = 10000\n",
+    )
+    .unwrap();
+
+    let http = reqwest::Client::new();
+    let server = start_with(&db.url, Some(&config));
+    let status = post(
+        &http,
+        &format!("{}{PSI}/topic/order/hub", server.url),
+        &json!({"callback": format!("{callback_base}/a")}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201);
+    let mut published = Vec::new();
+    for n in 0..20 {
+        let body = event(0, n);
+        let url = format!("{}{PSI}/topic/order/event", server.url);
+        assert_eq!(post(&http, &url, &body).await.unwrap(), 201);
+        published.push(body["eventId"].as_str().unwrap().to_owned());
+    }
+    // The first event is being retried.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while receiver.refused.load(Ordering::SeqCst) < 3 {
+        assert!(Instant::now() < deadline, "no delivery attempts");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(server); // SIGKILL during the outage
+
+    let server = start_with(&db.url, Some(&config));
+    for n in 20..40 {
+        let body = event(0, n);
+        let url = format!("{}{PSI}/topic/order/event", server.url);
+        assert_eq!(post(&http, &url, &body).await.unwrap(), 201);
+        published.push(body["eventId"].as_str().unwrap().to_owned());
+    }
+    assert!(receiver.deduplicated("/a").is_empty());
+    receiver.down.store(false, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = receiver.deduplicated("/a");
+        if got.len() >= published.len() {
+            assert_eq!(got, published, "in order, once");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of {} delivered",
+            got.len(),
+            published.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Nothing is sent twice once acknowledged.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(receiver.got.lock().unwrap().len(), published.len());
+    drop(server);
+    let _ = std::fs::remove_file(&config);
 }
