@@ -157,6 +157,12 @@ async fn log_sequences_dedup_and_cursor_reads() {
         Err(StoreError::NotFound(_))
     ));
 
+    assert_eq!(store.head("t").await.unwrap(), 3);
+    assert_eq!(store.head("u").await.unwrap(), 1);
+    assert!(matches!(
+        store.head("nope").await,
+        Err(StoreError::NotFound(_))
+    ));
     let after_1 = store.read_events("t", 1, 10).await.unwrap();
     assert_eq!(
         after_1

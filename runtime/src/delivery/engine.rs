@@ -181,8 +181,9 @@ impl<S: Store> DeliveryEngine<S> {
         let store = hub.store().clone();
         // The heads of the logs, for lag.
         for topic in store.topics().await? {
-            if let Some(last) = store.read_events(&topic.id, 0, usize::MAX).await?.last() {
-                hooks.event_appended(&topic.id, last.seq);
+            let head = store.head(&topic.id).await?;
+            if head > 0 {
+                hooks.event_appended(&topic.id, head);
             }
         }
         let shared = Arc::new(Shared {

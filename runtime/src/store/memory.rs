@@ -194,6 +194,14 @@ impl Store for MemoryStore {
         Ok(topic.log[start..].iter().take(max).cloned().collect())
     }
 
+    async fn head(&self, topic_id: &str) -> Result<Seq, StoreError> {
+        let state = self.read();
+        let topic = state
+            .topic(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        Ok(topic.log.len() as Seq)
+    }
+
     async fn create_hub(&self, hub: NewHub) -> Result<(HubRecord, bool), StoreError> {
         let id = self.fresh_id("hub");
         let mut state = self.write();
@@ -327,6 +335,8 @@ mod tests {
         assert!(matches!(&out[0], Appended::Created(r) if r.seq == 1));
         assert!(matches!(&out[1], Appended::Created(r) if r.seq == 2));
         assert!(matches!(&out[2], Appended::Existing(r) if r.seq == 1));
+        assert_eq!(store.head("t").await.unwrap(), 2);
+        assert!(store.head("nope").await.is_err());
         let after_1 = store.read_events("t", 1, 10).await.unwrap();
         assert_eq!(after_1.len(), 1);
         assert_eq!(after_1[0].event_id, "b");

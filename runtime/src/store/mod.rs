@@ -227,6 +227,16 @@ pub trait Store: Send + Sync + 'static {
         max: usize,
     ) -> impl Future<Output = Result<Vec<EventRecord>, StoreError>> + Send;
 
+    /// The sequence of the last event of the topic's log (0: empty), e.g. where a new
+    /// hub's cursor starts. [`StoreError::NotFound`] for an unknown topic. The default
+    /// reads the whole log; stores answer it directly.
+    fn head(&self, topic_id: &str) -> impl Future<Output = Result<Seq, StoreError>> + Send {
+        async move {
+            let log = self.read_events(topic_id, 0, usize::MAX).await?;
+            Ok(log.last().map_or(0, |event| event.seq))
+        }
+    }
+
     /// Registers a hub, unless one with the same (topic, callback, query, owner)
     /// exists: then returns that one and `false`. [`StoreError::NotFound`] for an unknown topic.
     fn create_hub(

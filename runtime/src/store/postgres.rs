@@ -542,6 +542,16 @@ impl Store for PgStore {
         Ok(rows.into_iter().map(event_record).collect())
     }
 
+    async fn head(&self, topic_id: &str) -> Result<Seq, StoreError> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT last_seq FROM topics WHERE id = $1")
+            .bind(topic_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        row.map(|(last,)| seq_value(last))
+            .ok_or_else(|| topic_not_found(topic_id))
+    }
+
     async fn create_hub(&self, hub: NewHub) -> Result<(HubRecord, bool), StoreError> {
         let from_head = matches!(hub.start, HubStart::Head);
         let inserted: Option<HubRow> = sqlx::query_as(&format!(
