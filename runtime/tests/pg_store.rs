@@ -655,3 +655,84 @@ async fn append_rate() {
         );
     }
 }
+
+/// Leases divide hubs between replicas: claims skip held hubs, renewals keep them,
+/// release and expiry free them, and only the holder moves a cursor through
+/// `set_cursor_leased`.
+#[tokio::test]
+async fn leases_divide_hubs_between_replicas() {
+    let db = test_db!("leases");
+    let store = db.store().await;
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let callback = format!("http://127.0.0.1:9/h{n}");
+        ids.push(
+            store
+                .create_hub(new_hub("t", &callback, None, None))
+                .await
+                .unwrap()
+                .0
+                .id,
+        );
+    }
+    let minute = Duration::from_secs(60);
+    let a = store.claim_hubs("a", minute, 3).await.unwrap();
+    assert_eq!(a, ids[..3]);
+    let b = store.claim_hubs("b", minute, 10).await.unwrap();
+    assert_eq!(b, ids[3..]);
+    // Renewing takes nothing new when nothing is free.
+    assert_eq!(store.claim_hubs("a", minute, 10).await.unwrap(), a);
+    // Fencing: only the holder moves the cursor.
+    assert!(!store.set_cursor_leased(&a[0], 7, "b").await.unwrap());
+    assert!(store.set_cursor_leased(&a[0], 7, "a").await.unwrap());
+    assert_eq!(store.hub("t", &a[0]).await.unwrap().unwrap().cursor, 7);
+    // A graceful stop hands the hubs over at once.
+    assert_eq!(store.release_hubs("a").await.unwrap(), 3);
+    assert_eq!(store.claim_hubs("b", minute, 10).await.unwrap(), ids);
+    // A replica that stops renewing loses its hubs when the leases expire.
+    store.release_hubs("b").await.unwrap();
+    let short = Duration::from_millis(50);
+    assert_eq!(store.claim_hubs("a", short, 10).await.unwrap(), ids);
+    assert_eq!(
+        store.claim_hubs("b", minute, 10).await.unwrap(),
+        Vec::<String>::new()
+    );
+    tokio::time::sleep(Duration::from_millis(120)).await;
+    assert_eq!(store.claim_hubs("b", minute, 10).await.unwrap(), ids);
+    assert_eq!(
+        store.claim_hubs("a", short, 10).await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert!(!store.set_cursor_leased(&ids[0], 1, "a").await.unwrap());
+}
+
+/// Every committed append is announced to listeners on other connections, with the
+/// topic's new head; appends that store nothing (duplicates) are not.
+#[tokio::test]
+async fn appends_are_announced() {
+    let db = test_db!("notify");
+    let store = db.store().await;
+    let other_process = db.store().await;
+    let mut listener = other_process.listen_appends().await.unwrap();
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    store
+        .append_events("t", vec![new_event("a"), new_event("b")])
+        .await
+        .unwrap();
+    store
+        .append_events("t", vec![new_event("a")])
+        .await
+        .unwrap();
+    store
+        .append_events("t", vec![new_event("c")])
+        .await
+        .unwrap();
+    for head in [2, 3] {
+        let announced = tokio::time::timeout(Duration::from_secs(5), listener.next())
+            .await
+            .expect("announced")
+            .unwrap();
+        assert_eq!(announced, ("t".to_owned(), head));
+    }
+}

@@ -21,9 +21,10 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use bytes::Bytes;
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::oneshot;
 
 use super::{
@@ -33,6 +34,10 @@ use super::{
 
 /// The schema migrations, embedded at build time from `runtime/migrations/`.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// The channel on which every append is announced (`NOTIFY`, sent at commit) with
+/// the payload `<topic id>:<last sequence>`; see [`PgStore::listen_appends`].
+pub const APPENDED_CHANNEL: &str = "tmf688_appended";
 
 /// The default size of the connection pool.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
@@ -77,6 +82,98 @@ impl PgStore {
         &self.pool
     }
 
+    /// Claims hubs for delivery by `replica` (a name unique among the live server
+    /// processes) for `ttl`: renews the leases it holds and takes at most `max_new`
+    /// free or expired ones, skipping hubs another replica is claiming at the same
+    /// moment (`FOR UPDATE SKIP LOCKED`). Returns the ids of every hub it now holds, in
+    /// registration order. Call it every `ttl / 3` or so; a replica that stops calling
+    /// loses its hubs when their leases expire.
+    pub async fn claim_hubs(
+        &self,
+        replica: &str,
+        ttl: Duration,
+        max_new: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "UPDATE hubs SET lease_until = now() + $2 * interval '1 millisecond' \
+             WHERE lease_owner = $1 AND lease_until > now()",
+        )
+        .bind(replica)
+        .bind(ttl_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query(
+            "UPDATE hubs SET lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond' \
+             WHERE id IN (SELECT id FROM hubs \
+                          WHERE lease_until IS NULL OR lease_until <= now() \
+                          ORDER BY ord LIMIT $3 FOR UPDATE SKIP LOCKED)",
+        )
+        .bind(replica)
+        .bind(ttl_ms)
+        .bind(i64::try_from(max_new).unwrap_or(i64::MAX))
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let held: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM hubs WHERE lease_owner = $1 AND lease_until > now() ORDER BY ord",
+        )
+        .bind(replica)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        Ok(held.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Gives up every lease of `replica` (on a graceful shutdown), so that other
+    /// replicas take its hubs at once rather than after the lease timeout. Returns how
+    /// many it held.
+    pub async fn release_hubs(&self, replica: &str) -> Result<u64, StoreError> {
+        let done = sqlx::query(
+            "UPDATE hubs SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1",
+        )
+        .bind(replica)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected())
+    }
+
+    /// Moves a hub's cursor only while `replica` holds its lease (fencing: a replica
+    /// that lost the hub, e.g. after a long pause, cannot move the cursor of the one
+    /// that took it over). `false` when it does not hold the lease.
+    pub async fn set_cursor_leased(
+        &self,
+        hub_id: &str,
+        cursor: Seq,
+        replica: &str,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE hubs SET cursor = $2 \
+             WHERE id = $1 AND lease_owner = $3 AND lease_until > now()",
+        )
+        .bind(hub_id)
+        .bind(seq_param(cursor))
+        .bind(replica)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Listens for appends by any process on the database (a dedicated connection,
+    /// re-established by the driver when lost).
+    pub async fn listen_appends(&self) -> Result<AppendListener, StoreError> {
+        let mut listener = PgListener::connect_with(&self.pool)
+            .await
+            .map_err(backend)?;
+        listener.listen(APPENDED_CHANNEL).await.map_err(backend)?;
+        Ok(AppendListener { listener })
+    }
+
     /// Closes the pool, waiting for connections in use to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
@@ -93,6 +190,29 @@ pub fn redacted_url(url: &str) -> String {
             parsed.to_string()
         }
         Err(_) => "(unparsable URL)".to_owned(),
+    }
+}
+
+/// Appends announced by any process on the database ([`PgStore::listen_appends`]).
+#[derive(Debug)]
+pub struct AppendListener {
+    listener: PgListener,
+}
+
+impl AppendListener {
+    /// The next append: its topic and the topic's new head. Notifications lost while
+    /// the connection was down are not replayed: after an error, re-read the heads.
+    pub async fn next(&mut self) -> Result<(String, Seq), StoreError> {
+        loop {
+            let notification = self.listener.recv().await.map_err(backend)?;
+            let parsed = notification
+                .payload()
+                .rsplit_once(':')
+                .and_then(|(topic, seq)| Some((topic.to_owned(), seq.parse::<Seq>().ok()?)));
+            if let Some(append) = parsed {
+                return Ok(append);
+            }
+        }
     }
 }
 
@@ -292,13 +412,15 @@ async fn append_tx(
                  SELECT $1, s, e, b::json FROM unnest($2::bigint[], $3::text[], $4::text[]) \
                  AS t (s, e, b) \
              ) \
-             UPDATE topics SET last_seq = $5 WHERE id = $1",
+             UPDATE topics SET last_seq = $5 WHERE id = $1 \
+             RETURNING pg_notify($6, $1 || ':' || $5::text)",
         )
         .bind(topic_id)
         .bind(&seqs)
         .bind(&ids)
         .bind(&bodies)
         .bind(last)
+        .bind(APPENDED_CHANNEL)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
