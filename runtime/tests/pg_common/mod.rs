@@ -57,6 +57,7 @@ impl TestDb {
             Ok(Err(error)) => return skip(tag, &admin_url, &error.to_string()),
             Err(_) => return skip(tag, &admin_url, "timed out connecting"),
         };
+        drop_stale(&mut admin).await;
         static COUNTER: AtomicU32 = AtomicU32::new(0);
         // Identifiers are at most 63 bytes: a short tag, the process, a counter.
         let tag: String = tag
@@ -96,6 +97,36 @@ impl TestDb {
         PgStore::connect(&self.url, 8)
             .await
             .expect("connect to the test database")
+    }
+}
+
+/// Drops the test databases of test processes that are gone (killed before their
+/// `Drop` ran): their names carry the process id.
+async fn drop_stale(admin: &mut PgConnection) {
+    // Liveness is read from /proc: elsewhere, leave them.
+    if !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    let Ok(names) = sqlx::query_as::<_, (String,)>(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'tmf688_test_%'",
+    )
+    .fetch_all(&mut *admin)
+    .await
+    else {
+        return;
+    };
+    for (name,) in names {
+        let mut parts = name.rsplit('_');
+        let _counter = parts.next();
+        let Some(pid) = parts.next().and_then(|pid| pid.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid == std::process::id() || std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+            .execute(&mut *admin)
+            .await;
     }
 }
 
