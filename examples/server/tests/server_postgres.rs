@@ -361,3 +361,36 @@ async fn callback_outage_across_a_restart() {
     drop(server);
     let _ = std::fs::remove_file(&config);
 }
+
+/// Ingest rate over HTTP with PostgreSQL (run by hand, in release mode:
+/// `cargo test --release -p tmf688-server --test server_postgres -- --ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a measurement, not a test"]
+async fn http_ingest_rate() {
+    let db = test_db!("ingest");
+    let server = start(&db.url);
+    for clients in [1usize, 8, 32, 64] {
+        let per_client = 3200 / clients;
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for client in 0..clients {
+            let url = format!("{}{PSI}/topic/order/event", server.url);
+            tasks.push(tokio::spawn(async move {
+                let http = reqwest::Client::new();
+                for n in 0..per_client {
+                    let body = event(client + 1000 * clients, n);
+                    assert_eq!(post(&http, &url, &body).await.unwrap(), 201);
+                }
+            }));
+        }
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let elapsed = started.elapsed().as_secs_f64();
+        let total = clients * per_client;
+        println!(
+            "{clients:>3} clients: {total} events in {elapsed:.2} s = {:.0} events/s",
+            total as f64 / elapsed
+        );
+    }
+}
