@@ -2,7 +2,9 @@
 //! `tmf688-api` crate over a [`Store`], and assembles the HTTP application.
 //!
 //! * [`store`]: the [`Store`] trait (an append-only event log per topic with sequence
-//!   numbers, hubs with delivery cursors) and the in-memory [`MemoryStore`].
+//!   numbers, hubs with delivery cursors), the in-memory [`MemoryStore`] and the
+//!   PostgreSQL [`PgStore`] (durable: an acknowledged event is committed; schema in
+//!   `runtime/migrations`, explained in `runtime/STORAGE.md`).
 //! * [`Hub688`]: the service — topics (the profile's `order`, `inquiry`, `alarm` exist
 //!   from the start, id = name, and cannot be deleted), events (server-assigned
 //!   `id`/`href`, idempotent on `eventId`), hubs (idempotent on (topic, callback,
@@ -36,7 +38,9 @@
 //! # Not yet here (issue 3, later increments)
 //!
 //! * https callbacks (the delivery client is built without TLS for now).
-//! * Postgres (with leases dividing the hubs between replicas).
+//! * Several replicas on one database: [`PgStore`] has hub leases and append
+//!   notifications, but the delivery engine does not use them yet, so only one server
+//!   process may deliver (issue 5).
 
 pub mod app;
 pub mod auth;
