@@ -169,10 +169,14 @@ fn event(writer: usize, n: usize) -> Value {
     })
 }
 
-/// Publishes from `writers` concurrent clients until the server stops answering;
-/// returns the eventIds that got a 201 (or 200: already there).
-async fn publish_until_killed(url: &str, writers: usize, per_writer: usize) -> Vec<String> {
-    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+/// Publishes from `writers` concurrent clients until the server stops answering,
+/// recording in `acknowledged` the eventIds that got a 201 (or 200: already there).
+async fn publish_until_killed(
+    url: &str,
+    writers: usize,
+    per_writer: usize,
+    acknowledged: Arc<Mutex<Vec<String>>>,
+) {
     let mut tasks = Vec::new();
     for writer in 0..writers {
         let url = format!("{url}{PSI}/topic/order/event");
@@ -195,7 +199,6 @@ async fn publish_until_killed(url: &str, writers: usize, per_writer: usize) -> V
     for task in tasks {
         task.await.unwrap();
     }
-    acknowledged.lock().unwrap().clone()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -218,23 +221,28 @@ async fn sigkill_during_publishing_loses_nothing_acknowledged() {
         assert_eq!(status, 201);
     }
 
-    // SIGKILL at a random moment while 4 clients publish.
+    // SIGKILL at a random moment while 4 clients publish: once some events are in
+    // (however loaded the machine), within the next 0.7 s.
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .subsec_nanos();
-    let kill_after = Duration::from_millis(300 + u64::from(nanos % 700));
+    let kill_after = Duration::from_millis(u64::from(nanos % 700));
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let publishing = tokio::spawn({
         let url = server.url.clone();
-        async move { publish_until_killed(&url, 4, 100_000).await }
+        let acknowledged = acknowledged.clone();
+        async move { publish_until_killed(&url, 4, 100_000, acknowledged).await }
     });
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while acknowledged.lock().unwrap().len() < 20 {
+        assert!(Instant::now() < deadline, "no events acknowledged");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     tokio::time::sleep(kill_after).await;
     drop(server); // SIGKILL, then reaped
-    let acknowledged = publishing.await.unwrap();
-    assert!(
-        !acknowledged.is_empty(),
-        "nothing was acknowledged in {kill_after:?}"
-    );
+    publishing.await.unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
 
     // Every acknowledged event is in the log; so may be those that got no answer.
     let store = db.store().await;
@@ -279,7 +287,7 @@ async fn sigkill_during_publishing_loses_nothing_acknowledged() {
     let hubs_after: Vec<_> = store.hubs("order").await.unwrap();
     assert_eq!(hubs_after.len(), hubs.len());
     eprintln!(
-        "crash test: killed after {kill_after:?}, {} acknowledged, {} in the log, delivered to {} hubs",
+        "crash test: killed {kill_after:?} after the 20th acknowledgement, {} acknowledged, {} in the log, delivered to {} hubs",
         acknowledged.len(),
         log.len(),
         hubs.len()
