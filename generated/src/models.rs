@@ -1880,3 +1880,46 @@ pub struct TopicDeleteEventPayload {
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
 }
+/// The `Event` a `Event_Create` becomes; what the server assigns is absent.
+impl ::std::convert::From<crate::models::EventCreate> for crate::models::Event {
+    fn from(create: crate::models::EventCreate) -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            href: ::std::option::Option::None,
+            correlation_id: create.correlation_id,
+            description: create.description,
+            domain: create.domain,
+            event_id: ::std::option::Option::Some(create.event_id),
+            event_time: create.event_time,
+            event_type: create.event_type,
+            priority: create.priority,
+            time_occurred: create.time_occurred,
+            title: create.title,
+            analytic_characteristic: create.analytic_characteristic,
+            event: ::std::option::Option::Some(create.event),
+            related_party: create.related_party,
+            reporting_system: create.reporting_system,
+            source: create.source,
+            at_base_type: create.at_base_type,
+            at_schema_location: create.at_schema_location,
+            at_type: ::std::option::Option::Some(create.at_type),
+            additional_properties: create.additional_properties,
+        }
+    }
+}
+/// The `Topic` a `Topic_Create` becomes; what the server assigns is absent.
+impl ::std::convert::From<crate::models::TopicCreate> for crate::models::Topic {
+    fn from(create: crate::models::TopicCreate) -> Self {
+        Self {
+            id: ::std::option::Option::None,
+            href: ::std::option::Option::None,
+            content_query: create.content_query,
+            header_query: create.header_query,
+            name: ::std::option::Option::Some(create.name),
+            at_base_type: create.at_base_type,
+            at_schema_location: create.at_schema_location,
+            at_type: create.at_type,
+            additional_properties: create.additional_properties,
+        }
+    }
+}

@@ -288,6 +288,38 @@ impl TopicPayload {
         }
     }
 }
+impl TopicPayload {
+    /// Whether `payload` is a valid payload for `topic`, without copying it (both
+    /// placements accepted, as in [`TopicPayload::parse`]).
+    pub fn check(
+        topic: &str,
+        payload: &::serde_json::Value,
+    ) -> ::std::result::Result<(), ::serde_json::Error> {
+        match topic {
+            "order" => <crate::models::ProductOrder as ::serde::Deserialize>::deserialize(entity(
+                payload,
+                "productOrder",
+            ))
+            .map(drop),
+            "inquiry" => <crate::models::CustomerInquiry as ::serde::Deserialize>::deserialize(
+                entity(payload, "customerInquiry"),
+            )
+            .map(drop),
+            "alarm" => <crate::models::Alarm as ::serde::Deserialize>::deserialize(entity(
+                payload, "alarm",
+            ))
+            .map(drop),
+            _ => Ok(()),
+        }
+    }
+}
+/// `{"alarm": {...}}` → `{...}`, by reference.
+fn entity<'a>(payload: &'a ::serde_json::Value, wrapper: &str) -> &'a ::serde_json::Value {
+    match payload.as_object() {
+        Some(map) if map.len() == 1 => map.get(wrapper).unwrap_or(payload),
+        _ => payload,
+    }
+}
 /// `{"alarm": {...}}` → `{...}`; anything else unchanged.
 fn unwrap_entity(payload: ::serde_json::Value, wrapper: &str) -> ::serde_json::Value {
     match payload {

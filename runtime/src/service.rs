@@ -526,7 +526,7 @@ impl<S: Store> EventApi for Hub688<S> {
             return Err(ApiError::bad_request("`@type` must not be empty"));
         }
         // The profile types the payload of its topics: reject what does not fit.
-        if let Err(error) = TopicPayload::parse(&topic_id, body.event.clone()) {
+        if let Err(error) = TopicPayload::check(&topic_id, &body.event) {
             let payload_type = profile::TOPICS
                 .iter()
                 .find(|t| t.name == topic_id)
@@ -568,12 +568,11 @@ impl<S: Store> EventApi for Hub688<S> {
             None => return Err(ApiError::internal("the store appended nothing")),
         };
         let href = child_href(&ctx, &topic_id, "event", &record.id);
-        let event: Event = Render {
-            id: &record.id,
-            href: href.clone(),
-            fields: None,
-        }
-        .to_model(&record.body)?;
+        // What is stored is `body` (or, for a retry, the same content): answer from it
+        // rather than parsing the stored bytes back.
+        let mut event = Event::from(body);
+        event.id = Some(record.id.clone());
+        event.href = Some(href.clone());
         if created {
             self.notify(notifications::EVENT_CREATE, "event", &event)
                 .await;

@@ -11,10 +11,79 @@ use crate::ir::{
 /// The `models` module.
 pub fn emit(api: &Api) -> TokenStream {
     let items = api.types.values().map(emit_type);
+    let lifecycle = api.types.values().filter_map(|def| from_create(api, def));
     quote! {
         //! Models: one type per schema of the spec.
         #( #items )*
+        #( #lifecycle )*
     }
+}
+
+/// `impl From<X_Create> for X` (TMF resource lifecycle): when `X` has every attribute
+/// of `X_Create` with the same type, and the ones it adds (`id`, `href`) are optional.
+fn from_create(api: &Api, resource: &TypeDef) -> Option<TokenStream> {
+    let TypeKind::Struct(target) = &resource.kind else {
+        return None;
+    };
+    let create = api
+        .types
+        .values()
+        .find(|d| d.original == format!("{}_Create", resource.original))?;
+    let TypeKind::Struct(source) = &create.kind else {
+        return None;
+    };
+    if source.additional != target.additional {
+        return None;
+    }
+    let mut inits = Vec::new();
+    for field in &target.fields {
+        let name = ident(&field.name);
+        let from = source
+            .fields
+            .iter()
+            .find(|f| f.json_name == field.json_name);
+        let init = match from {
+            None if !field.required => quote! { #name: ::std::option::Option::None, },
+            None => return None,
+            Some(from)
+                if from.ty != field.ty
+                    || from.nullable != field.nullable
+                    || from.boxed != field.boxed =>
+            {
+                return None;
+            }
+            Some(from) => match (from.required, field.required) {
+                (true, false) if !field.nullable => {
+                    quote! { #name: ::std::option::Option::Some(create.#name), }
+                }
+                (a, b) if a == b => quote! { #name: create.#name, },
+                _ => return None,
+            },
+        };
+        inits.push(init);
+    }
+    if source
+        .fields
+        .iter()
+        .any(|f| !target.fields.iter().any(|t| t.json_name == f.json_name))
+    {
+        return None;
+    }
+    let additional = (target.additional != Additional::Forbidden)
+        .then(|| quote! { additional_properties: create.additional_properties, });
+    let (resource_name, create_name) = (ident(&resource.name), ident(&create.name));
+    let doc_line = format!(
+        " The `{}` a `{}` becomes; what the server assigns is absent.",
+        resource.original, create.original
+    );
+    Some(quote! {
+        #[doc = #doc_line]
+        impl ::std::convert::From<crate::models::#create_name> for crate::models::#resource_name {
+            fn from(create: crate::models::#create_name) -> Self {
+                Self { #( #inits )* #additional }
+            }
+        }
+    })
 }
 
 fn emit_type(def: &TypeDef) -> TokenStream {

@@ -74,6 +74,12 @@ pub fn emit(api: &Api, profile: &ProfileIr) -> TokenStream {
         let wrapper = heck::ToLowerCamelCase::to_lower_camel_case(t.payload.as_str());
         quote! { #name => ::serde_json::from_value(unwrap_entity(payload, #wrapper)).map(|p| Self::#variant(::std::boxed::Box::new(p))), }
     });
+    let payload_check = profile.topics.iter().map(|t| {
+        let name = &t.name;
+        let payload = ident(&t.payload);
+        let wrapper = heck::ToLowerCamelCase::to_lower_camel_case(t.payload.as_str());
+        quote! { #name => <crate::models::#payload as ::serde::Deserialize>::deserialize(entity(payload, #wrapper)).map(drop), }
+    });
     let title = profile
         .title
         .clone()
@@ -198,6 +204,25 @@ pub fn emit(api: &Api, profile: &ProfileIr) -> TokenStream {
                     #( #payload_parse )*
                     _ => Ok(Self::Other(payload)),
                 }
+            }
+        }
+
+        impl TopicPayload {
+            /// Whether `payload` is a valid payload for `topic`, without copying it (both
+            /// placements accepted, as in [`TopicPayload::parse`]).
+            pub fn check(topic: &str, payload: &::serde_json::Value) -> ::std::result::Result<(), ::serde_json::Error> {
+                match topic {
+                    #( #payload_check )*
+                    _ => Ok(()),
+                }
+            }
+        }
+
+        /// `{"alarm": {...}}` → `{...}`, by reference.
+        fn entity<'a>(payload: &'a ::serde_json::Value, wrapper: &str) -> &'a ::serde_json::Value {
+            match payload.as_object() {
+                Some(map) if map.len() == 1 => map.get(wrapper).unwrap_or(payload),
+                _ => payload,
             }
         }
 

@@ -236,6 +236,22 @@ pub mod models {
             }
         }
     }
+    #[doc = " The `Gadget` a `Gadget_Create` becomes; what the server assigns is absent."]
+    impl ::std::convert::From<crate::models::GadgetCreate> for crate::models::Gadget {
+        fn from(create: crate::models::GadgetCreate) -> Self {
+            Self {
+                id: ::std::option::Option::None,
+                href: ::std::option::Option::None,
+                at_type: ::std::option::Option::None,
+                name: create.name,
+                state: create.state,
+                created: ::std::option::Option::None,
+                payload: create.payload,
+                part: ::std::option::Option::None,
+                additional_properties: create.additional_properties,
+            }
+        }
+    }
 }
 pub mod operations {
     #![doc = r" Per-operation inputs and outputs, shared by the server and the client."]
