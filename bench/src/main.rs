@@ -13,6 +13,7 @@
 //! on its own OS thread with a single-threaded tokio runtime; the load generator runs
 //! on another with a single-threaded runtime. On a 2-core machine that is one core each.
 
+mod delivery;
 mod load;
 mod report;
 mod scenarios;

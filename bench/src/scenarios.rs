@@ -13,8 +13,8 @@ use crate::report::Outcome;
 use crate::server;
 
 /// The user guide's Event sample (an alarm, 1.4 KB): the body of every ingest request.
-const SAMPLE_EVENT: &str = include_str!("../../tests/fixtures/guide/event.json");
-const TOPIC: &str = "alarm";
+pub const SAMPLE_EVENT: &str = include_str!("../../tests/fixtures/guide/event.json");
+pub const TOPIC: &str = "alarm";
 
 /// How long and how hard.
 #[derive(Debug, Clone)]
@@ -52,6 +52,26 @@ pub const ALL: &[Scenario] = &[
         run: subscriber_cost,
     },
     Scenario {
+        name: "fan-out/1 hub",
+        run: |s| crate::delivery::fan_out(s, 1),
+    },
+    Scenario {
+        name: "fan-out/10 hubs",
+        run: |s| crate::delivery::fan_out(s, 10),
+    },
+    Scenario {
+        name: "fan-out/100 hubs",
+        run: |s| crate::delivery::fan_out(s, 100),
+    },
+    Scenario {
+        name: "fan-out/1000 hubs",
+        run: |s| crate::delivery::fan_out(s, 1000),
+    },
+    Scenario {
+        name: "latency/in-memory",
+        run: crate::delivery::latency,
+    },
+    Scenario {
         name: "regeneration/spec+profile",
         run: regeneration_project,
     },
@@ -71,7 +91,7 @@ fn hub_event_url(address: std::net::SocketAddr) -> String {
     format!("http://{address}/tmf-api/event/v4/topic/{TOPIC}/event")
 }
 
-fn ratio(value: f64, baseline: f64) -> Option<f64> {
+pub fn ratio(value: f64, baseline: f64) -> Option<f64> {
     (baseline > 0.0).then(|| value / baseline)
 }
 
