@@ -15,6 +15,7 @@
 
 mod delivery;
 mod load;
+mod postgres;
 mod report;
 mod scenarios;
 mod server;

@@ -52,6 +52,10 @@ pub const ALL: &[Scenario] = &[
         run: subscriber_cost,
     },
     Scenario {
+        name: "durable ingest/postgres",
+        run: crate::postgres::durable_ingest,
+    },
+    Scenario {
         name: "fan-out/1 hub",
         run: |s| crate::delivery::fan_out(s, 1),
     },
