@@ -736,3 +736,71 @@ async fn appends_are_announced() {
         assert_eq!(announced, ("t".to_owned(), head));
     }
 }
+
+/// `claim_share` (what the delivery engine calls): each live replica gets
+/// `ceil(hubs / replicas)`; a replica holding more renews only its share and lets the
+/// rest expire to the newcomer; `set_cursor_fenced` tells a lost lease from a removed
+/// hub; leaving hands everything over.
+#[tokio::test]
+async fn fair_shares_between_replicas() {
+    let db = test_db!("shares");
+    let store = db.store().await;
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        let callback = format!("http://127.0.0.1:9/h{n}");
+        ids.push(
+            store
+                .create_hub(new_hub("t", &callback, None, None))
+                .await
+                .unwrap()
+                .0
+                .id,
+        );
+    }
+    let ttl = Duration::from_secs(3);
+    let minute = Duration::from_secs(60);
+    // Alone, `a` takes everything.
+    assert_eq!(
+        sorted(store.lease_hubs("a", ttl).await.unwrap()),
+        sorted(ids.clone())
+    );
+    // `b` joins: nothing is free yet, and `a` now renews only its share (3).
+    assert_eq!(
+        store.lease_hubs("b", minute).await.unwrap(),
+        Vec::<String>::new()
+    );
+    // Once the surplus of `a` expires, `b` takes it; `a` keeps renewing its share.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let a = sorted(store.lease_hubs("a", ttl).await.unwrap());
+        assert_eq!(a, sorted(ids[..3].to_vec()));
+        let b = sorted(store.lease_hubs("b", minute).await.unwrap());
+        if b == sorted(ids[3..].to_vec()) {
+            break;
+        }
+        assert!(b.is_empty(), "{b:?}");
+        assert!(std::time::Instant::now() < deadline, "no hand-over");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Fencing through the trait.
+    assert!(store.set_cursor_fenced(&ids[3], 5, "b").await.unwrap());
+    assert!(!store.set_cursor_fenced(&ids[3], 9, "a").await.unwrap());
+    assert_eq!(store.hub("t", &ids[3]).await.unwrap().unwrap().cursor, 5);
+    assert!(store.delete_hub("t", &ids[5]).await.unwrap());
+    assert!(matches!(
+        store.set_cursor_fenced(&ids[5], 1, "b").await,
+        Err(StoreError::NotFound(_))
+    ));
+    // `b` leaves gracefully: `a`, alone again, takes the rest at once.
+    assert_eq!(store.release_leases("b").await.unwrap(), 2);
+    assert_eq!(
+        sorted(store.lease_hubs("a", minute).await.unwrap()),
+        sorted(ids[..5].to_vec())
+    );
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
+}

@@ -3,7 +3,9 @@
 //! same database: every event that got a 201 is in the log and is delivered to every
 //! hub, in log order, none twice after receiver de-duplication; hubs and cursors come
 //! back from the database. And a callback outage across a restart: the cursor waits in
-//! the database, and everything arrives in order once the callback is back.
+//! the database, and everything arrives in order once the callback is back. And two
+//! replicas sharing 20 hubs through leases, one SIGKILLed mid-stream: the other takes
+//! its hubs and every hub receives the whole log in order.
 //!
 //! Each test creates its own database; without a reachable PostgreSQL the test is
 //! skipped loudly, or fails under `TMF688_REQUIRE_POSTGRES=1` (see runtime/STORAGE.md).
@@ -368,6 +370,250 @@ async fn callback_outage_across_a_restart() {
     assert_eq!(receiver.got.lock().unwrap().len(), published.len());
     drop(server);
     let _ = std::fs::remove_file(&config);
+}
+
+/// How many hubs each replica holds (`lease_owner` -> count; unleased hubs under "").
+async fn lease_owners(store: &tmf688_runtime::PgStore) -> std::collections::BTreeMap<String, i64> {
+    let rows: Vec<(Option<String>, i64)> = sqlx::query_as(
+        "SELECT CASE WHEN lease_until > now() THEN lease_owner END AS owner, count(*) \
+         FROM hubs GROUP BY 1",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(owner, n)| (owner.unwrap_or_default(), n))
+        .collect()
+}
+
+/// Two replicas on one database share 20 hubs through leases; events are published to
+/// both; one replica is SIGKILLed mid-stream. The other takes its hubs once their
+/// leases (1 s here) expire and delivers on: every hub receives the whole log, in log
+/// order, after de-duplication on eventId (redeliveries after the kill are allowed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_share_delivery_and_take_over_after_sigkill() {
+    const HUBS: usize = 20;
+    let db = test_db!("replicas");
+    let receiver = Receiver::default();
+    let callback_base = receiver.start().await;
+    let configs: Vec<std::path::PathBuf> = ["a", "b"]
+        .iter()
+        .map(|replica| {
+            let path = std::env::temp_dir().join(format!("{}-{replica}.toml", db.name));
+            std::fs::write(
+                &path,
+                format!(
+                    "[delivery]\nlease_ms = 1000\nreplica_id = \"{replica}\"\n\
+                     [delivery.retry]\ninitial_delay_ms = 20\nmultiplier = 2.0\n\
+                     max_delay_ms = 200\nmax_attempts = 10000\n"
+                ),
+            )
+            .unwrap();
+            path
+        })
+        .collect();
+    let a = start_with(&db.url, Some(&configs[0]));
+    let b = start_with(&db.url, Some(&configs[1]));
+    let store = db.store().await;
+    let http = reqwest::Client::new();
+    let paths: Vec<String> = (0..HUBS).map(|i| format!("/h{i}")).collect();
+    for (i, path) in paths.iter().enumerate() {
+        let server = if i % 2 == 0 { &a } else { &b };
+        let status = post(
+            &http,
+            &format!("{}{PSI}/topic/order/hub", server.url),
+            &json!({"callback": format!("{callback_base}{path}")}),
+        )
+        .await
+        .unwrap();
+        assert_eq!(status, 201);
+    }
+
+    // Both replicas hold a share (10 each once the first one's surplus expired).
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let owners = lease_owners(&store).await;
+        if owners.get("a") == Some(&10) && owners.get("b") == Some(&10) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "hubs not shared: {owners:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let held_by_a: Vec<(String,)> =
+        sqlx::query_as("SELECT callback FROM hubs WHERE lease_owner = 'a'")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let paths_of_a: Vec<String> = held_by_a
+        .into_iter()
+        .map(|(callback,)| callback.strip_prefix(&callback_base).unwrap().to_owned())
+        .collect();
+
+    // An event published through `b` wakes delivery on `a` too (LISTEN/NOTIFY: `a`'s
+    // idle workers wait on wake-ups, they do not poll).
+    let probe = event(99, 0);
+    let status = post(&http, &format!("{}{PSI}/topic/order/event", b.url), &probe)
+        .await
+        .unwrap();
+    assert_eq!(status, 201);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for path in &paths {
+        while receiver.deduplicated(path).is_empty() {
+            assert!(
+                Instant::now() < deadline,
+                "hub {path}: the probe did not arrive"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+    let acknowledged = Arc::new(Mutex::new(vec![
+        probe["eventId"].as_str().unwrap().to_owned(),
+    ]));
+
+    // Two clients publish to each replica; those of `a` stop when it is killed, those
+    // of `b` publish 150 events each.
+    let to_a = tokio::spawn({
+        let url = a.url.clone();
+        let acknowledged = acknowledged.clone();
+        async move { publish_until_killed(&url, 2, 100_000, acknowledged).await }
+    });
+    let to_b = tokio::spawn({
+        let url = b.url.clone();
+        let acknowledged = acknowledged.clone();
+        async move {
+            let mut tasks = Vec::new();
+            for writer in 10..12 {
+                let url = format!("{url}{PSI}/topic/order/event");
+                let acknowledged = acknowledged.clone();
+                tasks.push(tokio::spawn(async move {
+                    let http = reqwest::Client::new();
+                    for n in 0..150 {
+                        let body = event(writer, n);
+                        let status = post(&http, &url, &body).await.unwrap();
+                        assert!(status == 200 || status == 201, "{status}");
+                        acknowledged
+                            .lock()
+                            .unwrap()
+                            .push(body["eventId"].as_str().unwrap().to_owned());
+                    }
+                }));
+            }
+            for task in tasks {
+                task.await.unwrap();
+            }
+        }
+    });
+
+    // Mid-stream: once `a` has delivered some events to its hubs and both replicas
+    // took some events in.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let delivered_by_a = paths_of_a
+            .iter()
+            .map(|path| receiver.deduplicated(path).len())
+            .min()
+            .unwrap_or(0);
+        if delivered_by_a >= 20 && acknowledged.lock().unwrap().len() >= 100 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "a delivered {delivered_by_a} events per hub"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    drop(a); // SIGKILL
+    let killed_at = Instant::now();
+    let received_at_kill = receiver.got.lock().unwrap().len();
+
+    // `b` takes every hub once the leases of `a` expire.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let takeover = loop {
+        let owners = lease_owners(&store).await;
+        if owners.get("b") == Some(&(HUBS as i64)) {
+            break killed_at.elapsed();
+        }
+        assert!(Instant::now() < deadline, "no take-over: {owners:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    to_a.await.unwrap();
+    to_b.await.unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+
+    // Nothing acknowledged is lost, and every hub receives the whole log in order.
+    let log: Vec<String> = store
+        .read_events("order", 0, usize::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.event_id)
+        .collect();
+    let in_log: HashSet<&String> = log.iter().collect();
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !in_log.contains(id))
+        .collect();
+    assert!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    for path in &paths {
+        loop {
+            let got = receiver.deduplicated(path);
+            if got.len() >= log.len() {
+                assert_eq!(&got, &log, "hub {path}: the log, in order, once");
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "hub {path}: {} of {} delivered",
+                got.len(),
+                log.len()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    let total = receiver.got.lock().unwrap().len();
+    eprintln!(
+        "replica test: {} events in the log ({} acknowledged), a held {} hubs; b held all \
+         {takeover:?} after the kill; {} deliveries in all ({} before the kill, {} \
+         redeliveries)",
+        log.len(),
+        acknowledged.len(),
+        paths_of_a.len(),
+        total,
+        received_at_kill,
+        total - log.len() * HUBS
+    );
+    assert!(
+        takeover < Duration::from_secs(20),
+        "take-over took {takeover:?} with a 1 s lease"
+    );
+    // A graceful stop (SIGTERM) releases the leases and leaves the heartbeat table.
+    let mut b = b;
+    let status = Command::new("kill")
+        .args(["-TERM", &b.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while b.child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "b did not stop on SIGTERM");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let owners: Vec<(Option<String>,)> = sqlx::query_as("SELECT lease_owner FROM hubs")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    assert!(owners.iter().all(|(owner,)| owner.is_none()), "{owners:?}");
+    let (replicas,): (i64,) = sqlx::query_as("SELECT count(*) FROM replicas")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(replicas, 1, "only the killed replica's row is left");
+    drop(b);
+    store.close().await;
+    for config in configs {
+        let _ = std::fs::remove_file(config);
+    }
 }
 
 /// Ingest rate over HTTP with PostgreSQL (run by hand, in release mode:

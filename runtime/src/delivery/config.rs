@@ -83,6 +83,13 @@ pub struct DeliveryConfig {
     pub attempt_log_size: usize,
     /// Standard Webhooks signatures our `createEvent` requires (none by default).
     pub inbound_signatures: Vec<InboundSignatures>,
+    /// With a store shared by several server replicas (PostgreSQL): how long a hub
+    /// lease lasts. Leases are renewed every third of it; a replica that dies loses its
+    /// hubs to the others within about this long.
+    pub lease_ms: u64,
+    /// This process's name among the replicas (default: host, pid and a random
+    /// suffix). Must be unique among the live replicas.
+    pub replica_id: Option<String>,
 }
 
 impl Default for DeliveryConfig {
@@ -98,6 +105,8 @@ impl Default for DeliveryConfig {
             allowed_callback_hosts: default_hosts(),
             attempt_log_size: 20,
             inbound_signatures: Vec::new(),
+            lease_ms: 5_000,
+            replica_id: None,
         }
     }
 }
@@ -329,6 +338,16 @@ impl DeliveryConfig {
                 "delivery.retry.retry_after_cap_ms must be at least retry_after_floor_ms".into(),
             );
         }
+        if self.lease_ms < 100 {
+            return Err("delivery.lease_ms must be at least 100".into());
+        }
+        if self
+            .replica_id
+            .as_ref()
+            .is_some_and(|id| id.trim().is_empty())
+        {
+            return Err("delivery.replica_id must not be empty".into());
+        }
         if self.attempt_timeout_ms == 0 {
             return Err("delivery.attempt_timeout_ms must be positive".into());
         }
@@ -377,6 +396,11 @@ impl DeliveryConfig {
         self.allowed_callback_hosts
             .iter()
             .find(|entry| entry.matches(&host, port))
+    }
+
+    /// [`lease_ms`](Self::lease_ms) as a duration.
+    pub fn lease(&self) -> Duration {
+        Duration::from_millis(self.lease_ms)
     }
 
     /// [`attempt_timeout_ms`](Self::attempt_timeout_ms) as a duration.

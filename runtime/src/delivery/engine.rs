@@ -7,8 +7,18 @@
 //! the worker sleeps on the topic's watch (woken by [`DeliveryHooks::event_appended`]),
 //! not on a timer. Failures are retried with backoff; after the budget the hub is halted
 //! (state stored, cursor kept) until an operator resumes it; 410 Gone removes the hub.
+//!
+//! With a store shared by several server replicas ([`Store::shared`], PostgreSQL) the
+//! supervisor also runs the lease loop: every `lease_ms / 3` it claims this replica's
+//! fair share of the hubs ([`Store::lease_hubs`]) and keeps workers for the hubs it
+//! holds only. A worker sends nothing once the lease it was given may have lapsed (the
+//! local deadline is taken before the claim query, so it ends before the database's),
+//! and moves the cursor with [`Store::set_cursor_fenced`]: a hub is delivered by one
+//! replica at a time, from the cursor the previous one stored. Appends made through
+//! other replicas wake the workers through [`Store::subscribe_appends`].
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -30,7 +40,7 @@ use super::retry;
 use super::signing::Signer;
 use super::status::{AttemptRecord, DeliveryState, HubStatus, Metrics, MetricsSnapshot, rfc3339};
 use crate::service::Hub688;
-use crate::store::{EventRecord, HubRecord, HubState, Seq, Store, StoreError};
+use crate::store::{AppendNotice, EventRecord, HubRecord, HubState, Seq, Store, StoreError};
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -78,6 +88,10 @@ pub enum AdminError {
 #[derive(Debug)]
 struct WorkerHandle {
     control: mpsc::UnboundedSender<Control>,
+    /// Set when the worker must stop sending (hub removed or its lease lost).
+    revoked: Arc<AtomicBool>,
+    /// Tells this worker from a later one of the same hub.
+    generation: u64,
     status: Arc<Mutex<HubStatus>>,
     task: Option<JoinHandle<()>>,
 }
@@ -97,6 +111,13 @@ pub(crate) struct Shared<S> {
     shutdown: watch::Sender<bool>,
     workers: Mutex<HashMap<String, WorkerHandle>>,
     metrics: Metrics,
+    /// This process's name among the replicas sharing the store.
+    replica: String,
+    /// Whether hubs are leased ([`Store::shared`]).
+    leasing: bool,
+    /// Until when the leases of the last successful claim hold, by this process's clock.
+    lease_until: Mutex<Option<Instant>>,
+    generations: AtomicU64,
 }
 
 impl<S> std::fmt::Debug for Shared<S> {
@@ -179,6 +200,8 @@ impl<S: Store> DeliveryEngine<S> {
             .then(|| Arc::new(Semaphore::new(config.pool.max_in_flight)));
         let hooks = hub.delivery_hooks().clone();
         let store = hub.store().clone();
+        // Appends through other processes (before reading the heads: none is missed).
+        let notices = store.subscribe_appends().await?;
         // The heads of the logs, for lag.
         for topic in store.topics().await? {
             let head = store.head(&topic.id).await?;
@@ -200,12 +223,21 @@ impl<S: Store> DeliveryEngine<S> {
             shutdown: watch::channel(false).0,
             workers: Mutex::default(),
             metrics: Metrics::default(),
+            replica: config.replica_id.clone().unwrap_or_else(replica_name),
+            leasing: hub.store().shared(),
+            lease_until: Mutex::new(None),
+            generations: AtomicU64::new(0),
         });
         if !hooks.attach(config, super::admin::router(shared.clone())) {
             return Err(EngineError::AlreadyAttached);
         }
+        if let Some(notices) = notices {
+            tokio::spawn(wake_on_appends(shared.clone(), notices));
+        }
         let supervisor = tokio::spawn(supervise(shared.clone()));
         tracing::info!(
+            replica = %shared.replica,
+            leasing = shared.leasing,
             allowed_callback_hosts = ?shared.config.allowed_callback_hosts.iter().map(|h| h.host.as_str()).collect::<Vec<_>>(),
             max_attempts = shared.config.retry.max_attempts,
             "delivery engine started"
@@ -261,6 +293,14 @@ impl<S: Store> DeliveryEngine<S> {
             if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
                 task.abort();
                 abandoned += 1;
+            }
+        }
+        if self.shared.leasing {
+            match self.shared.store.release_leases(&self.shared.replica).await {
+                Ok(released) => tracing::info!(released, "hub leases released"),
+                Err(error) => {
+                    tracing::warn!(%error, "could not release the hub leases; they expire");
+                }
             }
         }
         tracing::info!(workers = total, abandoned, "delivery engine stopped");
@@ -343,19 +383,84 @@ impl<S: Store> Shared<S> {
     }
 }
 
-/// Keeps one worker per hub: on start and whenever hubs are registered or removed.
+/// A replica name: host, pid and a random suffix.
+fn replica_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned());
+    format!("{host}-{}-{:08x}", std::process::id(), fastrand::u32(..))
+}
+
+/// Feeds appends made through other processes into the same wake-up as local ones.
+async fn wake_on_appends<S: Store>(
+    shared: Arc<Shared<S>>,
+    mut notices: mpsc::UnboundedReceiver<AppendNotice>,
+) {
+    let mut shutdown = shared.shutdown.subscribe();
+    loop {
+        let notice = tokio::select! {
+            notice = notices.recv() => notice,
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        };
+        match notice {
+            None => return,
+            Some(AppendNotice::Appended { topic, head }) => {
+                shared.hooks.event_appended(&topic, head);
+            }
+            Some(AppendNotice::Lost) => {
+                tracing::warn!("append notifications may have been lost: re-reading the heads");
+                let Ok(topics) = shared.store.topics().await else {
+                    continue;
+                };
+                for topic in topics {
+                    if let Ok(head) = shared.store.head(&topic.id).await {
+                        shared.hooks.event_appended(&topic.id, head);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keeps one worker per hub (per held hub when leasing): on start, whenever hubs are
+/// registered or removed, and every third of the lease when leasing.
 async fn supervise<S: Store>(shared: Arc<Shared<S>>) {
     let mut hubs = shared.hooks.watch_hubs();
     let mut shutdown = shared.shutdown.subscribe();
+    let lease = shared.config.lease();
     loop {
         hubs.borrow_and_update();
-        if let Err(error) = reconcile(&shared).await {
+        if shared.leasing {
+            let started = Instant::now();
+            match shared.store.lease_hubs(&shared.replica, lease).await {
+                Ok(held) => {
+                    *lock(&shared.lease_until) = Some(started + lease.mul_f64(0.9));
+                    let held: HashSet<String> = held.into_iter().collect();
+                    if let Err(error) = reconcile(&shared, Some(&held)).await {
+                        tracing::error!(%error, "delivery: could not list hubs; will retry");
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, "delivery: could not renew the hub leases; will retry");
+                }
+            }
+        } else if let Err(error) = reconcile(&shared, None).await {
             tracing::error!(%error, "delivery: could not list hubs; will retry on the next change");
         }
         tokio::select! {
             changed = hubs.changed() => if changed.is_err() { return },
+            () = tokio::time::sleep(lease / 3), if shared.leasing => {}
             _ = shutdown.wait_for(|stop| *stop) => return,
         }
+    }
+}
+
+impl<S> Shared<S> {
+    /// Whether this replica may still send (always, when not leasing).
+    fn lease_valid(&self) -> bool {
+        !self.leasing || lock(&self.lease_until).is_some_and(|until| Instant::now() < until)
     }
 }
 
@@ -365,7 +470,11 @@ fn topic_queries(body: &[u8]) -> (Option<String>, Option<String>) {
     (text("headerQuery"), text("contentQuery"))
 }
 
-async fn reconcile<S: Store>(shared: &Arc<Shared<S>>) -> Result<(), StoreError> {
+/// Starts workers for the hubs (those in `held` only, when given) and stops the rest.
+async fn reconcile<S: Store>(
+    shared: &Arc<Shared<S>>,
+    held: Option<&HashSet<String>>,
+) -> Result<(), StoreError> {
     let mut present = HashSet::new();
     for topic in shared.store.topics().await? {
         let hubs = match shared.store.hubs(&topic.id).await {
@@ -378,6 +487,9 @@ async fn reconcile<S: Store>(shared: &Arc<Shared<S>>) -> Result<(), StoreError> 
         }
         let (header_query, content_query) = topic_queries(&topic.body);
         for hub in hubs {
+            if held.is_some_and(|held| !held.contains(&hub.id)) {
+                continue;
+            }
             present.insert(hub.id.clone());
             let mut workers = lock(&shared.workers);
             if workers.contains_key(&hub.id) {
@@ -401,7 +513,11 @@ async fn reconcile<S: Store>(shared: &Arc<Shared<S>>) -> Result<(), StoreError> 
                 .hooks
                 .base_path(&hub.id)
                 .unwrap_or_else(|| tmf688_api::client::BASE_PATH.to_owned());
+            let revoked = Arc::new(AtomicBool::new(false));
+            let generation = shared.generations.fetch_add(1, Ordering::Relaxed);
             let worker = Worker {
+                revoked: revoked.clone(),
+                generation,
                 shared: shared.clone(),
                 topic: shared.hooks.watch_topic(&hub.topic_id),
                 shutdown: shared.shutdown.subscribe(),
@@ -420,6 +536,8 @@ async fn reconcile<S: Store>(shared: &Arc<Shared<S>>) -> Result<(), StoreError> 
                 id,
                 WorkerHandle {
                     control: control_tx,
+                    revoked,
+                    generation,
                     status,
                     task: Some(task),
                 },
@@ -430,8 +548,9 @@ async fn reconcile<S: Store>(shared: &Arc<Shared<S>>) -> Result<(), StoreError> 
     workers.retain(|id, handle| {
         let keep = present.contains(id);
         if !keep {
+            handle.revoked.store(true, Ordering::SeqCst);
             let _ = handle.control.send(Control::Stop);
-            tracing::debug!(hub = %id, "delivery worker stopped: hub removed");
+            tracing::debug!(hub = %id, "delivery worker stopped: hub removed or not held");
         }
         keep
     });
@@ -460,6 +579,8 @@ enum Step {
 
 struct Worker<S> {
     shared: Arc<Shared<S>>,
+    revoked: Arc<AtomicBool>,
+    generation: u64,
     hub: HubRecord,
     filter: HubFilter,
     base_path: String,
@@ -521,12 +642,22 @@ fn snippet(body: &[u8]) -> String {
 impl<S: Store> Worker<S> {
     async fn run(mut self) {
         self.run_loop().await;
-        lock(&self.shared.workers).remove(&self.hub.id);
+        let mut workers = lock(&self.shared.workers);
+        if workers
+            .get(&self.hub.id)
+            .is_some_and(|handle| handle.generation == self.generation)
+        {
+            workers.remove(&self.hub.id);
+        }
+        drop(workers);
         tracing::debug!(hub = %self.hub.id, "delivery worker ended");
     }
 
+    /// Whether to send nothing more: shutdown, the hub removed or no longer held, or
+    /// its lease possibly lapsed (the worker ends; the next claim restarts it from the
+    /// stored cursor if the hub is still held).
     fn stopping(&self) -> bool {
-        *self.shutdown.borrow()
+        *self.shutdown.borrow() || self.revoked.load(Ordering::SeqCst) || !self.shared.lease_valid()
     }
 
     async fn run_loop(&mut self) {
@@ -659,10 +790,20 @@ impl<S: Store> Worker<S> {
         true
     }
 
-    /// Stores the cursor; `false` when the hub no longer exists.
+    /// Stores the cursor; `false` when the hub no longer exists or its lease was lost.
     async fn commit(&mut self, cursor: Seq) -> bool {
-        match self.shared.store.set_cursor(&self.hub.id, cursor).await {
-            Ok(()) => {}
+        match self
+            .shared
+            .store
+            .set_cursor_fenced(&self.hub.id, cursor, &self.shared.replica)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(hub = %self.hub.id, cursor, "hub lease lost: this replica stops delivering it");
+                self.revoked.store(true, Ordering::SeqCst);
+                return false;
+            }
             Err(StoreError::NotFound(_)) => return false,
             Err(error) => {
                 // Delivery goes on; after a restart the events since the last stored
@@ -756,7 +897,14 @@ impl<S: Store> Worker<S> {
             };
             let started_at = SystemTime::now();
             let started = Instant::now();
-            let outcome = self.attempt(&target, body.clone(), &webhook_id).await;
+            // When leasing, an attempt in flight is abandoned as soon as the lease may
+            // have lapsed or the hub was taken away: the replica that takes it over
+            // finds the cursor before this event and sends it again, after nothing.
+            let outcome = tokio::select! {
+                biased;
+                () = self.lease_lost() => return Step::Exit,
+                outcome = self.attempt(&target, body.clone(), &webhook_id) => outcome,
+            };
             drop(permit);
             let elapsed = started.elapsed();
             let mut record = AttemptRecord {
@@ -854,6 +1002,24 @@ impl<S: Store> Worker<S> {
                     }
                 }
             }
+        }
+    }
+
+    /// Completes when this worker may no longer send (never when not leasing).
+    async fn lease_lost(&self) {
+        if !self.shared.leasing {
+            return std::future::pending().await;
+        }
+        loop {
+            if self.revoked.load(Ordering::SeqCst) || !self.shared.lease_valid() {
+                return;
+            }
+            let now = Instant::now();
+            let until = lock(&self.shared.lease_until).unwrap_or(now);
+            let wait = until
+                .saturating_duration_since(now)
+                .min(Duration::from_millis(100));
+            tokio::time::sleep(wait).await;
         }
     }
 

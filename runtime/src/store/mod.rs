@@ -13,8 +13,10 @@ pub mod memory;
 pub mod postgres;
 
 use std::future::Future;
+use std::time::Duration;
 
 use bytes::Bytes;
+use tokio::sync::mpsc;
 
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
@@ -178,6 +180,21 @@ pub struct NewListener {
     pub owner: Option<String>,
 }
 
+/// An append seen by [`Store::subscribe_appends`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppendNotice {
+    /// Events were appended to `topic` (by any process); its log now ends at `head`.
+    Appended {
+        /// The topic.
+        topic: String,
+        /// The last sequence of its log.
+        head: Seq,
+    },
+    /// Notices may have been lost (connection to the database lost and re-established):
+    /// re-read the heads of the logs.
+    Lost,
+}
+
 /// Persistence of topics, their event logs, hubs (with cursors) and API listeners.
 ///
 /// Every method is atomic on its own. Lists come in creation order (events: log order).
@@ -289,4 +306,67 @@ pub trait Store: Send + Sync + 'static {
 
     /// Every listener.
     fn listeners(&self) -> impl Future<Output = Result<Vec<ListenerRecord>, StoreError>> + Send;
+
+    /// Whether several server processes may share this store, so that the delivery
+    /// engine must divide the hubs among them with leases ([`Store::lease_hubs`]). The
+    /// default (`false`): this process is the only one delivering.
+    fn shared(&self) -> bool {
+        false
+    }
+
+    /// Claims hubs for delivery by `replica` (a name unique among the live processes)
+    /// for `ttl`: renews what it holds, takes free or expired hubs up to its fair share,
+    /// and returns the ids of every hub it now holds. The default: every hub (a store
+    /// used by one process only).
+    fn lease_hubs(
+        &self,
+        replica: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send {
+        let _ = (replica, ttl);
+        async move {
+            let mut held = Vec::new();
+            for topic in self.topics().await? {
+                match self.hubs(&topic.id).await {
+                    Ok(hubs) => held.extend(hubs.into_iter().map(|hub| hub.id)),
+                    Err(StoreError::NotFound(_)) => {}
+                    Err(other) => return Err(other),
+                }
+            }
+            Ok(held)
+        }
+    }
+
+    /// Gives up every lease of `replica` (graceful shutdown). The default does nothing.
+    fn release_leases(
+        &self,
+        replica: &str,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = replica;
+        async { Ok(0) }
+    }
+
+    /// Moves a hub's cursor only while `replica` holds its lease; `false` when it does
+    /// not (fencing). The default is [`Store::set_cursor`].
+    fn set_cursor_fenced(
+        &self,
+        hub_id: &str,
+        cursor: Seq,
+        replica: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = replica;
+        async move {
+            self.set_cursor(hub_id, cursor).await?;
+            Ok(true)
+        }
+    }
+
+    /// Appends made by other processes on the same store, as they commit (`None`: the
+    /// store has no other writers, the service's own hooks announce every append).
+    fn subscribe_appends(
+        &self,
+    ) -> impl Future<Output = Result<Option<mpsc::UnboundedReceiver<AppendNotice>>, StoreError>> + Send
+    {
+        async { Ok(None) }
+    }
 }

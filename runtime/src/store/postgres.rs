@@ -25,11 +25,11 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    Appended, EventRecord, HubRecord, HubStart, HubState, ListenerRecord, NewEvent, NewHub,
-    NewListener, NewTopic, Seq, Store, StoreError, TopicRecord,
+    AppendNotice, Appended, EventRecord, HubRecord, HubStart, HubState, ListenerRecord, NewEvent,
+    NewHub, NewListener, NewTopic, Seq, Store, StoreError, TopicRecord,
 };
 
 /// The schema migrations, embedded at build time from `runtime/migrations/`.
@@ -128,6 +128,83 @@ impl PgStore {
         Ok(held.into_iter().map(|(id,)| id).collect())
     }
 
+    /// Claims `replica`'s fair share of the hubs for `ttl` (what the delivery engine
+    /// calls every `ttl / 3`): records the replica as alive until `now + ttl` (table
+    /// `replicas`), computes its share as `ceil(hubs / live replicas)`, renews at most
+    /// that many of the leases it holds (the oldest hubs first; the rest are left to
+    /// expire, so that a replica that joins gets its share without anyone's leases being
+    /// cut short), and takes free or expired hubs up to the share (`FOR UPDATE SKIP
+    /// LOCKED`). Returns the ids of the hubs it holds now.
+    pub async fn claim_share(
+        &self,
+        replica: &str,
+        ttl: Duration,
+    ) -> Result<Vec<String>, StoreError> {
+        let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO replicas (id, alive_until) VALUES ($1, now() + $2 * interval '1 millisecond') \
+             ON CONFLICT (id) DO UPDATE SET alive_until = excluded.alive_until",
+        )
+        .bind(replica)
+        .bind(ttl_ms)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        sqlx::query("DELETE FROM replicas WHERE alive_until < now() - interval '1 day'")
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let (live, total): (i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM replicas WHERE alive_until > now()), \
+                    (SELECT count(*) FROM hubs)",
+        )
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let live = live.max(1);
+        let share = (total + live - 1) / live;
+        let mut held: Vec<(String,)> = sqlx::query_as(
+            "UPDATE hubs SET lease_until = now() + $2 * interval '1 millisecond' \
+             WHERE id IN (SELECT id FROM hubs WHERE lease_owner = $1 AND lease_until > now() \
+                          ORDER BY ord LIMIT $3 FOR UPDATE) RETURNING id",
+        )
+        .bind(replica)
+        .bind(ttl_ms)
+        .bind(share)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let room = share - i64::try_from(held.len()).unwrap_or(i64::MAX);
+        if room > 0 {
+            let taken: Vec<(String,)> = sqlx::query_as(
+                "UPDATE hubs SET lease_owner = $1, lease_until = now() + $2 * interval '1 millisecond' \
+                 WHERE id IN (SELECT id FROM hubs \
+                              WHERE lease_until IS NULL OR lease_until <= now() \
+                              ORDER BY ord LIMIT $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+            )
+            .bind(replica)
+            .bind(ttl_ms)
+            .bind(room)
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+            held.extend(taken);
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(held.into_iter().map(|(id,)| id).collect())
+    }
+
+    /// Ends `replica`'s row in `replicas` and gives up its leases (graceful shutdown).
+    async fn leave(&self, replica: &str) -> Result<u64, StoreError> {
+        sqlx::query("DELETE FROM replicas WHERE id = $1")
+            .bind(replica)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        self.release_hubs(replica).await
+    }
+
     /// Gives up every lease of `replica` (on a graceful shutdown), so that other
     /// replicas take its hubs at once rather than after the lease timeout. Returns how
     /// many it held.
@@ -211,6 +288,26 @@ impl AppendListener {
                 .and_then(|(topic, seq)| Some((topic.to_owned(), seq.parse::<Seq>().ok()?)));
             if let Some(append) = parsed {
                 return Ok(append);
+            }
+        }
+    }
+}
+
+impl AppendListener {
+    /// The next notice: an append, or [`AppendNotice::Lost`] when the connection was
+    /// lost (re-established on the next call; notifications in between are gone).
+    async fn try_next(&mut self) -> Result<AppendNotice, StoreError> {
+        loop {
+            let Some(notification) = self.listener.try_recv().await.map_err(backend)? else {
+                return Ok(AppendNotice::Lost);
+            };
+            if let Some((topic, head)) = notification.payload().rsplit_once(':')
+                && let Ok(head) = head.parse::<Seq>()
+            {
+                return Ok(AppendNotice::Appended {
+                    topic: topic.to_owned(),
+                    head,
+                });
             }
         }
     }
@@ -540,6 +637,66 @@ async fn commit_appends(pool: PgPool, queues: AppendQueues, topic_id: String) {
 }
 
 impl Store for PgStore {
+    fn shared(&self) -> bool {
+        true
+    }
+
+    async fn lease_hubs(&self, replica: &str, ttl: Duration) -> Result<Vec<String>, StoreError> {
+        self.claim_share(replica, ttl).await
+    }
+
+    async fn release_leases(&self, replica: &str) -> Result<u64, StoreError> {
+        self.leave(replica).await
+    }
+
+    async fn set_cursor_fenced(
+        &self,
+        hub_id: &str,
+        cursor: Seq,
+        replica: &str,
+    ) -> Result<bool, StoreError> {
+        if self.set_cursor_leased(hub_id, cursor, replica).await? {
+            return Ok(true);
+        }
+        // Not held: tell a removed hub (NotFound) from a lost lease (false).
+        let exists: Option<(i64,)> = sqlx::query_as("SELECT 1::int8 FROM hubs WHERE id = $1")
+            .bind(hub_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        match exists {
+            Some(_) => Ok(false),
+            None => Err(StoreError::NotFound(format!("hub {hub_id:?}"))),
+        }
+    }
+
+    async fn subscribe_appends(
+        &self,
+    ) -> Result<Option<mpsc::UnboundedReceiver<AppendNotice>>, StoreError> {
+        let mut listener = self.listen_appends().await?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            loop {
+                let notice = tokio::select! {
+                    notice = listener.try_next() => notice,
+                    () = tx.closed() => return,
+                };
+                let failed = notice.is_err();
+                let notice = notice.unwrap_or(AppendNotice::Lost);
+                if tx.send(notice).is_err() {
+                    return;
+                }
+                if failed {
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                        () = tx.closed() => return,
+                    }
+                }
+            }
+        });
+        Ok(Some(rx))
+    }
+
     async fn create_topic(&self, topic: NewTopic) -> Result<TopicRecord, StoreError> {
         let inserted: Result<(String,), _> = sqlx::query_as(
             "INSERT INTO topics (id, name, body) \
