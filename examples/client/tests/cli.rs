@@ -464,16 +464,17 @@ async fn listen_receives_what_publish_sends_through_the_delivery_engine() {
     };
     let hubs = format!("{}/tmf-api/event/v4/topic/alarm/hub", server.url);
 
-    let mut listening = Listening::start(&server.url, &["alarm", "--count", "3"]);
+    // Issue 4's acceptance: `listen` + `publish --count 1000` show all 1,000 events.
+    let mut listening = Listening::start(&server.url, &["alarm", "--count", "1000"]);
     hubs_once(&hubs, None, 1).await;
     let output = client(
         &server.url,
-        &["publish", "alarm", "--count", "3"],
+        &["publish", "alarm", "--count", "1000"],
         Some(&alarm_event("p").to_string()),
     );
     ok(&output);
     // Delivered in the original order, each once.
-    for n in 1..=3 {
+    for n in 1..=1000 {
         assert_eq!(listening.next_line()["eventId"], format!("p-{n}"));
     }
     let status = listening.wait();
