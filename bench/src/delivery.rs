@@ -10,7 +10,7 @@ use axum::body::Bytes;
 use axum::http::StatusCode;
 use hdrhistogram::Histogram;
 use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine};
-use tmf688_runtime::{Hub688, HubConfig, MemoryStore, app};
+use tmf688_runtime::{Hub688, HubConfig, MemoryStore, Store, app};
 
 use crate::load::Bodies;
 use crate::report::Outcome;
@@ -80,16 +80,19 @@ impl Sink {
 
 /// The hub with its delivery engine, on the server thread.
 fn start_hub() -> anyhow::Result<server::Running> {
-    server::start(|| async {
-        let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default()).await?;
-        let engine = DeliveryEngine::start(&hub, DeliveryConfig::default()).await?;
-        // The engine lives as long as the server thread's runtime.
-        tokio::spawn(async move {
-            let _engine = engine;
-            std::future::pending::<()>().await
-        });
-        Ok(app(Arc::new(hub)))
-    })
+    server::start(|| async { serve_with_engine(MemoryStore::new()).await })
+}
+
+/// The hub over `store` with its delivery engine (the engine lives as long as the
+/// server thread's runtime).
+pub async fn serve_with_engine<S: Store>(store: S) -> anyhow::Result<Router> {
+    let hub = Hub688::new(Arc::new(store), HubConfig::default()).await?;
+    let engine = DeliveryEngine::start(&hub, DeliveryConfig::default()).await?;
+    tokio::spawn(async move {
+        let _engine = engine;
+        std::future::pending::<()>().await
+    });
+    Ok(app(Arc::new(hub)))
 }
 
 async fn register(
@@ -237,13 +240,22 @@ pub fn fan_out(settings: &Settings, hubs: usize) -> anyhow::Result<Outcome> {
 
 /// p50/p99/p99.9 from the POST to the sink, 10 hubs, events at a fixed rate.
 pub fn latency(settings: &Settings) -> anyhow::Result<Outcome> {
+    latency_of(settings, "latency/in-memory", 10.0, start_hub()?)
+}
+
+/// The same measurement against the hub already running as `hub`.
+pub fn latency_of(
+    settings: &Settings,
+    scenario: &str,
+    target_ms: f64,
+    hub: server::Running,
+) -> anyhow::Result<Outcome> {
     let (hubs, rate) = (10usize, 1_000u64);
     let sink = Sink::new();
     let sink_server = {
         let router = sink.router(true);
         server::start(move || async move { Ok(router) })?
     };
-    let hub = start_hub()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -278,14 +290,14 @@ pub fn latency(settings: &Settings) -> anyhow::Result<Outcome> {
     let p = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
     let p99 = p(0.99);
     Ok(Outcome {
-        scenario: "latency/in-memory".into(),
+        scenario: scenario.into(),
         metric: "p99 ms, POST → sink".into(),
         value: p99,
         baseline: None,
         baseline_name: String::new(),
         ratio: None,
-        target: "< 10 ms at 1,000/s × 10 hubs".into(),
-        met: Some(p99 < 10.0),
+        target: format!("< {target_ms} ms at 1,000/s × 10 hubs"),
+        met: Some(p99 < target_ms),
         notes: format!(
             "p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms over {} deliveries",
             p(0.5),

@@ -56,10 +56,10 @@ impl Database {
     }
 }
 
-fn skipped(reason: String) -> Outcome {
+fn skipped(scenario: &str, reason: String) -> Outcome {
     Outcome {
-        scenario: "durable ingest/postgres".into(),
-        metric: "events/s".into(),
+        scenario: scenario.into(),
+        metric: "-".into(),
         value: f64::NAN,
         baseline: None,
         baseline_name: String::new(),
@@ -78,10 +78,10 @@ pub fn durable_ingest(settings: &Settings) -> anyhow::Result<Outcome> {
     let database = match runtime.block_on(Database::create("ingest")) {
         Ok(database) => database,
         Err(error) => {
-            return Ok(skipped(format!(
-                "no PostgreSQL at {}: {error}",
-                server_url()
-            )));
+            return Ok(skipped(
+                "durable ingest/postgres",
+                format!("no PostgreSQL at {}: {error}", server_url()),
+            ));
         }
     };
     let connections = settings.concurrency.min(32) as u32;
@@ -165,4 +165,28 @@ pub fn durable_ingest(settings: &Settings) -> anyhow::Result<Outcome> {
         met: ratio.map(|r| r >= 1.0),
         notes: format!("pool of {connections} connections for both"),
     })
+}
+
+/// End-to-end latency with the hub on PostgreSQL (1,000 events/s × 10 hubs).
+pub fn latency(settings: &Settings) -> anyhow::Result<Outcome> {
+    const SCENARIO: &str = "latency/postgres";
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let database = match runtime.block_on(Database::create("latency")) {
+        Ok(database) => database,
+        Err(error) => {
+            return Ok(skipped(
+                SCENARIO,
+                format!("no PostgreSQL at {}: {error}", server_url()),
+            ));
+        }
+    };
+    let url = database.url.clone();
+    let hub = server::start(move || async move {
+        crate::delivery::serve_with_engine(PgStore::connect(&url, 16).await?).await
+    })?;
+    let outcome = crate::delivery::latency_of(settings, SCENARIO, 25.0, hub);
+    runtime.block_on(database.drop_now())?;
+    outcome
 }

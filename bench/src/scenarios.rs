@@ -76,6 +76,10 @@ pub const ALL: &[Scenario] = &[
         run: crate::delivery::latency,
     },
     Scenario {
+        name: "latency/postgres",
+        run: crate::postgres::latency,
+    },
+    Scenario {
         name: "regeneration/spec+profile",
         run: regeneration_project,
     },
