@@ -203,8 +203,15 @@ pub fn emit_modules(settings: &Settings) -> Result<Vec<(&'static str, proc_macro
     Ok(modules(&api))
 }
 
-/// The whole crate as one Rust file (modules inline, `#![deny(warnings)]`, a `main`):
-/// what snapshot tests review and compile.
+/// The file name, next to every single-file snapshot, of the support module they share
+/// (see [`generate_single_file`] and [`generate_snapshot_support`]).
+pub const SNAPSHOT_SUPPORT_FILE: &str = "support.rs";
+
+/// The whole crate as one Rust file (`#![deny(warnings)]`, the generated modules inline,
+/// a `main`): what snapshot tests review and compile. The hand-written support module,
+/// the same for every spec, is not inlined: the file declares it as
+/// `#[path = "support.rs"] pub mod support;`, so [`generate_snapshot_support`] must be
+/// written as [`SNAPSHOT_SUPPORT_FILE`] in the same directory for the file to compile.
 pub fn generate_single_file(settings: &Settings) -> Result<String> {
     let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
     let api = lower::lower(&loaded)?;
@@ -212,13 +219,28 @@ pub fn generate_single_file(settings: &Settings) -> Result<String> {
     for (name, tokens) in modules(&api) {
         text.push_str(&format!("pub mod {name} {{ {tokens} }}\n"));
     }
-    text.push_str(&format!("pub mod support {{ {} }}\n", support_source()?));
+    text.push_str(&format!(
+        "#[path = \"{SNAPSHOT_SUPPORT_FILE}\"]\npub mod support;\n"
+    ));
     text.push_str("fn main() {}\n");
     let mut warnings = Vec::new();
     let formatted = output::format_rust_text("snapshot", &text, &mut warnings)?;
     Ok(format!(
         "{}{formatted}",
         output::rust_header(&display(&settings.spec))
+    ))
+}
+
+/// The support module that every [`generate_single_file`] snapshot includes from
+/// [`SNAPSHOT_SUPPORT_FILE`]: the generated crate's `src/support.rs` (same template, same
+/// features), formatted, under an `@generated` header.
+pub fn generate_snapshot_support() -> Result<String> {
+    let mut warnings = Vec::new();
+    let support =
+        output::format_rust_text(SNAPSHOT_SUPPORT_FILE, &support_source()?, &mut warnings)?;
+    Ok(format!(
+        "{}{support}",
+        output::rust_header("templates/support.rs")
     ))
 }
 
