@@ -169,6 +169,7 @@ fn subscriber_cost(settings: &Settings) -> anyhow::Result<Outcome> {
                         query: Some(query),
                         body: bytes::Bytes::from(body.to_string()),
                         owner: None,
+                        base_path: None,
                         start: HubStart::default(),
                     })
                     .await?;

@@ -719,6 +719,7 @@ impl<S: Store> HubApi for Hub688<S> {
             query,
             body: to_bytes(&body).map_err(store_error)?,
             owner: principal(&ctx).map(|p| p.name.clone()),
+            base_path: Some(ctx.base_path.clone()),
             start: HubStart::Head,
         };
         let (record, created) = self
@@ -731,7 +732,7 @@ impl<S: Store> HubApi for Hub688<S> {
             })?;
         if created {
             tracing::info!(topic = %topic_id, hub = %record.id, callback = %record.callback, "hub registered");
-            self.delivery.hub_registered(&record.id, &ctx.base_path);
+            self.delivery.hubs_changed();
         } else {
             tracing::debug!(topic = %topic_id, hub = %record.id, "hub already registered");
         }
@@ -765,7 +766,7 @@ impl<S: Store> HubApi for Hub688<S> {
             .map_err(store_error)?
         {
             tracing::info!(topic = %topic_id, hub = %id, "hub deregistered");
-            self.delivery.hub_removed(&id);
+            self.delivery.hubs_changed();
             return Ok(DeleteHubResponse::NoContent);
         }
         self.require_topic(&topic_id).await?;
@@ -884,13 +885,14 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
             query,
             body: to_bytes(&body).map_err(store_error)?,
             owner: principal(&ctx).map(|p| p.name.clone()),
+            base_path: Some(ctx.base_path.clone()),
             start: HubStart::Head,
         };
         let (record, created) = self.store.create_hub(new).await.map_err(store_error)?;
         self.listening.store(true, Ordering::Relaxed);
         if created {
             tracing::info!(listener = %record.id, callback = %record.callback, "listener registered");
-            self.delivery.hub_registered(&record.id, &ctx.base_path);
+            self.delivery.hubs_changed();
         }
         let location = format!("{}/hub/{}", ctx.base_path, encode_path_segment(&record.id));
         Ok(RegisterListenerResponse::Created {
@@ -924,7 +926,7 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
             .map_err(store_error)?
         {
             tracing::info!(listener = %id, "listener unregistered");
-            self.delivery.hub_removed(&id);
+            self.delivery.hubs_changed();
             if let Ok(left) = self.store.hubs(NOTIFICATIONS_TOPIC).await {
                 self.listening.store(!left.is_empty(), Ordering::Relaxed);
             }

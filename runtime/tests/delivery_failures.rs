@@ -183,8 +183,12 @@ async fn halt_resume_and_replay() {
     assert_eq!(body["cursor"], 0);
     assert_eq!(body["lag"], 3);
     assert_eq!(body["attemptLog"].as_array().unwrap().len(), 3);
-    let stored = hub.hub.store().hub("order", &id).await.unwrap().unwrap();
-    assert_eq!((stored.state, stored.cursor), (HubState::Halted, 0));
+    // Saved by the engine's next progress flush.
+    eventually("halted state stored", Duration::from_secs(5), || async {
+        let stored = hub.hub.store().hub("order", &id).await.unwrap().unwrap();
+        (stored.state, stored.cursor, stored.attempts) == (HubState::Halted, 0, 3)
+    })
+    .await;
     assert_eq!(receiver.hits().len(), 3);
 
     // Nothing is sent while halted, even for new events (a fixed wait is the only way
@@ -208,8 +212,15 @@ async fn halt_resume_and_replay() {
         hub.status(&id).cursor == 4
     })
     .await;
-    let stored = hub.hub.store().hub("order", &id).await.unwrap().unwrap();
-    assert_eq!((stored.state, stored.cursor), (HubState::Active, 4));
+    eventually(
+        "active state and cursor 4 stored",
+        Duration::from_secs(5),
+        || async {
+            let stored = hub.hub.store().hub("order", &id).await.unwrap().unwrap();
+            (stored.state, stored.cursor, stored.attempts) == (HubState::Active, 4, 0)
+        },
+    )
+    .await;
 
     // Replay from sequence 2 (e-1).
     let (status, _) = hub

@@ -182,6 +182,7 @@ async fn filters_select_what_each_hub_receives() {
                 query: None,
                 body: Bytes::from(json!({"callback": url(&format!("/owner-{owner}"))}).to_string()),
                 owner: Some(owner.into()),
+                base_path: None,
                 start: HubStart::Head,
             })
             .await

@@ -136,6 +136,7 @@ impl Side {
                     query: None,
                     body: StoreBytes::from(json!({ "callback": callback }).to_string()),
                     owner: None,
+                    base_path: None,
                     start: HubStart::Beginning,
                 })
                 .await

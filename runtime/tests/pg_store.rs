@@ -7,6 +7,7 @@
 
 mod pg_common;
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,9 +16,10 @@ use axum::extract::State;
 use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{Value, json};
-use tmf688_runtime::delivery::DeliveryEngine;
+use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine, RetryConfig};
 use tmf688_runtime::store::{
-    Appended, HubStart, HubState, NewEvent, NewHub, NewListener, NewTopic,
+    AppendNotice, Appended, HubProgress, HubStart, HubState, NewEvent, NewHub, NewListener,
+    NewTopic,
 };
 use tmf688_runtime::{AppConfig, Hub688, HubConfig, PgStore, Store, StoreError, app_with};
 
@@ -43,8 +45,29 @@ fn new_hub(topic: &str, callback: &str, query: Option<&str>, owner: Option<&str>
         query: query.map(str::to_owned),
         body: Bytes::from(format!(r#"{{"callback":"{callback}"}}"#)),
         owner: owner.map(str::to_owned),
+        base_path: Some("/psi-api/event/v2".into()),
         start: HubStart::Head,
     }
+}
+
+fn progress(hub: &str, epoch: u64, cursor: u64) -> HubProgress {
+    HubProgress {
+        hub_id: hub.into(),
+        epoch,
+        cursor,
+        attempts: 0,
+        last_error: None,
+        state: HubState::Active,
+    }
+}
+
+/// Saves one hub's progress as `replica` (epoch 0); whether the store took it.
+async fn save(store: &PgStore, hub: &str, cursor: u64, replica: &str) -> bool {
+    store
+        .save_progress(&[progress(hub, 0, cursor)], replica)
+        .await
+        .unwrap()
+        .is_empty()
 }
 
 fn created_seq(outcome: &Appended) -> Option<u64> {
@@ -440,11 +463,16 @@ async fn restart_on_an_existing_database() {
 #[derive(Clone, Default)]
 struct Receiver {
     got: Arc<Mutex<Vec<Value>>>,
+    /// While set, the receiver answers 503 and keeps nothing.
+    refuse: Arc<AtomicBool>,
 }
 
 impl Receiver {
     async fn start(&self) -> String {
         async fn receive(State(receiver): State<Receiver>, body: Bytes) -> StatusCode {
+            if receiver.refuse.load(Ordering::SeqCst) {
+                return StatusCode::SERVICE_UNAVAILABLE;
+            }
             let value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             receiver.got.lock().unwrap().push(value);
             StatusCode::CREATED
@@ -490,12 +518,14 @@ struct PgHub {
 
 impl PgHub {
     async fn start(db: &pg_common::TestDb) -> Self {
+        Self::start_with(db, DeliveryConfig::default()).await
+    }
+
+    async fn start_with(db: &pg_common::TestDb, config: DeliveryConfig) -> Self {
         let hub = Hub688::new(Arc::new(db.store().await), HubConfig::default())
             .await
             .unwrap();
-        let engine = DeliveryEngine::start(&hub, Default::default())
-            .await
-            .unwrap();
+        let engine = DeliveryEngine::start(&hub, config).await.unwrap();
         let hub = Arc::new(hub);
         let app = app_with(hub.clone(), &AppConfig::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -622,6 +652,130 @@ async fn delivery_end_to_end_survives_a_restart() {
     server.stop().await;
 }
 
+/// With two replicas on one database, what the one delivering a hub knows is in the
+/// database for the other: the base path the hub was registered under (the `href` of
+/// its events), its retry state and halt (the other's operator API shows them, with
+/// the holding replica), and operator actions made through the other replica (resume,
+/// replay) reach the holder.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn replicas_share_hub_state_and_operator_actions() {
+    let db = test_db!("operator");
+    let receiver = Receiver::default();
+    let callback = receiver.start().await;
+    let http = reqwest::Client::new();
+    const PSI: &str = "/psi-api/event/v2";
+    let config = |replica: &str| DeliveryConfig {
+        retry: RetryConfig {
+            initial_delay_ms: 20,
+            max_attempts: 2,
+            ..RetryConfig::default()
+        },
+        lease_ms: 2_000,
+        progress_flush_ms: 50,
+        replica_id: Some(replica.into()),
+        ..DeliveryConfig::default()
+    };
+    // Registered through `b` on the PSI path; `b` stops (handing its lease back) and
+    // `a` delivers the hub from then on, `b` joining again after `a` holds it.
+    let b = PgHub::start_with(&db, config("b")).await;
+    let (status, hub) = post(
+        &http,
+        format!("{}{PSI}/topic/order/hub", b.url),
+        json!({"callback": callback}),
+    )
+    .await;
+    assert_eq!(status, 201, "{hub}");
+    let hub_id = hub["id"].as_str().unwrap().to_owned();
+    b.stop().await;
+    let a = PgHub::start_with(&db, config("a")).await;
+    let admin = |hub: &PgHub| format!("{}/admin/hubs/{hub_id}", hub.url);
+    let get = async |url: String| -> Value {
+        let bytes = http.get(url).send().await.unwrap().bytes().await.unwrap();
+        serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null)
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(admin(&a)).await["replica"] != "a" {
+        assert!(Instant::now() < deadline, "a never took the hub");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let b = PgHub::start_with(&db, config("b")).await;
+
+    // An event published through `b` fails at the callback until `a` halts the hub;
+    // `b`'s operator API shows it from the database.
+    receiver.refuse.store(true, Ordering::SeqCst);
+    let (status, body) = post(
+        &http,
+        format!("{}{PSI}/topic/order/event", b.url),
+        order_event(0),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let seen = loop {
+        let seen = get(admin(&b)).await;
+        if seen["state"] == "halted" {
+            break seen;
+        }
+        assert!(Instant::now() < deadline, "not halted: {seen}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(seen["replica"], "a", "{seen}");
+    assert_eq!(seen["attempts"], 2, "{seen}");
+    assert_eq!(seen["cursor"], 0, "{seen}");
+    assert!(
+        seen["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("503")),
+        "{seen}"
+    );
+    let listed: Value = get(format!("{}/admin/hubs", b.url)).await;
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["hubId"] == hub_id.as_str()),
+        "{listed}"
+    );
+
+    // Resumed through `b`: `a` delivers, with the href of the PSI path.
+    receiver.refuse.store(false, Ordering::SeqCst);
+    let resumed = http
+        .post(format!("{}/resume", admin(&b)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), 202);
+    receiver.wait_for(1).await;
+    let delivered = receiver.got.lock().unwrap()[0].clone();
+    assert_eq!(delivered["eventId"], "e-0");
+    assert_eq!(
+        delivered["href"],
+        format!("{PSI}/topic/order/event/1"),
+        "{delivered}"
+    );
+    // Replayed through `b` from the first event: `a` sends it again.
+    let replayed = http
+        .post(format!("{}/replay?from=1", admin(&b)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replayed.status(), 202);
+    receiver.wait_for(2).await;
+    assert_eq!(receiver.event_ids(), ["e-0", "e-0"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let seen = get(admin(&b)).await;
+        if seen["state"] == "active" && seen["cursor"] == 1 && seen["attempts"] == 0 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not caught up: {seen}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    b.stop().await;
+    a.stop().await;
+}
+
 /// Ingest rate of single-event appends from concurrent writers to one topic (run by
 /// hand: `cargo test --release -p tmf688-runtime --test pg_store -- --ignored --nocapture`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -657,8 +811,7 @@ async fn append_rate() {
 }
 
 /// Leases divide hubs between replicas: claims skip held hubs, renewals keep them,
-/// release and expiry free them, and only the holder moves a cursor through
-/// `set_cursor_leased`.
+/// release and expiry free them, and only the holder saves a hub's progress.
 #[tokio::test]
 async fn leases_divide_hubs_between_replicas() {
     let db = test_db!("leases");
@@ -684,8 +837,8 @@ async fn leases_divide_hubs_between_replicas() {
     // Renewing takes nothing new when nothing is free.
     assert_eq!(store.claim_hubs("a", minute, 10).await.unwrap(), a);
     // Fencing: only the holder moves the cursor.
-    assert!(!store.set_cursor_leased(&a[0], 7, "b").await.unwrap());
-    assert!(store.set_cursor_leased(&a[0], 7, "a").await.unwrap());
+    assert!(!save(&store, &a[0], 7, "b").await);
+    assert!(save(&store, &a[0], 7, "a").await);
     assert_eq!(store.hub("t", &a[0]).await.unwrap().unwrap().cursor, 7);
     // A graceful stop hands the hubs over at once.
     assert_eq!(store.release_hubs("a").await.unwrap(), 3);
@@ -704,7 +857,7 @@ async fn leases_divide_hubs_between_replicas() {
         store.claim_hubs("a", short, 10).await.unwrap(),
         Vec::<String>::new()
     );
-    assert!(!store.set_cursor_leased(&ids[0], 1, "a").await.unwrap());
+    assert!(!save(&store, &ids[0], 1, "a").await);
 }
 
 /// Every committed append is announced to listeners on other connections, with the
@@ -739,7 +892,7 @@ async fn appends_are_announced() {
 
 /// `claim_share` (what the delivery engine calls): each live replica gets
 /// `ceil(hubs / replicas)`; a replica holding more renews only its share and lets the
-/// rest expire to the newcomer; `set_cursor_fenced` tells a lost lease from a removed
+/// rest expire to the newcomer; `save_progress` tells a lost lease from a removed
 /// hub; leaving hands everything over.
 #[tokio::test]
 async fn fair_shares_between_replicas() {
@@ -784,20 +937,114 @@ async fn fair_shares_between_replicas() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // Fencing through the trait.
-    assert!(store.set_cursor_fenced(&ids[3], 5, "b").await.unwrap());
-    assert!(!store.set_cursor_fenced(&ids[3], 9, "a").await.unwrap());
-    assert_eq!(store.hub("t", &ids[3]).await.unwrap().unwrap().cursor, 5);
+    assert!(save(&store, &ids[3], 5, "b").await);
+    assert!(!save(&store, &ids[3], 9, "a").await);
+    let stored = store.hub("t", &ids[3]).await.unwrap().unwrap();
+    assert_eq!((stored.cursor, stored.holder.as_deref()), (5, Some("b")));
+    // A removed hub is not a refusal; the rest of the batch is saved.
     assert!(store.delete_hub("t", &ids[5]).await.unwrap());
-    assert!(matches!(
-        store.set_cursor_fenced(&ids[5], 1, "b").await,
-        Err(StoreError::NotFound(_))
-    ));
+    let batch = [progress(&ids[5], 0, 1), progress(&ids[4], 0, 2)];
+    assert_eq!(
+        store.save_progress(&batch, "b").await.unwrap(),
+        Vec::<String>::new()
+    );
+    assert_eq!(store.hub("t", &ids[4]).await.unwrap().unwrap().cursor, 2);
     // `b` leaves gracefully: `a`, alone again, takes the rest at once.
     assert_eq!(store.release_leases("b").await.unwrap(), 2);
     assert_eq!(
         sorted(store.lease_hubs("a", minute).await.unwrap()),
         sorted(ids[..5].to_vec())
     );
+}
+
+/// What every replica must see of a hub lives in the database: the base path of its
+/// registration, its retry state (saved by the holder), and the epoch an operator's
+/// action bumps — which fences out progress saved by a worker started before it, and
+/// is announced to the other processes.
+#[tokio::test]
+async fn hub_progress_epochs_and_operator_actions() {
+    let db = test_db!("progress");
+    let store = db.store().await;
+    let other_process = db.store().await;
+    let mut notices = other_process.subscribe_appends().await.unwrap().unwrap();
+    store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+    let (hub, _) = store
+        .create_hub(new_hub("t", "http://127.0.0.1:9/h", None, None))
+        .await
+        .unwrap();
+    assert_eq!(hub.base_path.as_deref(), Some("/psi-api/event/v2"));
+    assert_eq!(
+        (hub.epoch, hub.attempts, hub.holder.as_deref()),
+        (0, 0, None)
+    );
+    let mut next_hub_notice = async || loop {
+        let notice = tokio::time::timeout(Duration::from_secs(5), notices.recv())
+            .await
+            .expect("a notice within 5 s")
+            .expect("the channel is open");
+        if let AppendNotice::HubChanged { hub, epoch } = notice {
+            return (hub, epoch);
+        }
+    };
+    assert_eq!(next_hub_notice().await, (hub.id.clone(), 0));
+    assert_eq!(
+        store
+            .lease_hubs("a", Duration::from_secs(60))
+            .await
+            .unwrap(),
+        vec![hub.id.clone()]
+    );
+    // The holder saves a failing hub's retry state, then halts it.
+    let failing = HubProgress {
+        attempts: 3,
+        last_error: Some("HTTP 503".into()),
+        state: HubState::Halted,
+        ..progress(&hub.id, 0, 0)
+    };
+    assert!(
+        store
+            .save_progress(&[failing], "a")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let stored = store.hub_by_id(&hub.id).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.attempts, stored.last_error.as_deref(), stored.state),
+        (3, Some("HTTP 503"), HubState::Halted)
+    );
+    // An operator (through any replica) resumes it and replays from the start.
+    let operated = store.operate_hub(&hub.id, Some(0)).await.unwrap();
+    assert_eq!(
+        (
+            operated.state,
+            operated.attempts,
+            operated.last_error,
+            operated.epoch
+        ),
+        (HubState::Active, 0, None, 1)
+    );
+    assert_eq!(next_hub_notice().await, (hub.id.clone(), 1));
+    // The worker started at epoch 0 can no longer save; one started at epoch 1 can.
+    assert_eq!(
+        store
+            .save_progress(&[progress(&hub.id, 0, 9)], "a")
+            .await
+            .unwrap(),
+        vec![hub.id.clone()]
+    );
+    assert!(
+        store
+            .save_progress(&[progress(&hub.id, 1, 4)], "a")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.hub_by_id(&hub.id).await.unwrap().unwrap().cursor, 4);
+    assert!(matches!(
+        store.operate_hub("hub-none", None).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 fn sorted(mut ids: Vec<String>) -> Vec<String> {

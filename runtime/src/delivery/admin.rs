@@ -3,7 +3,11 @@
 //! authentication is on.
 //!
 //! * `GET /admin/hubs`: every hub's [`HubStatus`](super::status::HubStatus) (cursor,
-//!   head, lag, state, attempts, last status/error/success, bounded attempt log).
+//!   head, lag, state, attempts, last status/error/success, bounded attempt log). With
+//!   several replicas on one database, any replica answers for every hub: its own
+//!   workers' live status, and the stored state (cursor, retry state, holding
+//!   `replica`) of hubs another replica delivers. Resume and replay of such a hub go
+//!   through the store, which tells the replica holding it.
 //! * `GET /admin/hubs/{id}`: one hub's.
 //! * `POST /admin/hubs/{id}/resume`: a halted hub continues, in order, from its cursor
 //!   (a retrying one retries now). 202.
@@ -46,19 +50,17 @@ fn admin_error(error: AdminError) -> ApiError {
     }
 }
 
-async fn list<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Response {
-    let mut statuses = shared.statuses();
+async fn list<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Result<Response, ApiError> {
+    let mut statuses = shared.all_statuses().await.map_err(admin_error)?;
     statuses.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
-    json_response(StatusCode::OK, &statuses)
+    Ok(json_response(StatusCode::OK, &statuses))
 }
 
 async fn one<S: Store>(
     State(shared): State<Arc<Shared<S>>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    let status = shared
-        .status(&id)
-        .ok_or_else(|| admin_error(AdminError::NotFound(id)))?;
+    let status = shared.any_status(&id).await.map_err(admin_error)?;
     Ok(json_response(StatusCode::OK, &status))
 }
 
@@ -66,9 +68,9 @@ async fn resume<S: Store>(
     State(shared): State<Arc<Shared<S>>>,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
-    shared.resume(&id).map_err(admin_error)?;
+    shared.resume(&id).await.map_err(admin_error)?;
     tracing::info!(hub = %id, "operator: resume");
-    let status = shared.status(&id);
+    let status = shared.any_status(&id).await.ok();
     Ok(json_response(StatusCode::ACCEPTED, &status))
 }
 
@@ -93,7 +95,7 @@ async fn replay<S: Store>(
             ));
         }
     };
-    shared.replay(&id, from).map_err(admin_error)?;
+    shared.replay(&id, from).await.map_err(admin_error)?;
     tracing::info!(hub = %id, from, "operator: replay");
     Ok(json_response(
         StatusCode::ACCEPTED,

@@ -87,6 +87,12 @@ pub struct DeliveryConfig {
     /// lease lasts. Leases are renewed every third of it; a replica that dies loses its
     /// hubs to the others within about this long.
     pub lease_ms: u64,
+    /// How often the delivery progress of the hubs (cursors, retry state) is saved to
+    /// the store, in one batched write (0: after every delivery). After a crash, what
+    /// was delivered since the last save is sent again (at least once; receivers
+    /// de-duplicate by `eventId`). Saving per delivery would cost one database write
+    /// per delivered event.
+    pub progress_flush_ms: u64,
     /// This process's name among the replicas (default: host, pid and a random
     /// suffix). Must be unique among the live replicas.
     pub replica_id: Option<String>,
@@ -106,6 +112,7 @@ impl Default for DeliveryConfig {
             attempt_log_size: 20,
             inbound_signatures: Vec::new(),
             lease_ms: 5_000,
+            progress_flush_ms: 100,
             replica_id: None,
         }
     }
@@ -351,6 +358,12 @@ impl DeliveryConfig {
         if self.attempt_timeout_ms == 0 {
             return Err("delivery.attempt_timeout_ms must be positive".into());
         }
+        if self.progress_flush_ms.saturating_mul(2) > self.lease_ms {
+            return Err(format!(
+                "delivery.progress_flush_ms ({}) must be at most half of delivery.lease_ms ({})",
+                self.progress_flush_ms, self.lease_ms
+            ));
+        }
         if self.batch_size == 0 {
             return Err("delivery.batch_size must be at least 1".into());
         }
@@ -401,6 +414,11 @@ impl DeliveryConfig {
     /// [`lease_ms`](Self::lease_ms) as a duration.
     pub fn lease(&self) -> Duration {
         Duration::from_millis(self.lease_ms)
+    }
+
+    /// [`progress_flush_ms`](Self::progress_flush_ms) as a duration.
+    pub fn progress_flush(&self) -> Duration {
+        Duration::from_millis(self.progress_flush_ms)
     }
 
     /// [`attempt_timeout_ms`](Self::attempt_timeout_ms) as a duration.

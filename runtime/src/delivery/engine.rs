@@ -13,9 +13,16 @@
 //! fair share of the hubs ([`Store::lease_hubs`]) and keeps workers for the hubs it
 //! holds only. A worker sends nothing once the lease it was given may have lapsed (the
 //! local deadline is taken before the claim query, so it ends before the database's),
-//! and moves the cursor with [`Store::set_cursor_fenced`]: a hub is delivered by one
-//! replica at a time, from the cursor the previous one stored. Appends made through
-//! other replicas wake the workers through [`Store::subscribe_appends`].
+//! and its progress is saved fenced on the lease: a hub is delivered by one replica at a
+//! time, from the cursor the previous one stored. Appends made through other replicas
+//! wake the workers through [`Store::subscribe_appends`].
+//!
+//! Progress (cursor, retry state, halted) is not written per delivery: workers leave
+//! it in [`Shared::progress`] and a flusher saves every hub's latest progress in one
+//! batched, fenced write every `progress_flush_ms` ([`Store::save_progress`]), and on
+//! shutdown. A write the store refuses (lease lost, or an operator changed the hub
+//! through another replica: its epoch moved) stops that worker; the supervisor
+//! restarts it from the stored state if this replica still holds the hub.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -40,7 +47,9 @@ use super::retry;
 use super::signing::Signer;
 use super::status::{AttemptRecord, DeliveryState, HubStatus, Metrics, MetricsSnapshot, rfc3339};
 use crate::service::Hub688;
-use crate::store::{AppendNotice, EventRecord, HubRecord, HubState, Seq, Store, StoreError};
+use crate::store::{
+    AppendNotice, EventRecord, HubProgress, HubRecord, HubState, Seq, Store, StoreError,
+};
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]
@@ -92,6 +101,8 @@ struct WorkerHandle {
     revoked: Arc<AtomicBool>,
     /// Tells this worker from a later one of the same hub.
     generation: u64,
+    /// The hub's epoch the worker started from ([`HubRecord::epoch`]).
+    epoch: u64,
     status: Arc<Mutex<HubStatus>>,
     task: Option<JoinHandle<()>>,
 }
@@ -118,6 +129,16 @@ pub(crate) struct Shared<S> {
     /// Until when the leases of the last successful claim hold, by this process's clock.
     lease_until: Mutex<Option<Instant>>,
     generations: AtomicU64,
+    /// Progress not saved yet, by hub: the latest only (see the module documentation).
+    progress: Mutex<HashMap<String, PendingProgress>>,
+}
+
+/// A hub's progress waiting for the flusher.
+#[derive(Debug)]
+struct PendingProgress {
+    progress: HubProgress,
+    /// The worker that left it.
+    generation: u64,
 }
 
 impl<S> std::fmt::Debug for Shared<S> {
@@ -227,6 +248,7 @@ impl<S: Store> DeliveryEngine<S> {
             leasing: hub.store().shared(),
             lease_until: Mutex::new(None),
             generations: AtomicU64::new(0),
+            progress: Mutex::default(),
         });
         if !hooks.attach(config, super::admin::router(shared.clone())) {
             return Err(EngineError::AlreadyAttached);
@@ -235,6 +257,9 @@ impl<S: Store> DeliveryEngine<S> {
             tokio::spawn(wake_on_appends(shared.clone(), notices));
         }
         let supervisor = tokio::spawn(supervise(shared.clone()));
+        if !shared.config.progress_flush().is_zero() {
+            tokio::spawn(flush_progress_periodically(shared.clone()));
+        }
         tracing::info!(
             replica = %shared.replica,
             leasing = shared.leasing,
@@ -263,15 +288,15 @@ impl<S: Store> DeliveryEngine<S> {
         self.shared.metrics.snapshot()
     }
 
-    /// Resumes a halted hub (or retries a retrying one now).
-    pub fn resume(&self, hub_id: &str) -> Result<(), AdminError> {
-        self.shared.resume(hub_id)
+    /// Resumes a halted hub (or retries a retrying one now), wherever it is delivered.
+    pub async fn resume(&self, hub_id: &str) -> Result<(), AdminError> {
+        self.shared.resume(hub_id).await
     }
 
     /// Moves a hub's cursor back so that delivery restarts at sequence `from` (and
-    /// resumes it if halted).
-    pub fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
-        self.shared.replay(hub_id, from)
+    /// resumes it if halted), wherever it is delivered.
+    pub async fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
+        self.shared.replay(hub_id, from).await
     }
 
     /// Stops: no new attempt starts; attempts in flight get up to
@@ -295,6 +320,7 @@ impl<S: Store> DeliveryEngine<S> {
                 abandoned += 1;
             }
         }
+        self.shared.flush_progress().await;
         if self.shared.leasing {
             match self.shared.store.release_leases(&self.shared.replica).await {
                 Ok(released) => tracing::info!(released, "hub leases released"),
@@ -321,8 +347,49 @@ impl<S: Store> Shared<S> {
         Some(self.view(&cell))
     }
 
+    /// Every hub's status: this replica's workers' own, and for hubs delivered by
+    /// another replica (or by none at the moment) what the store says of them.
+    pub(crate) async fn all_statuses(&self) -> Result<Vec<HubStatus>, AdminError> {
+        let mut statuses = Vec::new();
+        for topic in self.store.topics().await.map_err(admin_store)? {
+            let hubs = match self.store.hubs(&topic.id).await {
+                Ok(hubs) => hubs,
+                Err(StoreError::NotFound(_)) => continue,
+                Err(other) => return Err(admin_store(other)),
+            };
+            for hub in hubs {
+                statuses.push(match self.status(&hub.id) {
+                    Some(local) => local,
+                    None => self.stored_view(&hub),
+                });
+            }
+        }
+        Ok(statuses)
+    }
+
+    /// One hub's status, wherever it is delivered.
+    pub(crate) async fn any_status(&self, hub_id: &str) -> Result<HubStatus, AdminError> {
+        if let Some(local) = self.status(hub_id) {
+            return Ok(local);
+        }
+        match self.store.hub_by_id(hub_id).await.map_err(admin_store)? {
+            Some(hub) => Ok(self.stored_view(&hub)),
+            None => Err(AdminError::NotFound(hub_id.to_owned())),
+        }
+    }
+
+    fn stored_view(&self, hub: &HubRecord) -> HubStatus {
+        let mut status = HubStatus::from_record(hub);
+        status.head = self.hooks.head(&status.topic_id).max(status.cursor);
+        status.lag = status.head - status.cursor;
+        status
+    }
+
     fn view(&self, cell: &Mutex<HubStatus>) -> HubStatus {
         let mut status = lock(cell).clone();
+        if self.leasing {
+            status.replica = Some(self.replica.clone());
+        }
         status.head = self.hooks.head(&status.topic_id).max(status.cursor);
         status.lag = status.head - status.cursor;
         status
@@ -332,37 +399,48 @@ impl<S: Store> Shared<S> {
         self.metrics.snapshot()
     }
 
-    fn send(&self, hub_id: &str, control: Control) -> Result<(), AdminError> {
-        let workers = lock(&self.workers);
-        let handle = workers
+    /// Hands an operator's request to this replica's worker of the hub; when there is
+    /// none (another replica delivers it, or none right now), applies it through the
+    /// store, which tells the replica holding the hub ([`Store::operate_hub`]).
+    async fn send(&self, hub_id: &str, control: Control) -> Result<(), AdminError> {
+        let sent = lock(&self.workers)
             .get(hub_id)
-            .ok_or_else(|| AdminError::NotFound(hub_id.to_owned()))?;
-        handle
-            .control
-            .send(control)
-            .map_err(|_| AdminError::NotFound(hub_id.to_owned()))
+            .is_some_and(|handle| handle.control.send(control).is_ok());
+        if sent {
+            return Ok(());
+        }
+        let cursor = match control {
+            Control::Replay(cursor) => Some(cursor),
+            Control::Resume | Control::Stop => None,
+        };
+        match self.store.operate_hub(hub_id, cursor).await {
+            Ok(hub) => {
+                tracing::info!(hub = %hub_id, holder = ?hub.holder, "operator request applied through the store");
+                self.hooks.hubs_changed();
+                Ok(())
+            }
+            Err(StoreError::NotFound(_)) => Err(AdminError::NotFound(hub_id.to_owned())),
+            Err(other) => Err(admin_store(other)),
+        }
     }
 
-    pub(crate) fn resume(&self, hub_id: &str) -> Result<(), AdminError> {
-        self.send(hub_id, Control::Resume)
+    pub(crate) async fn resume(&self, hub_id: &str) -> Result<(), AdminError> {
+        self.send(hub_id, Control::Resume).await
     }
 
-    pub(crate) fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
+    pub(crate) async fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
         if from == 0 {
             return Err(AdminError::Invalid(
                 "`from` is a sequence number; the first event of a log is 1".into(),
             ));
         }
-        self.send(hub_id, Control::Replay(from - 1))
+        self.send(hub_id, Control::Replay(from - 1)).await
     }
 
     /// The first sequence of `hub_id`'s topic whose `eventTime` is at or after `time`
     /// (ISO 8601 compared as text, as the query language does).
     pub(crate) async fn seq_at_time(&self, hub_id: &str, time: &str) -> Result<Seq, AdminError> {
-        let topic = lock(&self.workers)
-            .get(hub_id)
-            .map(|h| lock(&h.status).topic_id.clone())
-            .ok_or_else(|| AdminError::NotFound(hub_id.to_owned()))?;
+        let topic = self.any_status(hub_id).await?.topic_id;
         let events = self
             .store
             .read_events(&topic, 0, usize::MAX)
@@ -381,6 +459,84 @@ impl<S: Store> Shared<S> {
         }
         Ok(head + 1)
     }
+}
+
+impl<S: Store> Shared<S> {
+    /// Leaves a worker's latest progress for the flusher (or saves it now when
+    /// `progress_flush_ms` is 0).
+    async fn record_progress(&self, progress: HubProgress, generation: u64) {
+        lock(&self.progress).insert(
+            progress.hub_id.clone(),
+            PendingProgress {
+                progress,
+                generation,
+            },
+        );
+        if self.config.progress_flush().is_zero() {
+            self.flush_progress().await;
+        }
+    }
+
+    /// Saves every pending progress in one write. Workers whose progress is refused
+    /// stop (lease lost, or the hub changed through another replica); the supervisor
+    /// restarts those this replica still holds, from the stored state.
+    async fn flush_progress(&self) {
+        let pending: Vec<PendingProgress> = lock(&self.progress).drain().map(|(_, p)| p).collect();
+        if pending.is_empty() {
+            return;
+        }
+        let batch: Vec<HubProgress> = pending.iter().map(|p| p.progress.clone()).collect();
+        match self.store.save_progress(&batch, &self.replica).await {
+            Ok(refused) if refused.is_empty() => {}
+            Ok(refused) => {
+                let mut workers = lock(&self.workers);
+                for hub in &refused {
+                    let generation = pending
+                        .iter()
+                        .find(|p| &p.progress.hub_id == hub)
+                        .map(|p| p.generation);
+                    if let Some(handle) = workers.get(hub)
+                        && Some(handle.generation) == generation
+                    {
+                        tracing::warn!(%hub, "hub progress refused (lease lost or changed by an operator elsewhere): its worker restarts from the stored state if this replica holds it");
+                        handle.revoked.store(true, Ordering::SeqCst);
+                        let _ = handle.control.send(Control::Stop);
+                        workers.remove(hub);
+                    }
+                }
+                drop(workers);
+                self.hooks.hubs_changed();
+            }
+            Err(error) => {
+                // Kept for the next flush unless a newer progress replaced it. Delivery
+                // goes on; after a crash the events since the last save are sent again.
+                tracing::error!(%error, hubs = batch.len(), "could not save the delivery progress; will retry");
+                let mut map = lock(&self.progress);
+                for entry in pending {
+                    map.entry(entry.progress.hub_id.clone()).or_insert(entry);
+                }
+            }
+        }
+    }
+}
+
+/// Saves the delivery progress every `progress_flush_ms` until shutdown (the engine's
+/// shutdown makes the last save).
+async fn flush_progress_periodically<S: Store>(shared: Arc<Shared<S>>) {
+    let mut shutdown = shared.shutdown.subscribe();
+    let mut ticks = tokio::time::interval(shared.config.progress_flush());
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+        shared.flush_progress().await;
+    }
+}
+
+fn admin_store(error: StoreError) -> AdminError {
+    AdminError::Store(error.to_string())
 }
 
 /// A replica name: host, pid and a random suffix.
@@ -408,6 +564,21 @@ async fn wake_on_appends<S: Store>(
             None => return,
             Some(AppendNotice::Appended { topic, head }) => {
                 shared.hooks.event_appended(&topic, head);
+            }
+            Some(AppendNotice::HubChanged { hub, epoch }) => {
+                // A worker that started before an operator's change restarts from the
+                // stored state; a hub registered elsewhere may be this replica's to take.
+                let mut workers = lock(&shared.workers);
+                if let Some(handle) = workers.get(&hub)
+                    && handle.epoch < epoch
+                {
+                    tracing::info!(%hub, epoch, "hub changed by an operator: its worker restarts from the stored state");
+                    handle.revoked.store(true, Ordering::SeqCst);
+                    let _ = handle.control.send(Control::Stop);
+                    workers.remove(&hub);
+                }
+                drop(workers);
+                shared.hooks.hubs_changed();
             }
             Some(AppendNotice::Lost) => {
                 tracing::warn!("append notifications may have been lost: re-reading the heads");
@@ -502,20 +673,17 @@ async fn reconcile<S: Store>(
             );
             let (control_tx, control_rx) = mpsc::unbounded_channel();
             let halted = hub.state == HubState::Halted;
-            let status = Arc::new(Mutex::new(HubStatus::new(
-                &hub.id,
-                &hub.topic_id,
-                &hub.callback,
-                hub.cursor,
-                halted,
-            )));
-            let base_path = shared
-                .hooks
-                .base_path(&hub.id)
+            let status = Arc::new(Mutex::new(HubStatus::from_record(&hub)));
+            let base_path = hub
+                .base_path
+                .clone()
                 .unwrap_or_else(|| tmf688_api::client::BASE_PATH.to_owned());
             let revoked = Arc::new(AtomicBool::new(false));
             let generation = shared.generations.fetch_add(1, Ordering::Relaxed);
+            let epoch = hub.epoch;
             let worker = Worker {
+                epoch,
+                carried_attempts: hub.attempts,
                 revoked: revoked.clone(),
                 generation,
                 shared: shared.clone(),
@@ -538,6 +706,7 @@ async fn reconcile<S: Store>(
                     control: control_tx,
                     revoked,
                     generation,
+                    epoch,
                     status,
                     task: Some(task),
                 },
@@ -581,6 +750,11 @@ struct Worker<S> {
     shared: Arc<Shared<S>>,
     revoked: Arc<AtomicBool>,
     generation: u64,
+    /// The hub's epoch when this worker started (its progress is fenced on it).
+    epoch: u64,
+    /// Failed attempts at the next event stored by an earlier worker (a restart or
+    /// another replica): the retry budget continues from there.
+    carried_attempts: u32,
     hub: HubRecord,
     filter: HubFilter,
     base_path: String,
@@ -767,53 +941,46 @@ impl<S: Store> Worker<S> {
         }
         if resume {
             if self.halted {
-                match self
-                    .shared
-                    .store
-                    .set_hub_state(&self.hub.id, HubState::Active)
-                    .await
-                {
-                    Ok(()) => {}
-                    Err(StoreError::NotFound(_)) => return false,
-                    Err(error) => {
-                        tracing::error!(hub = %self.hub.id, %error, "could not store the resumed state");
-                    }
-                }
                 tracing::info!(hub = %self.hub.id, cursor = self.cursor, "delivery resumed");
             }
             self.halted = false;
-            let mut status = lock(&self.status);
-            status.state = DeliveryState::Active;
-            status.attempts = 0;
-            status.next_attempt_at = None;
+            self.carried_attempts = 0;
+            {
+                let mut status = lock(&self.status);
+                status.state = DeliveryState::Active;
+                status.attempts = 0;
+                status.next_attempt_at = None;
+            }
+            self.save(0, None).await;
         }
         true
     }
 
-    /// Stores the cursor; `false` when the hub no longer exists or its lease was lost.
+    /// Leaves this hub's progress for the flusher: the cursor, the failed attempts at
+    /// the next event and whether it is halted.
+    async fn save(&self, attempts: u32, last_error: Option<String>) {
+        let progress = HubProgress {
+            hub_id: self.hub.id.clone(),
+            epoch: self.epoch,
+            cursor: self.cursor,
+            attempts,
+            last_error,
+            state: if self.halted {
+                HubState::Halted
+            } else {
+                HubState::Active
+            },
+        };
+        self.shared.record_progress(progress, self.generation).await;
+    }
+
+    /// Moves the cursor (saved by the flusher); `false` when the worker must end (its
+    /// progress was refused: lease lost or hub changed elsewhere).
     async fn commit(&mut self, cursor: Seq) -> bool {
-        match self
-            .shared
-            .store
-            .set_cursor_fenced(&self.hub.id, cursor, &self.shared.replica)
-            .await
-        {
-            Ok(true) => {}
-            Ok(false) => {
-                tracing::warn!(hub = %self.hub.id, cursor, "hub lease lost: this replica stops delivering it");
-                self.revoked.store(true, Ordering::SeqCst);
-                return false;
-            }
-            Err(StoreError::NotFound(_)) => return false,
-            Err(error) => {
-                // Delivery goes on; after a restart the events since the last stored
-                // cursor are sent again (at least once).
-                tracing::error!(hub = %self.hub.id, %error, "could not store the cursor");
-            }
-        }
         self.cursor = cursor;
         lock(&self.status).cursor = cursor;
-        true
+        self.save(0, None).await;
+        !self.revoked.load(Ordering::SeqCst)
     }
 
     fn qualifies(&self, event: &EventRecord) -> bool {
@@ -844,7 +1011,7 @@ impl<S: Store> Worker<S> {
         {
             tracing::error!(hub = %self.hub.id, %error, "could not remove the hub");
         }
-        self.shared.hooks.hub_removed(&self.hub.id);
+        self.shared.hooks.hubs_changed();
     }
 
     /// Delivers one event, retrying until a 2xx, a 410, the end of the budget, an
@@ -883,7 +1050,7 @@ impl<S: Store> Worker<S> {
             event.id.clone()
         };
         let config = self.shared.config.clone();
-        let mut failures: u32 = 0;
+        let mut failures: u32 = std::mem::take(&mut self.carried_attempts);
         loop {
             if self.stopping() {
                 return Step::Exit;
@@ -971,34 +1138,29 @@ impl<S: Store> Worker<S> {
                     if halt {
                         self.shared.metrics.halted();
                         tracing::warn!(hub = %self.hub.id, callback = %self.hub.callback, seq = event.seq, attempts = failures, %error, "delivery halted: retry budget spent; resume it through the operator API");
-                        match self
-                            .shared
-                            .store
-                            .set_hub_state(&self.hub.id, HubState::Halted)
-                            .await
-                        {
-                            Ok(()) => {}
-                            Err(StoreError::NotFound(_)) => return Step::Exit,
-                            Err(error) => {
-                                tracing::error!(hub = %self.hub.id, %error, "could not store the halted state");
-                            }
-                        }
+                        self.halted = true;
+                        self.save(failures, Some(error)).await;
                         return Step::Halted;
                     }
-                    tokio::select! {
-                        () = tokio::time::sleep(delay) => {}
+                    self.save(failures, Some(error)).await;
+                    let resumed = tokio::select! {
+                        () = tokio::time::sleep(delay) => false,
                         control = self.control.recv() => match control {
-                            Some(Control::Resume) => {
-                                failures = 0;
-                                let mut status = lock(&self.status);
-                                status.state = DeliveryState::Active;
-                                status.attempts = 0;
-                                status.next_attempt_at = None;
-                            }
+                            Some(Control::Resume) => true,
                             Some(replay @ Control::Replay(_)) => return Step::Control(replay),
                             Some(Control::Stop) | None => return Step::Exit,
                         },
                         _ = self.shutdown.wait_for(|stop| *stop) => return Step::Exit,
+                    };
+                    if resumed {
+                        failures = 0;
+                        {
+                            let mut status = lock(&self.status);
+                            status.state = DeliveryState::Active;
+                            status.attempts = 0;
+                            status.next_attempt_at = None;
+                        }
+                        self.save(0, None).await;
                     }
                 }
             }

@@ -171,6 +171,11 @@ mod tests {
             cursor: 0,
             state: HubState::Active,
             owner: owner.map(str::to_owned),
+            base_path: None,
+            attempts: 0,
+            last_error: None,
+            epoch: 0,
+            holder: None,
         }
     }
 

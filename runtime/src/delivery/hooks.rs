@@ -22,8 +22,6 @@ pub struct DeliveryHooks {
     topics: Mutex<HashMap<String, watch::Sender<Seq>>>,
     /// Bumped whenever hubs are registered or removed (the engine reconciles workers).
     hubs: watch::Sender<u64>,
-    /// Hub id → the base path it was registered under (the `href`s of its events).
-    base_paths: Mutex<HashMap<String, String>>,
     /// The engine's configuration, once attached; else the default (loopback only).
     config: OnceLock<Arc<DeliveryConfig>>,
     /// The operator API, once an engine is attached.
@@ -37,7 +35,6 @@ impl Default for DeliveryHooks {
         Self {
             topics: Mutex::default(),
             hubs: watch::channel(0).0,
-            base_paths: Mutex::default(),
             config: OnceLock::new(),
             admin: OnceLock::new(),
             inbound: OnceLock::new(),
@@ -67,25 +64,6 @@ impl DeliveryHooks {
     pub fn hubs_changed(&self) {
         self.hubs
             .send_modify(|version| *version = version.wrapping_add(1));
-    }
-
-    /// A hub was registered under `base_path`.
-    pub fn hub_registered(&self, hub_id: &str, base_path: &str) {
-        lock(&self.base_paths)
-            .entry(hub_id.to_owned())
-            .or_insert_with(|| base_path.to_owned());
-        self.hubs_changed();
-    }
-
-    /// The base path `hub_id` was registered under, if known.
-    pub fn base_path(&self, hub_id: &str) -> Option<String> {
-        lock(&self.base_paths).get(hub_id).cloned()
-    }
-
-    /// Forgets a removed hub.
-    pub fn hub_removed(&self, hub_id: &str) {
-        lock(&self.base_paths).remove(hub_id);
-        self.hubs_changed();
     }
 
     /// Watches the head of `topic`'s log.

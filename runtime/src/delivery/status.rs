@@ -53,6 +53,10 @@ pub struct HubStatus {
     pub topic_id: String,
     /// Its callback.
     pub callback: String,
+    /// The server replica delivering it, when several share a store (absent: none
+    /// holds its lease right now, or the store is not shared).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replica: Option<String>,
     /// Active, retrying or halted.
     pub state: DeliveryState,
     /// The last sequence delivered (or skipped as not qualifying).
@@ -92,6 +96,7 @@ impl HubStatus {
             hub_id: hub_id.to_owned(),
             topic_id: topic_id.to_owned(),
             callback: callback.to_owned(),
+            replica: None,
             state: if halted {
                 DeliveryState::Halted
             } else {
@@ -110,6 +115,22 @@ impl HubStatus {
             skipped: 0,
             attempt_log: VecDeque::new(),
         }
+    }
+
+    /// The status of a hub as stored (cursor, state, retry state, holder): what a
+    /// replica knows of a hub another one delivers, and where a worker starts from.
+    pub fn from_record(hub: &crate::store::HubRecord) -> Self {
+        let mut status = Self::new(
+            &hub.id,
+            &hub.topic_id,
+            &hub.callback,
+            hub.cursor,
+            hub.state == crate::store::HubState::Halted,
+        );
+        status.replica.clone_from(&hub.holder);
+        status.attempts = hub.attempts;
+        status.last_error.clone_from(&hub.last_error);
+        status
     }
 
     /// Appends to the attempt log, keeping at most `capacity` entries.

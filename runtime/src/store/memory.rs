@@ -9,8 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{
-    Appended, EventRecord, HubRecord, HubStart, HubState, ListenerRecord, NewEvent, NewHub,
-    NewListener, NewTopic, Seq, Store, StoreError, TopicRecord,
+    Appended, EventRecord, HubProgress, HubRecord, HubStart, HubState, ListenerRecord, NewEvent,
+    NewHub, NewListener, NewTopic, Seq, Store, StoreError, TopicRecord,
 };
 
 /// A topic with its log and hubs.
@@ -228,6 +228,11 @@ impl Store for MemoryStore {
             cursor,
             state: HubState::Active,
             owner: hub.owner,
+            base_path: hub.base_path,
+            attempts: 0,
+            last_error: None,
+            epoch: 0,
+            holder: None,
         };
         topic.hubs.push(record.clone());
         Ok((record, true))
@@ -275,6 +280,58 @@ impl Store for MemoryStore {
             .ok_or_else(|| StoreError::NotFound(format!("hub {hub_id:?}")))?;
         hub.state = hub_state;
         Ok(())
+    }
+
+    async fn save_progress(
+        &self,
+        progress: &[HubProgress],
+        _replica: &str,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut state = self.write();
+        let mut refused = Vec::new();
+        for saved in progress {
+            let Some(hub) = state.hub_mut(&saved.hub_id) else {
+                continue;
+            };
+            if hub.epoch != saved.epoch {
+                refused.push(saved.hub_id.clone());
+                continue;
+            }
+            hub.cursor = saved.cursor;
+            hub.attempts = saved.attempts;
+            hub.last_error.clone_from(&saved.last_error);
+            hub.state = saved.state;
+        }
+        Ok(refused)
+    }
+
+    async fn operate_hub(
+        &self,
+        hub_id: &str,
+        cursor: Option<Seq>,
+    ) -> Result<HubRecord, StoreError> {
+        let mut state = self.write();
+        let hub = state
+            .hub_mut(hub_id)
+            .ok_or_else(|| StoreError::NotFound(format!("hub {hub_id:?}")))?;
+        if let Some(cursor) = cursor {
+            hub.cursor = cursor;
+        }
+        hub.state = HubState::Active;
+        hub.attempts = 0;
+        hub.last_error = None;
+        hub.epoch += 1;
+        Ok(hub.clone())
+    }
+
+    async fn hub_by_id(&self, id: &str) -> Result<Option<HubRecord>, StoreError> {
+        let state = self.read();
+        Ok(state
+            .topics
+            .iter()
+            .flat_map(|t| t.hubs.iter())
+            .find(|h| h.id == id)
+            .cloned())
     }
 
     async fn create_listener(&self, listener: NewListener) -> Result<ListenerRecord, StoreError> {
@@ -360,6 +417,7 @@ mod tests {
             query: None,
             body: Bytes::from_static(b"{}"),
             owner: None,
+            base_path: Some("/psi-api/event/v2".into()),
             start: HubStart::Head,
         };
         let (first, created) = store.create_hub(hub.clone()).await.unwrap();
@@ -375,6 +433,49 @@ mod tests {
             .unwrap();
         let stored = store.hub("t", &first.id).await.unwrap().unwrap();
         assert_eq!((stored.cursor, stored.state), (0, HubState::Halted));
+        assert_eq!(stored.base_path.as_deref(), Some("/psi-api/event/v2"));
+        // Progress is saved for the current epoch only; an operator's action bumps it.
+        let progress = |epoch, cursor| HubProgress {
+            hub_id: first.id.clone(),
+            epoch,
+            cursor,
+            attempts: 2,
+            last_error: Some("503".into()),
+            state: HubState::Active,
+        };
+        assert!(
+            store
+                .save_progress(&[progress(0, 1)], "r")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let operated = store.operate_hub(&first.id, Some(0)).await.unwrap();
+        assert_eq!(
+            (
+                operated.cursor,
+                operated.state,
+                operated.attempts,
+                operated.epoch
+            ),
+            (0, HubState::Active, 0, 1)
+        );
+        assert_eq!(
+            store.save_progress(&[progress(0, 1)], "r").await.unwrap(),
+            vec![first.id.clone()]
+        );
+        assert!(
+            store
+                .save_progress(&[progress(1, 1)], "r")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let stored = store.hub_by_id(&first.id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.cursor, stored.attempts, stored.last_error.as_deref()),
+            (1, 2, Some("503"))
+        );
         assert!(store.delete_hub("t", &first.id).await.unwrap());
         assert!(!store.delete_hub("t", &first.id).await.unwrap());
         assert!(store.delete_topic("t").await.unwrap());

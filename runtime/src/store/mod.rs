@@ -122,6 +122,38 @@ pub struct HubRecord {
     pub state: HubState,
     /// The principal that registered it, when authentication is on.
     pub owner: Option<String>,
+    /// The API base path it was registered under (`/psi-api/event/v2`, ...): the
+    /// `href` of each event it receives uses it. `None`: the TMF688 default.
+    pub base_path: Option<String>,
+    /// Failed attempts at the event after the cursor, as last stored by the delivery
+    /// engine (0 once it is delivered): a replica taking the hub over continues the
+    /// retry budget rather than starting it afresh.
+    pub attempts: u32,
+    /// The error of the last failed attempt, while `attempts > 0`.
+    pub last_error: Option<String>,
+    /// Bumped by every operator action made through the store
+    /// ([`Store::operate_hub`]): progress saved by a worker that started from an older
+    /// epoch is refused ([`Store::save_progress`]), so the operator's cursor wins.
+    pub epoch: u64,
+    /// The replica holding the hub's delivery lease, while it holds it (shared stores).
+    pub holder: Option<String>,
+}
+
+/// A hub's delivery progress, as the delivery engine saves it ([`Store::save_progress`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HubProgress {
+    /// The hub.
+    pub hub_id: String,
+    /// The epoch the worker started from ([`HubRecord::epoch`]).
+    pub epoch: u64,
+    /// The last sequence delivered or skipped.
+    pub cursor: Seq,
+    /// Failed attempts at the next event (0: none).
+    pub attempts: u32,
+    /// The last attempt's error, while `attempts > 0`.
+    pub last_error: Option<String>,
+    /// Halted after its retry budget, or active.
+    pub state: HubState,
 }
 
 /// A hub to register.
@@ -137,6 +169,8 @@ pub struct NewHub {
     pub body: Bytes,
     /// The registering principal.
     pub owner: Option<String>,
+    /// The API base path of the registration (see [`HubRecord::base_path`]).
+    pub base_path: Option<String>,
     /// Where its cursor starts: normally the topic's current head (only new events
     /// are delivered).
     pub start: HubStart,
@@ -189,6 +223,14 @@ pub enum AppendNotice {
         topic: String,
         /// The last sequence of its log.
         head: Seq,
+    },
+    /// A hub was registered, or changed by an operator ([`Store::operate_hub`]) through
+    /// any process; `epoch` is its epoch now.
+    HubChanged {
+        /// The hub.
+        hub: String,
+        /// Its epoch after the change.
+        epoch: u64,
     },
     /// Notices may have been lost (connection to the database lost and re-established):
     /// re-read the heads of the logs.
@@ -346,23 +388,37 @@ pub trait Store: Send + Sync + 'static {
         async { Ok(0) }
     }
 
-    /// Moves a hub's cursor only while `replica` holds its lease; `false` when it does
-    /// not (fencing). The default is [`Store::set_cursor`].
-    fn set_cursor_fenced(
+    /// Saves the delivery progress of hubs, as one write (the engine batches it): each
+    /// hub's cursor, attempts, last error and state — unless its epoch is no longer
+    /// `progress.epoch` (an operator moved it since), or the store is shared and
+    /// `replica` does not hold its lease (fencing). Returns the ids of the hubs whose
+    /// progress was refused; hubs that no longer exist are ignored.
+    fn save_progress(
+        &self,
+        progress: &[HubProgress],
+        replica: &str,
+    ) -> impl Future<Output = Result<Vec<String>, StoreError>> + Send;
+
+    /// An operator's action on a hub, made through the store so that it reaches the
+    /// replica delivering it: the hub is active again with no failed attempts, its
+    /// cursor moves to `cursor` when given, and its epoch is bumped (other processes
+    /// hear of it through [`Store::subscribe_appends`]). Returns the hub as it is now;
+    /// [`StoreError::NotFound`] when there is none.
+    fn operate_hub(
         &self,
         hub_id: &str,
-        cursor: Seq,
-        replica: &str,
-    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
-        let _ = replica;
-        async move {
-            self.set_cursor(hub_id, cursor).await?;
-            Ok(true)
-        }
-    }
+        cursor: Option<Seq>,
+    ) -> impl Future<Output = Result<HubRecord, StoreError>> + Send;
 
-    /// Appends made by other processes on the same store, as they commit (`None`: the
-    /// store has no other writers, the service's own hooks announce every append).
+    /// The hub with `id`, whatever its topic.
+    fn hub_by_id(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<HubRecord>, StoreError>> + Send;
+
+    /// Appends (and hub changes) made by other processes on the same store, as they
+    /// commit (`None`: the store has no other writers, the service's own hooks announce
+    /// every append).
     fn subscribe_appends(
         &self,
     ) -> impl Future<Output = Result<Option<mpsc::UnboundedReceiver<AppendNotice>>, StoreError>> + Send

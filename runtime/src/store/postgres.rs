@@ -28,8 +28,8 @@ use sqlx::postgres::{PgListener, PgPool, PgPoolOptions};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{
-    AppendNotice, Appended, EventRecord, HubRecord, HubStart, HubState, ListenerRecord, NewEvent,
-    NewHub, NewListener, NewTopic, Seq, Store, StoreError, TopicRecord,
+    AppendNotice, Appended, EventRecord, HubProgress, HubRecord, HubStart, HubState,
+    ListenerRecord, NewEvent, NewHub, NewListener, NewTopic, Seq, Store, StoreError, TopicRecord,
 };
 
 /// The schema migrations, embedded at build time from `runtime/migrations/`.
@@ -38,6 +38,10 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 /// The channel on which every append is announced (`NOTIFY`, sent at commit) with
 /// the payload `<topic id>:<last sequence>`; see [`PgStore::listen_appends`].
 pub const APPENDED_CHANNEL: &str = "tmf688_appended";
+
+/// The channel on which hub registrations and operator actions are announced, with
+/// the payload `<hub id>:<epoch>` (see [`AppendNotice::HubChanged`]).
+pub const HUBS_CHANNEL: &str = "tmf688_hubs";
 
 /// The default size of the connection pool.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
@@ -219,35 +223,16 @@ impl PgStore {
         Ok(done.rows_affected())
     }
 
-    /// Moves a hub's cursor only while `replica` holds its lease (fencing: a replica
-    /// that lost the hub, e.g. after a long pause, cannot move the cursor of the one
-    /// that took it over). `false` when it does not hold the lease.
-    pub async fn set_cursor_leased(
-        &self,
-        hub_id: &str,
-        cursor: Seq,
-        replica: &str,
-    ) -> Result<bool, StoreError> {
-        let done = sqlx::query(
-            "UPDATE hubs SET cursor = $2 \
-             WHERE id = $1 AND lease_owner = $3 AND lease_until > now()",
-        )
-        .bind(hub_id)
-        .bind(seq_param(cursor))
-        .bind(replica)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        Ok(done.rows_affected() > 0)
-    }
-
     /// Listens for appends by any process on the database (a dedicated connection,
     /// re-established by the driver when lost).
     pub async fn listen_appends(&self) -> Result<AppendListener, StoreError> {
         let mut listener = PgListener::connect_with(&self.pool)
             .await
             .map_err(backend)?;
-        listener.listen(APPENDED_CHANNEL).await.map_err(backend)?;
+        listener
+            .listen_all([APPENDED_CHANNEL, HUBS_CHANNEL])
+            .await
+            .map_err(backend)?;
         Ok(AppendListener { listener })
     }
 
@@ -282,6 +267,9 @@ impl AppendListener {
     pub async fn next(&mut self) -> Result<(String, Seq), StoreError> {
         loop {
             let notification = self.listener.recv().await.map_err(backend)?;
+            if notification.channel() != APPENDED_CHANNEL {
+                continue;
+            }
             let parsed = notification
                 .payload()
                 .rsplit_once(':')
@@ -301,14 +289,23 @@ impl AppendListener {
             let Some(notification) = self.listener.try_recv().await.map_err(backend)? else {
                 return Ok(AppendNotice::Lost);
             };
-            if let Some((topic, head)) = notification.payload().rsplit_once(':')
-                && let Ok(head) = head.parse::<Seq>()
-            {
-                return Ok(AppendNotice::Appended {
-                    topic: topic.to_owned(),
-                    head,
-                });
-            }
+            let Some((name, number)) = notification.payload().rsplit_once(':') else {
+                continue;
+            };
+            let Ok(number) = number.parse::<u64>() else {
+                continue;
+            };
+            return Ok(if notification.channel() == HUBS_CHANNEL {
+                AppendNotice::HubChanged {
+                    hub: name.to_owned(),
+                    epoch: number,
+                }
+            } else {
+                AppendNotice::Appended {
+                    topic: name.to_owned(),
+                    head: number,
+                }
+            });
         }
     }
 }
@@ -381,31 +378,43 @@ fn event_record((seq, event_id, body): EventRow) -> EventRecord {
     }
 }
 
-/// id, topic_id, callback, query, owner, body, cursor, state.
-type HubRow = (
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    String,
-    i64,
-    String,
-);
+/// A row of `hubs`, as [`HUB_COLUMNS`] selects it.
+#[derive(sqlx::FromRow)]
+struct HubRow {
+    id: String,
+    topic_id: String,
+    callback: String,
+    query: Option<String>,
+    owner: Option<String>,
+    body: String,
+    cursor: i64,
+    state: String,
+    base_path: Option<String>,
+    attempts: i32,
+    last_error: Option<String>,
+    epoch: i64,
+    holder: Option<String>,
+}
 
-const HUB_COLUMNS: &str = "id, topic_id, callback, query, owner, body::text, cursor, state";
+const HUB_COLUMNS: &str = "id, topic_id, callback, query, owner, body::text AS body, cursor, \
+     state, base_path, attempts, last_error, epoch, \
+     CASE WHEN lease_until > now() THEN lease_owner END AS holder";
 
 fn hub_record(row: HubRow) -> HubRecord {
-    let (id, topic_id, callback, query, owner, body, cursor, state) = row;
     HubRecord {
-        id,
-        topic_id,
-        callback,
-        query,
-        body: Bytes::from(body),
-        cursor: seq_value(cursor),
-        state: state_value(&state),
-        owner,
+        id: row.id,
+        topic_id: row.topic_id,
+        callback: row.callback,
+        query: row.query,
+        body: Bytes::from(row.body),
+        cursor: seq_value(row.cursor),
+        state: state_value(&row.state),
+        owner: row.owner,
+        base_path: row.base_path,
+        attempts: u32::try_from(row.attempts).unwrap_or(0),
+        last_error: row.last_error,
+        epoch: seq_value(row.epoch),
+        holder: row.holder,
     }
 }
 
@@ -428,6 +437,20 @@ impl PgStore {
             .await
             .map_err(backend)?;
         Ok(found.is_some())
+    }
+
+    /// Tells every process that `hub` was registered or changed ([`HUBS_CHANNEL`]).
+    /// Best effort: the others also find it on their next lease round.
+    async fn announce_hub(&self, hub: &HubRecord) {
+        let payload = format!("{}:{}", hub.id, hub.epoch);
+        if let Err(error) = sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(HUBS_CHANNEL)
+            .bind(&payload)
+            .execute(&self.pool)
+            .await
+        {
+            tracing::warn!(hub = %hub.id, %error, "could not announce a hub change; replicas see it on their next lease round");
+        }
     }
 
     async fn hub_by_identity(&self, hub: &NewHub) -> Result<Option<HubRecord>, StoreError> {
@@ -649,25 +672,88 @@ impl Store for PgStore {
         self.leave(replica).await
     }
 
-    async fn set_cursor_fenced(
+    async fn save_progress(
         &self,
-        hub_id: &str,
-        cursor: Seq,
+        progress: &[HubProgress],
         replica: &str,
-    ) -> Result<bool, StoreError> {
-        if self.set_cursor_leased(hub_id, cursor, replica).await? {
-            return Ok(true);
+    ) -> Result<Vec<String>, StoreError> {
+        if progress.is_empty() {
+            return Ok(Vec::new());
         }
-        // Not held: tell a removed hub (NotFound) from a lost lease (false).
-        let exists: Option<(i64,)> = sqlx::query_as("SELECT 1::int8 FROM hubs WHERE id = $1")
-            .bind(hub_id)
-            .fetch_optional(&self.pool)
+        // One statement for the whole batch, rows locked in id order (no deadlock
+        // between replicas); fenced on the epoch and on this replica's lease.
+        let mut sorted: Vec<&HubProgress> = progress.iter().collect();
+        sorted.sort_by(|a, b| a.hub_id.cmp(&b.hub_id));
+        let ids: Vec<&str> = sorted.iter().map(|p| p.hub_id.as_str()).collect();
+        let epochs: Vec<i64> = sorted.iter().map(|p| seq_param(p.epoch)).collect();
+        let cursors: Vec<i64> = sorted.iter().map(|p| seq_param(p.cursor)).collect();
+        let attempts: Vec<i32> = sorted
+            .iter()
+            .map(|p| i32::try_from(p.attempts).unwrap_or(i32::MAX))
+            .collect();
+        let errors: Vec<Option<&str>> = sorted.iter().map(|p| p.last_error.as_deref()).collect();
+        let states: Vec<&str> = sorted.iter().map(|p| state_text(p.state)).collect();
+        let saved: Vec<(String,)> = sqlx::query_as(
+            "UPDATE hubs h SET cursor = p.cursor, attempts = p.attempts, \
+                               last_error = p.last_error, state = p.state \
+             FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int4[], $5::text[], $7::text[]) \
+                  AS p(id, epoch, cursor, attempts, last_error, state) \
+             WHERE h.id = p.id AND h.epoch = p.epoch \
+               AND h.lease_owner = $6 AND h.lease_until > now() \
+             RETURNING h.id",
+        )
+        .bind(&ids)
+        .bind(&epochs)
+        .bind(&cursors)
+        .bind(&attempts)
+        .bind(&errors)
+        .bind(replica)
+        .bind(&states)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        if saved.len() == ids.len() {
+            return Ok(Vec::new());
+        }
+        // Refused: those that still exist (a removed hub is not a lost lease).
+        let saved: std::collections::HashSet<String> = saved.into_iter().map(|(id,)| id).collect();
+        let missing: Vec<&str> = ids.into_iter().filter(|id| !saved.contains(*id)).collect();
+        let existing: Vec<(String,)> = sqlx::query_as("SELECT id FROM hubs WHERE id = ANY($1)")
+            .bind(&missing)
+            .fetch_all(&self.pool)
             .await
             .map_err(backend)?;
-        match exists {
-            Some(_) => Ok(false),
-            None => Err(StoreError::NotFound(format!("hub {hub_id:?}"))),
-        }
+        Ok(existing.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn operate_hub(
+        &self,
+        hub_id: &str,
+        cursor: Option<Seq>,
+    ) -> Result<HubRecord, StoreError> {
+        let row: Option<HubRow> = sqlx::query_as(&format!(
+            "UPDATE hubs SET state = 'active', attempts = 0, last_error = NULL, \
+             epoch = epoch + 1, cursor = coalesce($2, cursor) WHERE id = $1 \
+             RETURNING {HUB_COLUMNS}"
+        ))
+        .bind(hub_id)
+        .bind(cursor.map(seq_param))
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let record = hub_record(row.ok_or_else(|| hub_not_found(hub_id))?);
+        self.announce_hub(&record).await;
+        Ok(record)
+    }
+
+    async fn hub_by_id(&self, id: &str) -> Result<Option<HubRecord>, StoreError> {
+        let row: Option<HubRow> =
+            sqlx::query_as(&format!("SELECT {HUB_COLUMNS} FROM hubs WHERE id = $1"))
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(backend)?;
+        Ok(row.map(hub_record))
     }
 
     async fn subscribe_appends(
@@ -834,9 +920,9 @@ impl Store for PgStore {
     async fn create_hub(&self, hub: NewHub) -> Result<(HubRecord, bool), StoreError> {
         let from_head = matches!(hub.start, HubStart::Head);
         let inserted: Option<HubRow> = sqlx::query_as(&format!(
-            "INSERT INTO hubs (id, topic_id, callback, query, owner, body, cursor) \
+            "INSERT INTO hubs (id, topic_id, callback, query, owner, body, cursor, base_path) \
              SELECT 'hub-' || nextval('ids'), t.id, $2, $3, $4, $5::text::json, \
-                    CASE WHEN $6 THEN t.last_seq ELSE 0 END \
+                    CASE WHEN $6 THEN t.last_seq ELSE 0 END, $7 \
              FROM topics t WHERE t.id = $1 \
              ON CONFLICT (topic_id, callback, (coalesce(query, '')), (query IS NULL), \
                           (coalesce(owner, '')), (owner IS NULL)) DO NOTHING \
@@ -848,11 +934,14 @@ impl Store for PgStore {
         .bind(&hub.owner)
         .bind(body_text(&hub.body)?)
         .bind(from_head)
+        .bind(&hub.base_path)
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;
         if let Some(row) = inserted {
-            return Ok((hub_record(row), true));
+            let record = hub_record(row);
+            self.announce_hub(&record).await;
+            return Ok((record, true));
         }
         // Either the same hub exists, or the topic does not.
         match self.hub_by_identity(&hub).await? {
