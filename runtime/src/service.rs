@@ -152,8 +152,7 @@ impl<S: Store> Hub688<S> {
             Ok(outcomes) => {
                 for outcome in outcomes {
                     if let Appended::Created(record) = outcome {
-                        self.delivery
-                            .event_appended(NOTIFICATIONS_TOPIC, record.seq);
+                        self.delivery.event_stored(NOTIFICATIONS_TOPIC, &record);
                     }
                 }
             }
@@ -424,7 +423,7 @@ impl<S: Store> TopicApi for Hub688<S> {
         let before = self.store.topic(&id).await.map_err(store_error)?;
         if self.store.delete_topic(&id).await.map_err(store_error)? {
             tracing::info!(topic = %id, "topic deleted");
-            self.delivery.hubs_changed();
+            self.delivery.topic_deleted(&id);
             if let Some(record) = before {
                 let topic: Result<Topic, _> = Render {
                     id: &record.id,
@@ -551,7 +550,7 @@ impl<S: Store> EventApi for Hub688<S> {
         let record = match outcomes.pop() {
             Some(Appended::Created(record)) => {
                 tracing::debug!(topic = %topic_id, id = %record.id, event_id = %record.event_id, seq = record.seq, "event stored");
-                self.delivery.event_appended(&topic_id, record.seq);
+                self.delivery.event_stored(&topic_id, &record);
                 created = true;
                 record
             }

@@ -851,12 +851,21 @@ impl<S: Store> Worker<S> {
                 continue;
             }
             self.topic.borrow_and_update();
-            let batch = match self
-                .shared
-                .store
-                .read_events(&self.hub.topic_id, self.cursor, batch_size)
-                .await
-            {
+            // What this process appended last is at hand; the store has the rest.
+            let recent =
+                self.shared
+                    .hooks
+                    .recent_events(&self.hub.topic_id, self.cursor, batch_size);
+            let read = match recent {
+                Some(recent) => Ok(recent),
+                None => {
+                    self.shared
+                        .store
+                        .read_events(&self.hub.topic_id, self.cursor, batch_size)
+                        .await
+                }
+            };
+            let batch = match read {
                 Ok(batch) => batch,
                 Err(StoreError::NotFound(_)) => return,
                 Err(error) => {

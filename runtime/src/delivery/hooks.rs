@@ -13,13 +13,16 @@ use tokio::sync::watch;
 use super::config::DeliveryConfig;
 use super::guard::CallbackGuard;
 use super::signing::InboundVerifier;
-use crate::store::Seq;
+use super::tail::TailCache;
+use crate::store::{EventRecord, Seq};
 
 /// Wake-ups and callback checks shared by the service and the engine.
 #[derive(Debug)]
 pub struct DeliveryHooks {
     /// Per topic: the highest sequence appended (wakes the topic's hub workers).
     topics: Mutex<HashMap<String, watch::Sender<Seq>>>,
+    /// The events this process appended last, for its workers.
+    tail: TailCache,
     /// Bumped whenever hubs are registered or removed (the engine reconciles workers).
     hubs: watch::Sender<u64>,
     /// The engine's configuration, once attached; else the default (loopback only).
@@ -34,6 +37,7 @@ impl Default for DeliveryHooks {
     fn default() -> Self {
         Self {
             topics: Mutex::default(),
+            tail: TailCache::default(),
             hubs: watch::channel(0).0,
             config: OnceLock::new(),
             admin: OnceLock::new(),
@@ -47,7 +51,27 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl DeliveryHooks {
-    /// The service appended an event with sequence `seq` to `topic`.
+    /// The service appended `event` to `topic` (committed): keeps it for the workers
+    /// and wakes them.
+    pub fn event_stored(&self, topic: &str, event: &EventRecord) {
+        self.tail.insert(topic, event);
+        self.event_appended(topic, event.seq);
+    }
+
+    /// Up to `max` recently stored events of `topic` right after `after`, when this
+    /// process has them ([`TailCache::read`]).
+    pub fn recent_events(&self, topic: &str, after: Seq, max: usize) -> Option<Vec<EventRecord>> {
+        self.tail.read(topic, after, max)
+    }
+
+    /// `topic` was deleted.
+    pub fn topic_deleted(&self, topic: &str) {
+        self.tail.forget(topic);
+        self.hubs_changed();
+    }
+
+    /// An event with sequence `seq` was appended to `topic` (here, or through another
+    /// process).
     pub fn event_appended(&self, topic: &str, seq: Seq) {
         let sender = self.topic_sender(topic);
         sender.send_if_modified(|head| {

@@ -33,6 +33,7 @@ pub mod notifications;
 pub mod retry;
 pub mod signing;
 pub mod status;
+pub mod tail;
 
 pub use config::{CallbackHost, DeliveryConfig, OutboundAuth, PoolConfig, RetryConfig};
 pub use engine::{AdminError, DeliveryEngine, EngineError};
