@@ -20,6 +20,7 @@
 //! database), so building needs no database.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -476,6 +477,106 @@ type LockedTopicRow = (i64, Option<i64>, Option<String>, Option<String>);
 /// look up the batch's eventIds, insert the new events with the next sequences and
 /// move `last_seq`, commit.
 async fn append_tx(
+    pool: &PgPool,
+    topic_id: &str,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Appended>, StoreError> {
+    match append_new(pool, topic_id, &events).await? {
+        Some(outcomes) => Ok(outcomes),
+        None => append_locked(pool, topic_id, events).await,
+    }
+}
+
+/// The common case in one statement (one round trip, committed on its own): none of
+/// the batch's `eventId`s is in the topic yet. The `UPDATE` of the topic's row takes
+/// its lock and moves `last_seq` past the batch, the `INSERT` gives the events the
+/// sequences in between, `NOTIFY` goes out at commit. `None` (nothing written) when
+/// the topic does not exist or has one of the `eventId`s — also when a concurrent
+/// append through another process committed one meanwhile (the unique key refuses
+/// it): [`append_locked`] then sorts the batch out.
+async fn append_new(
+    pool: &PgPool,
+    topic_id: &str,
+    events: &[NewEvent],
+) -> Result<Option<Vec<Appended>>, StoreError> {
+    // Within the batch, a repeated eventId is answered with its first occurrence:
+    // per event, (index among the distinct ones, whether it is the first).
+    let mut distinct: Vec<&NewEvent> = Vec::with_capacity(events.len());
+    let mut index_of: HashMap<&str, usize> = HashMap::with_capacity(events.len());
+    let mut slots = Vec::with_capacity(events.len());
+    for event in events {
+        match index_of.entry(event.event_id.as_str()) {
+            Entry::Occupied(seen) => slots.push((*seen.get(), false)),
+            Entry::Vacant(new) => {
+                new.insert(distinct.len());
+                slots.push((distinct.len(), true));
+                distinct.push(event);
+            }
+        }
+    }
+    let ids: Vec<&str> = distinct.iter().map(|e| e.event_id.as_str()).collect();
+    let bodies = distinct
+        .iter()
+        .map(|e| body_text(&e.body))
+        .collect::<Result<Vec<&str>, _>>()?;
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    let row: Result<Option<(i64, String)>, sqlx::Error> = sqlx::query_as(
+        "WITH moved AS ( \
+             UPDATE topics SET last_seq = last_seq + $4 \
+             WHERE id = $1 \
+               AND NOT EXISTS (SELECT 1 FROM events WHERE topic_id = $1 AND event_id = ANY($2)) \
+             RETURNING last_seq - $4 AS base \
+         ), appended AS ( \
+             INSERT INTO events (topic_id, seq, event_id, body) \
+             SELECT $1, moved.base + u.n, u.e, u.b::json \
+             FROM moved, unnest($2::text[], $3::text[]) WITH ORDINALITY AS u (e, b, n) \
+         ) \
+         SELECT base, pg_notify($5, $1 || ':' || (base + $4)::text)::text FROM moved",
+    )
+    .bind(topic_id)
+    .bind(&ids)
+    .bind(&bodies)
+    .bind(count)
+    .bind(APPENDED_CHANNEL)
+    .fetch_optional(pool)
+    .await;
+    let base = match row {
+        Ok(Some((base, _))) => base,
+        Ok(None) => return Ok(None),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Ok(None),
+        Err(other) => return Err(backend(other)),
+    };
+    let records: Vec<EventRecord> = distinct
+        .iter()
+        .zip(1..)
+        .map(|(event, n)| EventRecord {
+            seq: seq_value(base + n),
+            id: (base + n).to_string(),
+            event_id: event.event_id.clone(),
+            body: event.body.clone(),
+        })
+        .collect();
+    Ok(Some(
+        slots
+            .into_iter()
+            .map(|(index, first)| {
+                let record = records[index].clone();
+                if first {
+                    Appended::Created(record)
+                } else {
+                    Appended::Existing(record)
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// The general case, in an explicit transaction: lock the topic's row, find which of
+/// the batch's `eventId`s it has, insert the others, move `last_seq`.
+async fn append_locked(
     pool: &PgPool,
     topic_id: &str,
     events: Vec<NewEvent>,
