@@ -106,8 +106,8 @@ pub fn durable_ingest(settings: &Settings) -> anyhow::Result<Outcome> {
     // Baseline: the same JSON, one INSERT per row, `concurrency` writers, same pool size.
     let bodies = Bodies::new(SAMPLE_EVENT, "raw");
     let rate = runtime.block_on(async {
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(connections)
+        // The same pool settings as the store's (no ping per checkout).
+        let pool = PgStore::pool_options(connections)
             .connect(&database.url)
             .await?;
         sqlx::query("CREATE TABLE raw_events (id bigserial PRIMARY KEY, body json NOT NULL)")

@@ -802,6 +802,18 @@ async fn append_rate() {
         }
         let elapsed = started.elapsed();
         let total = writers * per_writer;
+        if writers == 32 {
+            // Also: batches of 32 from one caller (what a full group costs).
+            let t = Instant::now();
+            for i in 0..50 {
+                let batch = (0..32).map(|j| new_event(&format!("b-{i}-{j}"))).collect();
+                store.append_events("t", batch).await.unwrap();
+            }
+            println!(
+                "batch of 32: {:.2} ms",
+                t.elapsed().as_secs_f64() * 1000.0 / 50.0
+            );
+        }
         println!(
             "{writers:>3} writers: {total} events in {:.2} s = {:.0} events/s",
             elapsed.as_secs_f64(),

@@ -59,14 +59,33 @@ impl PgStore {
     /// Connects to `url` (`postgres://user:password@host:port/database`) with a pool of
     /// at most `max_connections`, and brings the schema up to date.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections.max(1))
+        let pool = Self::pool_options(max_connections)
             .connect(url)
             .await
             .map_err(|error| {
                 StoreError::Backend(format!("could not connect to PostgreSQL: {error}"))
             })?;
         Self::from_pool(pool).await
+    }
+
+    /// The pool settings [`connect`](Self::connect) uses: at most `max_connections`,
+    /// and a connection is pinged before use only when it sat idle for more than a
+    /// second. The driver's default pings on *every* checkout — one more round trip per
+    /// statement, on the path of every append group; a connection that broke while in use
+    /// fails its statement instead (an append is then not acknowledged: the client
+    /// retries it, and `eventId` de-duplication makes that safe).
+    pub fn pool_options(max_connections: u32) -> PgPoolOptions {
+        PgPoolOptions::new()
+            .max_connections(max_connections.max(1))
+            .test_before_acquire(false)
+            .before_acquire(|connection, meta| {
+                Box::pin(async move {
+                    if meta.idle_for > Duration::from_secs(1) {
+                        sqlx::Connection::ping(connection).await?;
+                    }
+                    Ok(true)
+                })
+            })
     }
 
     /// A store over an existing pool; brings the schema up to date. Several processes
