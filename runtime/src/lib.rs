@@ -55,6 +55,3 @@ pub use auth::{AuthConfig, Authenticator, Principal};
 pub use query::PagingConfig;
 pub use service::{Hub688, HubConfig};
 pub use store::{MemoryStore, PgStore, Store, StoreError};
-
-#[cfg(test)]
-mod tests;

@@ -23,6 +23,7 @@ use delivery_common::*;
 use http::StatusCode;
 use serde_json::{Value, json};
 use tmf688_runtime::Store as _;
+use tmf688_runtime::delivery::DeliveryConfig;
 use tmf688_runtime::store::{HubStart, NewEvent, NewHub};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
@@ -84,24 +85,34 @@ async fn dead_callback() -> String {
     serve(app).await
 }
 
-/// One side of a measurement: `EVENTS` events already in the log and `HEALTHY` hubs
-/// (plus the dead one when given) registered to start at the beginning; their workers
-/// start on [`Side::go`].
+/// One side of a measurement, prepared: `EVENTS` events already in the log and
+/// `HEALTHY` hubs (plus the dead one when given) registered to start at the beginning,
+/// the delivery engine not started yet. Its workers start with the engine, on
+/// [`Prepared::go`] (not earlier: on PostgreSQL an engine would pick up hubs written to
+/// the store by itself, as it does hubs registered through another replica).
+struct Prepared {
+    hub: Unstarted,
+    config: DeliveryConfig,
+    counter: Counter,
+    dead: bool,
+}
+
+/// One side of a measurement, delivering.
 struct Side {
     hub: TestHub,
     counter: Counter,
     dead: bool,
 }
 
-impl Side {
-    async fn prepare(dead: Option<&str>) -> Self {
+impl Prepared {
+    async fn new(dead: Option<&str>) -> Self {
         let mut config = fast_config(1000);
         // The dead callback times out again and again during the run (and is retried);
         // healthy answers come well within the bound even on a loaded machine.
         config.attempt_timeout_ms = 500;
         config.retry.initial_delay_ms = 10;
         config.retry.max_delay_ms = 50;
-        let hub = TestHub::start(config).await;
+        let hub = Unstarted::new().await;
         let store = hub.hub.store().clone();
         let events = (0..EVENTS)
             .map(|n| {
@@ -113,10 +124,8 @@ impl Side {
                 }
             })
             .collect();
+        // (The engine reads the heads of the logs when it starts.)
         store.append_events("alarm", events).await.unwrap();
-        hub.hub
-            .delivery_hooks()
-            .event_appended("alarm", EVENTS as u64);
         let counter = Counter::default();
         let receiver = serve(
             Router::new()
@@ -144,16 +153,23 @@ impl Side {
         }
         Self {
             hub,
+            config,
             counter,
             dead: dead.is_some(),
         }
     }
 
-    /// Starts the workers.
-    fn go(&self) {
-        self.hub.hub.delivery_hooks().hubs_changed();
+    /// Starts the engine, and with it the workers.
+    async fn go(self) -> Side {
+        Side {
+            hub: self.hub.start(self.config).await,
+            counter: self.counter,
+            dead: self.dead,
+        }
     }
+}
 
+impl Side {
     /// Waits until every healthy hub has every event; the time since `started`.
     async fn finished(&self, started: Instant) -> Duration {
         let counter = &self.counter;
@@ -211,16 +227,16 @@ impl Side {
 /// Runs a clean side and a side with the dead callback at the same time, on the same
 /// machine load; their times from the common start.
 async fn pair(dead: &str, dead_first: bool) -> (Duration, Duration) {
-    let clean = Side::prepare(None).await;
-    let with_dead = Side::prepare(Some(dead)).await;
+    let clean = Prepared::new(None).await;
+    let with_dead = Prepared::new(Some(dead)).await;
     let started = Instant::now();
-    if dead_first {
-        with_dead.go();
-        clean.go();
+    // Both engines start at once (`join!` polls them in the order given).
+    let (clean, with_dead) = if dead_first {
+        let (with_dead, clean) = tokio::join!(with_dead.go(), clean.go());
+        (clean, with_dead)
     } else {
-        clean.go();
-        with_dead.go();
-    }
+        tokio::join!(clean.go(), with_dead.go())
+    };
     let (clean_time, dead_time) =
         tokio::join!(clean.finished(started), with_dead.finished(started));
     clean.check_and_stop().await;

@@ -1,19 +1,23 @@
-//! Shared by the integration tests: a real server on a loopback port, and a small HTTP
-//! helper that keeps raw bodies (to test what the wire carries).
+//! Shared by the API integration tests: a real server on a loopback port, and a small
+//! HTTP helper that keeps raw bodies (to test what the wire carries).
 //!
 //! The store is in memory, or PostgreSQL with `TMF688_TEST_STORE=postgres` (a fresh
-//! database per server, see `pg_common`): `TMF688_TEST_STORE=postgres cargo test -p
-//! tmf688-runtime --test bad_input --test auth_matrix` runs these suites on it.
+//! database per server, see `test_store`): `scripts/test` runs `bad_input`,
+//! `auth_matrix` and `api_behaviour` (and the `delivery_*` suites, through
+//! `delivery_common`) that way too.
 #![allow(dead_code)] // each test binary uses a different part
 
-#[path = "../pg_common/mod.rs"]
-mod pg_common;
+#[path = "../test_store/mod.rs"]
+pub mod test_store;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use axum::Router;
 use serde_json::Value;
-use tmf688_runtime::{AppConfig, Hub688, HubConfig, MemoryStore, app_with};
+use tmf688_runtime::{AppConfig, Hub688, HubConfig, app_with};
+
+pub use test_store::{TestDb, TestStore};
 
 /// A server running on `127.0.0.1:<free port>` until the test ends.
 #[derive(Debug)]
@@ -22,7 +26,7 @@ pub struct Server {
     pub url: String,
     task: tokio::task::JoinHandle<()>,
     /// The server's database, with `TMF688_TEST_STORE=postgres` (dropped after the task).
-    db: Option<pg_common::TestDb>,
+    db: Option<TestDb>,
 }
 
 impl Drop for Server {
@@ -31,32 +35,29 @@ impl Drop for Server {
     }
 }
 
-/// Starts the application with `config` over a fresh in-memory store.
+/// Starts the application with `config` over a fresh store.
 pub async fn spawn(config: AppConfig) -> Server {
     spawn_with(HubConfig::default(), config).await
 }
 
-/// Whether `TMF688_TEST_STORE=postgres` asks for PostgreSQL.
-pub fn on_postgres() -> bool {
-    std::env::var("TMF688_TEST_STORE").is_ok_and(|store| store == "postgres")
-}
-
 /// Starts the application with both configurations.
 pub async fn spawn_with(hub_config: HubConfig, config: AppConfig) -> Server {
-    let (app, db) = if on_postgres() {
-        let db = pg_common::TestDb::create("api")
-            .await
-            .expect("TMF688_TEST_STORE=postgres needs a reachable PostgreSQL");
-        let hub = Hub688::new(Arc::new(db.store().await), hub_config)
-            .await
-            .expect("the store prepares the profile topics");
-        (app_with(Arc::new(hub), &config), Some(db))
-    } else {
-        let hub = Hub688::new(Arc::new(MemoryStore::new()), hub_config)
-            .await
-            .expect("the store prepares the profile topics");
-        (app_with(Arc::new(hub), &config), None)
-    };
+    let (hub, db) = hub(hub_config).await;
+    serve(app_with(Arc::new(hub), &config), db).await
+}
+
+/// The service over a fresh store (`TMF688_TEST_STORE`), with the store's database.
+pub async fn hub(hub_config: HubConfig) -> (Hub688<TestStore>, Option<TestDb>) {
+    let (store, db) = TestStore::create("api").await;
+    let hub = Hub688::new(Arc::new(store), hub_config)
+        .await
+        .expect("the store prepares the profile topics");
+    (hub, db)
+}
+
+/// Serves `app` on a loopback port; `db` (the database behind it) lives as long as
+/// the [`Server`].
+pub async fn serve(app: Router, db: Option<TestDb>) -> Server {
     // Bound before the task starts: connections queue until it serves, no race.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

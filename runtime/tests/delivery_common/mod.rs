@@ -1,7 +1,17 @@
 //! Shared by the `delivery_*` integration tests: hubs of ours on loopback (port 0) with
 //! a delivery engine, and a `TestReceiver` capturing what is POSTed to it. Waiting is
 //! on conditions with deadlines, never on fixed sleeps.
+//!
+//! Each hub has its own store: in memory, or a fresh PostgreSQL database with
+//! `TMF688_TEST_STORE=postgres` (`test_store`; `scripts/test` runs these suites both
+//! ways). On PostgreSQL the engine leases hubs and its workers start a moment after a
+//! registration, and what the engine writes to the store (cursors, state) may trail
+//! what it reports: the helpers and tests wait for such conditions rather than read
+//! them once.
 #![allow(dead_code)]
+
+#[path = "../test_store/mod.rs"]
+pub mod test_store;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -15,9 +25,11 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine, HubStatus, RetryConfig};
-use tmf688_runtime::{AppConfig, Hub688, HubConfig, MemoryStore, app_with};
+use tmf688_runtime::{AppConfig, Hub688, HubConfig, app_with};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
+
+pub use test_store::{TestDb, TestStore};
 
 pub const PSI: &str = "/psi-api/event/v2";
 pub const TMF: &str = "/tmf-api/event/v4";
@@ -45,28 +57,52 @@ pub fn fast_config(max_attempts: u32) -> DeliveryConfig {
 pub struct TestHub {
     /// `http://127.0.0.1:PORT`
     pub url: String,
-    pub hub: Arc<Hub688<MemoryStore>>,
-    pub engine: Arc<DeliveryEngine<MemoryStore>>,
+    pub hub: Arc<Hub688<TestStore>>,
+    pub engine: Arc<DeliveryEngine<TestStore>>,
     pub http: reqwest::Client,
+    /// The store's database on PostgreSQL; the last field, so dropped last.
+    db: Option<TestDb>,
 }
 
-impl TestHub {
-    pub async fn start(config: DeliveryConfig) -> Self {
-        let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default())
+/// The service over a fresh store, its delivery engine not started yet: a test can
+/// fill the store first and decide when delivery begins ([`Unstarted::start`]).
+pub struct Unstarted {
+    pub hub: Hub688<TestStore>,
+    db: Option<TestDb>,
+}
+
+impl Unstarted {
+    pub async fn new() -> Self {
+        let (store, db) = TestStore::create("delivery").await;
+        let hub = Hub688::new(Arc::new(store), HubConfig::default())
             .await
             .unwrap();
+        Self { hub, db }
+    }
+
+    /// Starts the engine (its workers start for the hubs in the store) and serves the
+    /// API on a loopback port.
+    pub async fn start(self, config: DeliveryConfig) -> TestHub {
+        let Self { hub, db } = self;
         let engine = DeliveryEngine::start(&hub, config).await.unwrap();
         let hub = Arc::new(hub);
         let app = app_with(hub.clone(), &AppConfig::default());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        Self {
+        TestHub {
             url: format!("http://{addr}"),
             hub,
             engine: Arc::new(engine),
             http: reqwest::Client::new(),
+            db,
         }
+    }
+}
+
+impl TestHub {
+    pub async fn start(config: DeliveryConfig) -> Self {
+        Unstarted::new().await.start(config).await
     }
 
     pub async fn request(
@@ -88,7 +124,9 @@ impl TestHub {
         (status, value)
     }
 
-    /// Registers a hub; panics unless 201. Returns its id.
+    /// Registers a hub; panics unless 201. Returns its id once the engine has a worker
+    /// for it (on PostgreSQL that follows the registration after a lease round), so
+    /// that [`TestHub::status`] can be called.
     pub async fn register(
         &self,
         base: &str,
@@ -108,7 +146,9 @@ impl TestHub {
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{value}");
-        value["id"].as_str().unwrap().to_owned()
+        let id = value["id"].as_str().unwrap().to_owned();
+        self.wait_worker(&id).await;
+        id
     }
 
     /// Posts an event; panics unless 201.
@@ -136,6 +176,7 @@ impl TestHub {
             .collect()
     }
 
+    /// The engine's view of a hub (what it delivered, not necessarily stored yet).
     pub fn status(&self, hub_id: &str) -> HubStatus {
         self.engine.status(hub_id).expect("the hub has a worker")
     }

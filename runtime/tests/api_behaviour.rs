@@ -1,36 +1,48 @@
-//! Behaviour of the whole application, through `tower::ServiceExt::oneshot`.
+//! Behaviour of the whole application over HTTP: topics, events, hubs and listeners
+//! with the TMF630 query language and paging, the PSI base paths, health and the OpenAPI
+//! document, the listener application, and the PSI sequence through the generated
+//! client. Each test runs its own server on a loopback port (`common`), on the store
+//! `TMF688_TEST_STORE` selects (memory by default, PostgreSQL in `scripts/test`'s
+//! second pass).
+
+mod common;
 
 use std::sync::Arc;
 
-use axum::Router;
-use axum::body::Body;
-use http::{Method, Request, StatusCode, header};
+use http::{Method, StatusCode, header};
 use serde_json::{Value, json};
-use tower::ServiceExt as _;
-
-use crate::query::PagingConfig;
-use crate::{AppConfig, Hub688, HubConfig, MemoryStore, app_with};
+use tmf688_runtime::query::PagingConfig;
+use tmf688_runtime::{AppConfig, HubConfig, app_with, listener_app};
 
 const TMF: &str = "/tmf-api/event/v4";
 const PSI: &str = "/psi-api/event/v2";
 
-async fn test_app() -> Router {
+/// A server with small pages (default 3, at most 5: the paging tests count on it) and
+/// a 4 KiB body limit.
+struct TestApp {
+    server: common::Server,
+    http: reqwest::Client,
+}
+
+async fn test_app() -> TestApp {
     let config = HubConfig {
         paging: PagingConfig {
             default_limit: 3,
             max_limit: 5,
         },
     };
-    let hub = Hub688::new(Arc::new(MemoryStore::new()), config)
-        .await
-        .unwrap();
-    app_with(
+    let (hub, db) = common::hub(config).await;
+    let app = app_with(
         Arc::new(hub),
         &AppConfig {
             max_body_bytes: 4096,
             ..AppConfig::default()
         },
-    )
+    );
+    TestApp {
+        server: common::serve(app, db).await,
+        http: reqwest::Client::new(),
+    }
 }
 
 struct Answer {
@@ -45,25 +57,19 @@ impl Answer {
     }
 }
 
-async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> Answer {
-    let mut request = Request::builder().method(method).uri(uri);
-    let body = match body {
-        Some(body) => {
-            request = request.header(header::CONTENT_TYPE, "application/json");
-            Body::from(body.to_string())
-        }
-        None => Body::empty(),
-    };
-    let response = app
-        .clone()
-        .oneshot(request.body(body).unwrap())
-        .await
-        .unwrap();
+/// `method uri` (a path on the server) with an optional JSON body; the answer's body
+/// must be JSON or empty.
+async fn call(app: &TestApp, method: Method, uri: &str, body: Option<Value>) -> Answer {
+    let mut request = app.http.request(method, format!("{}{uri}", app.server.url));
+    if let Some(body) = body {
+        request = request
+            .header(header::CONTENT_TYPE, "application/json")
+            .body(body.to_string());
+    }
+    let response = request.send().await.expect("the server answers");
     let status = response.status();
     let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
+    let bytes = response.bytes().await.expect("the whole body");
     let body = if bytes.is_empty() {
         Value::Null
     } else {
@@ -76,6 +82,18 @@ async fn call(app: &Router, method: Method, uri: &str, body: Option<Value>) -> A
         headers,
         body,
     }
+}
+
+/// A raw POST (content type and body as given); its status.
+async fn post_raw(app: &TestApp, uri: &str, content_type: &str, body: &'static str) -> StatusCode {
+    app.http
+        .post(format!("{}{uri}", app.server.url))
+        .header(header::CONTENT_TYPE, content_type)
+        .body(body)
+        .send()
+        .await
+        .expect("the server answers")
+        .status()
 }
 
 fn event(event_id: &str, event_type: &str, severity: &str) -> Value {
@@ -300,19 +318,14 @@ async fn events_bad_input_is_400_413_415() {
         StatusCode::PAYLOAD_TOO_LARGE,
     );
 
-    let request = Request::post(&uri)
-        .header(header::CONTENT_TYPE, "text/plain")
-        .body(Body::from("{}"))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
-
-    let request = Request::post(&uri)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from("{not json"))
-        .unwrap();
-    let response = app.clone().oneshot(request).await.unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(
+        post_raw(&app, &uri, "text/plain", "{}").await,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE
+    );
+    assert_eq!(
+        post_raw(&app, &uri, "application/json", "{not json").await,
+        StatusCode::BAD_REQUEST
+    );
 
     let bad_filter = call(&app, Method::GET, &format!("{uri}?eventType[zz]=1"), None).await;
     assert_tmf_error(&bad_filter, StatusCode::BAD_REQUEST);
@@ -558,10 +571,11 @@ async fn health_openapi_and_unknown_paths() {
 
 #[tokio::test]
 async fn listener_app_acknowledges() {
-    let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default())
-        .await
-        .unwrap();
-    let app = crate::listener_app(Arc::new(hub), "/cb");
+    let (hub, db) = common::hub(HubConfig::default()).await;
+    let app = TestApp {
+        server: common::serve(listener_app(Arc::new(hub), "/cb"), db).await,
+        http: reqwest::Client::new(),
+    };
     let answer = call(
         &app,
         Method::POST,
@@ -573,7 +587,7 @@ async fn listener_app_acknowledges() {
     assert_eq!(answer.body["id"], "n1");
 }
 
-/// The PSI sequence of the seed over a real loopback server and the generated client:
+/// The PSI sequence of the seed through the generated client:
 /// view topics → register a callback on `order` → deregister it.
 #[tokio::test]
 async fn psi_sequence_over_loopback_with_generated_client() {
@@ -583,12 +597,8 @@ async fn psi_sequence_over_loopback_with_generated_client() {
         CreateHubResponse, DeleteHubResponse, ListTopicQuery, ListTopicResponse,
     };
 
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, test_app().await).await.unwrap();
-    });
-    let client = Client::new(format!("http://{addr}{PSI}"));
+    let app = test_app().await;
+    let client = Client::new(format!("{}{PSI}", app.server.url));
 
     let ListTopicResponse::Ok {
         body,
@@ -625,5 +635,4 @@ async fn psi_sequence_over_loopback_with_generated_client() {
     assert_eq!(deleted, DeleteHubResponse::NoContent);
     let again = client.delete_hub("order", &body.id).await.unwrap();
     assert!(matches!(again, DeleteHubResponse::NotFound(_)), "{again:?}");
-    server.abort();
 }

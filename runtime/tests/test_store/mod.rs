@@ -1,0 +1,152 @@
+//! The store the integration suites run on: in memory by default, PostgreSQL with
+//! `TMF688_TEST_STORE=postgres` (a fresh database per store, see `pg_common`, so tests
+//! stay parallel). `common` (API suites) and `delivery_common` (delivery suites) both
+//! build their servers on [`TestStore`], so each suite is written once for both stores.
+//!
+//! `Store` returns `impl Future`, so it is not object-safe and `Arc<dyn Store>` is not an
+//! option: [`TestStore`] is an enum that implements `Store` by delegating **every**
+//! method, the defaulted ones included (PgStore overrides several of them: leases,
+//! append notices; a missed one would silently test the default instead of PgStore).
+//! `delegates_every_store_method` below fails when the trait gains a method that the
+//! delegation does not list.
+#![allow(dead_code)] // each test binary uses a different part
+
+#[path = "../pg_common/mod.rs"]
+pub mod pg_common;
+
+use std::future::Future;
+use std::time::Duration;
+
+use tmf688_runtime::store::{
+    AppendNotice, Appended, EventRecord, HubProgress, HubRecord, HubState, ListenerRecord,
+    NewEvent, NewHub, NewListener, NewTopic, Seq, TopicRecord,
+};
+use tmf688_runtime::{MemoryStore, PgStore, Store, StoreError};
+use tokio::sync::mpsc;
+
+pub use pg_common::TestDb;
+
+/// Whether `TMF688_TEST_STORE=postgres` asks for PostgreSQL.
+pub fn on_postgres() -> bool {
+    std::env::var("TMF688_TEST_STORE").is_ok_and(|store| store == "postgres")
+}
+
+/// The store of one test server.
+#[derive(Debug)]
+pub enum TestStore {
+    Memory(MemoryStore),
+    Postgres(PgStore),
+}
+
+impl TestStore {
+    /// A fresh, empty store of the kind `TMF688_TEST_STORE` asks for. With PostgreSQL
+    /// also its database (named after `tag`): keep it for as long as the store is in
+    /// use, dropping it drops the database.
+    pub async fn create(tag: &str) -> (Self, Option<TestDb>) {
+        if on_postgres() {
+            // A skip (no server, not required) would silently run nothing on PostgreSQL:
+            // asking for it explicitly makes a missing server an error.
+            let db = TestDb::create(tag)
+                .await
+                .expect("TMF688_TEST_STORE=postgres needs a reachable PostgreSQL");
+            (Self::Postgres(db.store().await), Some(db))
+        } else {
+            (Self::Memory(MemoryStore::new()), None)
+        }
+    }
+}
+
+/// Implements `Store` for `TestStore`, each method forwarding to the store inside, and
+/// lists what it delegates in `DELEGATED`.
+macro_rules! delegate_store {
+    (
+        sync { $($sync:ident() -> $sync_output:ty;)* }
+        async { $($name:ident($($arg:ident: $ty:ty),*) -> $output:ty;)* }
+    ) => {
+        impl Store for TestStore {
+            $(
+                fn $sync(&self) -> $sync_output {
+                    match self {
+                        Self::Memory(store) => store.$sync(),
+                        Self::Postgres(store) => store.$sync(),
+                    }
+                }
+            )*
+            $(
+                fn $name(&self, $($arg: $ty),*) -> impl Future<Output = $output> + Send {
+                    async move {
+                        match self {
+                            Self::Memory(store) => store.$name($($arg),*).await,
+                            Self::Postgres(store) => store.$name($($arg),*).await,
+                        }
+                    }
+                }
+            )*
+        }
+
+        /// The methods `TestStore` delegates.
+        const DELEGATED: &[&str] = &[$(stringify!($sync),)* $(stringify!($name)),*];
+    };
+}
+
+delegate_store! {
+    sync {
+        shared() -> bool;
+    }
+    async {
+        create_topic(topic: NewTopic) -> Result<TopicRecord, StoreError>;
+        topic(id: &str) -> Result<Option<TopicRecord>, StoreError>;
+        topics() -> Result<Vec<TopicRecord>, StoreError>;
+        delete_topic(id: &str) -> Result<bool, StoreError>;
+        append_events(topic_id: &str, events: Vec<NewEvent>) -> Result<Vec<Appended>, StoreError>;
+        event(topic_id: &str, id: &str) -> Result<Option<EventRecord>, StoreError>;
+        read_events(topic_id: &str, after: Seq, max: usize) -> Result<Vec<EventRecord>, StoreError>;
+        head(topic_id: &str) -> Result<Seq, StoreError>;
+        create_hub(hub: NewHub) -> Result<(HubRecord, bool), StoreError>;
+        hub(topic_id: &str, id: &str) -> Result<Option<HubRecord>, StoreError>;
+        hubs(topic_id: &str) -> Result<Vec<HubRecord>, StoreError>;
+        delete_hub(topic_id: &str, id: &str) -> Result<bool, StoreError>;
+        set_cursor(hub_id: &str, cursor: Seq) -> Result<(), StoreError>;
+        set_hub_state(hub_id: &str, state: HubState) -> Result<(), StoreError>;
+        create_listener(listener: NewListener) -> Result<ListenerRecord, StoreError>;
+        delete_listener(id: &str) -> Result<bool, StoreError>;
+        listeners() -> Result<Vec<ListenerRecord>, StoreError>;
+        lease_hubs(replica: &str, ttl: Duration) -> Result<Vec<String>, StoreError>;
+        release_leases(replica: &str) -> Result<u64, StoreError>;
+        save_progress(progress: &[HubProgress], replica: &str) -> Result<Vec<String>, StoreError>;
+        operate_hub(hub_id: &str, cursor: Option<Seq>) -> Result<HubRecord, StoreError>;
+        hub_by_id(id: &str) -> Result<Option<HubRecord>, StoreError>;
+        subscribe_appends() -> Result<Option<mpsc::UnboundedReceiver<AppendNotice>>, StoreError>;
+    }
+}
+
+/// The names of the `Store` trait's methods, read from its source.
+fn trait_methods(source: &str) -> Vec<String> {
+    let start = source
+        .find("pub trait Store")
+        .expect("the Store trait is in store/mod.rs");
+    // The trait ends at the first `}` in column 0.
+    let body = &source[start..];
+    let end = body.find("\n}").expect("the trait's closing brace");
+    body[..end]
+        .lines()
+        .filter_map(|line| line.trim_start().strip_prefix("fn "))
+        .map(|rest| rest.split(['(', '<']).next().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Fails when the trait has a method `TestStore` does not delegate (a defaulted one
+/// compiles without it, and the suites would test the default instead of PgStore).
+#[test]
+fn delegates_every_store_method() {
+    let methods = trait_methods(include_str!("../../src/store/mod.rs"));
+    assert!(methods.len() > 10, "parsed the trait: {methods:?}");
+    let missing: Vec<&String> = methods
+        .iter()
+        .filter(|method| !DELEGATED.contains(&method.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "TestStore does not delegate {missing:?}: add them to `delegate_store!`"
+    );
+}
