@@ -765,7 +765,7 @@ impl<S: Store> HubApi for Hub688<S> {
             .map_err(store_error)?
         {
             tracing::info!(topic = %topic_id, hub = %id, "hub deregistered");
-            self.delivery.hubs_changed();
+            self.delivery.hub_removed(&id);
             return Ok(DeleteHubResponse::NoContent);
         }
         self.require_topic(&topic_id).await?;
@@ -925,7 +925,7 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
             .map_err(store_error)?
         {
             tracing::info!(listener = %id, "listener unregistered");
-            self.delivery.hubs_changed();
+            self.delivery.hub_removed(&id);
             if let Ok(left) = self.store.hubs(NOTIFICATIONS_TOPIC).await {
                 self.listening.store(!left.is_empty(), Ordering::Relaxed);
             }

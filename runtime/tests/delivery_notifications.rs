@@ -5,11 +5,9 @@
 
 mod delivery_common;
 
-use std::io::Write as _;
 use std::time::Duration;
 
 use axum::response::IntoResponse;
-use delivery_common::test_store::on_postgres;
 use delivery_common::*;
 use http::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -227,24 +225,10 @@ async fn listeners_receive_the_api_notifications() {
 }
 
 /// A listener deregistered with `DELETE /hub/{id}` gets nothing that is published after
-/// the 204.
-///
-/// KNOWN RUNTIME BUG, so skipped on PostgreSQL: there a deregistered listener (or hub)
-/// can still receive an event published right after its DELETE was answered. Deleting
-/// only signals the engine (`hubs_changed`); its supervisor then renews the leases and
-/// re-lists the hubs (several database round trips) before it revokes the worker, and
-/// until then the worker delivers new events. In memory the revocation wins the race.
+/// the 204: the worker is stopped before the DELETE is answered, not at the engine's
+/// next reconciliation (which with PostgreSQL takes several database round trips).
 #[tokio::test]
 async fn a_deregistered_listener_gets_nothing_more() {
-    if on_postgres() {
-        // Straight to stderr: the harness swallows `eprintln!` of a passing test.
-        let _ = writeln!(
-            std::io::stderr(),
-            "\n*** a_deregistered_listener_gets_nothing_more SKIPPED on PostgreSQL: known \
-             runtime bug (a deleted hub's worker outlives the DELETE by a supervisor round) ***\n"
-        );
-        return;
-    }
     let hub = TestHub::start(fast_config(10)).await;
     let receiver = TestReceiver::start(ok()).await;
     let gone = listen(&hub, &receiver.url("/gone"), None).await;

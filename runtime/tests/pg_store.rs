@@ -1057,6 +1057,19 @@ async fn hub_progress_epochs_and_operator_actions() {
         store.operate_hub("hub-none", None).await,
         Err(StoreError::NotFound(_))
     ));
+    // A removal is announced too (the holder stops its worker at once).
+    assert!(store.delete_hub("t", &hub.id).await.unwrap());
+    let removed = loop {
+        let notice = tokio::time::timeout(Duration::from_secs(5), notices.recv())
+            .await
+            .expect("a notice within 5 s")
+            .expect("the channel is open");
+        if let AppendNotice::HubRemoved { hub } = notice {
+            break hub;
+        }
+    };
+    assert_eq!(removed, hub.id);
+    assert!(!store.delete_hub("t", &hub.id).await.unwrap());
 }
 
 fn sorted(mut ids: Vec<String>) -> Vec<String> {

@@ -565,6 +565,9 @@ async fn wake_on_appends<S: Store>(
             Some(AppendNotice::Appended { topic, head }) => {
                 shared.hooks.event_appended(&topic, head);
             }
+            Some(AppendNotice::HubRemoved { hub }) => {
+                shared.hooks.hub_removed(&hub);
+            }
             Some(AppendNotice::HubChanged { hub, epoch }) => {
                 // A worker that started before an operator's change restarts from the
                 // stored state; a hub registered elsewhere may be this replica's to take.
@@ -698,6 +701,7 @@ async fn reconcile<S: Store>(
                 control: control_rx,
             };
             let id = worker.hub.id.clone();
+            shared.hooks.worker_started(&id, revoked.clone());
             tracing::debug!(hub = %id, "delivery worker started");
             let task = tokio::spawn(worker.run());
             workers.insert(
@@ -816,6 +820,7 @@ fn snippet(body: &[u8]) -> String {
 impl<S: Store> Worker<S> {
     async fn run(mut self) {
         self.run_loop().await;
+        self.shared.hooks.worker_ended(&self.hub.id, &self.revoked);
         let mut workers = lock(&self.shared.workers);
         if workers
             .get(&self.hub.id)
@@ -1020,7 +1025,7 @@ impl<S: Store> Worker<S> {
         {
             tracing::error!(hub = %self.hub.id, %error, "could not remove the hub");
         }
-        self.shared.hooks.hubs_changed();
+        self.shared.hooks.hub_removed(&self.hub.id);
     }
 
     /// Delivers one event, retrying until a 2xx, a 410, the end of the budget, an

@@ -3,6 +3,7 @@
 //! is this callback allowed. The service owns one; the engine attaches to it.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use axum::Router;
@@ -25,6 +26,10 @@ pub struct DeliveryHooks {
     tail: TailCache,
     /// Bumped whenever hubs are registered or removed (the engine reconciles workers).
     hubs: watch::Sender<u64>,
+    /// Per hub with a worker in this process: the flag that stops it from sending.
+    /// Removing a hub sets it at once, before the DELETE is answered, rather than when
+    /// the engine next reconciles (several store round trips with PostgreSQL).
+    senders: Mutex<HashMap<String, Arc<AtomicBool>>>,
     /// The engine's configuration, once attached; else the default (loopback only).
     config: OnceLock<Arc<DeliveryConfig>>,
     /// The operator API, once an engine is attached.
@@ -38,6 +43,7 @@ impl Default for DeliveryHooks {
         Self {
             topics: Mutex::default(),
             tail: TailCache::default(),
+            senders: Mutex::default(),
             hubs: watch::channel(0).0,
             config: OnceLock::new(),
             admin: OnceLock::new(),
@@ -82,6 +88,31 @@ impl DeliveryHooks {
                 false
             }
         });
+    }
+
+    /// The hub was removed (here, or through another process): its worker in this
+    /// process sends nothing more, from now on.
+    pub fn hub_removed(&self, hub_id: &str) {
+        if let Some(flag) = lock(&self.senders).remove(hub_id) {
+            flag.store(true, Ordering::SeqCst);
+        }
+        self.hubs_changed();
+    }
+
+    /// A worker of `hub_id` started; `revoked` stops it ([`Self::hub_removed`]).
+    pub(crate) fn worker_started(&self, hub_id: &str, revoked: Arc<AtomicBool>) {
+        lock(&self.senders).insert(hub_id.to_owned(), revoked);
+    }
+
+    /// The worker holding `revoked` ended.
+    pub(crate) fn worker_ended(&self, hub_id: &str, revoked: &Arc<AtomicBool>) {
+        let mut senders = lock(&self.senders);
+        if senders
+            .get(hub_id)
+            .is_some_and(|flag| Arc::ptr_eq(flag, revoked))
+        {
+            senders.remove(hub_id);
+        }
     }
 
     /// Hubs were registered or removed.

@@ -232,6 +232,11 @@ pub enum AppendNotice {
         /// Its epoch after the change.
         epoch: u64,
     },
+    /// A hub was removed through any process.
+    HubRemoved {
+        /// The hub.
+        hub: String,
+    },
     /// Notices may have been lost (connection to the database lost and re-established):
     /// re-read the heads of the logs.
     Lost,

@@ -41,7 +41,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 pub const APPENDED_CHANNEL: &str = "tmf688_appended";
 
 /// The channel on which hub registrations and operator actions are announced, with
-/// the payload `<hub id>:<epoch>` (see [`AppendNotice::HubChanged`]).
+/// the payload `<hub id>:<epoch>` (see [`AppendNotice::HubChanged`]), and removals,
+/// with `<hub id>:removed`.
 pub const HUBS_CHANNEL: &str = "tmf688_hubs";
 
 /// The default size of the connection pool.
@@ -312,6 +313,11 @@ impl AppendListener {
             let Some((name, number)) = notification.payload().rsplit_once(':') else {
                 continue;
             };
+            if notification.channel() == HUBS_CHANNEL && number == "removed" {
+                return Ok(AppendNotice::HubRemoved {
+                    hub: name.to_owned(),
+                });
+            }
             let Ok(number) = number.parse::<u64>() else {
                 continue;
             };
@@ -1097,13 +1103,18 @@ impl Store for PgStore {
     }
 
     async fn delete_hub(&self, topic_id: &str, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM hubs WHERE topic_id = $1 AND id = $2")
-            .bind(topic_id)
-            .bind(id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(done.rows_affected() > 0)
+        // Announced at commit: the replica delivering the hub stops its worker at once.
+        let done = sqlx::query(
+            "WITH removed AS (DELETE FROM hubs WHERE topic_id = $1 AND id = $2 RETURNING id) \
+             SELECT pg_notify($3, id || ':removed')::text FROM removed",
+        )
+        .bind(topic_id)
+        .bind(id)
+        .bind(HUBS_CHANNEL)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.is_some())
     }
 
     async fn set_cursor(&self, hub_id: &str, cursor: Seq) -> Result<(), StoreError> {
