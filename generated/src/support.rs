@@ -416,19 +416,13 @@ impl Call {
                 ));
             }
         }
-        let deserializer = &mut ::serde_json::Deserializer::from_slice(&self.body);
-        match ::serde_path_to_error::deserialize(deserializer) {
+        match ::serde_json::from_slice(&self.body) {
             Ok(value) => Ok(Some(value)),
-            Err(error) => {
-                let path = error.path().to_string();
-                let inner = error.into_inner();
-                let message = if path == "." {
-                    format!("invalid JSON body: {inner}")
-                } else {
-                    format!("invalid JSON body at `{path}`: {inner}")
-                };
-                Err(ApiError::bad_request(message))
-            }
+            // Bad input only: parsed again, tracking the path, to say where it failed
+            // (tracking on every request would cost the good ones).
+            Err(error) => Err(ApiError::bad_request(json_error_message::<T>(
+                &self.body, &error,
+            ))),
         }
     }
 
@@ -615,10 +609,9 @@ impl RawResponse {
 
     /// The body as the documented type.
     pub fn json<T: ::serde::de::DeserializeOwned>(&self) -> ::std::result::Result<T, ClientError> {
-        let deserializer = &mut ::serde_json::Deserializer::from_slice(&self.body);
-        ::serde_path_to_error::deserialize(deserializer).map_err(|error| ClientError::Decode {
+        ::serde_json::from_slice(&self.body).map_err(|error| ClientError::Decode {
             status: self.status,
-            message: format!("at `{}`: {}", error.path(), error.inner()),
+            message: json_error_message::<T>(&self.body, &error),
         })
     }
 
@@ -698,4 +691,26 @@ pub fn encode_path_segment(segment: &str) -> String {
         }
     }
     out
+}
+
+/// Why `body` is not a `T`, naming where: `invalid JSON body at `event.id`: ...`.
+/// `error` is what the plain parse said; the body is parsed again with the path
+/// tracked (only bad input pays for that).
+fn json_error_message<T: ::serde::de::DeserializeOwned>(
+    body: &[u8],
+    error: &::serde_json::Error,
+) -> String {
+    let deserializer = &mut ::serde_json::Deserializer::from_slice(body);
+    match ::serde_path_to_error::deserialize::<_, T>(deserializer) {
+        Err(tracked) if tracked.path().to_string() != "." => {
+            format!(
+                "invalid JSON body at `{}`: {}",
+                tracked.path(),
+                tracked.inner()
+            )
+        }
+        // At the top level, or only trailing characters (the tracked parse stops
+        // after the value): the plain parse's message says it.
+        _ => format!("invalid JSON body: {error}"),
+    }
 }
