@@ -46,6 +46,7 @@ use super::notifications;
 use super::retry;
 use super::signing::Signer;
 use super::status::{AttemptRecord, DeliveryState, HubStatus, Metrics, MetricsSnapshot, rfc3339};
+use super::tail::LogEvent;
 use crate::service::Hub688;
 use crate::store::{
     AppendNotice, EventRecord, HubProgress, HubRecord, HubState, Seq, Store, StoreError,
@@ -863,12 +864,17 @@ impl<S: Store> Worker<S> {
                     .recent_events(&self.hub.topic_id, self.cursor, batch_size);
             let read = match recent {
                 Some(recent) => Ok(recent),
-                None => {
-                    self.shared
-                        .store
-                        .read_events(&self.hub.topic_id, self.cursor, batch_size)
-                        .await
-                }
+                None => self
+                    .shared
+                    .store
+                    .read_events(&self.hub.topic_id, self.cursor, batch_size)
+                    .await
+                    .map(|events| {
+                        events
+                            .into_iter()
+                            .map(|e| Arc::new(LogEvent::new(e)))
+                            .collect()
+                    }),
             };
             let batch = match read {
                 Ok(batch) => batch,
@@ -898,8 +904,11 @@ impl<S: Store> Worker<S> {
             }
             let mut skipped_to = None;
             for event in &batch {
+                // A long backlog is worked through without other awaits: give the
+                // runtime's other tasks (the API's requests) their turn.
+                tokio::task::coop::consume_budget().await;
                 if !self.qualifies(event) {
-                    skipped_to = Some(event.seq);
+                    skipped_to = Some(event.record.seq);
                     self.shared.metrics.skipped();
                     lock(&self.status).skipped += 1;
                     continue;
@@ -909,9 +918,9 @@ impl<S: Store> Worker<S> {
                 {
                     return;
                 }
-                match self.deliver(event).await {
+                match self.deliver(&event.record).await {
                     Step::Delivered => {
-                        if !self.commit(event.seq).await {
+                        if !self.commit(event.record.seq).await {
                             return;
                         }
                     }
@@ -997,21 +1006,18 @@ impl<S: Store> Worker<S> {
         !self.revoked.load(Ordering::SeqCst)
     }
 
-    fn qualifies(&self, event: &EventRecord) -> bool {
+    fn qualifies(&self, event: &LogEvent) -> bool {
         let policy = self.shared.policy.applies_to(&self.hub);
         if self.filter.is_empty() && !policy {
             return true;
         }
-        let value: Value = match serde_json::from_slice(&event.body) {
-            Ok(value) => value,
-            Err(error) => {
-                tracing::error!(hub = %self.hub.id, seq = event.seq, %error, "stored event is not JSON; skipped");
-                return false;
-            }
+        let Some(value) = event.value() else {
+            tracing::error!(hub = %self.hub.id, seq = event.record.seq, "stored event is not JSON; skipped");
+            return false;
         };
         // Need-to-know judges an EventCreateEvent by the event it carries.
-        let judged = notifications::carried_event(&value).unwrap_or(&value);
-        self.filter.matches(&value) && (!policy || self.shared.policy.allows(&self.hub, judged))
+        let judged = notifications::carried_event(value).unwrap_or(value);
+        self.filter.matches(value) && (!policy || self.shared.policy.allows(&self.hub, judged))
     }
 
     async fn remove_gone(&mut self) {

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use super::config::DeliveryConfig;
 use super::guard::CallbackGuard;
 use super::signing::InboundVerifier;
-use super::tail::TailCache;
+use super::tail::{LogEvent, TailCache};
 use crate::store::{EventRecord, Seq};
 
 /// Wake-ups and callback checks shared by the service and the engine.
@@ -66,7 +66,7 @@ impl DeliveryHooks {
 
     /// Up to `max` recently stored events of `topic` right after `after`, when this
     /// process has them ([`TailCache::read`]).
-    pub fn recent_events(&self, topic: &str, after: Seq, max: usize) -> Option<Vec<EventRecord>> {
+    pub fn recent_events(&self, topic: &str, after: Seq, max: usize) -> Option<Vec<Arc<LogEvent>>> {
         self.tail.read(topic, after, max)
     }
 

@@ -8,11 +8,44 @@
 //! reader's cursor: an event appended through another replica, or evicted, is missing
 //! from the run, and the reader falls back to the store. The cache can be stale or
 //! sparse, never wrong: logs are append-only and events immutable.
+//!
+//! Entries are [`LogEvent`]s: the JSON of an event is parsed at most once for all the
+//! hubs whose filters look at it (with 1,000 filtered hubs on a topic, a parse per hub
+//! per event was most of what a subscriber cost).
 
 use std::collections::{BTreeMap, HashMap};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+
+use serde_json::Value;
 
 use crate::store::{EventRecord, Seq};
+
+/// An event of a topic's log as the delivery workers handle it: the stored record and,
+/// once a filter asked for it, its parsed JSON (shared by every hub reading it).
+#[derive(Debug)]
+pub struct LogEvent {
+    /// The event as stored.
+    pub record: EventRecord,
+    value: OnceLock<Option<Value>>,
+}
+
+impl LogEvent {
+    /// Wraps a stored event.
+    pub fn new(record: EventRecord) -> Self {
+        Self {
+            record,
+            value: OnceLock::new(),
+        }
+    }
+
+    /// The event's JSON, parsed on first use (`None`: the stored body is not JSON,
+    /// which the service never stores).
+    pub fn value(&self) -> Option<&Value> {
+        self.value
+            .get_or_init(|| serde_json::from_slice(&self.record.body).ok())
+            .as_ref()
+    }
+}
 
 /// The default number of events kept per topic.
 pub const DEFAULT_CAPACITY: usize = 1024;
@@ -20,7 +53,7 @@ pub const DEFAULT_CAPACITY: usize = 1024;
 /// Recent events per topic (bounded; the oldest go first).
 #[derive(Debug)]
 pub struct TailCache {
-    topics: RwLock<HashMap<String, BTreeMap<Seq, EventRecord>>>,
+    topics: RwLock<HashMap<String, BTreeMap<Seq, Arc<LogEvent>>>>,
     capacity: usize,
 }
 
@@ -49,7 +82,7 @@ impl TailCache {
             Some(events) => events,
             None => topics.entry(topic.to_owned()).or_default(),
         };
-        events.insert(event.seq, event.clone());
+        events.insert(event.seq, Arc::new(LogEvent::new(event.clone())));
         while events.len() > self.capacity {
             events.pop_first();
         }
@@ -57,10 +90,10 @@ impl TailCache {
 
     /// Up to `max` events of `topic` following `after` without a gap; `None` when the
     /// cache does not hold the event right after `after` (read the store).
-    pub fn read(&self, topic: &str, after: Seq, max: usize) -> Option<Vec<EventRecord>> {
+    pub fn read(&self, topic: &str, after: Seq, max: usize) -> Option<Vec<Arc<LogEvent>>> {
         let topics = self.topics.read().unwrap_or_else(PoisonError::into_inner);
         let events = topics.get(topic)?;
-        let run: Vec<EventRecord> = (after + 1..)
+        let run: Vec<Arc<LogEvent>> = (after + 1..)
             .zip(events.range(after + 1..))
             .take_while(|(expected, (seq, _))| expected == *seq)
             .take(max)
@@ -93,8 +126,8 @@ mod tests {
         }
     }
 
-    fn seqs(run: Option<Vec<EventRecord>>) -> Option<Vec<Seq>> {
-        run.map(|run| run.iter().map(|e| e.seq).collect())
+    fn seqs(run: Option<Vec<Arc<LogEvent>>>) -> Option<Vec<Seq>> {
+        run.map(|run| run.iter().map(|e| e.record.seq).collect())
     }
 
     #[test]
@@ -121,6 +154,21 @@ mod tests {
         assert_eq!(seqs(cache.read("t", 1, 10)), Some(vec![2]));
         cache.forget("t");
         assert_eq!(seqs(cache.read("t", 3, 10)), None);
+        // One parse, shared by every reader.
+        cache.insert(
+            "j",
+            &EventRecord {
+                body: Bytes::from_static(br#"{"a":1}"#),
+                ..event(1)
+            },
+        );
+        let first = cache.read("j", 0, 1).unwrap().remove(0);
+        let second = cache.read("j", 0, 1).unwrap().remove(0);
+        assert!(std::ptr::eq(
+            first.value().unwrap(),
+            second.value().unwrap()
+        ));
+        assert_eq!(first.value().unwrap()["a"], 1);
         let off = TailCache::with_capacity(0);
         off.insert("t", &event(1));
         assert_eq!(seqs(off.read("t", 0, 10)), None);
