@@ -33,7 +33,9 @@ use crate::auth::middleware::forbidden;
 use crate::auth::{Principal, Role};
 use crate::delivery::notifications::{self, NOTIFICATIONS_TOPIC};
 use crate::query::{Fields, Filter, Page, PagingConfig};
-use crate::store::{Appended, HubStart, NewEvent, NewHub, NewTopic, Store, StoreError};
+use crate::store::{
+    Appended, EventRecord, HubStart, NewEvent, NewHub, NewTopic, Seq, Store, StoreError,
+};
 
 /// How the hub behaves.
 #[derive(Clone, Debug, Default)]
@@ -318,6 +320,23 @@ fn decode_model<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     })
 }
 
+/// How an event of `topic_id`'s log is answered.
+fn event_render<'a>(
+    ctx: &RequestContext,
+    topic_id: &str,
+    record: &'a EventRecord,
+    fields: Option<&'a Fields>,
+) -> Render<'a> {
+    Render {
+        id: &record.id,
+        href: child_href(ctx, topic_id, "event", &record.id),
+        fields,
+    }
+}
+
+/// How many events a filtered `listEvent` reads from the store at a time.
+const LIST_SCAN_BATCH: usize = 500;
+
 /// Filters, counts and pages resources already rendered as JSON maps.
 struct Listing<T> {
     page: Vec<Projection<T>>,
@@ -592,46 +611,75 @@ impl<S: Store> EventApi for Hub688<S> {
         let filter = Filter::from_pairs(&query.filters)?;
         let fields = Fields::parse(query.fields.as_deref());
         let page = Page::new(query.offset, query.limit, &self.config.paging)?;
-        let records = self
-            .store
-            .read_events(&topic_id, 0, usize::MAX)
-            .await
-            .map_err(|error| match error {
-                StoreError::NotFound(_) => topic_not_found(&topic_id),
-                other => store_error(other),
-            })?;
-        let (body, total, complete) = if filter.is_empty() && fields.is_none() {
-            // Fast path: no JSON tree, page first, decode only the page.
-            let total = records.len();
-            let (selected, complete) = page.apply(records);
-            let body = selected
+        let not_found = |error| match error {
+            StoreError::NotFound(_) => topic_not_found(&topic_id),
+            other => store_error(other),
+        };
+        // The log holds sequences 1..=head without gaps, so a page of the unfiltered
+        // log is a range read and the total is the head: long logs are not read whole.
+        let head = self.store.head(&topic_id).await.map_err(not_found)?;
+        let (body, total) = if filter.is_empty() {
+            let records = self
+                .store
+                .read_events(
+                    &topic_id,
+                    Seq::try_from(page.offset).unwrap_or(Seq::MAX),
+                    page.limit,
+                )
+                .await
+                .map_err(not_found)?;
+            let body = records
                 .iter()
-                .map(|r| {
-                    let mut event: Event = serde_json::from_slice(&r.body).map_err(|error| {
-                        tracing::error!(%error, "stored event does not fit its model");
-                        ApiError::internal("a stored event could not be read")
-                    })?;
-                    event.id = Some(r.id.clone());
-                    event.href = Some(child_href(&ctx, &topic_id, "event", &r.id));
-                    Ok(Projection::Full(event))
+                .filter(|record| record.seq <= head)
+                .map(|record| match fields {
+                    Some(_) => event_render(&ctx, &topic_id, record, fields.as_ref())
+                        .to_projection(&record.body),
+                    // No JSON tree: the stored bytes decode straight into the model.
+                    None => {
+                        let mut event: Event =
+                            serde_json::from_slice(&record.body).map_err(|error| {
+                                tracing::error!(%error, "stored event does not fit its model");
+                                ApiError::internal("a stored event could not be read")
+                            })?;
+                        event.id = Some(record.id.clone());
+                        event.href = Some(child_href(&ctx, &topic_id, "event", &record.id));
+                        Ok(Projection::Full(event))
+                    }
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
-            (body, total, complete)
+            (body, usize::try_from(head).unwrap_or(usize::MAX))
         } else {
-            let maps = records
-                .iter()
-                .map(|r| {
-                    Render {
-                        id: &r.id,
-                        href: child_href(&ctx, &topic_id, "event", &r.id),
-                        fields: None,
+            // Filtered: the log is scanned in batches, keeping only the page.
+            let (mut body, mut matched, mut after) = (Vec::new(), 0usize, 0);
+            while after < head {
+                let batch = self
+                    .store
+                    .read_events(&topic_id, after, LIST_SCAN_BATCH)
+                    .await
+                    .map_err(not_found)?;
+                let Some(last) = batch.last() else { break };
+                after = last.seq;
+                for record in batch.iter().filter(|record| record.seq <= head) {
+                    let full = event_render(&ctx, &topic_id, record, None).to_map(&record.body)?;
+                    let value = Value::Object(full);
+                    if !filter.matches(&value) {
+                        continue;
                     }
-                    .to_map(&r.body)
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let listing = list::<Event>(maps, &filter, fields.as_ref(), page)?;
-            (listing.page, listing.total, listing.complete)
+                    if matched >= page.offset && body.len() < page.limit {
+                        body.push(match (fields.as_ref(), value) {
+                            (Some(fields), Value::Object(mut map)) => {
+                                fields.project(&mut map);
+                                Projection::Partial(map)
+                            }
+                            (_, value) => decode_model(value).map(Projection::Full)?,
+                        });
+                    }
+                    matched += 1;
+                }
+            }
+            (body, matched)
         };
+        let complete = body.len() == total;
         let x_total_count = count(total);
         let x_result_count = count(body.len());
         Ok(if complete {

@@ -335,6 +335,75 @@ async fn events_bad_input_is_400_413_415() {
     assert_tmf_error(&bad_limit, StatusCode::BAD_REQUEST);
 }
 
+/// A log longer than what one store read returns: an unfiltered page is a range of the
+/// log (total = the log's length), a filtered one is found by scanning it in batches,
+/// across their boundaries, with the right total.
+#[tokio::test]
+async fn long_logs_page_and_filter_across_scan_batches() {
+    let app = test_app().await;
+    let uri = format!("{TMF}/topic/alarm/event");
+    for i in 0..1100 {
+        let event_type = if i % 2 == 1 {
+            "AlarmClearEvent"
+        } else {
+            "AlarmCreateEvent"
+        };
+        let answer = call(
+            &app,
+            Method::POST,
+            &uri,
+            Some(event(&format!("e{i}"), event_type, "minor")),
+        )
+        .await;
+        assert_eq!(answer.status, StatusCode::CREATED);
+    }
+    let ids = |answer: &Answer| -> Vec<String> {
+        answer
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["eventId"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let tail = call(
+        &app,
+        Method::GET,
+        &format!("{uri}?offset=1097&limit=5"),
+        None,
+    )
+    .await;
+    assert_eq!(tail.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(tail.header("X-Total-Count"), Some("1100"));
+    assert_eq!(ids(&tail), ["e1097", "e1098", "e1099"]);
+    // Odd events are clears: 550 of them; the 249th and 250th straddle the first batch.
+    let across = call(
+        &app,
+        Method::GET,
+        &format!("{uri}?eventType=AlarmClearEvent&offset=248&limit=2"),
+        None,
+    )
+    .await;
+    assert_eq!(across.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(across.header("X-Total-Count"), Some("550"));
+    assert_eq!(ids(&across), ["e497", "e499"]);
+    let last = call(
+        &app,
+        Method::GET,
+        &format!("{uri}?eventType=AlarmClearEvent&offset=548&fields=eventId"),
+        None,
+    )
+    .await;
+    assert_eq!(last.header("X-Total-Count"), Some("550"));
+    assert_eq!(ids(&last), ["e1097", "e1099"]);
+    let mut kept: Vec<&String> = last.body[0].as_object().unwrap().keys().collect();
+    kept.sort();
+    assert_eq!(kept, ["@type", "eventId", "href", "id"], "projected");
+    let beyond = call(&app, Method::GET, &format!("{uri}?offset=5000"), None).await;
+    assert_eq!(beyond.header("X-Total-Count"), Some("1100"));
+    assert_eq!(beyond.body, json!([]));
+}
+
 #[tokio::test]
 async fn events_list_filter_fields_and_paging() {
     let app = test_app().await;

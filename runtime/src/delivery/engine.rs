@@ -442,23 +442,33 @@ impl<S: Store> Shared<S> {
     /// (ISO 8601 compared as text, as the query language does).
     pub(crate) async fn seq_at_time(&self, hub_id: &str, time: &str) -> Result<Seq, AdminError> {
         let topic = self.any_status(hub_id).await?.topic_id;
-        let events = self
-            .store
-            .read_events(&topic, 0, usize::MAX)
-            .await
-            .map_err(|e| AdminError::Store(e.to_string()))?;
-        let head = events.last().map_or(0, |e| e.seq);
-        for event in events {
-            let value: Value = serde_json::from_slice(&event.body).unwrap_or(Value::Null);
-            if value
-                .get("eventTime")
-                .and_then(Value::as_str)
-                .is_some_and(|t| t >= time)
-            {
-                return Ok(event.seq);
+        // Scanned in batches: a long log is never held whole.
+        let mut after = 0;
+        loop {
+            let events = self
+                .store
+                .read_events(&topic, after, 500)
+                .await
+                .map_err(admin_store)?;
+            let Some(last) = events.last() else {
+                return Ok(after + 1);
+            };
+            after = last.seq;
+            for event in events {
+                #[derive(serde::Deserialize)]
+                #[serde(rename_all = "camelCase")]
+                struct Timed {
+                    event_time: Option<String>,
+                }
+                let timed: Option<Timed> = serde_json::from_slice(&event.body).ok();
+                if timed
+                    .and_then(|t| t.event_time)
+                    .is_some_and(|t| t.as_str() >= time)
+                {
+                    return Ok(event.seq);
+                }
             }
         }
-        Ok(head + 1)
     }
 }
 
