@@ -6,7 +6,11 @@
 //!   default only loopback callbacks (`127.0.0.1`, `localhost`, `::1`) are allowed.
 //! * [`engine`]: [`DeliveryEngine`], one worker task per hub; the cursor moves only
 //!   after a 2xx; backoff with jitter and `Retry-After`; halt after the budget, resume
-//!   and replay; 410 Gone removes the hub.
+//!   and replay; 410 Gone removes the hub. Progress (cursor, retry state, halt) is saved
+//!   in one batched, fenced write every `progress_flush_ms`; with PostgreSQL, hub leases
+//!   divide the hubs between replicas.
+//! * [`tail`]: the events this process appended last, per topic, parsed at most once
+//!   for all filtering hubs, so that workers do not read them back from the store.
 //! * [`filter`]: hub `query`, topic `headerQuery`/`contentQuery`, the [`NeedToKnow`]
 //!   policy hook.
 //! * [`guard`]: the callback allow-list and SSRF guard (registration and delivery).
