@@ -18,7 +18,7 @@
 //! wake the workers through [`Store::subscribe_appends`].
 //!
 //! Progress (cursor, retry state, halted) is not written per delivery: workers leave
-//! it in [`Shared::progress`] and a flusher saves every hub's latest progress in one
+//! it in `Shared::progress` and a flusher saves every hub's latest progress in one
 //! batched, fenced write every `progress_flush_ms` ([`Store::save_progress`]), and on
 //! shutdown. A write the store refuses (lease lost, or an operator changed the hub
 //! through another replica: its epoch moved) stops that worker; the supervisor
