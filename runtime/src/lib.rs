@@ -11,7 +11,7 @@
 //!   query, owner)), API listeners (`POST /hub`), and the TMF630 query language ([`query`]:
 //!   `fields`, attribute filters with operators, `offset`/`limit` paging with
 //!   `X-Total-Count`/`X-Result-Count` and 206 for a partial page).
-//! * [`app`]: the generated router under every base path of the profile (PSI paths serve
+//! * [`app`](mod@app): the generated router under every base path of the profile (PSI paths serve
 //!   only the PSI operations), `/health`, `/openapi.json`.
 //! * [`auth`]: inbound authentication (API keys stored hashed, JWTs with HS*/RS*/PS*/
 //!   ES*/EdDSA keys) and the profile's role matrix as a route layer ([`AppConfig::auth`]);
