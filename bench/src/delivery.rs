@@ -177,47 +177,12 @@ pub fn fan_out(settings: &Settings, hubs: usize) -> anyhow::Result<Outcome> {
     drop(hub);
 
     // Baseline: a raw client POSTing the same body to the same sink, one lane per hub,
-    // on its own thread (where the hub ran).
-    let before = sink.received.load(Ordering::Relaxed);
+    // on its own thread (where the hub ran); then hyper-util's pooled client the same
+    // way, reported beside it (what another delivery client would reach).
     let address = sink_server.address;
-    let body = bodies.next();
-    let baseline_elapsed = std::thread::spawn(move || -> anyhow::Result<Duration> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        runtime.block_on(async move {
-            let client = reqwest::Client::builder()
-                .pool_max_idle_per_host(hubs)
-                .build()?;
-            let started = Instant::now();
-            let mut lanes = tokio::task::JoinSet::new();
-            for n in 0..hubs {
-                let (client, body) = (client.clone(), body.clone());
-                lanes.spawn(async move {
-                    for _ in 0..events {
-                        let response = client
-                            .post(format!("http://{address}/sink/{n}"))
-                            .header("content-type", "application/json")
-                            .body(body.clone())
-                            .send()
-                            .await?;
-                        anyhow::ensure!(response.status().is_success());
-                    }
-                    anyhow::Ok(())
-                });
-            }
-            while let Some(done) = lanes.join_next().await {
-                done??;
-            }
-            Ok(started.elapsed())
-        })
-    })
-    .join()
-    .map_err(|_| anyhow::anyhow!("baseline thread panicked"))??;
-    anyhow::ensure!(
-        sink.received.load(Ordering::Relaxed) - before == total,
-        "baseline lost requests"
-    );
+    let body = bytes::Bytes::from(bodies.next());
+    let baseline_elapsed = raw_lanes(&sink, RawClient::Reqwest, address, &body, hubs, events)?;
+    let hyper_elapsed = raw_lanes(&sink, RawClient::HyperUtil, address, &body, hubs, events)?;
     let baseline = total as f64 / baseline_elapsed.as_secs_f64();
     let ratio = ratio(ours, baseline);
     let target = (hubs == 100).then_some(0.5);
@@ -234,8 +199,89 @@ pub fn fan_out(settings: &Settings, hubs: usize) -> anyhow::Result<Outcome> {
         ratio,
         target: target.map_or("(reported)".into(), |t| format!("≥ {t} × baseline")),
         met: target.and_then(|t| ratio.map(|r| r >= t)),
-        notes: format!("{events} events × {hubs} hubs, publishing included"),
+        notes: format!(
+            "{events} events × {hubs} hubs, publishing included; hyper-util pooled client, same lanes: {:.0}/s",
+            total as f64 / hyper_elapsed.as_secs_f64()
+        ),
     })
+}
+
+/// A bare HTTP client for the fan-out baselines.
+#[derive(Clone, Copy, Debug)]
+enum RawClient {
+    Reqwest,
+    HyperUtil,
+}
+
+/// POSTs `body` to the sink `events` times on each of `lanes` concurrent lanes, on a
+/// thread of its own with a single-threaded runtime; how long it took. Checks that the
+/// sink got every request.
+fn raw_lanes(
+    sink: &Sink,
+    client: RawClient,
+    address: std::net::SocketAddr,
+    body: &bytes::Bytes,
+    lanes: usize,
+    events: usize,
+) -> anyhow::Result<Duration> {
+    let before = sink.received.load(Ordering::Relaxed);
+    let body = body.clone();
+    let elapsed = std::thread::spawn(move || -> anyhow::Result<Duration> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        runtime.block_on(async move {
+            let reqwest = reqwest::Client::builder()
+                .pool_max_idle_per_host(lanes)
+                .build()?;
+            let hyper =
+                hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                    .pool_max_idle_per_host(lanes)
+                    .build_http::<http_body_util::Full<bytes::Bytes>>();
+            let started = Instant::now();
+            let mut tasks = tokio::task::JoinSet::new();
+            for n in 0..lanes {
+                let (reqwest, hyper, body) = (reqwest.clone(), hyper.clone(), body.clone());
+                tasks.spawn(async move {
+                    let url = format!("http://{address}/sink/{n}");
+                    for _ in 0..events {
+                        let status = match client {
+                            RawClient::Reqwest => reqwest
+                                .post(&url)
+                                .header("content-type", "application/json")
+                                .body(body.clone())
+                                .send()
+                                .await?
+                                .status(),
+                            RawClient::HyperUtil => {
+                                let request = http::Request::post(&url)
+                                    .header("content-type", "application/json")
+                                    .body(http_body_util::Full::new(body.clone()))?;
+                                let response = hyper.request(request).await?;
+                                let status = response.status();
+                                // Read the body to the end so the connection is reused.
+                                http_body_util::BodyExt::collect(response.into_body()).await?;
+                                status
+                            }
+                        };
+                        anyhow::ensure!(status.is_success(), "sink answered {status}");
+                    }
+                    anyhow::Ok(())
+                });
+            }
+            while let Some(done) = tasks.join_next().await {
+                done??;
+            }
+            Ok(started.elapsed())
+        })
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("baseline thread panicked"))??;
+    anyhow::ensure!(
+        sink.received.load(Ordering::Relaxed) - before == (lanes * events) as u64,
+        "baseline lost requests"
+    );
+    Ok(elapsed)
 }
 
 /// p50/p99/p99.9 from the POST to the sink, 10 hubs, events at a fixed rate.
