@@ -232,6 +232,48 @@ async fn psi_base_path_enforces_the_same_matrix() {
     }
 }
 
+/// The delivery engine's operator API (hub status, resume/replay, metrics) needs the
+/// admin role: 401 without credentials, 403 for every other role.
+#[tokio::test]
+async fn the_operator_api_is_for_admins_only() {
+    let (hub, db) = common::hub(tmf688_runtime::HubConfig::default()).await;
+    let engine = tmf688_runtime::delivery::DeliveryEngine::start(&hub, Default::default())
+        .await
+        .expect("the engine starts");
+    let auth = Authenticator::from_config(&auth_config()).expect("valid auth config");
+    let app = tmf688_runtime::app_with(
+        Arc::new(hub),
+        &AppConfig {
+            auth: Some(Arc::new(auth)),
+            ..AppConfig::default()
+        },
+    );
+    let server = common::serve(app, db).await;
+    let http = reqwest::Client::new();
+    for (method, path) in [
+        ("GET", "/admin/hubs"),
+        ("GET", "/admin/metrics"),
+        ("GET", "/admin/delivery/metrics"),
+        ("POST", "/admin/hubs/hub-none/resume"),
+    ] {
+        let url = format!("{}{path}", server.url);
+        let answer = common::json(&http, method, &url, None, None).await;
+        answer
+            .tmf_error(401, "Authorization")
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        for role in [Role::Provider, Role::Pss, Role::Customer, Role::Governance] {
+            let answer = common::json(&http, method, &url, Some(&api_key(role)), None).await;
+            answer
+                .tmf_error(403, "admin")
+                .unwrap_or_else(|e| panic!("{path} as {role}: {e}"));
+        }
+        let answer = common::json(&http, method, &url, Some(&api_key(Role::Admin)), None).await;
+        let expected = if method == "POST" { 404 } else { 200 };
+        assert_eq!(answer.status, expected, "{path} as admin: {}", answer.text);
+    }
+    engine.shutdown().await;
+}
+
 #[tokio::test]
 async fn missing_or_bad_credentials_get_401_with_a_bearer_challenge() {
     let server = server().await;

@@ -106,6 +106,55 @@ async fn body_is_the_event_with_id_and_href() {
     }
 }
 
+/// `GET /admin/metrics` is the Prometheus text format: the counters after two
+/// deliveries, and the hub's cursor and lag.
+#[tokio::test]
+async fn prometheus_metrics_count_deliveries_and_show_each_hub() {
+    let hub = TestHub::start(fast_config(5)).await;
+    let receiver = TestReceiver::start(ok()).await;
+    let id = hub.register(PSI, "order", &receiver.url("/cb"), None).await;
+    for n in 0..2 {
+        hub.publish(PSI, "order", order_event(n)).await;
+    }
+    receiver
+        .wait_for("two deliveries", Duration::from_secs(5), |hits| {
+            hits.len() == 2
+        })
+        .await;
+    eventually("cursor 2", Duration::from_secs(5), || async {
+        hub.status(&id).cursor == 2
+    })
+    .await;
+    let response = hub
+        .http
+        .get(format!("{}/admin/metrics", hub.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4"),
+        "{:?}",
+        response.headers()
+    );
+    let text = response.text().await.unwrap();
+    for line in [
+        "# TYPE tmf688_deliveries_total counter".to_owned(),
+        "tmf688_deliveries_total 2".to_owned(),
+        format!(r#"tmf688_hub_cursor{{hub="{id}",topic="order"}} 2"#),
+        format!(r#"tmf688_hub_lag{{hub="{id}",topic="order"}} 0"#),
+        format!(r#"tmf688_hub_halted{{hub="{id}",topic="order"}} 0"#),
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in\n{text}"
+        );
+    }
+}
+
 /// Hub query (positive and negative, conjunction, list element), topic headerQuery and
 /// contentQuery, need-to-know, and topic isolation.
 #[tokio::test]

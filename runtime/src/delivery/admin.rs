@@ -15,6 +15,8 @@
 //!   the cursor back so that the events from sequence K (or from the first event at or
 //!   after that `eventTime`) are sent again; resumes a halted hub. 202.
 //! * `GET /admin/delivery/metrics`: engine-wide counters.
+//! * `GET /admin/metrics`: the counters and this replica's per-hub lag, cursor, failed
+//!   attempts and halted flag in the Prometheus text format, for a scraper.
 
 use std::sync::Arc;
 
@@ -36,6 +38,7 @@ pub(crate) fn router<S: Store>(shared: Arc<Shared<S>>) -> Router {
         .route("/admin/hubs/{id}/resume", post(resume::<S>))
         .route("/admin/hubs/{id}/replay", post(replay::<S>))
         .route("/admin/delivery/metrics", get(metrics::<S>))
+        .route("/admin/metrics", get(prometheus_metrics::<S>))
         .with_state(shared)
 }
 
@@ -105,6 +108,18 @@ async fn replay<S: Store>(
 
 async fn metrics<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Response {
     json_response(StatusCode::OK, &shared.metrics())
+}
+
+async fn prometheus_metrics<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Response {
+    use axum::response::IntoResponse as _;
+    let mut hubs = shared.statuses();
+    hubs.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
+    let text = super::prometheus::render(&shared.metrics(), &hubs);
+    (
+        [(http::header::CONTENT_TYPE, super::prometheus::CONTENT_TYPE)],
+        text,
+    )
+        .into_response()
 }
 
 /// Lets through only authenticated callers with the admin role (401/403 otherwise),

@@ -22,7 +22,8 @@
 //! * [`notifications`]: the API's own notifications (`TopicCreateEvent`,
 //!   `TopicDeleteEvent`, `EventCreateEvent`) to listeners registered with `POST /hub`:
 //!   a reserved topic whose hubs are the listeners, so the same workers deliver them.
-//! * [`admin`]: the operator API (`/admin/hubs`, resume, replay, metrics).
+//! * [`admin`]: the operator API (`/admin/hubs`, resume, replay, metrics), with
+//!   [`prometheus`]: `/admin/metrics` in the Prometheus text format.
 //! * [`hooks`]: [`DeliveryHooks`], what the service tells the engine (new events wake
 //!   the hub workers of their topic at once, without polling).
 
@@ -34,6 +35,7 @@ pub mod filter;
 pub mod guard;
 pub mod hooks;
 pub mod notifications;
+pub mod prometheus;
 pub mod retry;
 pub mod signing;
 pub mod status;

@@ -1,0 +1,139 @@
+//! `GET /admin/metrics`: the delivery engine's counters and this replica's per-hub
+//! gauges in the Prometheus text exposition format (0.0.4), for a scraper. The same
+//! figures as JSON are at `/admin/delivery/metrics` and `/admin/hubs`.
+//!
+//! Hand-written: a handful of lines of a stable text format, not worth a dependency.
+
+use std::fmt::Write as _;
+
+use super::status::{DeliveryState, HubStatus, MetricsSnapshot};
+
+/// The exposition's content type.
+pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A per-hub gauge: name, help, and how to read it off a hub's status.
+type Gauge = (&'static str, &'static str, fn(&HubStatus) -> u64);
+
+/// The exposition of `metrics` and `hubs` (this replica's workers).
+pub fn render(metrics: &MetricsSnapshot, hubs: &[HubStatus]) -> String {
+    let mut out = String::new();
+    let counters: [(&str, &str, u64); 5] = [
+        (
+            "tmf688_deliveries_total",
+            "Events delivered (2xx).",
+            metrics.delivered,
+        ),
+        (
+            "tmf688_delivery_failed_attempts_total",
+            "Delivery attempts that failed (each retry counts).",
+            metrics.failed_attempts,
+        ),
+        (
+            "tmf688_hubs_gone_total",
+            "Hubs removed after their callback answered 410 Gone.",
+            metrics.gone,
+        ),
+        (
+            "tmf688_hub_halts_total",
+            "Times a hub was halted after its retry budget.",
+            metrics.halted,
+        ),
+        (
+            "tmf688_events_skipped_total",
+            "Events not sent to a hub (filters, need-to-know).",
+            metrics.skipped,
+        ),
+    ];
+    for (name, help, value) in counters {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} counter\n{name} {value}"
+        );
+    }
+    let seconds = metrics.latency_ms_total as f64 / 1000.0;
+    let _ = writeln!(
+        out,
+        "# HELP tmf688_delivery_seconds_total Time spent in successful delivery attempts.\n\
+         # TYPE tmf688_delivery_seconds_total counter\ntmf688_delivery_seconds_total {seconds}"
+    );
+    let gauges: [Gauge; 4] = [
+        (
+            "tmf688_hub_lag",
+            "Log positions a hub is behind its topic's head.",
+            |h| h.lag,
+        ),
+        (
+            "tmf688_hub_cursor",
+            "The last sequence delivered to (or skipped for) a hub.",
+            |h| h.cursor,
+        ),
+        (
+            "tmf688_hub_attempts",
+            "Consecutive failed attempts at a hub's next event.",
+            |h| u64::from(h.attempts),
+        ),
+        (
+            "tmf688_hub_halted",
+            "1 while a hub is halted, waiting for a resume.",
+            |h| u64::from(h.state == DeliveryState::Halted),
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for hub in hubs {
+            let _ = writeln!(
+                out,
+                "{name}{{hub=\"{}\",topic=\"{}\"}} {}",
+                escape(&hub.hub_id),
+                escape(&hub.topic_id),
+                value(hub)
+            );
+        }
+    }
+    out
+}
+
+/// A label value with `\`, `"` and newlines escaped, as the format requires.
+fn escape(value: &str) -> String {
+    value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_and_escaped_hub_gauges() {
+        let metrics = MetricsSnapshot {
+            delivered: 7,
+            failed_attempts: 2,
+            gone: 0,
+            halted: 1,
+            skipped: 3,
+            latency_ms_total: 1500,
+        };
+        let mut hub = HubStatus::new("hub-1", "or\"d\\er", "http://x/", 4, true);
+        hub.head = 9;
+        hub.lag = 5;
+        let text = render(&metrics, &[hub]);
+        for line in [
+            "# TYPE tmf688_deliveries_total counter",
+            "tmf688_deliveries_total 7",
+            "tmf688_delivery_failed_attempts_total 2",
+            "tmf688_hub_halts_total 1",
+            "tmf688_delivery_seconds_total 1.5",
+            "# TYPE tmf688_hub_lag gauge",
+            r#"tmf688_hub_lag{hub="hub-1",topic="or\"d\\er"} 5"#,
+            r#"tmf688_hub_cursor{hub="hub-1",topic="or\"d\\er"} 4"#,
+            r#"tmf688_hub_halted{hub="hub-1",topic="or\"d\\er"} 1"#,
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
+}
