@@ -203,6 +203,14 @@ fn store_error(error: StoreError) -> ApiError {
             tracing::error!(error = %why, "store failure");
             ApiError::internal("the store failed; try again later")
         }
+        StoreError::Unavailable(why) => {
+            tracing::warn!(error = %why, "store unavailable");
+            ApiError::new(
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable",
+                "the store is unavailable; try again shortly",
+            )
+        }
     }
 }
 

@@ -652,6 +652,93 @@ async fn delivery_end_to_end_survives_a_restart() {
     server.stop().await;
 }
 
+/// PostgreSQL drops every connection of the hub (an administrator's
+/// `pg_terminate_backend`, a failover): the hub reconnects on its own — appends,
+/// leases, progress and the LISTEN connection — and every acknowledged event is still
+/// delivered, in order, once after de-duplication. An append retries on another
+/// connection; one still answered 503 while connections are re-established is retried
+/// by the client (safe: `eventId`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn connections_dropped_by_the_database_are_reestablished() {
+    let db = test_db!("dropped");
+    let receiver = Receiver::default();
+    let callback = receiver.start().await;
+    let http = reqwest::Client::new();
+    const PSI: &str = "/psi-api/event/v2";
+    let server = PgHub::start(&db).await;
+    let (status, hub) = post(
+        &http,
+        format!("{}{PSI}/topic/order/hub", server.url),
+        json!({"callback": callback}),
+    )
+    .await;
+    assert_eq!(status, 201, "{hub}");
+    let publish = async |n: usize| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, body) = post(
+                &http,
+                format!("{}{PSI}/topic/order/event", server.url),
+                order_event(n),
+            )
+            .await;
+            if status == 201 || status == 200 {
+                return;
+            }
+            assert_eq!(status, 503, "a lost connection is unavailability: {body}");
+            assert!(
+                Instant::now() < deadline,
+                "e-{n} never acknowledged: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    };
+    for n in 0..10 {
+        publish(n).await;
+    }
+    receiver.wait_for(10).await;
+    let killed: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = $1 AND pid <> pg_backend_pid()",
+    )
+    .bind(&db.name)
+    .fetch_all(&other_connection(&db).await)
+    .await
+    .unwrap();
+    assert!(!killed.is_empty(), "the hub had connections to drop");
+    for n in 10..30 {
+        publish(n).await;
+    }
+    let expected: Vec<String> = (0..30).map(|n| format!("e-{n}")).collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let mut seen = Vec::new();
+        for id in receiver.event_ids() {
+            if !seen.contains(&id) {
+                seen.push(id);
+            }
+        }
+        if seen == expected {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "delivered (deduplicated): {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.stop().await;
+}
+
+/// A pool on `db` that is not the hub's.
+async fn other_connection(db: &pg_common::TestDb) -> sqlx::PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&db.url)
+        .await
+        .unwrap()
+}
+
 /// With two replicas on one database, what the one delivering a hub knows is in the
 /// database for the other: the base path the hub was registered under (the `href` of
 /// its events), its retry state and halt (the other's operator API shows them, with

@@ -34,9 +34,13 @@ pub enum StoreError {
     /// The write conflicts with existing data (e.g. a topic name already taken).
     #[error("conflict: {0}")]
     Conflict(String),
-    /// The backend failed (connection lost, ...). Not the client's fault.
+    /// The backend failed. Not the client's fault.
     #[error("store backend failure: {0}")]
     Backend(String),
+    /// The backend cannot be reached right now (connection lost, database restarting):
+    /// nothing was written that a retry would duplicate; try again shortly.
+    #[error("store backend unavailable: {0}")]
+    Unavailable(String),
 }
 
 /// A topic as stored.

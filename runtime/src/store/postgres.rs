@@ -336,11 +336,23 @@ impl AppendListener {
     }
 }
 
-/// Maps a driver error: unique violations are conflicts, the rest backend failures.
+/// Maps a driver error: unique violations are conflicts, a lost connection (or a
+/// database shutting down or starting: SQLSTATE classes 08 and 57P) is unavailability,
+/// the rest backend failures.
 fn backend(error: sqlx::Error) -> StoreError {
     match &error {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_owned())
+        }
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut => {
+            StoreError::Unavailable(error.to_string())
+        }
+        sqlx::Error::Database(db)
+            if db
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")) =>
+        {
+            StoreError::Unavailable(error.to_string())
         }
         _ => StoreError::Backend(error.to_string()),
     }
@@ -506,11 +518,34 @@ async fn append_tx(
     topic_id: &str,
     events: Vec<NewEvent>,
 ) -> Result<Vec<Appended>, StoreError> {
-    match append_new(pool, topic_id, &events).await? {
-        Some(outcomes) => Ok(outcomes),
-        None => append_locked(pool, topic_id, events).await,
+    // A pooled connection the database dropped (restart, failover, an administrator)
+    // fails its statement; another try takes another connection. Safe to repeat: an
+    // append that did commit before the failure is found again by its eventIds.
+    // Every idle connection of the pool may be a dropped one: up to one try more than
+    // the pool holds, within a couple of seconds (a database that is down fails fast).
+    let attempts = pool.options().get_max_connections() + 1;
+    let started = std::time::Instant::now();
+    let mut attempt = 1;
+    loop {
+        let outcome = match append_new(pool, topic_id, &events).await {
+            Ok(Some(outcomes)) => Ok(outcomes),
+            Ok(None) => append_locked(pool, topic_id, events.clone()).await,
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Err(StoreError::Unavailable(why))
+                if attempt < attempts && started.elapsed() < APPEND_RETRY_WINDOW =>
+            {
+                tracing::warn!(topic = topic_id, attempt, error = %why, "append failed on a lost connection; trying again");
+                attempt += 1;
+            }
+            other => return other,
+        }
     }
 }
+
+/// How long an append keeps trying when its connections are lost.
+const APPEND_RETRY_WINDOW: Duration = Duration::from_secs(2);
 
 /// The common case in one statement (one round trip, committed on its own): none of
 /// the batch's `eventId`s is in the topic yet. The `UPDATE` of the topic's row takes
