@@ -35,12 +35,11 @@
 //! # Ok(()) }
 //! ```
 //!
-//! # Not yet here (issue 3, later increments)
+//! # Limits
 //!
-//! * https callbacks (the delivery client is built without TLS for now).
-//! * Several replicas on one database: [`PgStore`] has hub leases and append
-//!   notifications, but the delivery engine does not use them yet, so only one server
-//!   process may deliver (issue 5).
+//! No retention: topic logs grow until topics are deleted. Attribute filters of
+//! `listEvent` are evaluated in the process (linear in the log). Further limits of the
+//! PostgreSQL store and of replicas are listed in `runtime/STORAGE.md`.
 
 pub mod app;
 pub mod auth;
