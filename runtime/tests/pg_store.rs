@@ -739,6 +739,80 @@ async fn other_connection(db: &pg_common::TestDb) -> sqlx::PgPool {
         .unwrap()
 }
 
+/// A replica that joins gets its share at once: it announces itself, the replica
+/// holding everything claims its smaller share at once, hands the surplus back when
+/// those workers ended, and the newcomer takes it — well before any lease would
+/// expire (leases of 60 s here, lease rounds every 20 s: only the announcements can
+/// move the hubs within the test's 15 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_joining_replica_gets_its_share_without_waiting_for_leases() {
+    let db = test_db!("rebalance");
+    let receiver = Receiver::default();
+    let callback = receiver.start().await;
+    let http = reqwest::Client::new();
+    let config = |replica: &str| DeliveryConfig {
+        lease_ms: 60_000,
+        replica_id: Some(replica.into()),
+        ..DeliveryConfig::default()
+    };
+    let a = PgHub::start_with(&db, config("a")).await;
+    for n in 0..4 {
+        let (status, hub) = post(
+            &http,
+            format!("{}/psi-api/event/v2/topic/order/hub", a.url),
+            json!({"callback": format!("{callback}/{n}")}),
+        )
+        .await;
+        assert_eq!(status, 201, "{hub}");
+    }
+    let pool = other_connection(&db).await;
+    let holders = async || -> Vec<Option<String>> {
+        sqlx::query_as::<_, (Option<String>,)>(
+            "SELECT lease_owner FROM hubs WHERE topic_id = 'order' ORDER BY lease_owner",
+        )
+        .fetch_all(&pool)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(owner,)| owner)
+        .collect()
+    };
+    let wait_for = async |expected: [&str; 4]| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let now = holders().await;
+            if now
+                .iter()
+                .map(Option::as_deref)
+                .eq(expected.iter().copied().map(Some))
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "holders {now:?}, expected {expected:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    wait_for(["a", "a", "a", "a"]).await;
+    let b = PgHub::start_with(&db, config("b")).await;
+    wait_for(["a", "a", "b", "b"]).await;
+    // Both deliver: an event reaches the four hubs.
+    let (status, body) = post(
+        &http,
+        format!("{}/psi-api/event/v2/topic/order/event", b.url),
+        order_event(0),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    receiver.wait_for(4).await;
+    // A replica that leaves hands everything back at once too.
+    b.stop().await;
+    wait_for(["a", "a", "a", "a"]).await;
+    a.stop().await;
+}
+
 /// With two replicas on one database, what the one delivering a hub knows is in the
 /// database for the other: the base path the hub was registered under (the `href` of
 /// its events), its retry state and halt (the other's operator API shows them, with

@@ -579,6 +579,10 @@ async fn wake_on_appends<S: Store>(
             Some(AppendNotice::HubRemoved { hub }) => {
                 shared.hooks.hub_removed(&hub);
             }
+            Some(AppendNotice::ReplicasChanged) => {
+                // A replica joined or left, or handed leases back: claim the share now.
+                shared.hooks.hubs_changed();
+            }
             Some(AppendNotice::HubChanged { hub, epoch }) => {
                 // A worker that started before an operator's change restarts from the
                 // stored state; a hub registered elsewhere may be this replica's to take.
@@ -623,15 +627,21 @@ async fn supervise<S: Store>(shared: Arc<Shared<S>>) {
                 Ok(held) => {
                     *lock(&shared.lease_until) = Some(started + lease.mul_f64(0.9));
                     let held: HashSet<String> = held.into_iter().collect();
-                    if let Err(error) = reconcile(&shared, Some(&held)).await {
-                        tracing::error!(%error, "delivery: could not list hubs; will retry");
+                    match reconcile(&shared, Some(&held)).await {
+                        Ok(stopped) if !stopped.is_empty() => {
+                            tokio::spawn(hand_back(shared.clone(), stopped));
+                        }
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::error!(%error, "delivery: could not list hubs; will retry");
+                        }
                     }
                 }
                 Err(error) => {
                     tracing::error!(%error, "delivery: could not renew the hub leases; will retry");
                 }
             }
-        } else if let Err(error) = reconcile(&shared, None).await {
+        } else if let Err(error) = reconcile(&shared, None).await.map(drop) {
             tracing::error!(%error, "delivery: could not list hubs; will retry on the next change");
         }
         tokio::select! {
@@ -656,10 +666,13 @@ fn topic_queries(body: &[u8]) -> (Option<String>, Option<String>) {
 }
 
 /// Starts workers for the hubs (those in `held` only, when given) and stops the rest.
+///
+/// Returns the workers it stopped, with their tasks (to wait for before their leases
+/// are handed back).
 async fn reconcile<S: Store>(
     shared: &Arc<Shared<S>>,
     held: Option<&HashSet<String>>,
-) -> Result<(), StoreError> {
+) -> Result<Vec<(String, JoinHandle<()>)>, StoreError> {
     let mut present = HashSet::new();
     for topic in shared.store.topics().await? {
         let hubs = match shared.store.hubs(&topic.id).await {
@@ -729,16 +742,44 @@ async fn reconcile<S: Store>(
         }
     }
     let mut workers = lock(&shared.workers);
+    let mut stopped = Vec::new();
     workers.retain(|id, handle| {
         let keep = present.contains(id);
         if !keep {
             handle.revoked.store(true, Ordering::SeqCst);
             let _ = handle.control.send(Control::Stop);
             tracing::debug!(hub = %id, "delivery worker stopped: hub removed or not held");
+            if let Some(task) = handle.task.take() {
+                stopped.push((id.clone(), task));
+            }
         }
         keep
     });
-    Ok(())
+    Ok(stopped)
+}
+
+/// Hands back the leases of hubs this replica no longer delivers (its share shrank
+/// because a replica joined) once their workers ended and their progress is saved, so
+/// that the other replicas take them now rather than when the leases expire. A worker
+/// that does not end within a third of the lease keeps its lease until it expires.
+async fn hand_back<S: Store>(shared: Arc<Shared<S>>, stopped: Vec<(String, JoinHandle<()>)>) {
+    let deadline = tokio::time::Instant::now() + shared.config.lease() / 3;
+    let mut ended = Vec::with_capacity(stopped.len());
+    for (hub, task) in stopped {
+        if tokio::time::timeout_at(deadline, task).await.is_ok() {
+            ended.push(hub);
+        }
+    }
+    if ended.is_empty() {
+        return;
+    }
+    // Their last progress, saved while the leases still hold.
+    shared.flush_progress().await;
+    match shared.store.hand_back_leases(&shared.replica, &ended).await {
+        Ok(0) => {}
+        Ok(released) => tracing::info!(released, "hub leases handed back to the other replicas"),
+        Err(error) => tracing::warn!(%error, "could not hand back hub leases; they expire"),
+    }
 }
 
 /// What one attempt came to.

@@ -241,6 +241,8 @@ pub enum AppendNotice {
         /// The hub.
         hub: String,
     },
+    /// A replica joined or left, or handed leases back: the fair shares changed.
+    ReplicasChanged,
     /// Notices may have been lost (connection to the database lost and re-established):
     /// re-read the heads of the logs.
     Lost,
@@ -386,6 +388,18 @@ pub trait Store: Send + Sync + 'static {
             }
             Ok(held)
         }
+    }
+
+    /// Gives up `replica`'s leases of `hub_ids` (hubs it no longer delivers, their
+    /// workers ended), so that other replicas take them at once; how many it held. The
+    /// default does nothing (a store used by one process only).
+    fn hand_back_leases(
+        &self,
+        replica: &str,
+        hub_ids: &[String],
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
+        let _ = (replica, hub_ids);
+        async { Ok(0) }
     }
 
     /// Gives up every lease of `replica` (graceful shutdown). The default does nothing.

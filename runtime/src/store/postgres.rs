@@ -167,15 +167,22 @@ impl PgStore {
     ) -> Result<Vec<String>, StoreError> {
         let ttl_ms = i64::try_from(ttl.as_millis()).unwrap_or(i64::MAX);
         let mut tx = self.pool.begin().await.map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO replicas (id, alive_until) VALUES ($1, now() + $2 * interval '1 millisecond') \
-             ON CONFLICT (id) DO UPDATE SET alive_until = excluded.alive_until",
+        // A replica that was not alive before joins: the others hear of it (at commit)
+        // and claim their new shares at once, handing back their surplus.
+        let (joined,): (bool,) = sqlx::query_as(
+            "WITH before AS (SELECT alive_until > now() AS live FROM replicas WHERE id = $1) \
+             INSERT INTO replicas (id, alive_until) VALUES ($1, now() + $2 * interval '1 millisecond') \
+             ON CONFLICT (id) DO UPDATE SET alive_until = excluded.alive_until \
+             RETURNING NOT coalesce((SELECT live FROM before), false)",
         )
         .bind(replica)
         .bind(ttl_ms)
-        .execute(&mut *tx)
+        .fetch_one(&mut *tx)
         .await
         .map_err(backend)?;
+        if joined {
+            announce_replicas(&mut *tx).await?;
+        }
         sqlx::query("DELETE FROM replicas WHERE alive_until < now() - interval '1 day'")
             .execute(&mut *tx)
             .await
@@ -227,7 +234,9 @@ impl PgStore {
             .execute(&self.pool)
             .await
             .map_err(backend)?;
-        self.release_hubs(replica).await
+        let released = self.release_hubs(replica).await?;
+        announce_replicas(&self.pool).await?;
+        Ok(released)
     }
 
     /// Gives up every lease of `replica` (on a graceful shutdown), so that other
@@ -313,6 +322,10 @@ impl AppendListener {
             let Some((name, number)) = notification.payload().rsplit_once(':') else {
                 continue;
             };
+            if notification.channel() == HUBS_CHANNEL && notification.payload() == REPLICAS_CHANGED
+            {
+                return Ok(AppendNotice::ReplicasChanged);
+            }
             if notification.channel() == HUBS_CHANNEL && number == "removed" {
                 return Ok(AppendNotice::HubRemoved {
                     hub: name.to_owned(),
@@ -334,6 +347,24 @@ impl AppendListener {
             });
         }
     }
+}
+
+/// The payload of [`HUBS_CHANNEL`] that says the replicas' shares changed.
+const REPLICAS_CHANGED: &str = "~replicas:changed";
+
+/// Tells every process that the replicas' shares changed (at commit, within a
+/// transaction): a replica joined or left, or leases were handed back.
+async fn announce_replicas<'e, E>(executor: E) -> Result<(), StoreError>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Postgres>,
+{
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(HUBS_CHANNEL)
+        .bind(REPLICAS_CHANGED)
+        .execute(executor)
+        .await
+        .map_err(backend)?;
+    Ok(())
 }
 
 /// Maps a driver error: unique violations are conflicts, a lost connection (or a
@@ -831,6 +862,24 @@ impl Store for PgStore {
 
     async fn release_leases(&self, replica: &str) -> Result<u64, StoreError> {
         self.leave(replica).await
+    }
+
+    async fn hand_back_leases(&self, replica: &str, hub_ids: &[String]) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let done = sqlx::query(
+            "UPDATE hubs SET lease_owner = NULL, lease_until = NULL \
+             WHERE lease_owner = $1 AND id = ANY($2)",
+        )
+        .bind(replica)
+        .bind(hub_ids)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if done.rows_affected() > 0 {
+            announce_replicas(&mut *tx).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        Ok(done.rows_affected())
     }
 
     async fn save_progress(

@@ -113,6 +113,7 @@ delegate_store! {
         listeners() -> Result<Vec<ListenerRecord>, StoreError>;
         lease_hubs(replica: &str, ttl: Duration) -> Result<Vec<String>, StoreError>;
         release_leases(replica: &str) -> Result<u64, StoreError>;
+        hand_back_leases(replica: &str, hub_ids: &[String]) -> Result<u64, StoreError>;
         save_progress(progress: &[HubProgress], replica: &str) -> Result<Vec<String>, StoreError>;
         operate_hub(hub_id: &str, cursor: Option<Seq>) -> Result<HubRecord, StoreError>;
         hub_by_id(id: &str) -> Result<Option<HubRecord>, StoreError>;
