@@ -539,6 +539,18 @@ impl PgHub {
         }
     }
 
+    /// Registers a hub of `order` with `callback` on the PSI path; its id.
+    async fn register(&self, http: &reqwest::Client, callback: &str) -> String {
+        let (status, hub) = post(
+            http,
+            format!("{}/psi-api/event/v2/topic/order/hub", self.url),
+            json!({"callback": callback}),
+        )
+        .await;
+        assert_eq!(status, 201, "{hub}");
+        hub["id"].as_str().unwrap().to_owned()
+    }
+
     async fn stop(self) {
         self.task.abort();
         self.engine.shutdown().await;
@@ -581,14 +593,7 @@ async fn delivery_end_to_end_survives_a_restart() {
     const PSI: &str = "/psi-api/event/v2";
 
     let server = PgHub::start(&db).await;
-    let (status, hub) = post(
-        &http,
-        format!("{}{PSI}/topic/order/hub", server.url),
-        json!({"callback": callback}),
-    )
-    .await;
-    assert_eq!(status, 201, "{hub}");
-    let hub_id = hub["id"].as_str().unwrap().to_owned();
+    let hub_id = server.register(&http, &callback).await;
     for n in 0..30 {
         let (status, body) = post(
             &http,
@@ -666,13 +671,7 @@ async fn connections_dropped_by_the_database_are_reestablished() {
     let http = reqwest::Client::new();
     const PSI: &str = "/psi-api/event/v2";
     let server = PgHub::start(&db).await;
-    let (status, hub) = post(
-        &http,
-        format!("{}{PSI}/topic/order/hub", server.url),
-        json!({"callback": callback}),
-    )
-    .await;
-    assert_eq!(status, 201, "{hub}");
+    server.register(&http, &callback).await;
     let publish = async |n: usize| {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
@@ -757,13 +756,7 @@ async fn a_joining_replica_gets_its_share_without_waiting_for_leases() {
     };
     let a = PgHub::start_with(&db, config("a")).await;
     for n in 0..4 {
-        let (status, hub) = post(
-            &http,
-            format!("{}/psi-api/event/v2/topic/order/hub", a.url),
-            json!({"callback": format!("{callback}/{n}")}),
-        )
-        .await;
-        assert_eq!(status, 201, "{hub}");
+        a.register(&http, &format!("{callback}/{n}")).await;
     }
     let pool = other_connection(&db).await;
     let holders = async || -> Vec<Option<String>> {
@@ -839,14 +832,7 @@ async fn replicas_share_hub_state_and_operator_actions() {
     // Registered through `b` on the PSI path; `b` stops (handing its lease back) and
     // `a` delivers the hub from then on, `b` joining again after `a` holds it.
     let b = PgHub::start_with(&db, config("b")).await;
-    let (status, hub) = post(
-        &http,
-        format!("{}{PSI}/topic/order/hub", b.url),
-        json!({"callback": callback}),
-    )
-    .await;
-    assert_eq!(status, 201, "{hub}");
-    let hub_id = hub["id"].as_str().unwrap().to_owned();
+    let hub_id = b.register(&http, &callback).await;
     b.stop().await;
     let a = PgHub::start_with(&db, config("a")).await;
     let admin = |hub: &PgHub| format!("{}/admin/hubs/{hub_id}", hub.url);
