@@ -203,15 +203,16 @@ pub fn emit_modules(settings: &Settings) -> Result<Vec<(&'static str, proc_macro
     Ok(modules(&api))
 }
 
-/// The file name, next to every single-file snapshot, of the support module they share
-/// (see [`generate_single_file`] and [`generate_snapshot_support`]).
-pub const SNAPSHOT_SUPPORT_FILE: &str = "support.rs";
+/// Where a [`generate_single_file`] snapshot finds its support module, relative to
+/// `codegen/tests/output/` where the snapshots lie: the generated crate's own
+/// `src/support.rs`. It does not depend on the spec, and `tmfgen check` keeps it equal
+/// to a fresh rendering of the template, so the snapshots need no copy of it.
+pub const SNAPSHOT_SUPPORT_PATH: &str = "../../../generated/src/support.rs";
 
 /// The whole crate as one Rust file (`#![deny(warnings)]`, the generated modules inline,
 /// a `main`): what snapshot tests review and compile. The hand-written support module,
-/// the same for every spec, is not inlined: the file declares it as
-/// `#[path = "support.rs"] pub mod support;`, so [`generate_snapshot_support`] must be
-/// written as [`SNAPSHOT_SUPPORT_FILE`] in the same directory for the file to compile.
+/// the same for every spec, is not inlined: the file includes it from
+/// [`SNAPSHOT_SUPPORT_PATH`].
 pub fn generate_single_file(settings: &Settings) -> Result<String> {
     let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
     let api = lower::lower(&loaded)?;
@@ -220,7 +221,7 @@ pub fn generate_single_file(settings: &Settings) -> Result<String> {
         text.push_str(&format!("pub mod {name} {{ {tokens} }}\n"));
     }
     text.push_str(&format!(
-        "#[path = \"{SNAPSHOT_SUPPORT_FILE}\"]\npub mod support;\n"
+        "#[path = \"{SNAPSHOT_SUPPORT_PATH}\"]\npub mod support;\n"
     ));
     text.push_str("fn main() {}\n");
     let mut warnings = Vec::new();
@@ -228,19 +229,6 @@ pub fn generate_single_file(settings: &Settings) -> Result<String> {
     Ok(format!(
         "{}{formatted}",
         output::rust_header(&display(&settings.spec))
-    ))
-}
-
-/// The support module that every [`generate_single_file`] snapshot includes from
-/// [`SNAPSHOT_SUPPORT_FILE`]: the generated crate's `src/support.rs` (same template, same
-/// features), formatted, under an `@generated` header.
-pub fn generate_snapshot_support() -> Result<String> {
-    let mut warnings = Vec::new();
-    let support =
-        output::format_rust_text(SNAPSHOT_SUPPORT_FILE, &support_source()?, &mut warnings)?;
-    Ok(format!(
-        "{}{support}",
-        output::rust_header("templates/support.rs")
     ))
 }
 

@@ -3,12 +3,12 @@
 //! checked-in snapshot (accept changes with `EXPECTORATE=overwrite`), and every
 //! snapshot is compiled by trybuild with `#![deny(warnings)]`.
 //!
-//! The support module, the same for every fixture, is snapshotted once, as
-//! `tests/output/support.rs`; each fixture's file includes it with
-//! `#[path = "support.rs"] pub mod support;`. trybuild compiles each snapshot from where
-//! it lies (its bin target's path is the file under `tests/output/`), so the relative
-//! path resolves and the support module is compiled, under the snapshot's
-//! `#![deny(warnings)]`, as part of every fixture.
+//! The support module, the same for every fixture, is the generated crate's
+//! `generated/src/support.rs` (kept fresh by `tmfgen check`); each fixture's file
+//! includes it with `#[path = "../../../generated/src/support.rs"] pub mod support;`.
+//! trybuild compiles each snapshot from where it lies (its bin target's path is the file
+//! under `tests/output/`), so the relative path resolves and the support module is
+//! compiled, under the snapshot's `#![deny(warnings)]`, as part of every fixture.
 
 use std::path::{Path, PathBuf};
 
@@ -38,10 +38,6 @@ fn snapshot_path(fixture: &Path) -> PathBuf {
     PathBuf::from(format!("{OUTPUT}/{stem}.rs"))
 }
 
-fn support_path() -> PathBuf {
-    Path::new(OUTPUT).join(tmfgen::SNAPSHOT_SUPPORT_FILE)
-}
-
 #[test]
 fn fixtures_match_their_snapshots() {
     let fixtures = fixtures();
@@ -50,23 +46,11 @@ fn fixtures_match_their_snapshots() {
         "expected the fixture specs, found {fixtures:?}"
     );
     for fixture in &fixtures {
-        assert_ne!(
-            snapshot_path(fixture),
-            support_path(),
-            "{} would overwrite the shared support snapshot: rename the fixture",
-            fixture.display()
-        );
         let settings = tmfgen::Settings::new(fixture);
         let text = tmfgen::generate_single_file(&settings)
             .unwrap_or_else(|e| panic!("{} does not generate: {e}", fixture.display()));
         expectorate::assert_contents(snapshot_path(fixture), &text);
     }
-}
-
-#[test]
-fn support_matches_its_snapshot() {
-    let text = tmfgen::generate_snapshot_support().expect("the support module renders");
-    expectorate::assert_contents(support_path(), &text);
 }
 
 #[test]

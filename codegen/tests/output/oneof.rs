@@ -332,6 +332,6 @@ pub mod client {
         }
     }
 }
-#[path = "support.rs"]
+#[path = "../../../generated/src/support.rs"]
 pub mod support;
 fn main() {}

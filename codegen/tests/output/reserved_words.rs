@@ -317,6 +317,6 @@ pub mod client {
         }
     }
 }
-#[path = "support.rs"]
+#[path = "../../../generated/src/support.rs"]
 pub mod support;
 fn main() {}
