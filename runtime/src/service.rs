@@ -321,6 +321,20 @@ impl Render<'_> {
     }
 }
 
+/// A rendered resource as answered: only the `fields=` asked for, or the whole model.
+fn project<T: DeserializeOwned>(
+    value: Value,
+    fields: Option<&Fields>,
+) -> Result<Projection<T>, ApiError> {
+    match (fields, value) {
+        (Some(fields), Value::Object(mut map)) => {
+            fields.project(&mut map);
+            Ok(Projection::Partial(map))
+        }
+        (_, value) => decode_model(value).map(Projection::Full),
+    }
+}
+
 fn decode_model<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
     serde_json::from_value(value).map_err(|error| {
         tracing::error!(%error, "stored resource does not fit its model");
@@ -369,13 +383,7 @@ fn list<T: DeserializeOwned>(
     let (selected, complete) = page.apply(matching);
     let page = selected
         .into_iter()
-        .map(|mut map| match fields {
-            Some(fields) => {
-                fields.project(&mut map);
-                Ok(Projection::Partial(map))
-            }
-            None => decode_model(Value::Object(map)).map(Projection::Full),
-        })
+        .map(|map| project(Value::Object(map), fields))
         .collect::<Result<Vec<Projection<T>>, ApiError>>()?;
     Ok(Listing {
         page,
@@ -674,13 +682,7 @@ impl<S: Store> EventApi for Hub688<S> {
                         continue;
                     }
                     if matched >= page.offset && body.len() < page.limit {
-                        body.push(match (fields.as_ref(), value) {
-                            (Some(fields), Value::Object(mut map)) => {
-                                fields.project(&mut map);
-                                Projection::Partial(map)
-                            }
-                            (_, value) => decode_model(value).map(Projection::Full)?,
-                        });
+                        body.push(project(value, fields.as_ref())?);
                     }
                     matched += 1;
                 }
