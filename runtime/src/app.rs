@@ -55,7 +55,7 @@ pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
         // asks for them (inside authentication: a caller is authenticated first).
         let hooks = hub.delivery_hooks().clone();
         api = api.route_layer(middleware::from_fn(move |request: Request, next: Next| {
-            crate::delivery::signing::verify_inbound(hooks.clone(), request, next)
+            crate::delivery::inbound::verify_inbound(hooks.clone(), request, next)
         }));
         if let Some(auth) = &config.auth {
             let auth = auth.clone();

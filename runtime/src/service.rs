@@ -1058,3 +1058,12 @@ impl<S: Store> NotificationListenersClientSideApi for Hub688<S> {
         )))
     }
 }
+
+impl<S: Store> crate::delivery::HubService<S> for Hub688<S> {
+    fn store(&self) -> &Arc<S> {
+        &self.store
+    }
+    fn delivery_hooks(&self) -> &Arc<crate::delivery::DeliveryHooks> {
+        &self.delivery
+    }
+}

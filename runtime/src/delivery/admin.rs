@@ -28,7 +28,8 @@ use http::StatusCode;
 use serde::Deserialize;
 use tmf688_api::support::{ApiError, json_response};
 
-use super::engine::{AdminError, Shared};
+use super::operator::AdminError;
+use super::shared::Shared;
 use crate::store::{Seq, Store};
 
 pub(crate) fn router<S: Store>(shared: Arc<Shared<S>>) -> Router {

@@ -3,8 +3,7 @@
 //! is this callback allowed. The service owns one; the engine attaches to it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
 
 use axum::Router;
 use http::StatusCode;
@@ -17,6 +16,13 @@ use super::signing::InboundVerifier;
 use super::tail::{LogEvent, TailCache};
 use crate::store::{EventRecord, Seq};
 
+/// The engine's side of [`DeliveryHooks::hub_removed`]: stops a hub's worker in this
+/// process (the engine owns its workers; this is how the service reaches them).
+pub(crate) trait StopWorker: Send + Sync + std::fmt::Debug {
+    /// Stops the worker of `hub_id`, if this process runs one: it sends nothing more.
+    fn stop_worker(&self, hub_id: &str);
+}
+
 /// Wake-ups and callback checks shared by the service and the engine.
 #[derive(Debug)]
 pub struct DeliveryHooks {
@@ -26,10 +32,10 @@ pub struct DeliveryHooks {
     tail: TailCache,
     /// Bumped whenever hubs are registered or removed (the engine reconciles workers).
     hubs: watch::Sender<u64>,
-    /// Per hub with a worker in this process: the flag that stops it from sending.
-    /// Removing a hub sets it at once, before the DELETE is answered, rather than when
-    /// the engine next reconciles (several store round trips with PostgreSQL).
-    senders: Mutex<HashMap<String, Arc<AtomicBool>>>,
+    /// The attached engine's workers. Removing a hub stops its worker at once, before
+    /// the DELETE is answered, rather than when the engine next reconciles (several
+    /// store round trips with PostgreSQL). Weak: the engine holds these hooks.
+    workers: OnceLock<Weak<dyn StopWorker>>,
     /// The engine's configuration, once attached; else the default (loopback only).
     config: OnceLock<Arc<DeliveryConfig>>,
     /// The operator API, once an engine is attached.
@@ -43,7 +49,7 @@ impl Default for DeliveryHooks {
         Self {
             topics: Mutex::default(),
             tail: TailCache::default(),
-            senders: Mutex::default(),
+            workers: OnceLock::new(),
             hubs: watch::channel(0).0,
             config: OnceLock::new(),
             admin: OnceLock::new(),
@@ -93,26 +99,10 @@ impl DeliveryHooks {
     /// The hub was removed (here, or through another process): its worker in this
     /// process sends nothing more, from now on.
     pub fn hub_removed(&self, hub_id: &str) {
-        if let Some(flag) = lock(&self.senders).remove(hub_id) {
-            flag.store(true, Ordering::SeqCst);
+        if let Some(workers) = self.workers.get().and_then(Weak::upgrade) {
+            workers.stop_worker(hub_id);
         }
         self.hubs_changed();
-    }
-
-    /// A worker of `hub_id` started; `revoked` stops it ([`Self::hub_removed`]).
-    pub(crate) fn worker_started(&self, hub_id: &str, revoked: Arc<AtomicBool>) {
-        lock(&self.senders).insert(hub_id.to_owned(), revoked);
-    }
-
-    /// The worker holding `revoked` ended.
-    pub(crate) fn worker_ended(&self, hub_id: &str, revoked: &Arc<AtomicBool>) {
-        let mut senders = lock(&self.senders);
-        if senders
-            .get(hub_id)
-            .is_some_and(|flag| Arc::ptr_eq(flag, revoked))
-        {
-            senders.remove(hub_id);
-        }
     }
 
     /// Hubs were registered or removed.
@@ -150,10 +140,15 @@ impl DeliveryHooks {
             .clone()
     }
 
-    /// Attaches an engine's configuration and operator API. Only the first call counts
-    /// (`false` afterwards, and also when a callback was checked before: the default
-    /// configuration is then in force).
-    pub fn attach(&self, config: Arc<DeliveryConfig>, admin: Router) -> bool {
+    /// Attaches an engine's configuration, operator API and workers. Only the first
+    /// call counts (`false` afterwards, and also when a callback was checked before:
+    /// the default configuration is then in force).
+    pub(crate) fn attach(
+        &self,
+        config: Arc<DeliveryConfig>,
+        admin: Router,
+        workers: Weak<dyn StopWorker>,
+    ) -> bool {
         let inbound = InboundVerifier::new(&config.inbound_signatures).unwrap_or_else(|error| {
             // `DeliveryConfig::validate` ran before: cannot happen.
             tracing::error!(%error, "inbound signatures ignored");
@@ -163,6 +158,7 @@ impl DeliveryHooks {
         if attached {
             let _ = self.admin.set(admin);
             let _ = self.inbound.set(Arc::new(inbound));
+            let _ = self.workers.set(workers);
         }
         attached
     }

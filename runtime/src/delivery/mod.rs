@@ -4,11 +4,17 @@
 //! * [`config`]: [`DeliveryConfig`], the `[delivery]` table of the server configuration
 //!   (retry schedule, timeouts, pool, allowed callback hosts with outbound auth). By
 //!   default only loopback callbacks (`127.0.0.1`, `localhost`, `::1`) are allowed.
-//! * [`engine`]: [`DeliveryEngine`], one worker task per hub; the cursor moves only
-//!   after a 2xx; backoff with jitter and `Retry-After`; halt after the budget, resume
-//!   and replay; 410 Gone removes the hub. Progress (cursor, retry state, halt) is saved
-//!   in one batched, fenced write every `progress_flush_ms`; with PostgreSQL, hub leases
-//!   divide the hubs between replicas.
+//! * [`engine`]: [`DeliveryEngine`], which starts and stops the parts below.
+//!   * [`supervisor`]: one worker task per hub; with PostgreSQL, hub leases divide the
+//!     hubs between replicas (fair share, hand-back on join and leave).
+//!   * [`worker`]: a hub's cursor, which moves only after a 2xx; filters; halt and
+//!     resume. [`deliver`]: one event's attempts, backoff with jitter and
+//!     `Retry-After`, halt after the budget; 410 Gone removes the hub.
+//!   * [`progress`]: cursor, retry state and halt saved in one batched, fenced write
+//!     every `progress_flush_ms`.
+//!   * [`wakeups`]: appends and hub changes made through other replicas.
+//!   * [`shared`]: the state these share, and the one place a worker is stopped.
+//!   * [`operator`]: statuses, resume and replay, for [`admin`] and the engine's methods.
 //! * [`tail`]: the events this process appended last, per topic, parsed at most once
 //!   for all filtering hubs, so that workers do not read them back from the store.
 //! * [`filter`]: hub `query`, topic `headerQuery`/`contentQuery`, the [`NeedToKnow`]
@@ -18,32 +24,43 @@
 //!   credentials with a cached token refreshed on expiry and on a 401).
 //! * [`signing`]: Standard Webhooks signatures — outbound per callback host
 //!   (`signing_secrets`, several during a key rotation), inbound on `createEvent`
-//!   (`[[delivery.inbound_signatures]]`, 401 when missing, forged or stale).
+//!   (`[[delivery.inbound_signatures]]`, 401 when missing, forged or stale), with
+//!   [`inbound`]: the middleware on `createEvent`.
 //! * [`notifications`]: the API's own notifications (`TopicCreateEvent`,
 //!   `TopicDeleteEvent`, `EventCreateEvent`) to listeners registered with `POST /hub`:
 //!   a reserved topic whose hubs are the listeners, so the same workers deliver them.
 //! * [`admin`]: the operator API (`/admin/hubs`, resume, replay, metrics), with
 //!   [`prometheus`]: `/admin/metrics` in the Prometheus text format.
 //! * [`hooks`]: [`DeliveryHooks`], what the service tells the engine (new events wake
-//!   the hub workers of their topic at once, without polling).
+//!   the hub workers of their topic at once, without polling; a removed hub's worker
+//!   stops before the DELETE is answered).
 
 pub mod admin;
 pub mod auth;
 pub mod config;
+mod deliver;
 pub mod engine;
 pub mod filter;
 pub mod guard;
 pub mod hooks;
+pub mod inbound;
 pub mod notifications;
+mod operator;
+mod progress;
 pub mod prometheus;
 pub mod retry;
+mod shared;
 pub mod signing;
 pub mod status;
+mod supervisor;
 pub mod tail;
+mod wakeups;
+mod worker;
 
 pub use config::{CallbackHost, DeliveryConfig, OutboundAuth, PoolConfig, RetryConfig};
-pub use engine::{AdminError, DeliveryEngine, EngineError};
+pub use engine::{DeliveryEngine, EngineError, HubService};
 pub use filter::{HubFilter, NeedToKnow, RelatedPartiesPolicy, Unrestricted};
 pub use hooks::DeliveryHooks;
+pub use operator::AdminError;
 pub use signing::{InboundSignatures, Secrets};
 pub use status::{AttemptRecord, DeliveryState, HubStatus, MetricsSnapshot};

@@ -1,0 +1,133 @@
+//! The state one engine's tasks share ([`Shared`]): the store, the hooks, the HTTP
+//! client and its per-host settings, the worker map, the lease deadline and the
+//! progress waiting for the flusher.
+//!
+//! This is also the one place a worker is stopped ([`Shared::stop_worker`]): hub
+//! removal (through [`DeliveryHooks::hub_removed`]), progress refused by the store, an
+//! operator's change made through another replica and reconciliation after a lease
+//! claim all end a worker the same way — its `revoked` flag set (it sends nothing
+//! more, even mid-attempt) and a `Stop` on its control channel (it wakes and ends).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Instant;
+
+use tmf688_api::client::CallbackClient;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::auth::HostAuth;
+use super::config::DeliveryConfig;
+use super::filter::NeedToKnow;
+use super::guard::CallbackGuard;
+use super::hooks::{DeliveryHooks, StopWorker};
+use super::signing::Signer;
+use super::status::{HubStatus, Metrics};
+use crate::store::{HubProgress, Seq, Store};
+
+/// What an operator asks of a hub's worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Control {
+    /// Leave the halted (or retrying) state and deliver now.
+    Resume,
+    /// Move the cursor to this value (re-send what follows) and deliver.
+    Replay(Seq),
+    /// Stop (the hub was removed).
+    Stop,
+}
+
+#[derive(Debug)]
+pub(super) struct WorkerHandle {
+    pub(super) control: mpsc::UnboundedSender<Control>,
+    /// Set when the worker must stop sending (hub removed or its lease lost).
+    pub(super) revoked: Arc<AtomicBool>,
+    /// Tells this worker from a later one of the same hub.
+    pub(super) generation: u64,
+    /// The hub's epoch the worker started from ([`HubRecord::epoch`](crate::store::HubRecord::epoch)).
+    pub(super) epoch: u64,
+    pub(super) status: Arc<Mutex<HubStatus>>,
+    pub(super) task: Option<JoinHandle<()>>,
+}
+
+/// What the supervisor, the workers, the flusher and the operator API share.
+pub(crate) struct Shared<S> {
+    pub(super) store: Arc<S>,
+    pub(super) hooks: Arc<DeliveryHooks>,
+    pub(super) config: Arc<DeliveryConfig>,
+    pub(super) guard: CallbackGuard,
+    pub(super) client: CallbackClient,
+    pub(super) token_http: reqwest::Client,
+    pub(super) auth: Vec<HostAuth>,
+    /// Per allow-list entry: its Standard Webhooks signer (empty: unsigned).
+    pub(super) signers: Vec<Signer>,
+    pub(super) policy: Arc<dyn NeedToKnow>,
+    pub(super) permits: Option<Arc<Semaphore>>,
+    pub(super) shutdown: watch::Sender<bool>,
+    pub(super) workers: Mutex<HashMap<String, WorkerHandle>>,
+    pub(super) metrics: Metrics,
+    /// This process's name among the replicas sharing the store.
+    pub(super) replica: String,
+    /// Whether hubs are leased ([`Store::shared`]).
+    pub(super) leasing: bool,
+    /// Until when the leases of the last successful claim hold, by this process's clock.
+    pub(super) lease_until: Mutex<Option<Instant>>,
+    pub(super) generations: AtomicU64,
+    /// Progress not saved yet, by hub: the latest only (see the module documentation).
+    pub(super) progress: Mutex<HashMap<String, PendingProgress>>,
+}
+
+/// A hub's progress waiting for the flusher.
+#[derive(Debug)]
+pub(super) struct PendingProgress {
+    pub(super) progress: HubProgress,
+    /// The worker that left it.
+    pub(super) generation: u64,
+}
+
+impl<S> std::fmt::Debug for Shared<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl<S> Shared<S> {
+    /// Whether this replica may still send (always, when not leasing).
+    pub(super) fn lease_valid(&self) -> bool {
+        !self.leasing || lock(&self.lease_until).is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Stops this replica's worker of `hub_id` when `condition` holds for it, and
+    /// returns its handle (its task, to wait for before handing its lease back).
+    /// Every stop goes through here: see the module documentation.
+    pub(super) fn stop_worker_if(
+        &self,
+        hub_id: &str,
+        condition: impl FnOnce(&WorkerHandle) -> bool,
+    ) -> Option<WorkerHandle> {
+        let mut workers = lock(&self.workers);
+        if !workers.get(hub_id).is_some_and(condition) {
+            return None;
+        }
+        let handle = workers.remove(hub_id)?;
+        drop(workers);
+        handle.revoked.store(true, Ordering::SeqCst);
+        let _ = handle.control.send(Control::Stop);
+        Some(handle)
+    }
+}
+
+impl<S: Store> StopWorker for Shared<S> {
+    fn stop_worker(&self, hub_id: &str) {
+        if self.stop_worker_if(hub_id, |_| true).is_some() {
+            tracing::debug!(hub = %hub_id, "delivery worker stopped: hub removed");
+        }
+    }
+}

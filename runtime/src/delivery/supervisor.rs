@@ -1,0 +1,181 @@
+//! The supervisor: one worker per hub (per held hub when leasing). It reconciles the
+//! workers with the stored hubs on start, whenever hubs are registered or removed, and
+//! — with a store shared by replicas ([`Store::shared`]) — every third of the lease,
+//! after claiming this replica's fair share of the hubs ([`Store::lease_hubs`]).
+//! Workers of hubs this replica no longer holds are stopped and, once they ended and
+//! their progress is saved, their leases are handed back so that the other replicas
+//! take them at once.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::filter::HubFilter;
+use super::shared::{Shared, WorkerHandle, lock};
+use super::status::HubStatus;
+use super::worker::Worker;
+use crate::store::{HubState, Store, StoreError};
+
+/// Keeps one worker per hub (per held hub when leasing): on start, whenever hubs are
+/// registered or removed, and every third of the lease when leasing.
+pub(super) async fn supervise<S: Store>(shared: Arc<Shared<S>>) {
+    let mut hubs = shared.hooks.watch_hubs();
+    let mut shutdown = shared.shutdown.subscribe();
+    let lease = shared.config.lease();
+    loop {
+        hubs.borrow_and_update();
+        if shared.leasing {
+            let started = Instant::now();
+            match shared.store.lease_hubs(&shared.replica, lease).await {
+                Ok(held) => {
+                    *lock(&shared.lease_until) = Some(started + lease.mul_f64(0.9));
+                    let held: HashSet<String> = held.into_iter().collect();
+                    match reconcile(&shared, Some(&held)).await {
+                        Ok(stopped) if !stopped.is_empty() => {
+                            tokio::spawn(hand_back(shared.clone(), stopped));
+                        }
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::error!(%error, "delivery: could not list hubs; will retry");
+                        }
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(%error, "delivery: could not renew the hub leases; will retry");
+                }
+            }
+        } else if let Err(error) = reconcile(&shared, None).await.map(drop) {
+            tracing::error!(%error, "delivery: could not list hubs; will retry on the next change");
+        }
+        tokio::select! {
+            changed = hubs.changed() => if changed.is_err() { return },
+            () = tokio::time::sleep(lease / 3), if shared.leasing => {}
+            _ = shutdown.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+fn topic_queries(body: &[u8]) -> (Option<String>, Option<String>) {
+    let value: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
+    let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
+    (text("headerQuery"), text("contentQuery"))
+}
+
+/// Starts workers for the hubs (those in `held` only, when given) and stops the rest.
+///
+/// Returns the workers it stopped, with their tasks (to wait for before their leases
+/// are handed back).
+async fn reconcile<S: Store>(
+    shared: &Arc<Shared<S>>,
+    held: Option<&HashSet<String>>,
+) -> Result<Vec<(String, JoinHandle<()>)>, StoreError> {
+    let mut present = HashSet::new();
+    for topic in shared.store.topics().await? {
+        let hubs = match shared.store.hubs(&topic.id).await {
+            Ok(hubs) => hubs,
+            Err(StoreError::NotFound(_)) => continue,
+            Err(other) => return Err(other),
+        };
+        if hubs.is_empty() {
+            continue;
+        }
+        let (header_query, content_query) = topic_queries(&topic.body);
+        for hub in hubs {
+            if held.is_some_and(|held| !held.contains(&hub.id)) {
+                continue;
+            }
+            present.insert(hub.id.clone());
+            let mut workers = lock(&shared.workers);
+            if workers.contains_key(&hub.id) {
+                continue;
+            }
+            let filter = HubFilter::new(
+                hub.query.as_deref(),
+                header_query.as_deref(),
+                content_query.as_deref(),
+            );
+            let (control_tx, control_rx) = mpsc::unbounded_channel();
+            let halted = hub.state == HubState::Halted;
+            let status = Arc::new(Mutex::new(HubStatus::from_record(&hub)));
+            let base_path = hub
+                .base_path
+                .clone()
+                .unwrap_or_else(|| tmf688_api::client::BASE_PATH.to_owned());
+            let revoked = Arc::new(AtomicBool::new(false));
+            let generation = shared.generations.fetch_add(1, Ordering::Relaxed);
+            let epoch = hub.epoch;
+            let worker = Worker {
+                epoch,
+                carried_attempts: hub.attempts,
+                revoked: revoked.clone(),
+                generation,
+                shared: shared.clone(),
+                topic: shared.hooks.watch_topic(&hub.topic_id),
+                shutdown: shared.shutdown.subscribe(),
+                cursor: hub.cursor,
+                halted,
+                hub,
+                filter,
+                base_path,
+                status: status.clone(),
+                control: control_rx,
+            };
+            let id = worker.hub.id.clone();
+            tracing::debug!(hub = %id, "delivery worker started");
+            let task = tokio::spawn(worker.run());
+            workers.insert(
+                id,
+                WorkerHandle {
+                    control: control_tx,
+                    revoked,
+                    generation,
+                    epoch,
+                    status,
+                    task: Some(task),
+                },
+            );
+        }
+    }
+    let gone: Vec<String> = lock(&shared.workers)
+        .keys()
+        .filter(|id| !present.contains(*id))
+        .cloned()
+        .collect();
+    let mut stopped = Vec::new();
+    for id in gone {
+        tracing::debug!(hub = %id, "delivery worker stopped: hub removed or not held");
+        if let Some(task) = shared.stop_worker_if(&id, |_| true).and_then(|h| h.task) {
+            stopped.push((id, task));
+        }
+    }
+    Ok(stopped)
+}
+
+/// Hands back the leases of hubs this replica no longer delivers (its share shrank
+/// because a replica joined) once their workers ended and their progress is saved, so
+/// that the other replicas take them now rather than when the leases expire. A worker
+/// that does not end within a third of the lease keeps its lease until it expires.
+async fn hand_back<S: Store>(shared: Arc<Shared<S>>, stopped: Vec<(String, JoinHandle<()>)>) {
+    let deadline = tokio::time::Instant::now() + shared.config.lease() / 3;
+    let mut ended = Vec::with_capacity(stopped.len());
+    for (hub, task) in stopped {
+        if tokio::time::timeout_at(deadline, task).await.is_ok() {
+            ended.push(hub);
+        }
+    }
+    if ended.is_empty() {
+        return;
+    }
+    // Their last progress, saved while the leases still hold.
+    shared.flush_progress().await;
+    match shared.store.hand_back_leases(&shared.replica, &ended).await {
+        Ok(0) => {}
+        Ok(released) => tracing::info!(released, "hub leases handed back to the other replicas"),
+        Err(error) => tracing::warn!(%error, "could not hand back hub leases; they expire"),
+    }
+}

@@ -1,0 +1,268 @@
+//! A hub's worker: it owns the hub's cursor, reads the topic's log after it (from the
+//! tail cache of what this process appended last, else from the store), skips events
+//! that do not qualify (filters, need-to-know), delivers the next qualifying one
+//! ([`super::deliver`]) and moves the cursor only after a 2xx — so per-hub order and
+//! at-least-once hold, and a slow or dead callback holds up its own worker only. With
+//! nothing new it sleeps on the topic's watch ([`DeliveryHooks::event_appended`]), not
+//! on a timer. A halted hub waits for an operator's resume or replay.
+//!
+//! [`DeliveryHooks::event_appended`]: super::DeliveryHooks::event_appended
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::filter::HubFilter;
+use super::notifications;
+use super::shared::{Control, Shared, lock};
+use super::status::{DeliveryState, HubStatus};
+use super::tail::LogEvent;
+use crate::store::{HubProgress, HubRecord, HubState, Seq, Store, StoreError};
+
+/// What delivering one event came to.
+pub(super) enum Step {
+    Delivered,
+    Gone,
+    Halted,
+    Control(Control),
+    Exit,
+}
+
+/// One hub's worker task (started by the supervisor).
+pub(super) struct Worker<S> {
+    pub(super) shared: Arc<Shared<S>>,
+    pub(super) revoked: Arc<AtomicBool>,
+    pub(super) generation: u64,
+    /// The hub's epoch when this worker started (its progress is fenced on it).
+    pub(super) epoch: u64,
+    /// Failed attempts at the next event stored by an earlier worker (a restart or
+    /// another replica): the retry budget continues from there.
+    pub(super) carried_attempts: u32,
+    pub(super) hub: HubRecord,
+    pub(super) filter: HubFilter,
+    pub(super) base_path: String,
+    pub(super) status: Arc<Mutex<HubStatus>>,
+    pub(super) control: mpsc::UnboundedReceiver<Control>,
+    pub(super) topic: watch::Receiver<Seq>,
+    pub(super) shutdown: watch::Receiver<bool>,
+    pub(super) cursor: Seq,
+    pub(super) halted: bool,
+}
+
+impl<S: Store> Worker<S> {
+    pub(super) async fn run(mut self) {
+        self.run_loop().await;
+        let mut workers = lock(&self.shared.workers);
+        if workers
+            .get(&self.hub.id)
+            .is_some_and(|handle| handle.generation == self.generation)
+        {
+            workers.remove(&self.hub.id);
+        }
+        drop(workers);
+        tracing::debug!(hub = %self.hub.id, "delivery worker ended");
+    }
+
+    /// Whether to send nothing more: shutdown, the hub removed or no longer held, or
+    /// its lease possibly lapsed (the worker ends; the next claim restarts it from the
+    /// stored cursor if the hub is still held).
+    pub(super) fn stopping(&self) -> bool {
+        *self.shutdown.borrow() || self.revoked.load(Ordering::SeqCst) || !self.shared.lease_valid()
+    }
+
+    async fn run_loop(&mut self) {
+        let batch_size = self.shared.config.batch_size;
+        loop {
+            if self.stopping() {
+                return;
+            }
+            if self.halted {
+                let control = tokio::select! {
+                    control = self.control.recv() => control,
+                    _ = self.shutdown.wait_for(|stop| *stop) => return,
+                };
+                if !self.apply(control).await {
+                    return;
+                }
+                continue;
+            }
+            self.topic.borrow_and_update();
+            // What this process appended last is at hand; the store has the rest.
+            let recent =
+                self.shared
+                    .hooks
+                    .recent_events(&self.hub.topic_id, self.cursor, batch_size);
+            let read = match recent {
+                Some(recent) => Ok(recent),
+                None => self
+                    .shared
+                    .store
+                    .read_events(&self.hub.topic_id, self.cursor, batch_size)
+                    .await
+                    .map(|events| {
+                        events
+                            .into_iter()
+                            .map(|e| Arc::new(LogEvent::new(e)))
+                            .collect()
+                    }),
+            };
+            let batch = match read {
+                Ok(batch) => batch,
+                Err(StoreError::NotFound(_)) => return,
+                Err(error) => {
+                    tracing::error!(hub = %self.hub.id, %error, "delivery: could not read the log");
+                    let pause = Duration::from_millis(self.shared.config.retry.initial_delay_ms);
+                    tokio::select! {
+                        () = tokio::time::sleep(pause) => {}
+                        _ = self.shutdown.wait_for(|stop| *stop) => return,
+                    }
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                let control = tokio::select! {
+                    changed = self.topic.changed() => if changed.is_err() { return } else { None },
+                    control = self.control.recv() => Some(control),
+                    _ = self.shutdown.wait_for(|stop| *stop) => return,
+                };
+                if let Some(control) = control
+                    && !self.apply(control).await
+                {
+                    return;
+                }
+                continue;
+            }
+            let mut skipped_to = None;
+            for event in &batch {
+                // A long backlog is worked through without other awaits: give the
+                // runtime's other tasks (the API's requests) their turn.
+                tokio::task::coop::consume_budget().await;
+                if !self.qualifies(event) {
+                    skipped_to = Some(event.record.seq);
+                    self.shared.metrics.skipped();
+                    lock(&self.status).skipped += 1;
+                    continue;
+                }
+                if let Some(seq) = skipped_to.take()
+                    && !self.commit(seq).await
+                {
+                    return;
+                }
+                match self.deliver(&event.record).await {
+                    Step::Delivered => {
+                        if !self.commit(event.record.seq).await {
+                            return;
+                        }
+                    }
+                    Step::Gone => {
+                        self.remove_gone().await;
+                        return;
+                    }
+                    Step::Halted => {
+                        self.halted = true;
+                        break;
+                    }
+                    Step::Control(control) => {
+                        if !self.apply(Some(control)).await {
+                            return;
+                        }
+                        break;
+                    }
+                    Step::Exit => return,
+                }
+            }
+            if let Some(seq) = skipped_to
+                && !self.commit(seq).await
+            {
+                return;
+            }
+        }
+    }
+
+    /// Applies an operator's request; `false` when the worker must end.
+    async fn apply(&mut self, control: Option<Control>) -> bool {
+        let (resume, cursor) = match control {
+            None | Some(Control::Stop) => return false,
+            Some(Control::Resume) => (true, None),
+            Some(Control::Replay(cursor)) => (true, Some(cursor)),
+        };
+        if let Some(cursor) = cursor {
+            if !self.commit(cursor).await {
+                return false;
+            }
+            tracing::info!(hub = %self.hub.id, from = cursor + 1, "delivery replay");
+        }
+        if resume {
+            if self.halted {
+                tracing::info!(hub = %self.hub.id, cursor = self.cursor, "delivery resumed");
+            }
+            self.halted = false;
+            self.carried_attempts = 0;
+            {
+                let mut status = lock(&self.status);
+                status.state = DeliveryState::Active;
+                status.attempts = 0;
+                status.next_attempt_at = None;
+            }
+            self.save(0, None).await;
+        }
+        true
+    }
+
+    /// Leaves this hub's progress for the flusher: the cursor, the failed attempts at
+    /// the next event and whether it is halted.
+    pub(super) async fn save(&self, attempts: u32, last_error: Option<String>) {
+        let progress = HubProgress {
+            hub_id: self.hub.id.clone(),
+            epoch: self.epoch,
+            cursor: self.cursor,
+            attempts,
+            last_error,
+            state: if self.halted {
+                HubState::Halted
+            } else {
+                HubState::Active
+            },
+        };
+        self.shared.record_progress(progress, self.generation).await;
+    }
+
+    /// Moves the cursor (saved by the flusher); `false` when the worker must end (its
+    /// progress was refused: lease lost or hub changed elsewhere).
+    async fn commit(&mut self, cursor: Seq) -> bool {
+        self.cursor = cursor;
+        lock(&self.status).cursor = cursor;
+        self.save(0, None).await;
+        !self.revoked.load(Ordering::SeqCst)
+    }
+
+    fn qualifies(&self, event: &LogEvent) -> bool {
+        let policy = self.shared.policy.applies_to(&self.hub);
+        if self.filter.is_empty() && !policy {
+            return true;
+        }
+        let Some(value) = event.value() else {
+            tracing::error!(hub = %self.hub.id, seq = event.record.seq, "stored event is not JSON; skipped");
+            return false;
+        };
+        // Need-to-know judges an EventCreateEvent by the event it carries.
+        let judged = notifications::carried_event(value).unwrap_or(value);
+        self.filter.matches(value) && (!policy || self.shared.policy.allows(&self.hub, judged))
+    }
+
+    async fn remove_gone(&mut self) {
+        tracing::warn!(hub = %self.hub.id, callback = %self.hub.callback, "callback answered 410 Gone: hub removed");
+        self.shared.metrics.gone();
+        if let Err(error) = self
+            .shared
+            .store
+            .delete_hub(&self.hub.topic_id, &self.hub.id)
+            .await
+        {
+            tracing::error!(hub = %self.hub.id, %error, "could not remove the hub");
+        }
+        self.shared.hooks.hub_removed(&self.hub.id);
+    }
+}
