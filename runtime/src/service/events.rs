@@ -1,0 +1,229 @@
+//! [`EventApi`]: publishing events to a topic's log (with `eventId` de-duplication),
+//! listing (paged, optionally filtered) and retrieving them.
+
+use serde_json::Value;
+use tmf688_api::models::{Event, EventCreate};
+use tmf688_api::operations::{
+    CreateEventResponse, ListEventQuery, ListEventResponse, RetrieveEventQuery,
+    RetrieveEventResponse,
+};
+use tmf688_api::profile::{self, TopicPayload};
+use tmf688_api::server::{EventApi, RequestContext};
+use tmf688_api::support::{ApiError, Projection};
+
+use crate::delivery::notifications;
+use crate::query::{Fields, Filter, Page};
+use crate::store::{Appended, NewEvent, Seq, Store, StoreError};
+
+use super::errors::{store_error, topic_not_found, visible};
+use super::listing::count;
+use super::render::{Render, child_href, event_render, project};
+use super::{Hub688, to_bytes};
+
+/// How many events a filtered `listEvent` reads from the store at a time.
+const LIST_SCAN_BATCH: usize = 500;
+
+/// Same content, whatever the order of object keys.
+fn same_json(a: &[u8], b: &[u8]) -> bool {
+    a == b
+        || matches!(
+            (serde_json::from_slice::<Value>(a), serde_json::from_slice::<Value>(b)),
+            (Ok(x), Ok(y)) if x == y
+        )
+}
+
+impl<S: Store> EventApi for Hub688<S> {
+    async fn create_event(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        mut body: EventCreate,
+    ) -> Result<CreateEventResponse, ApiError> {
+        visible(&topic_id)?;
+        // An event forwarded by another hub carries that hub's `id`/`href`: ours replace
+        // them (and they must not take part in the eventId de-duplication).
+        body.additional_properties.remove("id");
+        body.additional_properties.remove("href");
+        if body.event_id.trim().is_empty() {
+            return Err(ApiError::bad_request("`eventId` must not be empty"));
+        }
+        if body.at_type.trim().is_empty() {
+            return Err(ApiError::bad_request("`@type` must not be empty"));
+        }
+        // The profile types the payload of its topics: reject what does not fit.
+        if let Err(error) = TopicPayload::check(&topic_id, &body.event) {
+            let payload_type = profile::TOPICS
+                .iter()
+                .find(|t| t.name == topic_id)
+                .map_or("its payload type", |t| t.payload_type);
+            return Err(ApiError::bad_request(format!(
+                "`event` is not a valid {payload_type} for topic {topic_id:?}: {error}"
+            )));
+        }
+        let new = NewEvent {
+            event_id: body.event_id.clone(),
+            body: to_bytes(&body).map_err(store_error)?,
+        };
+        let mut outcomes = self
+            .store
+            .append_events(&topic_id, vec![new.clone()])
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => topic_not_found(&topic_id),
+                other => store_error(other),
+            })?;
+        let mut created = false;
+        let record = match outcomes.pop() {
+            Some(Appended::Created(record)) => {
+                tracing::debug!(topic = %topic_id, id = %record.id, event_id = %record.event_id, seq = record.seq, "event stored");
+                self.delivery.event_stored(&topic_id, &record);
+                created = true;
+                record
+            }
+            Some(Appended::Existing(record)) => {
+                if !same_json(&record.body, &new.body) {
+                    return Err(ApiError::conflict(format!(
+                        "topic {topic_id:?} already holds an event with eventId {:?} (id {:?}) and different content",
+                        record.event_id, record.id
+                    )));
+                }
+                tracing::debug!(topic = %topic_id, id = %record.id, event_id = %record.event_id, "duplicate event (same content) acknowledged");
+                record
+            }
+            None => return Err(ApiError::internal("the store appended nothing")),
+        };
+        let href = child_href(&ctx, &topic_id, "event", &record.id);
+        // What is stored is `body` (or, for a retry, the same content): answer from it
+        // rather than parsing the stored bytes back.
+        let mut event = Event::from(body);
+        event.id = Some(record.id.clone());
+        event.href = Some(href.clone());
+        if created {
+            self.notify(notifications::EVENT_CREATE, "event", &event)
+                .await;
+        }
+        Ok(CreateEventResponse::Created {
+            body: event,
+            location: Some(href),
+        })
+    }
+
+    async fn list_event(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        query: ListEventQuery,
+    ) -> Result<ListEventResponse, ApiError> {
+        visible(&topic_id)?;
+        let filter = Filter::from_pairs(&query.filters)?;
+        let fields = Fields::parse(query.fields.as_deref());
+        let page = Page::new(query.offset, query.limit, &self.config.paging)?;
+        let not_found = |error| match error {
+            StoreError::NotFound(_) => topic_not_found(&topic_id),
+            other => store_error(other),
+        };
+        // The log holds sequences 1..=head without gaps, so a page of the unfiltered
+        // log is a range read and the total is the head: long logs are not read whole.
+        let head = self.store.head(&topic_id).await.map_err(not_found)?;
+        let (body, total) = if filter.is_empty() {
+            let records = self
+                .store
+                .read_events(
+                    &topic_id,
+                    Seq::try_from(page.offset).unwrap_or(Seq::MAX),
+                    page.limit,
+                )
+                .await
+                .map_err(not_found)?;
+            let body = records
+                .iter()
+                .filter(|record| record.seq <= head)
+                .map(|record| match fields {
+                    Some(_) => event_render(&ctx, &topic_id, record, fields.as_ref())
+                        .to_projection(&record.body),
+                    // No JSON tree: the stored bytes decode straight into the model.
+                    None => {
+                        let mut event: Event =
+                            serde_json::from_slice(&record.body).map_err(|error| {
+                                tracing::error!(%error, "stored event does not fit its model");
+                                ApiError::internal("a stored event could not be read")
+                            })?;
+                        event.id = Some(record.id.clone());
+                        event.href = Some(child_href(&ctx, &topic_id, "event", &record.id));
+                        Ok(Projection::Full(event))
+                    }
+                })
+                .collect::<Result<Vec<_>, ApiError>>()?;
+            (body, usize::try_from(head).unwrap_or(usize::MAX))
+        } else {
+            // Filtered: the log is scanned in batches, keeping only the page.
+            let (mut body, mut matched, mut after) = (Vec::new(), 0usize, 0);
+            while after < head {
+                let batch = self
+                    .store
+                    .read_events(&topic_id, after, LIST_SCAN_BATCH)
+                    .await
+                    .map_err(not_found)?;
+                let Some(last) = batch.last() else { break };
+                after = last.seq;
+                for record in batch.iter().filter(|record| record.seq <= head) {
+                    let full = event_render(&ctx, &topic_id, record, None).to_map(&record.body)?;
+                    let value = Value::Object(full);
+                    if !filter.matches(&value) {
+                        continue;
+                    }
+                    if matched >= page.offset && body.len() < page.limit {
+                        body.push(project(value, fields.as_ref())?);
+                    }
+                    matched += 1;
+                }
+            }
+            (body, matched)
+        };
+        let complete = body.len() == total;
+        let x_total_count = count(total);
+        let x_result_count = count(body.len());
+        Ok(if complete {
+            ListEventResponse::Ok {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        } else {
+            ListEventResponse::PartialContent {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        })
+    }
+
+    async fn retrieve_event(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        id: String,
+        query: RetrieveEventQuery,
+    ) -> Result<RetrieveEventResponse, ApiError> {
+        visible(&topic_id)?;
+        let fields = Fields::parse(query.fields.as_deref());
+        let Some(record) = self
+            .store
+            .event(&topic_id, &id)
+            .await
+            .map_err(store_error)?
+        else {
+            self.require_topic(&topic_id).await?;
+            return Err(ApiError::not_found(format!(
+                "topic {topic_id:?} has no event with id {id:?}"
+            )));
+        };
+        let event = Render {
+            id: &record.id,
+            href: child_href(&ctx, &topic_id, "event", &record.id),
+            fields: fields.as_ref(),
+        }
+        .to_projection(&record.body)?;
+        Ok(RetrieveEventResponse::Ok(event))
+    }
+}

@@ -1,0 +1,187 @@
+//! [`HubApi`]: registering, removing, listing and retrieving a topic's hubs (the
+//! subscriptions the delivery engine serves).
+
+use tmf688_api::models::{Hub, HubCreate};
+use tmf688_api::operations::{
+    CreateHubResponse, DeleteHubResponse, ListHubQuery, ListHubResponse, RetrieveHubQuery,
+    RetrieveHubResponse,
+};
+use tmf688_api::server::{HubApi, RequestContext};
+use tmf688_api::support::ApiError;
+
+use crate::query::{Fields, Filter, Page};
+use crate::store::{HubStart, NewHub, Store, StoreError};
+
+use super::access::{may_remove, principal};
+use super::errors::{store_error, topic_not_found, visible};
+use super::listing::{count, list};
+use super::render::{Render, child_href};
+use super::{Hub688, to_bytes};
+
+impl<S: Store> HubApi for Hub688<S> {
+    async fn create_hub(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        body: HubCreate,
+    ) -> Result<CreateHubResponse, ApiError> {
+        visible(&topic_id)?;
+        let callback = body.callback.trim();
+        if !(callback.starts_with("http://") || callback.starts_with("https://"))
+            || callback.len() <= "http://".len()
+        {
+            return Err(ApiError::bad_request(format!(
+                "`callback` must be an http(s) URL, got {:?}",
+                body.callback
+            )));
+        }
+        let query = body
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+        if let Some(query) = &query {
+            Filter::parse_query_string(query).map_err(|error| {
+                ApiError::bad_request(format!(
+                    "`query` is not a valid filter: {}",
+                    error.message()
+                ))
+            })?;
+        }
+        // The callback host allow-list and SSRF guard (PSI-01-02-02-03): 422.
+        self.delivery.check_callback(callback).await?;
+        let new = NewHub {
+            topic_id: topic_id.clone(),
+            callback: callback.to_owned(),
+            query,
+            body: to_bytes(&body).map_err(store_error)?,
+            owner: principal(&ctx).map(|p| p.name.clone()),
+            base_path: Some(ctx.base_path.clone()),
+            start: HubStart::Head,
+        };
+        let (record, created) = self
+            .store
+            .create_hub(new)
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => topic_not_found(&topic_id),
+                other => store_error(other),
+            })?;
+        if created {
+            tracing::info!(topic = %topic_id, hub = %record.id, callback = %record.callback, "hub registered");
+            self.delivery.hubs_changed();
+        } else {
+            tracing::debug!(topic = %topic_id, hub = %record.id, "hub already registered");
+        }
+        let href = child_href(&ctx, &topic_id, "hub", &record.id);
+        let hub: Hub = Render {
+            id: &record.id,
+            href: href.clone(),
+            fields: None,
+        }
+        .to_model(&record.body)?;
+        Ok(CreateHubResponse::Created {
+            body: hub,
+            location: Some(href),
+        })
+    }
+
+    async fn delete_hub(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        id: String,
+    ) -> Result<DeleteHubResponse, ApiError> {
+        visible(&topic_id)?;
+        if let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? {
+            may_remove(&ctx, record.owner.as_deref(), "hub", &id)?;
+        }
+        if self
+            .store
+            .delete_hub(&topic_id, &id)
+            .await
+            .map_err(store_error)?
+        {
+            tracing::info!(topic = %topic_id, hub = %id, "hub deregistered");
+            self.delivery.hub_removed(&id);
+            return Ok(DeleteHubResponse::NoContent);
+        }
+        self.require_topic(&topic_id).await?;
+        Err(ApiError::not_found(format!(
+            "topic {topic_id:?} has no hub with id {id:?}"
+        )))
+    }
+
+    async fn list_hub(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        query: ListHubQuery,
+    ) -> Result<ListHubResponse, ApiError> {
+        visible(&topic_id)?;
+        let filter = Filter::from_pairs(&query.filters)?;
+        let fields = Fields::parse(query.fields.as_deref());
+        let page = Page::new(query.offset, query.limit, &self.config.paging)?;
+        let records = self
+            .store
+            .hubs(&topic_id)
+            .await
+            .map_err(|error| match error {
+                StoreError::NotFound(_) => topic_not_found(&topic_id),
+                other => store_error(other),
+            })?;
+        let maps = records
+            .iter()
+            .map(|r| {
+                Render {
+                    id: &r.id,
+                    href: child_href(&ctx, &topic_id, "hub", &r.id),
+                    fields: None,
+                }
+                .to_map(&r.body)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let listing = list::<Hub>(maps, &filter, fields.as_ref(), page)?;
+        let x_total_count = count(listing.total);
+        let x_result_count = count(listing.page.len());
+        let body = listing.page;
+        Ok(if listing.complete {
+            ListHubResponse::Ok {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        } else {
+            ListHubResponse::PartialContent {
+                body,
+                x_total_count,
+                x_result_count,
+            }
+        })
+    }
+
+    async fn retrieve_hub(
+        &self,
+        ctx: RequestContext,
+        topic_id: String,
+        id: String,
+        query: RetrieveHubQuery,
+    ) -> Result<RetrieveHubResponse, ApiError> {
+        visible(&topic_id)?;
+        let fields = Fields::parse(query.fields.as_deref());
+        let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? else {
+            self.require_topic(&topic_id).await?;
+            return Err(ApiError::not_found(format!(
+                "topic {topic_id:?} has no hub with id {id:?}"
+            )));
+        };
+        let hub = Render {
+            id: &record.id,
+            href: child_href(&ctx, &topic_id, "hub", &record.id),
+            fields: fields.as_ref(),
+        }
+        .to_projection(&record.body)?;
+        Ok(RetrieveHubResponse::Ok(hub))
+    }
+}

@@ -1,0 +1,108 @@
+//! [`EventsSubscriptionApi`]: registering and unregistering listeners of the API's own
+//! notifications (`/hub`), kept as hubs of the reserved notifications topic.
+
+use std::sync::atomic::Ordering;
+
+use tmf688_api::models::{EventSubscription, EventSubscriptionInput};
+use tmf688_api::operations::{RegisterListenerResponse, UnregisterListenerResponse};
+use tmf688_api::server::{EventsSubscriptionApi, RequestContext};
+use tmf688_api::support::{ApiError, encode_path_segment};
+
+use crate::delivery::notifications::NOTIFICATIONS_TOPIC;
+use crate::query::Filter;
+use crate::store::{HubStart, NewHub, Store};
+
+use super::access::{may_remove, principal};
+use super::errors::store_error;
+use super::{Hub688, to_bytes};
+
+impl<S: Store> EventsSubscriptionApi for Hub688<S> {
+    async fn register_listener(
+        &self,
+        ctx: RequestContext,
+        body: EventSubscriptionInput,
+    ) -> Result<RegisterListenerResponse, ApiError> {
+        let callback = body.callback.trim();
+        if !(callback.starts_with("http://") || callback.starts_with("https://")) {
+            return Err(ApiError::bad_request(format!(
+                "`callback` must be an http(s) URL, got {:?}",
+                body.callback
+            )));
+        }
+        let query = body
+            .query
+            .as_deref()
+            .map(str::trim)
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned);
+        if let Some(query) = &query {
+            Filter::parse_query_string(query).map_err(|error| {
+                ApiError::bad_request(format!(
+                    "`query` is not a valid filter: {}",
+                    error.message()
+                ))
+            })?;
+        }
+        // The same allow-list and SSRF guard as for hubs (422).
+        self.delivery.check_callback(callback).await?;
+        // A listener is a hub of the reserved notifications topic: the delivery engine
+        // serves it like any hub (see `delivery::notifications`).
+        let new = NewHub {
+            topic_id: NOTIFICATIONS_TOPIC.to_owned(),
+            callback: callback.to_owned(),
+            query,
+            body: to_bytes(&body).map_err(store_error)?,
+            owner: principal(&ctx).map(|p| p.name.clone()),
+            base_path: Some(ctx.base_path.clone()),
+            start: HubStart::Head,
+        };
+        let (record, created) = self.store.create_hub(new).await.map_err(store_error)?;
+        self.listening.store(true, Ordering::Relaxed);
+        if created {
+            tracing::info!(listener = %record.id, callback = %record.callback, "listener registered");
+            self.delivery.hubs_changed();
+        }
+        let location = format!("{}/hub/{}", ctx.base_path, encode_path_segment(&record.id));
+        Ok(RegisterListenerResponse::Created {
+            body: EventSubscription {
+                id: record.id,
+                callback: record.callback,
+                query: body.query.map(Some),
+                additional_properties: body.additional_properties,
+            },
+            location: Some(location),
+        })
+    }
+
+    async fn unregister_listener(
+        &self,
+        ctx: RequestContext,
+        id: String,
+    ) -> Result<UnregisterListenerResponse, ApiError> {
+        if let Some(record) = self
+            .store
+            .hub(NOTIFICATIONS_TOPIC, &id)
+            .await
+            .map_err(store_error)?
+        {
+            may_remove(&ctx, record.owner.as_deref(), "listener", &id)?;
+        }
+        if self
+            .store
+            .delete_hub(NOTIFICATIONS_TOPIC, &id)
+            .await
+            .map_err(store_error)?
+        {
+            tracing::info!(listener = %id, "listener unregistered");
+            self.delivery.hub_removed(&id);
+            if let Ok(left) = self.store.hubs(NOTIFICATIONS_TOPIC).await {
+                self.listening.store(!left.is_empty(), Ordering::Relaxed);
+            }
+            Ok(UnregisterListenerResponse::NoContent)
+        } else {
+            Err(ApiError::not_found(format!(
+                "there is no listener with id {id:?}"
+            )))
+        }
+    }
+}
