@@ -1,0 +1,219 @@
+//! One append transaction, the SQL behind every append (the essentials are in the
+//! [parent module](super)'s documentation): the common case — none of the batch's
+//! `eventId`s is known yet — in one statement, the general case in an explicit
+//! transaction holding the topic's row lock, and a retry when pooled connections turn
+//! out to be dropped ones. Groups of appends come here from `group_commit.rs`.
+
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::time::Duration;
+
+use sqlx::postgres::PgPool;
+
+use super::errors::{backend, topic_not_found};
+use super::notify::APPENDED_CHANNEL;
+use super::rows::{body_text, event_record, seq_value};
+use crate::store::{Appended, EventRecord, NewEvent, StoreError};
+
+/// The topic's `last_seq`, and one of the batch's events it already has (if any).
+type LockedTopicRow = (i64, Option<i64>, Option<String>, Option<String>);
+
+/// One append transaction (see the [parent module](super)'s documentation): lock the
+/// topic's row, look up the batch's eventIds, insert the new events with the next
+/// sequences and move `last_seq`, commit.
+pub(super) async fn append_tx(
+    pool: &PgPool,
+    topic_id: &str,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Appended>, StoreError> {
+    // A pooled connection the database dropped (restart, failover, an administrator)
+    // fails its statement; another try takes another connection. Safe to repeat: an
+    // append that did commit before the failure is found again by its eventIds.
+    // Every idle connection of the pool may be a dropped one: up to one try more than
+    // the pool holds, within a couple of seconds (a database that is down fails fast).
+    let attempts = pool.options().get_max_connections() + 1;
+    let started = std::time::Instant::now();
+    let mut attempt = 1;
+    loop {
+        let outcome = match append_new(pool, topic_id, &events).await {
+            Ok(Some(outcomes)) => Ok(outcomes),
+            Ok(None) => append_locked(pool, topic_id, events.clone()).await,
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Err(StoreError::Unavailable(why))
+                if attempt < attempts && started.elapsed() < APPEND_RETRY_WINDOW =>
+            {
+                tracing::warn!(topic = topic_id, attempt, error = %why, "append failed on a lost connection; trying again");
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// How long an append keeps trying when its connections are lost.
+const APPEND_RETRY_WINDOW: Duration = Duration::from_secs(2);
+
+/// The common case in one statement (one round trip, committed on its own): none of
+/// the batch's `eventId`s is in the topic yet. The `UPDATE` of the topic's row takes
+/// its lock and moves `last_seq` past the batch, the `INSERT` gives the events the
+/// sequences in between, `NOTIFY` goes out at commit. `None` (nothing written) when
+/// the topic does not exist or has one of the `eventId`s — also when a concurrent
+/// append through another process committed one meanwhile (the unique key refuses
+/// it): [`append_locked`] then sorts the batch out.
+async fn append_new(
+    pool: &PgPool,
+    topic_id: &str,
+    events: &[NewEvent],
+) -> Result<Option<Vec<Appended>>, StoreError> {
+    // Within the batch, a repeated eventId is answered with its first occurrence:
+    // per event, (index among the distinct ones, whether it is the first).
+    let mut distinct: Vec<&NewEvent> = Vec::with_capacity(events.len());
+    let mut index_of: HashMap<&str, usize> = HashMap::with_capacity(events.len());
+    let mut slots = Vec::with_capacity(events.len());
+    for event in events {
+        match index_of.entry(event.event_id.as_str()) {
+            Entry::Occupied(seen) => slots.push((*seen.get(), false)),
+            Entry::Vacant(new) => {
+                new.insert(distinct.len());
+                slots.push((distinct.len(), true));
+                distinct.push(event);
+            }
+        }
+    }
+    let ids: Vec<&str> = distinct.iter().map(|e| e.event_id.as_str()).collect();
+    let bodies = distinct
+        .iter()
+        .map(|e| body_text(&e.body))
+        .collect::<Result<Vec<&str>, _>>()?;
+    if ids.is_empty() {
+        return Ok(None);
+    }
+    let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
+    let row: Result<Option<(i64, String)>, sqlx::Error> = sqlx::query_as(
+        "WITH moved AS ( \
+             UPDATE topics SET last_seq = last_seq + $4 \
+             WHERE id = $1 \
+               AND NOT EXISTS (SELECT 1 FROM events WHERE topic_id = $1 AND event_id = ANY($2)) \
+             RETURNING last_seq - $4 AS base \
+         ), appended AS ( \
+             INSERT INTO events (topic_id, seq, event_id, body) \
+             SELECT $1, moved.base + u.n, u.e, u.b::json \
+             FROM moved, unnest($2::text[], $3::text[]) WITH ORDINALITY AS u (e, b, n) \
+         ) \
+         SELECT base, pg_notify($5, $1 || ':' || (base + $4)::text)::text FROM moved",
+    )
+    .bind(topic_id)
+    .bind(&ids)
+    .bind(&bodies)
+    .bind(count)
+    .bind(APPENDED_CHANNEL)
+    .fetch_optional(pool)
+    .await;
+    let base = match row {
+        Ok(Some((base, _))) => base,
+        Ok(None) => return Ok(None),
+        Err(sqlx::Error::Database(db)) if db.is_unique_violation() => return Ok(None),
+        Err(other) => return Err(backend(other)),
+    };
+    let records: Vec<EventRecord> = distinct
+        .iter()
+        .zip(1..)
+        .map(|(event, n)| EventRecord {
+            seq: seq_value(base + n),
+            id: (base + n).to_string(),
+            event_id: event.event_id.clone(),
+            body: event.body.clone(),
+        })
+        .collect();
+    Ok(Some(
+        slots
+            .into_iter()
+            .map(|(index, first)| {
+                let record = records[index].clone();
+                if first {
+                    Appended::Created(record)
+                } else {
+                    Appended::Existing(record)
+                }
+            })
+            .collect(),
+    ))
+}
+
+/// The general case, in an explicit transaction: lock the topic's row, find which of
+/// the batch's `eventId`s it has, insert the others, move `last_seq`.
+async fn append_locked(
+    pool: &PgPool,
+    topic_id: &str,
+    events: Vec<NewEvent>,
+) -> Result<Vec<Appended>, StoreError> {
+    let mut tx = pool.begin().await.map_err(backend)?;
+    // One round trip: the topic's row, locked (appends to one topic serialise here:
+    // sequences are assigned and committed in order, and the de-duplication check
+    // cannot race), with the events of the batch it already has.
+    let wanted: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    let rows: Vec<LockedTopicRow> = sqlx::query_as(
+        "SELECT t.last_seq, e.seq, e.event_id, e.body::text \
+         FROM topics t LEFT JOIN events e ON e.topic_id = t.id AND e.event_id = ANY($2) \
+         WHERE t.id = $1 FOR UPDATE OF t",
+    )
+    .bind(topic_id)
+    .bind(&wanted)
+    .fetch_all(&mut *tx)
+    .await
+    .map_err(backend)?;
+    let Some(&(mut last, ..)) = rows.first() else {
+        return Err(topic_not_found(topic_id));
+    };
+    let mut known: HashMap<String, EventRecord> = rows
+        .into_iter()
+        .filter_map(|(_, seq, event_id, body)| Some(event_record((seq?, event_id?, body?))))
+        .map(|record| (record.event_id.clone(), record))
+        .collect();
+
+    let mut outcomes = Vec::with_capacity(events.len());
+    let (mut seqs, mut ids, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
+    for event in events {
+        if let Some(existing) = known.get(&event.event_id) {
+            outcomes.push(Appended::Existing(existing.clone()));
+            continue;
+        }
+        last += 1;
+        let text = body_text(&event.body)?.to_owned();
+        let record = EventRecord {
+            seq: seq_value(last),
+            id: last.to_string(),
+            event_id: event.event_id,
+            body: event.body,
+        };
+        seqs.push(last);
+        ids.push(record.event_id.clone());
+        bodies.push(text);
+        known.insert(record.event_id.clone(), record.clone());
+        outcomes.push(Appended::Created(record));
+    }
+    if !seqs.is_empty() {
+        sqlx::query(
+            "WITH appended AS ( \
+                 INSERT INTO events (topic_id, seq, event_id, body) \
+                 SELECT $1, s, e, b::json FROM unnest($2::bigint[], $3::text[], $4::text[]) \
+                 AS t (s, e, b) \
+             ) \
+             UPDATE topics SET last_seq = $5 WHERE id = $1 \
+             RETURNING pg_notify($6, $1 || ':' || $5::text)",
+        )
+        .bind(topic_id)
+        .bind(&seqs)
+        .bind(&ids)
+        .bind(&bodies)
+        .bind(last)
+        .bind(APPENDED_CHANNEL)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+    }
+    tx.commit().await.map_err(backend)?;
+    Ok(outcomes)
+}

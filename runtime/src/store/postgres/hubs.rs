@@ -1,0 +1,121 @@
+//! Hubs as registrations: creating one (idempotent on its identity: topic, callback,
+//! query, owner), looking them up, removing one. What moves while a hub is delivered
+//! (cursor, state, epoch) is in `progress.rs`; who delivers it, in `leases.rs`.
+
+use sqlx::postgres::PgPool;
+
+use super::errors::{backend, topic_not_found};
+use super::notify::{HUBS_CHANNEL, announce_hub};
+use super::rows::{HUB_COLUMNS, HubRow, body_text, hub_record};
+use super::topics::topic_exists;
+use crate::store::{HubRecord, HubStart, NewHub, StoreError};
+
+pub(super) async fn create_hub(
+    pool: &PgPool,
+    hub: NewHub,
+) -> Result<(HubRecord, bool), StoreError> {
+    let from_head = matches!(hub.start, HubStart::Head);
+    let inserted: Option<HubRow> = sqlx::query_as(&format!(
+        "INSERT INTO hubs (id, topic_id, callback, query, owner, body, cursor, base_path) \
+         SELECT 'hub-' || nextval('ids'), t.id, $2, $3, $4, $5::text::json, \
+                CASE WHEN $6 THEN t.last_seq ELSE 0 END, $7 \
+         FROM topics t WHERE t.id = $1 \
+         ON CONFLICT (topic_id, callback, (coalesce(query, '')), (query IS NULL), \
+                      (coalesce(owner, '')), (owner IS NULL)) DO NOTHING \
+         RETURNING {HUB_COLUMNS}"
+    ))
+    .bind(&hub.topic_id)
+    .bind(&hub.callback)
+    .bind(&hub.query)
+    .bind(&hub.owner)
+    .bind(body_text(&hub.body)?)
+    .bind(from_head)
+    .bind(&hub.base_path)
+    .fetch_optional(pool)
+    .await
+    .map_err(backend)?;
+    if let Some(row) = inserted {
+        let record = hub_record(row);
+        announce_hub(pool, &record).await;
+        return Ok((record, true));
+    }
+    // Either the same hub exists, or the topic does not.
+    match hub_by_identity(pool, &hub).await? {
+        Some(existing) => Ok((existing, false)),
+        None => Err(topic_not_found(&hub.topic_id)),
+    }
+}
+
+async fn hub_by_identity(pool: &PgPool, hub: &NewHub) -> Result<Option<HubRecord>, StoreError> {
+    let row: Option<HubRow> = sqlx::query_as(&format!(
+        "SELECT {HUB_COLUMNS} FROM hubs WHERE topic_id = $1 AND callback = $2 \
+         AND query IS NOT DISTINCT FROM $3 AND owner IS NOT DISTINCT FROM $4"
+    ))
+    .bind(&hub.topic_id)
+    .bind(&hub.callback)
+    .bind(&hub.query)
+    .bind(&hub.owner)
+    .fetch_optional(pool)
+    .await
+    .map_err(backend)?;
+    Ok(row.map(hub_record))
+}
+
+pub(super) async fn hub(
+    pool: &PgPool,
+    topic_id: &str,
+    id: &str,
+) -> Result<Option<HubRecord>, StoreError> {
+    let row: Option<HubRow> = sqlx::query_as(&format!(
+        "SELECT {HUB_COLUMNS} FROM hubs WHERE topic_id = $1 AND id = $2"
+    ))
+    .bind(topic_id)
+    .bind(id)
+    .fetch_optional(pool)
+    .await
+    .map_err(backend)?;
+    Ok(row.map(hub_record))
+}
+
+pub(super) async fn hub_by_id(pool: &PgPool, id: &str) -> Result<Option<HubRecord>, StoreError> {
+    let row: Option<HubRow> =
+        sqlx::query_as(&format!("SELECT {HUB_COLUMNS} FROM hubs WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(pool)
+            .await
+            .map_err(backend)?;
+    Ok(row.map(hub_record))
+}
+
+pub(super) async fn hubs(pool: &PgPool, topic_id: &str) -> Result<Vec<HubRecord>, StoreError> {
+    let rows: Vec<HubRow> = sqlx::query_as(&format!(
+        "SELECT {HUB_COLUMNS} FROM hubs WHERE topic_id = $1 ORDER BY ord"
+    ))
+    .bind(topic_id)
+    .fetch_all(pool)
+    .await
+    .map_err(backend)?;
+    if rows.is_empty() && !topic_exists(pool, topic_id).await? {
+        return Err(topic_not_found(topic_id));
+    }
+    Ok(rows.into_iter().map(hub_record).collect())
+}
+
+pub(super) async fn delete_hub(
+    pool: &PgPool,
+    topic_id: &str,
+    id: &str,
+) -> Result<bool, StoreError> {
+    // Announced at commit: the replica delivering the hub stops its worker at once.
+    let done = sqlx::query(
+        "WITH removed AS (DELETE FROM hubs WHERE topic_id = $1 AND id = $2 RETURNING id) \
+         SELECT pg_notify($3, id || ':removed')::text FROM removed",
+    )
+    .bind(topic_id)
+    .bind(id)
+    .bind(HUBS_CHANNEL)
+    .fetch_optional(pool)
+    .await
+    .map_err(backend)?;
+    Ok(done.is_some())
+}

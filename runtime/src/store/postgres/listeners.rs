@@ -1,0 +1,47 @@
+//! Listeners of the API's own notifications (`POST /hub`): the rows of `listeners`.
+
+use sqlx::postgres::PgPool;
+
+use super::errors::backend;
+use super::rows::{ListenerRow, listener_record};
+use crate::store::{ListenerRecord, NewListener, StoreError};
+
+pub(super) async fn create_listener(
+    pool: &PgPool,
+    listener: NewListener,
+) -> Result<ListenerRecord, StoreError> {
+    let (id,): (String,) = sqlx::query_as(
+        "INSERT INTO listeners (id, callback, query, owner) \
+         VALUES ('listener-' || nextval('ids'), $1, $2, $3) RETURNING id",
+    )
+    .bind(&listener.callback)
+    .bind(&listener.query)
+    .bind(&listener.owner)
+    .fetch_one(pool)
+    .await
+    .map_err(backend)?;
+    Ok(ListenerRecord {
+        id,
+        callback: listener.callback,
+        query: listener.query,
+        owner: listener.owner,
+    })
+}
+
+pub(super) async fn delete_listener(pool: &PgPool, id: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query("DELETE FROM listeners WHERE id = $1")
+        .bind(id)
+        .execute(pool)
+        .await
+        .map_err(backend)?;
+    Ok(done.rows_affected() > 0)
+}
+
+pub(super) async fn listeners(pool: &PgPool) -> Result<Vec<ListenerRecord>, StoreError> {
+    let rows: Vec<ListenerRow> =
+        sqlx::query_as("SELECT id, callback, query, owner FROM listeners ORDER BY ord")
+            .fetch_all(pool)
+            .await
+            .map_err(backend)?;
+    Ok(rows.into_iter().map(listener_record).collect())
+}

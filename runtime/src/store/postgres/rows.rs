@@ -1,0 +1,111 @@
+//! Values ↔ columns, shared by every file that reads or writes the tables: sequences
+//! as `bigint`, hub states as text, bodies as `json` (written from, and read back as,
+//! the text the service stored), and the rows of `topics`, `events`, `hubs` and
+//! `listeners` as the store's records.
+
+use bytes::Bytes;
+
+use crate::store::{
+    EventRecord, HubRecord, HubState, ListenerRecord, Seq, StoreError, TopicRecord,
+};
+
+/// A stored body as text (the service stores compact JSON, always UTF-8).
+pub(super) fn body_text(body: &Bytes) -> Result<&str, StoreError> {
+    std::str::from_utf8(body)
+        .map_err(|_| StoreError::Backend("a JSON body is not valid UTF-8".into()))
+}
+
+/// A sequence for SQL (`bigint`); beyond `i64::MAX` nothing exists anyway.
+pub(super) fn seq_param(seq: Seq) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+pub(super) fn seq_value(value: i64) -> Seq {
+    Seq::try_from(value).unwrap_or(0)
+}
+
+pub(super) fn state_text(state: HubState) -> &'static str {
+    match state {
+        HubState::Active => "active",
+        HubState::Halted => "halted",
+    }
+}
+
+fn state_value(text: &str) -> HubState {
+    match text {
+        "halted" => HubState::Halted,
+        _ => HubState::Active,
+    }
+}
+
+pub(super) type TopicRow = (String, String, String);
+
+pub(super) fn topic_record((id, name, body): TopicRow) -> TopicRecord {
+    TopicRecord {
+        id,
+        name,
+        body: Bytes::from(body),
+    }
+}
+
+pub(super) type EventRow = (i64, String, String);
+
+pub(super) fn event_record((seq, event_id, body): EventRow) -> EventRecord {
+    EventRecord {
+        seq: seq_value(seq),
+        id: seq.to_string(),
+        event_id,
+        body: Bytes::from(body),
+    }
+}
+
+/// A row of `hubs`, as [`HUB_COLUMNS`] selects it.
+#[derive(sqlx::FromRow)]
+pub(super) struct HubRow {
+    id: String,
+    topic_id: String,
+    callback: String,
+    query: Option<String>,
+    owner: Option<String>,
+    body: String,
+    cursor: i64,
+    state: String,
+    base_path: Option<String>,
+    attempts: i32,
+    last_error: Option<String>,
+    epoch: i64,
+    holder: Option<String>,
+}
+
+pub(super) const HUB_COLUMNS: &str = "id, topic_id, callback, query, owner, body::text AS body, cursor, \
+     state, base_path, attempts, last_error, epoch, \
+     CASE WHEN lease_until > now() THEN lease_owner END AS holder";
+
+pub(super) fn hub_record(row: HubRow) -> HubRecord {
+    HubRecord {
+        id: row.id,
+        topic_id: row.topic_id,
+        callback: row.callback,
+        query: row.query,
+        body: Bytes::from(row.body),
+        cursor: seq_value(row.cursor),
+        state: state_value(&row.state),
+        owner: row.owner,
+        base_path: row.base_path,
+        attempts: u32::try_from(row.attempts).unwrap_or(0),
+        last_error: row.last_error,
+        epoch: seq_value(row.epoch),
+        holder: row.holder,
+    }
+}
+
+pub(super) type ListenerRow = (String, String, Option<String>, Option<String>);
+
+pub(super) fn listener_record((id, callback, query, owner): ListenerRow) -> ListenerRecord {
+    ListenerRecord {
+        id,
+        callback,
+        query,
+        owner,
+    }
+}
