@@ -1,139 +1,21 @@
-//! Scenarios that need the delivery engine: fan-out to N hubs against a raw HTTP
-//! client with N lanes, and end-to-end latency at a fixed publishing rate.
+//! Scenarios that need the delivery engine, on the in-memory store: fan-out to N hubs
+//! against a raw HTTP client with N lanes, and end-to-end latency at a fixed
+//! publishing rate (measured by [`crate::harness`], which the PostgreSQL run shares).
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::Router;
-use axum::body::Bytes;
-use axum::http::StatusCode;
-use hdrhistogram::Histogram;
-use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine};
-use tmf688_runtime::{Hub688, HubConfig, MemoryStore, Store, app};
+use tmf688_runtime::MemoryStore;
 
+use crate::common::{Outcome, SAMPLE_EVENT, Settings, ratio};
+use crate::harness::{Sink, latency_of, publish, register, serve_with_engine};
 use crate::load::Bodies;
-use crate::report::Outcome;
-use crate::scenarios::{SAMPLE_EVENT, Settings, TOPIC, ratio};
 use crate::server;
-
-/// A fast sink: counts POSTs and, when asked, records the latency carried in the
-/// event's `correlationId` (nanoseconds since `epoch`).
-#[derive(Clone)]
-struct Sink {
-    received: Arc<AtomicU64>,
-    latency: Arc<Mutex<Histogram<u64>>>,
-    epoch: Instant,
-}
-
-impl Sink {
-    fn new() -> Self {
-        Self {
-            received: Arc::default(),
-            latency: Arc::new(Mutex::new(Histogram::new(3).expect("valid precision"))),
-            epoch: Instant::now(),
-        }
-    }
-
-    fn router(&self, measure_latency: bool) -> Router {
-        let sink = self.clone();
-        Router::new().route(
-            "/sink/{n}",
-            axum::routing::post(move |body: Bytes| {
-                let sink = sink.clone();
-                async move {
-                    if measure_latency {
-                        let sent = serde_json::from_slice::<serde_json::Value>(&body)
-                            .ok()
-                            .and_then(|v| {
-                                v["correlationId"]
-                                    .as_str()
-                                    .and_then(|c| c.parse::<u64>().ok())
-                            });
-                        if let Some(sent) = sent {
-                            let now = sink.epoch.elapsed().as_nanos() as u64;
-                            let mut histogram =
-                                sink.latency.lock().unwrap_or_else(|p| p.into_inner());
-                            let _ = histogram.record(now.saturating_sub(sent) / 1000);
-                        }
-                    }
-                    sink.received.fetch_add(1, Ordering::Relaxed);
-                    StatusCode::CREATED
-                }
-            }),
-        )
-    }
-
-    async fn wait_for(&self, count: u64, deadline: Duration) -> anyhow::Result<Duration> {
-        let started = Instant::now();
-        while self.received.load(Ordering::Relaxed) < count {
-            anyhow::ensure!(
-                started.elapsed() < deadline,
-                "only {} of {count} deliveries within {deadline:?}",
-                self.received.load(Ordering::Relaxed)
-            );
-            tokio::time::sleep(Duration::from_millis(2)).await;
-        }
-        Ok(started.elapsed())
-    }
-}
 
 /// The hub with its delivery engine, on the server thread.
 fn start_hub() -> anyhow::Result<server::Running> {
     server::start(|| async { serve_with_engine(MemoryStore::new()).await })
-}
-
-/// The hub over `store` with its delivery engine (the engine lives as long as the
-/// server thread's runtime).
-pub async fn serve_with_engine<S: Store>(store: S) -> anyhow::Result<Router> {
-    let hub = Hub688::new(Arc::new(store), HubConfig::default()).await?;
-    let engine = DeliveryEngine::start(&hub, DeliveryConfig::default()).await?;
-    tokio::spawn(async move {
-        let _engine = engine;
-        std::future::pending::<()>().await
-    });
-    Ok(app(Arc::new(hub)))
-}
-
-async fn register(
-    client: &reqwest::Client,
-    hub: std::net::SocketAddr,
-    sink: std::net::SocketAddr,
-    hubs: usize,
-) -> anyhow::Result<()> {
-    for n in 0..hubs {
-        let response = client
-            .post(format!("http://{hub}/tmf-api/event/v4/topic/{TOPIC}/hub"))
-            .header("content-type", "application/json")
-            .body(serde_json::json!({ "callback": format!("http://{sink}/sink/{n}") }).to_string())
-            .send()
-            .await?;
-        anyhow::ensure!(
-            response.status().is_success(),
-            "hub registration: {}",
-            response.status()
-        );
-    }
-    Ok(())
-}
-
-async fn publish(
-    client: &reqwest::Client,
-    hub: std::net::SocketAddr,
-    body: String,
-) -> anyhow::Result<()> {
-    let response = client
-        .post(format!("http://{hub}/tmf-api/event/v4/topic/{TOPIC}/event"))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await?;
-    anyhow::ensure!(
-        response.status().is_success(),
-        "publish: {}",
-        response.status()
-    );
-    Ok(())
 }
 
 /// Deliveries per second to `hubs` hubs, and the raw client's rate with `hubs` lanes.
@@ -287,69 +169,4 @@ fn raw_lanes(
 /// p50/p99/p99.9 from the POST to the sink, 10 hubs, events at a fixed rate.
 pub fn latency(settings: &Settings) -> anyhow::Result<Outcome> {
     latency_of(settings, "latency/in-memory", 10.0, start_hub()?)
-}
-
-/// The same measurement against the hub already running as `hub`.
-pub fn latency_of(
-    settings: &Settings,
-    scenario: &str,
-    target_ms: f64,
-    hub: server::Running,
-) -> anyhow::Result<Outcome> {
-    let (hubs, rate) = (10usize, 1_000u64);
-    let sink = Sink::new();
-    let sink_server = {
-        let router = sink.router(true);
-        server::start(move || async move { Ok(router) })?
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let events = rate * settings.measure.as_secs().max(1);
-    let template: serde_json::Value = serde_json::from_str(SAMPLE_EVENT)?;
-    runtime.block_on(async {
-        let client = reqwest::Client::new();
-        register(&client, hub.address, sink_server.address, hubs).await?;
-        let mut ticker = tokio::time::interval(Duration::from_micros(1_000_000 / rate));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
-        let mut tasks = tokio::task::JoinSet::new();
-        for n in 0..events {
-            ticker.tick().await;
-            let mut event = template.clone();
-            event["eventId"] = serde_json::json!(format!("lat-{n}"));
-            event["correlationId"] = serde_json::json!(sink.epoch.elapsed().as_nanos().to_string());
-            let (client, address) = (client.clone(), hub.address);
-            tasks.spawn(async move { publish(&client, address, event.to_string()).await });
-        }
-        while let Some(done) = tasks.join_next().await {
-            done??;
-        }
-        sink.wait_for(events * hubs as u64, Duration::from_secs(120))
-            .await?;
-        anyhow::Ok(())
-    })?;
-    let histogram = sink
-        .latency
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .clone();
-    let p = |q: f64| histogram.value_at_quantile(q) as f64 / 1000.0;
-    let p99 = p(0.99);
-    Ok(Outcome {
-        scenario: scenario.into(),
-        metric: "p99 ms, POST → sink".into(),
-        value: p99,
-        baseline: None,
-        baseline_name: String::new(),
-        ratio: None,
-        target: format!("< {target_ms} ms at 1,000/s × 10 hubs"),
-        met: Some(p99 < target_ms),
-        notes: format!(
-            "p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms over {} deliveries",
-            p(0.5),
-            p99,
-            p(0.999),
-            histogram.len()
-        ),
-    })
 }

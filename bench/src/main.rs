@@ -13,7 +13,9 @@
 //! on its own OS thread with a single-threaded tokio runtime; the load generator runs
 //! on another with a single-threaded runtime. On a 2-core machine that is one core each.
 
+mod common;
 mod delivery;
+mod harness;
 mod load;
 mod postgres;
 mod report;
@@ -51,7 +53,7 @@ struct Cli {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let measure = Duration::from_secs(cli.seconds.unwrap_or(if cli.quick { 2 } else { 10 }));
-    let settings = scenarios::Settings {
+    let settings = common::Settings {
         warmup: measure / 4,
         measure,
         concurrency: cli.concurrency,

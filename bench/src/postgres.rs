@@ -1,6 +1,7 @@
-//! Durable ingest on PostgreSQL against a raw single-row `INSERT` of the same JSON at
-//! the same concurrency through the same driver (sqlx). Each run uses a database of
-//! its own, dropped afterwards. `DATABASE_URL` names the server (default: the local one).
+//! The PostgreSQL scenarios: durable ingest against a raw single-row `INSERT` of the
+//! same JSON at the same concurrency through the same driver (sqlx), and end-to-end
+//! delivery latency with the hub on PostgreSQL. Each run uses a database of its own,
+//! dropped afterwards. `DATABASE_URL` names the server (default: the local one).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -9,9 +10,9 @@ use sqlx::Connection;
 use tmf688_runtime::store::PgStore;
 use tmf688_runtime::{Hub688, HubConfig, app};
 
+use crate::common::{Outcome, SAMPLE_EVENT, Settings, TOPIC, ratio};
+use crate::harness::{latency_of, serve_with_engine};
 use crate::load::{Bodies, post_for};
-use crate::report::Outcome;
-use crate::scenarios::{SAMPLE_EVENT, Settings, TOPIC, ratio};
 use crate::server;
 
 fn server_url() -> String {
@@ -184,9 +185,9 @@ pub fn latency(settings: &Settings) -> anyhow::Result<Outcome> {
     };
     let url = database.url.clone();
     let hub = server::start(move || async move {
-        crate::delivery::serve_with_engine(PgStore::connect(&url, 16).await?).await
+        serve_with_engine(PgStore::connect(&url, 16).await?).await
     })?;
-    let outcome = crate::delivery::latency_of(settings, SCENARIO, 25.0, hub);
+    let outcome = latency_of(settings, SCENARIO, 25.0, hub);
     runtime.block_on(database.drop_now())?;
     outcome
 }

@@ -4,30 +4,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::scenarios::Settings;
-
-/// One line of the table: a figure, its same-run baseline, their ratio and the target.
-#[derive(Debug, Clone, Serialize)]
-pub struct Outcome {
-    /// Scenario name.
-    pub scenario: String,
-    /// What is measured and its unit.
-    pub metric: String,
-    /// The figure of our implementation.
-    pub value: f64,
-    /// The baseline's figure, when the scenario has one.
-    pub baseline: Option<f64>,
-    /// What the baseline is.
-    pub baseline_name: String,
-    /// `value / baseline` (or the figure itself against an absolute target).
-    pub ratio: Option<f64>,
-    /// The target, in words.
-    pub target: String,
-    /// Whether the target is met.
-    pub met: Option<bool>,
-    /// Anything else worth reading (e.g. latency percentiles).
-    pub notes: String,
-}
+use crate::common::{Outcome, Settings};
 
 /// Prints the table to stdout.
 pub fn print_table(results: &[Outcome]) {

@@ -1,33 +1,18 @@
 //! The scenarios. Each returns its figure, the baseline measured in the same run, and
-//! the ratio against the target. Scenarios that need the delivery engine
-//! (fan-out, end-to-end latency) join when it lands.
+//! the ratio against the target. [`ALL`] lists them in run order; the ones
+//! that need the delivery engine are in [`crate::delivery`], the PostgreSQL ones in
+//! [`crate::postgres`], and the rest (memory, in-memory ingest, subscriber cost,
+//! regeneration) are here.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tmf688_runtime::store::{HubStart, NewEvent, NewHub};
 use tmf688_runtime::{Hub688, HubConfig, MemoryStore, Store, app};
 
+use crate::common::{Outcome, SAMPLE_EVENT, Settings, TOPIC, ratio};
 use crate::load::{Bodies, post_for};
-use crate::report::Outcome;
 use crate::server;
-
-/// The user guide's Event sample (an alarm, 1.4 KB): the body of every ingest request.
-pub const SAMPLE_EVENT: &str = include_str!("../../tests/fixtures/guide/event.json");
-pub const TOPIC: &str = "alarm";
-
-/// How long and how hard.
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// Warm-up before each measurement.
-    pub warmup: Duration,
-    /// Measurement time.
-    pub measure: Duration,
-    /// Requests in flight.
-    pub concurrency: usize,
-    /// Smoke-test mode.
-    pub quick: bool,
-}
 
 /// A named scenario.
 pub struct Scenario {
@@ -97,10 +82,6 @@ async fn memory_hub() -> anyhow::Result<Arc<Hub688<MemoryStore>>> {
 
 fn hub_event_url(address: std::net::SocketAddr) -> String {
     format!("http://{address}/tmf-api/event/v4/topic/{TOPIC}/event")
-}
-
-pub fn ratio(value: f64, baseline: f64) -> Option<f64> {
-    (baseline > 0.0).then(|| value / baseline)
 }
 
 fn ms(histogram: &hdrhistogram::Histogram<u64>, quantile: f64) -> f64 {

@@ -1,6 +1,9 @@
 //! Per-operation types → `operations.rs`: query structs, one response enum per
 //! operation (a variant per documented status, with its headers), and the table of
 //! operations. The server answers with these enums and the client returns them.
+//!
+//! Also the per-operation names the server and client emitters share: the query and
+//! response type names and the positional route path.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -21,7 +24,7 @@ pub fn emit(api: &Api, server: bool, client: bool) -> TokenStream {
         let path = &op.path;
         let tag = &op.trait_name;
         let roles = &op.roles;
-        let route = super::server::route_path(&op.path);
+        let route = route_path(&op.path);
         quote! { OperationInfo { id: #id, method: #method, path: #path, route: #route, handler_trait: #tag, roles: &[#(#roles),*] }, }
     });
     quote! {
@@ -69,6 +72,30 @@ pub fn query_type(op: &Operation) -> Option<proc_macro2::Ident> {
 /// Name of the response enum of `op`.
 pub fn response_type(op: &Operation) -> proc_macro2::Ident {
     ident(&format!("{}Response", op.type_prefix))
+}
+
+/// Route path with positional parameter names (`{p0}`…): axum refuses two routes whose
+/// parameters at one position have different names, which specs do all the time.
+pub(crate) fn route_path(path: &str) -> String {
+    let mut out = String::new();
+    let mut index = 0;
+    let mut rest = path;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        match rest[open..].find('}') {
+            Some(close) => {
+                out.push_str(&format!("{{p{index}}}"));
+                index += 1;
+                rest = &rest[open + close + 1..];
+            }
+            None => {
+                rest = &rest[open..];
+                break;
+            }
+        }
+    }
+    out.push_str(rest);
+    if out.is_empty() { "/".into() } else { out }
 }
 
 fn is_list(ty: &TypeRef) -> bool {
@@ -380,5 +407,18 @@ fn emit_response(op: &Operation, server: bool, client: bool) -> TokenStream {
         }
         #server_impl
         #client_impl
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn route_paths_are_positional() {
+        assert_eq!(
+            super::route_path("/topic/{topicId}/hub/{id}"),
+            "/topic/{p0}/hub/{p1}"
+        );
+        assert_eq!(super::route_path("/hub"), "/hub");
+        assert_eq!(super::route_path(""), "/");
     }
 }

@@ -11,7 +11,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::operations::{query_type, response_type};
+use super::operations::{query_type, response_type, route_path};
 use super::{doc, ident, type_tokens};
 use crate::ir::{Api, Operation, TraitDef, TypeRef};
 
@@ -38,30 +38,6 @@ pub fn emit(api: &Api) -> TokenStream {
         #provider_router
         #listener_router
     }
-}
-
-/// Route path with positional parameter names (`{p0}`…): axum refuses two routes whose
-/// parameters at one position have different names, which specs do all the time.
-pub(crate) fn route_path(path: &str) -> String {
-    let mut out = String::new();
-    let mut index = 0;
-    let mut rest = path;
-    while let Some(open) = rest.find('{') {
-        out.push_str(&rest[..open]);
-        match rest[open..].find('}') {
-            Some(close) => {
-                out.push_str(&format!("{{p{index}}}"));
-                index += 1;
-                rest = &rest[open + close + 1..];
-            }
-            None => {
-                rest = &rest[open..];
-                break;
-            }
-        }
-    }
-    out.push_str(rest);
-    if out.is_empty() { "/".into() } else { out }
 }
 
 fn method_signature(op: &Operation) -> TokenStream {
@@ -244,18 +220,5 @@ fn emit_combined_router(name: &str, doc_line: &str, traits: &[&TraitDef]) -> Tok
                 .fallback(crate::support::not_found)
                 .method_not_allowed_fallback(crate::support::method_not_allowed)
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn route_paths_are_positional() {
-        assert_eq!(
-            super::route_path("/topic/{topicId}/hub/{id}"),
-            "/topic/{p0}/hub/{p1}"
-        );
-        assert_eq!(super::route_path("/hub"), "/hub");
-        assert_eq!(super::route_path(""), "/");
     }
 }
