@@ -174,7 +174,8 @@ mod tests {
             auth.authenticate_credential("example-provider-key-do-not-use"),
             Ok(crate::auth::Principal::new(
                 "provider-a",
-                crate::auth::Role::Provider
+                crate::auth::Role::Provider,
+                crate::auth::Issuer::ApiKey
             ))
         );
     }

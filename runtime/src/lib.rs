@@ -41,6 +41,7 @@
 //! `listEvent` are evaluated in the process (linear in the log). Further limits of the
 //! PostgreSQL store and of replicas are listed in `runtime/STORAGE.md`.
 
+pub mod access;
 pub mod app;
 pub mod auth;
 pub mod config;
@@ -50,7 +51,7 @@ pub mod service;
 pub mod store;
 
 pub use app::{AppConfig, app, app_with, listener_app, listener_app_with};
-pub use auth::{AuthConfig, Authenticator, Principal};
+pub use auth::{AuthConfig, Authenticator, Issuer, Principal};
 pub use query::PagingConfig;
 pub use service::{Hub688, HubConfig};
 pub use store::{MemoryStore, PgStore, Store, StoreError};

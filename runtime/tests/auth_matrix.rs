@@ -1,6 +1,7 @@
 //! Inbound authentication and the PSI role matrix over a real loopback server: each
 //! role × each operation with an API key, an HS256 JWT and an RS256 JWT; 401 for
-//! missing or bad credentials; hub and listener deletion only by their owner or an admin.
+//! missing or bad credentials; hubs and listeners seen and deleted only by their owner
+//! (name within its credential's namespace) or an admin, 404 for anyone else.
 
 mod common;
 
@@ -407,7 +408,7 @@ async fn missing_or_bad_credentials_get_401_with_a_bearer_challenge() {
 }
 
 #[tokio::test]
-async fn only_the_owner_or_an_admin_deletes_a_hub_or_listener() {
+async fn only_the_owner_or_an_admin_sees_and_deletes_a_hub_or_listener() {
     let server = server().await;
     let http = reqwest::Client::new();
     let private = fixture("rsa-private.pem");
@@ -430,9 +431,10 @@ async fn only_the_owner_or_an_admin_deletes_a_hub_or_listener() {
     let id = created.json()["id"].as_str().unwrap().to_owned();
     let hub_url = format!("{hubs}/{id}");
 
-    // Another principal (even one allowed to delete hubs) may not.
+    // Another principal (even one allowed to delete hubs) may not: for it the hub
+    // does not exist.
     let denied = common::json(&http, "DELETE", &hub_url, Some(&pss), None).await;
-    denied.tmf_error(403, "another principal").unwrap();
+    denied.tmf_error(404, "no hub").unwrap();
     // The same callback registered by another principal is its own hub.
     let theirs = common::json(
         &http,
@@ -454,9 +456,9 @@ async fn only_the_owner_or_an_admin_deletes_a_hub_or_listener() {
         404
     );
 
-    // The owner may; the owner is the principal name, whatever the credential: a hub
-    // registered with an HS256 JWT (sub "pss-b") is deleted with an RS256 JWT of the
-    // same sub, but not by a JWT with another sub.
+    // The owner may; the owner is the principal name within its issuer's namespace: a
+    // hub registered with the HS256 JWT entry (issuer ISSUER, sub "pss-b") is not the
+    // RS256 entry's "pss-b" (another issuer), nor a JWT with another sub.
     let created = common::json(
         &http,
         "POST",
@@ -467,20 +469,19 @@ async fn only_the_owner_or_an_admin_deletes_a_hub_or_listener() {
     .await;
     assert_eq!(created.status, 201, "{}", created.text);
     let hub_url = format!("{hubs}/{}", created.json()["id"].as_str().unwrap());
-    let denied = common::json(
-        &http,
-        "DELETE",
-        &hub_url,
-        Some(&rs_token(&private, "pss-c", Role::Pss)),
-        None,
-    )
-    .await;
-    assert_eq!(denied.status, 403, "{}", denied.text);
+    for other in [
+        rs_token(&private, "pss-c", Role::Pss),
+        rs_token(&private, "pss-b", Role::Pss),
+        hs_token("pss-c", Role::Pss),
+    ] {
+        let denied = common::json(&http, "DELETE", &hub_url, Some(&other), None).await;
+        assert_eq!(denied.status, 404, "{}", denied.text);
+    }
     let deleted = common::json(
         &http,
         "DELETE",
         &hub_url,
-        Some(&rs_token(&private, "pss-b", Role::Pss)),
+        Some(&hs_token("pss-b", Role::Pss)),
         None,
     )
     .await;
@@ -499,7 +500,7 @@ async fn only_the_owner_or_an_admin_deletes_a_hub_or_listener() {
     assert_eq!(created.status, 201, "{}", created.text);
     let listener_url = format!("{listeners}/{}", created.json()["id"].as_str().unwrap());
     let denied = common::json(&http, "DELETE", &listener_url, Some(&pss), None).await;
-    denied.tmf_error(403, "only it or an admin").unwrap();
+    denied.tmf_error(404, "no listener").unwrap();
     let deleted = common::json(&http, "DELETE", &listener_url, Some(&provider), None).await;
     assert_eq!(deleted.status, 204, "{}", deleted.text);
 }

@@ -19,7 +19,7 @@ use serde_json::{Value, json};
 use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine, RetryConfig};
 use tmf688_runtime::store::{
     AppendNotice, Appended, HubProgress, HubStart, HubState, NewEvent, NewHub, NewListener,
-    NewTopic,
+    NewTopic, Owner,
 };
 use tmf688_runtime::{AppConfig, Hub688, HubConfig, PgStore, Store, StoreError, app_with};
 
@@ -44,7 +44,7 @@ fn new_hub(topic: &str, callback: &str, query: Option<&str>, owner: Option<&str>
         callback: callback.into(),
         query: query.map(str::to_owned),
         body: Bytes::from(format!(r#"{{"callback":"{callback}"}}"#)),
-        owner: owner.map(str::to_owned),
+        owner: owner.map(|name| Owner::new("api-key", name)),
         base_path: Some("/psi-api/event/v2".into()),
         start: HubStart::Head,
     }
@@ -290,7 +290,11 @@ async fn hubs_dedup_cursor_state_owner() {
     assert!(created);
     assert!(first.id.starts_with("hub-"));
     assert_eq!(
-        (first.cursor, first.state, first.owner.as_deref()),
+        (
+            first.cursor,
+            first.state,
+            first.owner.as_ref().map(|o| o.name.as_str())
+        ),
         (2, HubState::Active, None),
         "starts at the head"
     );
@@ -327,7 +331,7 @@ async fn hubs_dedup_cursor_state_owner() {
         .collect();
     assert_eq!(listed, ids, "registration order");
     let alice = store.hub("t", &ids[2]).await.unwrap().unwrap();
-    assert_eq!(alice.owner.as_deref(), Some("alice"));
+    assert_eq!(alice.owner.as_ref().map(|o| o.name.as_str()), Some("alice"));
     assert_eq!(alice.query, None);
     assert_eq!(
         store
@@ -396,7 +400,7 @@ async fn listeners_create_list_delete() {
         .create_listener(NewListener {
             callback: "http://127.0.0.1:9/a".into(),
             query: Some("eventType=TopicCreateEvent".into()),
-            owner: Some("ops".into()),
+            owner: Some(Owner::new("api-key", "ops")),
         })
         .await
         .unwrap();
@@ -439,7 +443,13 @@ async fn restart_on_an_existing_database() {
         let log = store.read_events("t", 0, usize::MAX).await.unwrap();
         assert_eq!(log.len(), 2);
         let stored = store.hub("t", &hub.id).await.unwrap().unwrap();
-        assert_eq!((stored.cursor, stored.owner.as_deref()), (1, Some("o")));
+        assert_eq!(
+            (
+                stored.cursor,
+                stored.owner.as_ref().map(|o| o.name.as_str())
+            ),
+            (1, Some("o"))
+        );
     }
     let out = again
         .append_events("t", vec![new_event("b"), new_event("c")])

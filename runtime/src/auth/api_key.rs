@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use super::{AuthConfigError, Principal, Role, deserialize_role};
+use super::{AuthConfigError, Issuer, Principal, Role, deserialize_role};
 
 /// `[[auth.api_keys]]`: one key.
 #[derive(Clone, Deserialize)]
@@ -135,7 +135,7 @@ impl ApiKeys {
                 found = Some(entry);
             }
         }
-        found.map(|entry| Principal::new(entry.name.clone(), entry.role))
+        found.map(|entry| Principal::new(entry.name.clone(), entry.role, Issuer::ApiKey))
     }
 }
 
@@ -169,11 +169,11 @@ mod tests {
         .unwrap();
         assert_eq!(
             keys.find("key-one"),
-            Some(Principal::new("p1", Role::Provider))
+            Some(Principal::new("p1", Role::Provider, Issuer::ApiKey))
         );
         assert_eq!(
             keys.find("key-two"),
-            Some(Principal::new("ops", Role::Admin))
+            Some(Principal::new("ops", Role::Admin, Issuer::ApiKey))
         );
         assert_eq!(keys.find("key-three"), None);
         assert_eq!(keys.find(""), None);

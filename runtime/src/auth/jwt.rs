@@ -15,7 +15,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{AuthConfigError, Principal, Role};
+use super::{AuthConfigError, Issuer, Principal, Role};
 
 fn default_role_claim() -> String {
     "role".into()
@@ -83,6 +83,7 @@ pub struct JwtVerifier {
     validation: Validation,
     role_claim: String,
     name_claim: String,
+    issuer: Issuer,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -98,7 +99,8 @@ impl std::fmt::Debug for JwtVerifier {
 
 impl JwtVerifier {
     /// The verifier of one `[[auth.jwt]]` entry.
-    pub fn from_config(config: &JwtConfig) -> Result<Self, AuthConfigError> {
+    /// `issuer` is the namespace of the names it vouches for ([`Issuer::Jwt`]).
+    pub fn from_config(config: &JwtConfig, issuer: Issuer) -> Result<Self, AuthConfigError> {
         let alg = Algorithm::from_str(config.alg.trim()).map_err(|_| {
             AuthConfigError(format!(
                 "unknown `alg` {:?} (HS256, HS384, HS512, RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, EdDSA)",
@@ -186,6 +188,7 @@ impl JwtVerifier {
             validation,
             role_claim: config.role_claim.clone(),
             name_claim: config.name_claim.clone(),
+            issuer,
         })
     }
 
@@ -209,7 +212,7 @@ impl JwtVerifier {
                     .join(", ")
             )
         })?;
-        Ok(Principal::new(name, role))
+        Ok(Principal::new(name, role, self.issuer.clone()))
     }
 }
 
@@ -299,7 +302,11 @@ mod tests {
 
     #[test]
     fn config_errors_are_explained() {
-        let error = |config: JwtConfig| JwtVerifier::from_config(&config).unwrap_err().0;
+        let error = |config: JwtConfig| {
+            JwtVerifier::from_config(&config, Issuer::Jwt("#1".into()))
+                .unwrap_err()
+                .0
+        };
         assert!(error(hs("short")).contains("too short"));
         assert!(
             error(JwtConfig {
@@ -329,7 +336,7 @@ mod tests {
     #[test]
     fn verifies_hs256() {
         let secret = "0123456789abcdef0123456789abcdef";
-        let verifier = JwtVerifier::from_config(&hs(secret)).unwrap();
+        let verifier = JwtVerifier::from_config(&hs(secret), Issuer::Jwt("#1".into())).unwrap();
         let exp = jsonwebtoken::get_current_timestamp() + 600;
         let token = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(Algorithm::HS256),
@@ -340,7 +347,7 @@ mod tests {
         assert!(looks_like_jwt(&token));
         assert_eq!(
             verify_any(std::slice::from_ref(&verifier), &token),
-            Ok(Principal::new("pss-b", Role::Pss))
+            Ok(Principal::new("pss-b", Role::Pss, Issuer::Jwt("#1".into())))
         );
         let wrong = jsonwebtoken::encode(
             &jsonwebtoken::Header::new(Algorithm::HS256),

@@ -1,7 +1,7 @@
 //! Inbound authentication and the profile's role matrix.
 //!
-//! Callers are [`Principal`]s: a name and a [`Role`] (`provider`, `pss`, `customer`,
-//! `governance`, `admin`). They authenticate with `Authorization: Bearer <credential>`,
+//! Callers are [`Principal`]s: a name, a [`Role`] (`provider`, `pss`, `customer`,
+//! `governance`, `admin`) and the [`Issuer`] whose namespace the name is in. They authenticate with `Authorization: Bearer <credential>`,
 //! where the credential is either
 //!
 //! * an **API key** ([`api_key`]): configuration holds only its SHA-256 (hex), the
@@ -30,21 +30,46 @@ pub use tmf688_api::profile::Role;
 pub use api_key::{ApiKeyConfig, ApiKeys, sha256_hex};
 pub use jwt::{JwtConfig, JwtVerifier};
 
-/// Who is calling: a configured name and its role.
+/// The namespace a principal's name lives in (DESIGN §4b: identity = (issuer, name)).
+/// Names from different namespaces never match: an API key named `provider-a` does not
+/// own what a JWT with `sub` `provider-a` registered, nor the other way round.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Issuer {
+    /// `[[auth.api_keys]]`: the key's configured name.
+    ApiKey,
+    /// An `[[auth.jwt]]` entry: its configured `issuer` (entries with the same `issuer`,
+    /// e.g. during a key rotation, share the namespace), or `#<n>` for the n-th entry
+    /// (from 1) when it configures none.
+    Jwt(String),
+}
+
+impl fmt::Display for Issuer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::ApiKey => f.write_str("api-key"),
+            Self::Jwt(issuer) => write!(f, "jwt:{issuer}"),
+        }
+    }
+}
+
+/// Who is calling: a configured name, its role, and the namespace of the name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     /// The API key's configured name, or the JWT's `sub`.
     pub name: String,
     /// What the principal may do.
     pub role: Role,
+    /// Which credential kind (and JWT issuer) vouches for `name`.
+    pub issuer: Issuer,
 }
 
 impl Principal {
     /// A principal.
-    pub fn new(name: impl Into<String>, role: Role) -> Self {
+    pub fn new(name: impl Into<String>, role: Role, issuer: Issuer) -> Self {
         Self {
             name: name.into(),
             role,
+            issuer,
         }
     }
 
@@ -56,7 +81,7 @@ impl Principal {
 
 impl fmt::Display for Principal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} ({})", self.name, self.role)
+        write!(f, "{} ({}, {})", self.name, self.role, self.issuer)
     }
 }
 
@@ -123,7 +148,11 @@ impl Authenticator {
             .iter()
             .enumerate()
             .map(|(index, jwt)| {
-                JwtVerifier::from_config(jwt).map_err(|AuthConfigError(why)| {
+                let issuer = match &jwt.issuer {
+                    Some(issuer) => Issuer::Jwt(issuer.clone()),
+                    None => Issuer::Jwt(format!("#{}", index + 1)),
+                };
+                JwtVerifier::from_config(jwt, issuer).map_err(|AuthConfigError(why)| {
                     AuthConfigError(format!("auth.jwt[{index}]: {why}"))
                 })
             })

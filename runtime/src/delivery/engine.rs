@@ -24,7 +24,6 @@ use tokio::task::JoinHandle;
 
 use super::auth::HostAuth;
 use super::config::DeliveryConfig;
-use super::filter::{NeedToKnow, RelatedPartiesPolicy, Unrestricted};
 use super::guard::{CallbackGuard, GuardedResolver};
 use super::hooks::{DeliveryHooks, StopWorker};
 use super::operator::AdminError;
@@ -34,6 +33,7 @@ use super::signing::Signer;
 use super::status::{HubStatus, Metrics, MetricsSnapshot};
 use super::supervisor::supervise;
 use super::wakeups::wake_on_appends;
+use crate::access::{NeedToKnow, RelatedPartiesPolicy, Unrestricted};
 use crate::store::{Seq, Store, StoreError};
 
 /// Why the engine could not start.
@@ -173,7 +173,12 @@ impl<S: Store> DeliveryEngine<S> {
             progress: Mutex::default(),
         });
         let workers: std::sync::Weak<dyn StopWorker> = Arc::downgrade(&shared) as _;
-        if !hooks.attach(config, super::admin::router(shared.clone()), workers) {
+        if !hooks.attach(
+            config,
+            super::admin::router(shared.clone()),
+            workers,
+            shared.policy.clone(),
+        ) {
             return Err(EngineError::AlreadyAttached);
         }
         if let Some(notices) = notices {

@@ -14,6 +14,7 @@ use super::config::DeliveryConfig;
 use super::guard::CallbackGuard;
 use super::signing::InboundVerifier;
 use super::tail::{LogEvent, TailCache};
+use crate::access::{NeedToKnow, RelatedPartiesPolicy};
 use crate::store::{EventRecord, Seq};
 
 /// The engine's side of [`DeliveryHooks::hub_removed`]: stops a hub's worker in this
@@ -42,6 +43,9 @@ pub struct DeliveryHooks {
     admin: OnceLock<Router>,
     /// The signatures `createEvent` requires, once an engine is attached.
     inbound: OnceLock<Arc<InboundVerifier>>,
+    /// The need-to-know policy of the attached engine, which the API's read paths
+    /// apply too; [`RelatedPartiesPolicy`] until one is attached.
+    need_to_know: OnceLock<Arc<dyn NeedToKnow>>,
 }
 
 impl Default for DeliveryHooks {
@@ -54,6 +58,7 @@ impl Default for DeliveryHooks {
             config: OnceLock::new(),
             admin: OnceLock::new(),
             inbound: OnceLock::new(),
+            need_to_know: OnceLock::new(),
         }
     }
 }
@@ -140,7 +145,8 @@ impl DeliveryHooks {
             .clone()
     }
 
-    /// Attaches an engine's configuration, operator API and workers. Only the first
+    /// Attaches an engine's configuration, operator API, workers and need-to-know
+    /// policy. Only the first
     /// call counts (`false` afterwards, and also when a callback was checked before:
     /// the default configuration is then in force).
     pub(crate) fn attach(
@@ -148,6 +154,7 @@ impl DeliveryHooks {
         config: Arc<DeliveryConfig>,
         admin: Router,
         workers: Weak<dyn StopWorker>,
+        need_to_know: Arc<dyn NeedToKnow>,
     ) -> bool {
         let inbound = InboundVerifier::new(&config.inbound_signatures).unwrap_or_else(|error| {
             // `DeliveryConfig::validate` ran before: cannot happen.
@@ -159,8 +166,19 @@ impl DeliveryHooks {
             let _ = self.admin.set(admin);
             let _ = self.inbound.set(Arc::new(inbound));
             let _ = self.workers.set(workers);
+            let _ = self.need_to_know.set(need_to_know);
         }
         attached
+    }
+
+    /// The need-to-know policy every read path applies (the attached engine's, so
+    /// that what a party reads and what its hubs receive never differ).
+    pub fn need_to_know(&self) -> Arc<dyn NeedToKnow> {
+        match self.need_to_know.get() {
+            Some(policy) => policy.clone(),
+            // Not initialised here: the engine's policy must still be attachable.
+            None => Arc::new(RelatedPartiesPolicy),
+        }
     }
 
     /// The signatures `createEvent` requires (`None` until an engine is attached).

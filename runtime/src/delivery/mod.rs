@@ -17,8 +17,8 @@
 //!   * [`operator`]: statuses, resume and replay, for [`admin`] and the engine's methods.
 //! * [`tail`]: the events this process appended last, per topic, parsed at most once
 //!   for all filtering hubs, so that workers do not read them back from the store.
-//! * [`filter`]: hub `query`, topic `headerQuery`/`contentQuery`, the [`NeedToKnow`]
-//!   policy hook.
+//! * [`filter`]: hub `query`, topic `headerQuery`/`contentQuery`; the [`NeedToKnow`]
+//!   policy is [`crate::access`], shared with the API's read paths.
 //! * [`guard`]: the callback allow-list and SSRF guard (registration and delivery).
 //! * [`auth`]: outbound authentication per host (static headers, OAuth2 client
 //!   credentials with a cached token refreshed on expiry and on a 401).
@@ -57,9 +57,10 @@ pub mod tail;
 mod wakeups;
 mod worker;
 
+pub use crate::access::{NeedToKnow, RelatedPartiesPolicy, Unrestricted};
 pub use config::{CallbackHost, DeliveryConfig, OutboundAuth, PoolConfig, RetryConfig};
 pub use engine::{DeliveryEngine, EngineError, HubService};
-pub use filter::{HubFilter, NeedToKnow, RelatedPartiesPolicy, Unrestricted};
+pub use filter::HubFilter;
 pub use hooks::DeliveryHooks;
 pub use operator::AdminError;
 pub use signing::{InboundSignatures, Secrets};

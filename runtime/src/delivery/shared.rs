@@ -19,11 +19,11 @@ use tokio::task::JoinHandle;
 
 use super::auth::HostAuth;
 use super::config::DeliveryConfig;
-use super::filter::NeedToKnow;
 use super::guard::CallbackGuard;
 use super::hooks::{DeliveryHooks, StopWorker};
 use super::signing::Signer;
 use super::status::{HubStatus, Metrics};
+use crate::access::NeedToKnow;
 use crate::store::{HubProgress, Seq, Store};
 
 /// What an operator asks of a hub's worker.

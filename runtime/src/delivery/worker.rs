@@ -239,8 +239,11 @@ impl<S: Store> Worker<S> {
     }
 
     fn qualifies(&self, event: &LogEvent) -> bool {
-        let policy = self.shared.policy.applies_to(&self.hub);
-        if self.filter.is_empty() && !policy {
+        // Need-to-know judges by the hub owner's party; hubs registered without
+        // authentication have none and are not restricted.
+        let party = self.hub.owner.as_ref().map(|owner| owner.name.as_str());
+        let policy = party.filter(|_| self.shared.policy.restricts());
+        if self.filter.is_empty() && policy.is_none() {
             return true;
         }
         let Some(value) = event.value() else {
@@ -249,7 +252,8 @@ impl<S: Store> Worker<S> {
         };
         // Need-to-know judges an EventCreateEvent by the event it carries.
         let judged = notifications::carried_event(value).unwrap_or(value);
-        self.filter.matches(value) && (!policy || self.shared.policy.allows(&self.hub, judged))
+        self.filter.matches(value)
+            && policy.is_none_or(|party| self.shared.policy.allows(party, judged))
     }
 
     async fn remove_gone(&mut self) {

@@ -1,38 +1,41 @@
-//! Who may do what beyond the role checks of the auth middleware: the caller's
-//! identity, and the ownership rule for removing hubs and listeners.
+//! The caller of a request as the access rules of [`crate::access`] see it, and the
+//! owner it records on what it registers. Hubs and listeners of another principal are
+//! answered as if they did not exist (404): their ids, callbacks and queries are that
+//! principal's business (DESIGN §4b).
 
 use tmf688_api::server::RequestContext;
 use tmf688_api::support::ApiError;
 
-use crate::auth::middleware::forbidden;
-use crate::auth::{Principal, Role};
+use crate::access::{Viewer, owner_of};
+use crate::auth::Principal;
+use crate::store::Owner;
 
 /// The authenticated caller, when authentication is on.
-pub(super) fn principal(ctx: &RequestContext) -> Option<&Principal> {
+fn principal(ctx: &RequestContext) -> Option<&Principal> {
     ctx.extensions.get::<Principal>()
 }
 
-/// Only the principal that registered a hub (or listener), or an admin, may remove it.
-/// Without authentication (no principal) anyone may; a registration without a
-/// recorded owner (made while authentication was off) only an admin may.
-pub(super) fn may_remove(
+/// The caller, for the access rules.
+pub(super) fn viewer(ctx: &RequestContext) -> Viewer<'_> {
+    Viewer::of(principal(ctx))
+}
+
+/// The owner the caller records on a hub or listener it registers (`None` without
+/// authentication).
+pub(super) fn owner(ctx: &RequestContext) -> Option<Owner> {
+    principal(ctx).map(owner_of)
+}
+
+/// `Ok` when the caller sees a hub or listener registered by `owner`; otherwise the
+/// same 404 as for an id that does not exist (`absent`).
+pub(super) fn require_visible(
     ctx: &RequestContext,
-    owner: Option<&str>,
-    kind: &str,
-    id: &str,
+    owner: Option<&Owner>,
+    absent: impl FnOnce() -> ApiError,
 ) -> Result<(), ApiError> {
-    let Some(caller) = principal(ctx) else {
-        return Ok(());
-    };
-    if caller.role == Role::Admin || owner == Some(caller.name.as_str()) {
-        return Ok(());
+    if viewer(ctx).sees_owned(owner) {
+        Ok(())
+    } else {
+        Err(absent())
     }
-    Err(forbidden(match owner {
-        Some(_) => format!(
-            "{kind} {id:?} was registered by another principal; only it or an admin may delete it"
-        ),
-        None => format!(
-            "{kind} {id:?} was registered without authentication; only an admin may delete it"
-        ),
-    }))
 }

@@ -15,6 +15,7 @@ use crate::delivery::notifications;
 use crate::query::{Fields, Filter, Page};
 use crate::store::{Appended, NewEvent, Seq, Store, StoreError};
 
+use super::access::viewer;
 use super::errors::{store_error, topic_not_found, visible};
 use super::listing::count;
 use super::render::{Render, child_href, event_render, project};
@@ -125,7 +126,11 @@ impl<S: Store> EventApi for Hub688<S> {
         // The log holds sequences 1..=head without gaps, so a page of the unfiltered
         // log is a range read and the total is the head: long logs are not read whole.
         let head = self.store.head(&topic_id).await.map_err(not_found)?;
-        let (body, total) = if filter.is_empty() {
+        // Need-to-know (DESIGN §4b): a party lists only what its hubs would receive.
+        let viewer = viewer(&ctx);
+        let policy = self.delivery.need_to_know();
+        let restricted = viewer.party().is_some() && policy.restricts();
+        let (body, total) = if filter.is_empty() && !restricted {
             let records = self
                 .store
                 .read_events(
@@ -156,7 +161,8 @@ impl<S: Store> EventApi for Hub688<S> {
                 .collect::<Result<Vec<_>, ApiError>>()?;
             (body, usize::try_from(head).unwrap_or(usize::MAX))
         } else {
-            // Filtered: the log is scanned in batches, keeping only the page.
+            // Filtered (or restricted): the log is scanned in batches, keeping only
+            // the page; what the caller may not see is neither listed nor counted.
             let (mut body, mut matched, mut after) = (Vec::new(), 0usize, 0);
             while after < head {
                 let batch = self
@@ -169,7 +175,7 @@ impl<S: Store> EventApi for Hub688<S> {
                 for record in batch.iter().filter(|record| record.seq <= head) {
                     let full = event_render(&ctx, &topic_id, record, None).to_map(&record.body)?;
                     let value = Value::Object(full);
-                    if !filter.matches(&value) {
+                    if !filter.matches(&value) || !viewer.sees_event(policy.as_ref(), &value) {
                         continue;
                     }
                     if matched >= page.offset && body.len() < page.limit {
@@ -207,6 +213,8 @@ impl<S: Store> EventApi for Hub688<S> {
     ) -> Result<RetrieveEventResponse, ApiError> {
         visible(&topic_id)?;
         let fields = Fields::parse(query.fields.as_deref());
+        let absent =
+            || ApiError::not_found(format!("topic {topic_id:?} has no event with id {id:?}"));
         let Some(record) = self
             .store
             .event(&topic_id, &id)
@@ -214,10 +222,20 @@ impl<S: Store> EventApi for Hub688<S> {
             .map_err(store_error)?
         else {
             self.require_topic(&topic_id).await?;
-            return Err(ApiError::not_found(format!(
-                "topic {topic_id:?} has no event with id {id:?}"
-            )));
+            return Err(absent());
         };
+        // Need-to-know: an event the caller may not see is answered as absent.
+        let viewer = viewer(&ctx);
+        let policy = self.delivery.need_to_know();
+        if viewer.party().is_some() && policy.restricts() {
+            let value: Value = serde_json::from_slice(&record.body).map_err(|error| {
+                tracing::error!(%error, "stored event is not JSON");
+                ApiError::internal("a stored event could not be read")
+            })?;
+            if !viewer.sees_event(policy.as_ref(), &value) {
+                return Err(absent());
+            }
+        }
         let event = Render {
             id: &record.id,
             href: child_href(&ctx, &topic_id, "event", &record.id),

@@ -12,11 +12,16 @@ use tmf688_api::support::ApiError;
 use crate::query::{Fields, Filter, Page};
 use crate::store::{HubStart, NewHub, Store, StoreError};
 
-use super::access::{may_remove, principal};
+use super::access::{owner, require_visible, viewer};
 use super::errors::{store_error, topic_not_found, visible};
 use super::listing::{count, list};
 use super::render::{Render, child_href};
 use super::{Hub688, to_bytes};
+
+/// The answer for a hub that does not exist, or that the caller may not see.
+fn hub_not_found(topic_id: &str, id: &str) -> ApiError {
+    ApiError::not_found(format!("topic {topic_id:?} has no hub with id {id:?}"))
+}
 
 impl<S: Store> HubApi for Hub688<S> {
     async fn create_hub(
@@ -56,7 +61,7 @@ impl<S: Store> HubApi for Hub688<S> {
             callback: callback.to_owned(),
             query,
             body: to_bytes(&body).map_err(store_error)?,
-            owner: principal(&ctx).map(|p| p.name.clone()),
+            owner: owner(&ctx),
             base_path: Some(ctx.base_path.clone()),
             start: HubStart::Head,
         };
@@ -94,8 +99,9 @@ impl<S: Store> HubApi for Hub688<S> {
         id: String,
     ) -> Result<DeleteHubResponse, ApiError> {
         visible(&topic_id)?;
+        let absent = || hub_not_found(&topic_id, &id);
         if let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? {
-            may_remove(&ctx, record.owner.as_deref(), "hub", &id)?;
+            require_visible(&ctx, record.owner.as_ref(), absent)?;
         }
         if self
             .store
@@ -108,9 +114,7 @@ impl<S: Store> HubApi for Hub688<S> {
             return Ok(DeleteHubResponse::NoContent);
         }
         self.require_topic(&topic_id).await?;
-        Err(ApiError::not_found(format!(
-            "topic {topic_id:?} has no hub with id {id:?}"
-        )))
+        Err(absent())
     }
 
     async fn list_hub(
@@ -131,8 +135,11 @@ impl<S: Store> HubApi for Hub688<S> {
                 StoreError::NotFound(_) => topic_not_found(&topic_id),
                 other => store_error(other),
             })?;
+        // Another principal's hubs are not listed (nor counted).
+        let viewer = viewer(&ctx);
         let maps = records
             .iter()
+            .filter(|r| viewer.sees_owned(r.owner.as_ref()))
             .map(|r| {
                 Render {
                     id: &r.id,
@@ -172,10 +179,11 @@ impl<S: Store> HubApi for Hub688<S> {
         let fields = Fields::parse(query.fields.as_deref());
         let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? else {
             self.require_topic(&topic_id).await?;
-            return Err(ApiError::not_found(format!(
-                "topic {topic_id:?} has no hub with id {id:?}"
-            )));
+            return Err(hub_not_found(&topic_id, &id));
         };
+        require_visible(&ctx, record.owner.as_ref(), || {
+            hub_not_found(&topic_id, &id)
+        })?;
         let hub = Render {
             id: &record.id,
             href: child_href(&ctx, &topic_id, "hub", &record.id),

@@ -12,7 +12,7 @@ use crate::delivery::notifications::NOTIFICATIONS_TOPIC;
 use crate::query::Filter;
 use crate::store::{HubStart, NewHub, Store};
 
-use super::access::{may_remove, principal};
+use super::access::{owner, require_visible};
 use super::errors::store_error;
 use super::{Hub688, to_bytes};
 
@@ -52,7 +52,7 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
             callback: callback.to_owned(),
             query,
             body: to_bytes(&body).map_err(store_error)?,
-            owner: principal(&ctx).map(|p| p.name.clone()),
+            owner: owner(&ctx),
             base_path: Some(ctx.base_path.clone()),
             start: HubStart::Head,
         };
@@ -79,13 +79,14 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
         ctx: RequestContext,
         id: String,
     ) -> Result<UnregisterListenerResponse, ApiError> {
+        let absent = || ApiError::not_found(format!("there is no listener with id {id:?}"));
         if let Some(record) = self
             .store
             .hub(NOTIFICATIONS_TOPIC, &id)
             .await
             .map_err(store_error)?
         {
-            may_remove(&ctx, record.owner.as_deref(), "listener", &id)?;
+            require_visible(&ctx, record.owner.as_ref(), absent)?;
         }
         if self
             .store
@@ -100,9 +101,7 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
             }
             Ok(UnregisterListenerResponse::NoContent)
         } else {
-            Err(ApiError::not_found(format!(
-                "there is no listener with id {id:?}"
-            )))
+            Err(absent())
         }
     }
 }

@@ -21,6 +21,30 @@ use tokio::sync::mpsc;
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
 
+/// Who registered a hub or listener: a principal's name within the namespace of the
+/// credential that authenticated it (DESIGN §4b: identity = (issuer, name)). An API key
+/// named `provider-a` and a JWT whose `sub` is `provider-a` are different owners.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Owner {
+    /// The namespace: `api-key`, `jwt:<issuer>` (or `jwt:#<n>` for the n-th
+    /// `[[auth.jwt]]` entry without an `issuer`), or `unknown` for owners recorded
+    /// before identities were namespaced (no caller matches those; an admin does).
+    pub issuer: String,
+    /// The principal's name in that namespace (the API key's name, the JWT's `sub`):
+    /// also the party id the need-to-know policy compares with related parties.
+    pub name: String,
+}
+
+impl Owner {
+    /// An owner.
+    pub fn new(issuer: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            name: name.into(),
+        }
+    }
+}
+
 /// A position in a topic's log. The first event of a topic has sequence 1; a cursor of
 /// 0 means "nothing delivered yet".
 pub type Seq = u64;
@@ -125,7 +149,7 @@ pub struct HubRecord {
     /// Whether deliveries proceed.
     pub state: HubState,
     /// The principal that registered it, when authentication is on.
-    pub owner: Option<String>,
+    pub owner: Option<Owner>,
     /// The API base path it was registered under (`/psi-api/event/v2`, ...): the
     /// `href` of each event it receives uses it. `None`: the TMF688 default.
     pub base_path: Option<String>,
@@ -172,7 +196,7 @@ pub struct NewHub {
     /// The `Hub_Create` body as compact JSON.
     pub body: Bytes,
     /// The registering principal.
-    pub owner: Option<String>,
+    pub owner: Option<Owner>,
     /// The API base path of the registration (see [`HubRecord::base_path`]).
     pub base_path: Option<String>,
     /// Where its cursor starts: normally the topic's current head (only new events
@@ -204,7 +228,7 @@ pub struct ListenerRecord {
     /// Its filter.
     pub query: Option<String>,
     /// The registering principal.
-    pub owner: Option<String>,
+    pub owner: Option<Owner>,
 }
 
 /// A listener to register.
@@ -215,7 +239,7 @@ pub struct NewListener {
     /// Its filter.
     pub query: Option<String>,
     /// The registering principal.
-    pub owner: Option<String>,
+    pub owner: Option<Owner>,
 }
 
 /// An append seen by [`Store::subscribe_appends`].

@@ -1,12 +1,12 @@
 //! Hubs as registrations: creating one (idempotent on its identity: topic, callback,
-//! query, owner), looking them up, removing one. What moves while a hub is delivered
+//! query, owner with its namespace), looking them up, removing one. What moves while a hub is delivered
 //! (cursor, state, epoch) is in `progress.rs`; who delivers it, in `leases.rs`.
 
 use sqlx::postgres::PgPool;
 
 use super::errors::{backend, topic_not_found};
 use super::notify::{HUBS_CHANNEL, announce_hub};
-use super::rows::{HUB_COLUMNS, HubRow, body_text, hub_record};
+use super::rows::{HUB_COLUMNS, HubRow, body_text, hub_record, owner_columns};
 use super::topics::topic_exists;
 use crate::store::{HubRecord, HubStart, NewHub, StoreError};
 
@@ -15,22 +15,26 @@ pub(super) async fn create_hub(
     hub: NewHub,
 ) -> Result<(HubRecord, bool), StoreError> {
     let from_head = matches!(hub.start, HubStart::Head);
+    let (owner, owner_issuer) = owner_columns(hub.owner.as_ref());
     let inserted: Option<HubRow> = sqlx::query_as(&format!(
-        "INSERT INTO hubs (id, topic_id, callback, query, owner, body, cursor, base_path) \
+        "INSERT INTO hubs (id, topic_id, callback, query, owner, body, cursor, base_path, \
+                           owner_issuer) \
          SELECT 'hub-' || nextval('ids'), t.id, $2, $3, $4, $5::text::json, \
-                CASE WHEN $6 THEN t.last_seq ELSE 0 END, $7 \
+                CASE WHEN $6 THEN t.last_seq ELSE 0 END, $7, $8 \
          FROM topics t WHERE t.id = $1 \
          ON CONFLICT (topic_id, callback, (coalesce(query, '')), (query IS NULL), \
-                      (coalesce(owner, '')), (owner IS NULL)) DO NOTHING \
+                      (coalesce(owner_issuer, '')), (coalesce(owner, '')), (owner IS NULL)) \
+         DO NOTHING \
          RETURNING {HUB_COLUMNS}"
     ))
     .bind(&hub.topic_id)
     .bind(&hub.callback)
     .bind(&hub.query)
-    .bind(&hub.owner)
+    .bind(owner)
     .bind(body_text(&hub.body)?)
     .bind(from_head)
     .bind(&hub.base_path)
+    .bind(owner_issuer)
     .fetch_optional(pool)
     .await
     .map_err(backend)?;
@@ -47,14 +51,17 @@ pub(super) async fn create_hub(
 }
 
 async fn hub_by_identity(pool: &PgPool, hub: &NewHub) -> Result<Option<HubRecord>, StoreError> {
+    let (owner, owner_issuer) = owner_columns(hub.owner.as_ref());
     let row: Option<HubRow> = sqlx::query_as(&format!(
         "SELECT {HUB_COLUMNS} FROM hubs WHERE topic_id = $1 AND callback = $2 \
-         AND query IS NOT DISTINCT FROM $3 AND owner IS NOT DISTINCT FROM $4"
+         AND query IS NOT DISTINCT FROM $3 AND owner IS NOT DISTINCT FROM $4 \
+         AND owner_issuer IS NOT DISTINCT FROM $5"
     ))
     .bind(&hub.topic_id)
     .bind(&hub.callback)
     .bind(&hub.query)
-    .bind(&hub.owner)
+    .bind(owner)
+    .bind(owner_issuer)
     .fetch_optional(pool)
     .await
     .map_err(backend)?;

@@ -3,20 +3,22 @@
 use sqlx::postgres::PgPool;
 
 use super::errors::backend;
-use super::rows::{ListenerRow, listener_record};
+use super::rows::{LISTENER_COLUMNS, ListenerRow, listener_record, owner_columns};
 use crate::store::{ListenerRecord, NewListener, StoreError};
 
 pub(super) async fn create_listener(
     pool: &PgPool,
     listener: NewListener,
 ) -> Result<ListenerRecord, StoreError> {
+    let (owner, owner_issuer) = owner_columns(listener.owner.as_ref());
     let (id,): (String,) = sqlx::query_as(
-        "INSERT INTO listeners (id, callback, query, owner) \
-         VALUES ('listener-' || nextval('ids'), $1, $2, $3) RETURNING id",
+        "INSERT INTO listeners (id, callback, query, owner, owner_issuer) \
+         VALUES ('listener-' || nextval('ids'), $1, $2, $3, $4) RETURNING id",
     )
     .bind(&listener.callback)
     .bind(&listener.query)
-    .bind(&listener.owner)
+    .bind(owner)
+    .bind(owner_issuer)
     .fetch_one(pool)
     .await
     .map_err(backend)?;
@@ -38,10 +40,11 @@ pub(super) async fn delete_listener(pool: &PgPool, id: &str) -> Result<bool, Sto
 }
 
 pub(super) async fn listeners(pool: &PgPool) -> Result<Vec<ListenerRecord>, StoreError> {
-    let rows: Vec<ListenerRow> =
-        sqlx::query_as("SELECT id, callback, query, owner FROM listeners ORDER BY ord")
-            .fetch_all(pool)
-            .await
-            .map_err(backend)?;
+    let rows: Vec<ListenerRow> = sqlx::query_as(&format!(
+        "SELECT {LISTENER_COLUMNS} FROM listeners ORDER BY ord"
+    ))
+    .fetch_all(pool)
+    .await
+    .map_err(backend)?;
     Ok(rows.into_iter().map(listener_record).collect())
 }

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 
 use crate::store::{
-    EventRecord, HubRecord, HubState, ListenerRecord, Seq, StoreError, TopicRecord,
+    EventRecord, HubRecord, HubState, ListenerRecord, Owner, Seq, StoreError, TopicRecord,
 };
 
 /// A stored body as text (the service stores compact JSON, always UTF-8).
@@ -67,6 +67,7 @@ pub(super) struct HubRow {
     callback: String,
     query: Option<String>,
     owner: Option<String>,
+    owner_issuer: Option<String>,
     body: String,
     cursor: i64,
     state: String,
@@ -77,7 +78,7 @@ pub(super) struct HubRow {
     holder: Option<String>,
 }
 
-pub(super) const HUB_COLUMNS: &str = "id, topic_id, callback, query, owner, body::text AS body, cursor, \
+pub(super) const HUB_COLUMNS: &str = "id, topic_id, callback, query, owner, owner_issuer, body::text AS body, cursor, \
      state, base_path, attempts, last_error, epoch, \
      CASE WHEN lease_until > now() THEN lease_owner END AS holder";
 
@@ -90,7 +91,7 @@ pub(super) fn hub_record(row: HubRow) -> HubRecord {
         body: Bytes::from(row.body),
         cursor: seq_value(row.cursor),
         state: state_value(&row.state),
-        owner: row.owner,
+        owner: owner(row.owner, row.owner_issuer),
         base_path: row.base_path,
         attempts: u32::try_from(row.attempts).unwrap_or(0),
         last_error: row.last_error,
@@ -99,13 +100,39 @@ pub(super) fn hub_record(row: HubRow) -> HubRecord {
     }
 }
 
-pub(super) type ListenerRow = (String, String, Option<String>, Option<String>);
+pub(super) type ListenerRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
-pub(super) fn listener_record((id, callback, query, owner): ListenerRow) -> ListenerRecord {
+/// The columns of a [`ListenerRow`].
+pub(super) const LISTENER_COLUMNS: &str = "id, callback, query, owner, owner_issuer";
+
+pub(super) fn listener_record((id, callback, query, name, issuer): ListenerRow) -> ListenerRecord {
     ListenerRecord {
         id,
         callback,
         query,
-        owner,
+        owner: owner(name, issuer),
+    }
+}
+
+/// The `owner`/`owner_issuer` columns as an [`Owner`] (a name without a namespace
+/// cannot be written since migration 0005; read as `unknown`, which no caller matches).
+fn owner(name: Option<String>, issuer: Option<String>) -> Option<Owner> {
+    name.map(|name| Owner {
+        issuer: issuer.unwrap_or_else(|| "unknown".to_owned()),
+        name,
+    })
+}
+
+/// The `owner`/`owner_issuer` columns of an [`Owner`].
+pub(super) fn owner_columns(owner: Option<&Owner>) -> (Option<&str>, Option<&str>) {
+    match owner {
+        Some(owner) => (Some(owner.name.as_str()), Some(owner.issuer.as_str())),
+        None => (None, None),
     }
 }
