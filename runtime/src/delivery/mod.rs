@@ -19,7 +19,9 @@
 //!   for all filtering hubs, so that workers do not read them back from the store.
 //! * [`filter`]: hub `query`, topic `headerQuery`/`contentQuery`, the [`NeedToKnow`]
 //!   policy hook.
-//! * [`guard`]: the callback allow-list and SSRF guard (registration and delivery).
+//! * [`guard`]: the callback allow-list and SSRF guard (registration and delivery),
+//!   with [`special_purpose`]: the IANA special-purpose address registries as a table,
+//!   which decides what is a public address.
 //! * [`auth`]: outbound authentication per host (static headers, OAuth2 client
 //!   credentials with a cached token refreshed on expiry and on a 401).
 //! * [`signing`]: Standard Webhooks signatures — outbound per callback host
@@ -51,6 +53,7 @@ pub mod prometheus;
 pub mod retry;
 mod shared;
 pub mod signing;
+pub mod special_purpose;
 pub mod status;
 mod supervisor;
 pub mod tail;
