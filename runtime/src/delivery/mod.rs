@@ -5,16 +5,16 @@
 //!   (retry schedule, timeouts, pool, allowed callback hosts with outbound auth). By
 //!   default only loopback callbacks (`127.0.0.1`, `localhost`, `::1`) are allowed.
 //! * [`engine`]: [`DeliveryEngine`], which starts and stops the parts below.
-//!   * [`supervisor`]: one worker task per hub; with PostgreSQL, hub leases divide the
+//!   * `supervisor`: one worker task per hub; with PostgreSQL, hub leases divide the
 //!     hubs between replicas (fair share, hand-back on join and leave).
-//!   * [`worker`]: a hub's cursor, which moves only after a 2xx; filters; halt and
-//!     resume. [`deliver`]: one event's attempts, backoff with jitter and
+//!   * `worker`: a hub's cursor, which moves only after a 2xx; filters; halt and
+//!     resume. `deliver`: one event's attempts, backoff with jitter and
 //!     `Retry-After`, halt after the budget; 410 Gone removes the hub.
-//!   * [`progress`]: cursor, retry state and halt saved in one batched, fenced write
+//!   * `progress`: cursor, retry state and halt saved in one batched, fenced write
 //!     every `progress_flush_ms`.
-//!   * [`wakeups`]: appends and hub changes made through other replicas.
-//!   * [`shared`]: the state these share, and the one place a worker is stopped.
-//!   * [`operator`]: statuses, resume and replay, for [`admin`] and the engine's methods.
+//!   * `wakeups`: appends and hub changes made through other replicas.
+//!   * `shared`: the state these share, and the one place a worker is stopped.
+//!   * `operator`: statuses, resume and replay, for [`admin`] and the engine's methods.
 //! * [`tail`]: the events this process appended last, per topic, parsed at most once
 //!   for all filtering hubs, so that workers do not read them back from the store.
 //! * [`filter`]: hub `query`, topic `headerQuery`/`contentQuery`, the [`NeedToKnow`]
