@@ -310,27 +310,7 @@ async fn callback_hosts_are_checked_at_registration() {
         "http://169.254.169.254/latest/meta-data",
         "http://10.0.0.1/cb",
     ] {
-        let (status, body) = hub
-            .request(
-                Method::POST,
-                &format!("{PSI}/topic/order/hub"),
-                Some(json!({"callback": callback})),
-            )
-            .await;
-        assert_eq!(
-            status,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "{callback}: {body}"
-        );
-        assert_eq!(body["code"], "422");
-        assert_eq!(body["@type"], "Error");
-        assert!(
-            body["message"]
-                .as_str()
-                .unwrap()
-                .contains("not an allowed callback host"),
-            "{body}"
-        );
+        assert_refused(&hub, PSI, callback, "not an allowed callback host").await;
     }
     // The default allows loopback.
     hub.register(PSI, "order", "http://127.0.0.1:9/cb", None)
@@ -382,6 +362,49 @@ async fn callback_hosts_are_checked_at_registration() {
     strict
         .register(TMF, "order", "http://localhost:8443/cb", None)
         .await;
+}
+
+/// Issue 11: an allow-listed literal that is not globally reachable (IANA
+/// special-purpose registries) is refused with 422 unless its entry sets
+/// `allow_private_addresses`. A literal is checked without connecting or resolving,
+/// so these addresses see no traffic.
+#[tokio::test]
+async fn special_purpose_literals_are_refused_at_registration() {
+    let entry = |host: &str| CallbackHost {
+        host: host.into(),
+        port: None,
+        auth: OutboundAuth::None,
+        allow_private_addresses: false,
+        signing_secrets: Default::default(),
+    };
+    let config = DeliveryConfig {
+        allowed_callback_hosts: vec![entry("198.18.0.1"), entry("[2001::1]")],
+        ..DeliveryConfig::default()
+    };
+    let hub = TestHub::start(config).await;
+    for callback in ["http://198.18.0.1/cb", "http://[2001::1]:8080/cb"] {
+        assert_refused(&hub, TMF, callback, "non-public address").await;
+    }
+}
+
+/// Registering `callback` on the topic `order` under `base` is refused with 422 and a
+/// TMF `Error` whose message contains `reason`.
+async fn assert_refused(hub: &TestHub, base: &str, callback: &str, reason: &str) {
+    let (status, body) = hub
+        .request(
+            Method::POST,
+            &format!("{base}/topic/order/hub"),
+            Some(json!({"callback": callback})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{callback}: {body}"
+    );
+    assert_eq!(body["code"], "422");
+    assert_eq!(body["@type"], "Error");
+    assert!(body["message"].as_str().unwrap().contains(reason), "{body}");
 }
 
 /// A dead callback (accepting connections, never answering) does not hold up 10

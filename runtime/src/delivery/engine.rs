@@ -1,12 +1,12 @@
 //! [`DeliveryEngine`]: the handle that starts and stops delivery, and what it starts.
 //!
-//! [`DeliveryEngine::start`] builds the [`Shared`] state (HTTP client behind the SSRF
+//! [`DeliveryEngine::start`] builds the `Shared` state (HTTP client behind the SSRF
 //! guard, per-host outbound auth and signers, the in-flight budget), attaches the
 //! configuration and the operator API to the service's [`DeliveryHooks`], and spawns:
-//! the supervisor ([`super::supervisor`], one worker per hub, leases), the flusher of
-//! delivery progress ([`super::progress`]) and, with a store shared by replicas, the
-//! listener for appends made elsewhere ([`super::wakeups`]). The workers themselves
-//! are [`super::worker`] and [`super::deliver`].
+//! the supervisor (`super::supervisor`, one worker per hub, leases), the flusher of
+//! delivery progress (`super::progress`) and, with a store shared by replicas, the
+//! listener for appends made elsewhere (`super::wakeups`). The workers themselves
+//! are `super::worker` and `super::deliver`.
 //!
 //! With a store shared by several server replicas ([`Store::shared`], PostgreSQL) a
 //! hub is delivered by one replica at a time: a worker sends nothing once the lease it

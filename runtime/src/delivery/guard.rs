@@ -4,13 +4,15 @@
 //!   http(s) URL whose host (and port) an entry of
 //!   [`DeliveryConfig::allowed_callback_hosts`] covers; unless that entry sets
 //!   `allow_private_addresses`, the host must not be, nor resolve to, a loopback,
-//!   private, link-local or otherwise non-public address.
+//!   private, link-local or otherwise non-public address: one that a row of the IANA
+//!   special-purpose address registries does not call globally reachable
+//!   ([`special_purpose`], through [`is_public`]).
 //! * At delivery: the same allow-list check before every attempt (the configuration
 //!   may have changed since), IP literals are checked directly, and host names go
 //!   through [`GuardedResolver`], which drops non-public addresses for hosts not
 //!   allowed them — so DNS rebinding after registration does not reach inside.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -18,42 +20,24 @@ use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
 
 use super::config::{CallbackHost, DeliveryConfig};
+use super::special_purpose;
 
-/// Whether `ip` is a public unicast address (not loopback, private, link-local,
-/// unspecified, shared/CGNAT, multicast, broadcast, documentation or unique-local).
+/// Whether `ip` is a public address: globally reachable according to the IANA
+/// special-purpose address registries ([`special_purpose`]). The one test of an
+/// address for the guard: IP literals at registration and delivery, and every
+/// address a host name resolves to.
 pub fn is_public(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => is_public_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_public_v4(v4);
-            }
-            let first = v6.segments()[0];
-            !(v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local fc00::/7
-                || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
-                || (first & 0xffc0) == 0xfec0 // site-local (deprecated) fec0::/10
-                || first == 0x2001 && v6.segments()[1] == 0x0db8 // documentation
-                || first == 0x0064 && v6.segments()[1] == 0xff9b) // NAT64 to anything
-        }
-    }
+    special_purpose::is_globally_reachable(ip)
 }
 
-fn is_public_v4(ip: Ipv4Addr) -> bool {
-    let [a, b, ..] = ip.octets();
-    !(ip.is_loopback()
-        || ip.is_private()
-        || ip.is_link_local()
-        || ip.is_unspecified()
-        || ip.is_broadcast()
-        || ip.is_multicast()
-        || ip.is_documentation()
-        || a == 0
-        || (a == 100 && (64..128).contains(&b)) // shared address space 100.64/10
-        || (a == 192 && b == 0 && ip.octets()[2] == 0) // IETF protocol assignments
-        || a >= 240) // reserved
+/// The refusal of a non-public address, naming the registry row that makes it so.
+fn not_public(ip: IpAddr) -> Option<String> {
+    special_purpose::why_not_global(ip).map(|why| {
+        format!(
+            "{ip} is a loopback, private or otherwise non-public address ({why}), which is \
+             not allowed for this host"
+        )
+    })
 }
 
 /// The host of a URL as the allow-list compares it: lower-case, IPv6 without brackets.
@@ -107,12 +91,9 @@ impl CallbackGuard {
             })?;
         if !entry.allow_private_addresses
             && let Ok(ip) = host.parse::<IpAddr>()
-            && !is_public(ip)
+            && let Some(refusal) = not_public(ip)
         {
-            return Err(format!(
-                "callback host {host} is a loopback, private or link-local address, which is \
-                 not allowed for this host"
-            ));
+            return Err(format!("callback host {refusal}"));
         }
         Ok((url, index, entry))
     }
@@ -146,12 +127,8 @@ impl CallbackGuard {
         if addrs.is_empty() {
             return Err(format!("callback host {domain} resolves to no address"));
         }
-        if let Some(private) = addrs.iter().find(|a| !is_public(a.ip())) {
-            return Err(format!(
-                "callback host {domain} resolves to the non-public address {}, which is not \
-                 allowed for this host",
-                private.ip()
-            ));
+        if let Some(refusal) = addrs.iter().find_map(|a| not_public(a.ip())) {
+            return Err(format!("callback host {domain} resolves to {refusal}"));
         }
         Ok(())
     }
@@ -238,10 +215,21 @@ mod tests {
             "fd00::1",
             "::ffff:127.0.0.1",
             "::ffff:169.254.169.254",
+            "198.18.0.1",
+            "2001::1",
+            "64:ff9b::10.0.0.1",
+            "2002:a00:1::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
-        for public in ["93.184.216.34", "8.8.8.8", "2606:4700::1111"] {
+        for public in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "2606:4700::1111",
+            "192.0.0.9",
+            "2001:1::1",
+            "64:ff9b::8.8.8.8",
+        ] {
             assert!(is_public(public.parse().unwrap()), "{public}");
         }
     }
@@ -288,5 +276,51 @@ mod tests {
                 .await
                 .is_err()
         );
+    }
+
+    /// Issue 11: special-purpose literals on an allow-listed entry without
+    /// `allow_private_addresses` are refused at registration, before any connection
+    /// or lookup (IP literals are never resolved); globally reachable rows inside
+    /// special blocks are accepted; the entry's `allow_private_addresses` still
+    /// permits them. No traffic: registration of a literal only parses.
+    #[tokio::test]
+    async fn special_purpose_literals_at_registration() {
+        let listed = [
+            "198.18.0.1",
+            "2001::1",
+            "192.0.0.9",
+            "2001:1::1",
+            "64:ff9b::a00:1",
+        ];
+        let strict = CallbackGuard::new(config(&listed.map(|host| (host, false))));
+        for callback in [
+            "http://198.18.0.1/cb",
+            "http://[2001::1]/cb",
+            "http://[64:ff9b::a00:1]/cb",
+        ] {
+            let refused = strict.check_registration(callback).await.unwrap_err();
+            assert!(refused.contains("non-public address"), "{refused}");
+        }
+        let refused = strict
+            .check_registration("http://198.18.0.1:8080/cb")
+            .await
+            .unwrap_err();
+        assert!(refused.contains("Benchmarking, RFC 2544"), "{refused}");
+        let refused = strict
+            .check_registration("http://[2001::1]/cb")
+            .await
+            .unwrap_err();
+        assert!(refused.contains("TEREDO"), "{refused}");
+        for callback in ["http://192.0.0.9/cb", "http://[2001:1::1]/cb"] {
+            strict.check_registration(callback).await.unwrap();
+        }
+        // Delivery checks literals with the same function.
+        assert!(strict.allowed("http://198.18.0.1/cb").is_err());
+        assert!(strict.allowed("http://192.0.0.9/cb").is_ok());
+
+        let trusted = CallbackGuard::new(config(&listed.map(|host| (host, true))));
+        for callback in ["http://198.18.0.1/cb", "http://[2001::1]/cb"] {
+            trusted.check_registration(callback).await.unwrap();
+        }
     }
 }

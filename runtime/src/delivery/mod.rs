@@ -5,21 +5,23 @@
 //!   (retry schedule, timeouts, pool, allowed callback hosts with outbound auth). By
 //!   default only loopback callbacks (`127.0.0.1`, `localhost`, `::1`) are allowed.
 //! * [`engine`]: [`DeliveryEngine`], which starts and stops the parts below.
-//!   * [`supervisor`]: one worker task per hub; with PostgreSQL, hub leases divide the
+//!   * `supervisor`: one worker task per hub; with PostgreSQL, hub leases divide the
 //!     hubs between replicas (fair share, hand-back on join and leave).
-//!   * [`worker`]: a hub's cursor, which moves only after a 2xx; filters; halt and
-//!     resume. [`deliver`]: one event's attempts, backoff with jitter and
+//!   * `worker`: a hub's cursor, which moves only after a 2xx; filters; halt and
+//!     resume. `deliver`: one event's attempts, backoff with jitter and
 //!     `Retry-After`, halt after the budget; 410 Gone removes the hub.
-//!   * [`progress`]: cursor, retry state and halt saved in one batched, fenced write
+//!   * `progress`: cursor, retry state and halt saved in one batched, fenced write
 //!     every `progress_flush_ms`.
-//!   * [`wakeups`]: appends and hub changes made through other replicas.
-//!   * [`shared`]: the state these share, and the one place a worker is stopped.
-//!   * [`operator`]: statuses, resume and replay, for [`admin`] and the engine's methods.
+//!   * `wakeups`: appends and hub changes made through other replicas.
+//!   * `shared`: the state these share, and the one place a worker is stopped.
+//!   * `operator`: statuses, resume and replay, for [`admin`] and the engine's methods.
 //! * [`tail`]: the events this process appended last, per topic, parsed at most once
 //!   for all filtering hubs, so that workers do not read them back from the store.
 //! * [`filter`]: hub `query`, topic `headerQuery`/`contentQuery`; the [`NeedToKnow`]
 //!   policy is [`crate::access`], shared with the API's read paths.
-//! * [`guard`]: the callback allow-list and SSRF guard (registration and delivery).
+//! * [`guard`]: the callback allow-list and SSRF guard (registration and delivery),
+//!   with [`special_purpose`]: the IANA special-purpose address registries as a table,
+//!   which decides what is a public address.
 //! * [`auth`]: outbound authentication per host (static headers, OAuth2 client
 //!   credentials with a cached token refreshed on expiry and on a 401).
 //! * [`signing`]: Standard Webhooks signatures — outbound per callback host
@@ -51,6 +53,7 @@ pub mod prometheus;
 pub mod retry;
 mod shared;
 pub mod signing;
+pub mod special_purpose;
 pub mod status;
 mod supervisor;
 pub mod tail;
