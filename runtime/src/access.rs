@@ -7,7 +7,7 @@
 //!   event that names it among its related parties, or that names none. The party of a
 //!   hub is its owner's name; the party of an API caller is its principal's name.
 //! * **Hubs and listeners — ownership** ([`Viewer::sees_owned`]): visible to the
-//!   principal that registered them (same name *and* same [`Issuer`]) and to admins;
+//!   principal that registered them (same name *and* same [`Issuer`](crate::auth::Issuer)) and to admins;
 //!   others are answered as if they did not exist (404).
 //! * **Admins** see everything; so does every caller when inbound authentication is off
 //!   (loopback only: there is no identity to compare).
