@@ -14,7 +14,7 @@ use crate::load::Bodies;
 use crate::server;
 
 /// The hub with its delivery engine, on the server thread.
-fn start_hub() -> anyhow::Result<server::Running> {
+pub fn start_hub() -> anyhow::Result<server::Running> {
     server::start(|| async { serve_with_engine(MemoryStore::new()).await })
 }
 

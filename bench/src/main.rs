@@ -16,6 +16,7 @@
 mod common;
 mod delivery;
 mod harness;
+mod hostile;
 mod load;
 mod postgres;
 mod report;

@@ -65,6 +65,10 @@ pub const ALL: &[Scenario] = &[
         run: crate::postgres::latency,
     },
     Scenario {
+        name: "hostile/blackholes",
+        run: crate::hostile::blackholes,
+    },
+    Scenario {
         name: "regeneration/spec+profile",
         run: regeneration_project,
     },

@@ -68,6 +68,8 @@ pub struct Config {
     pub database_max_connections: Option<u32>,
     /// `[paging]`.
     pub paging: PagingSection,
+    /// `[quotas]`: what one principal may create.
+    pub quotas: crate::Quotas,
     /// `[auth]`: `[[auth.api_keys]]` and `[[auth.jwt]]`.
     pub auth: AuthConfig,
     /// `[delivery]`: the delivery engine (retries, callback hosts, outbound auth).

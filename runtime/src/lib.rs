@@ -53,5 +53,5 @@ pub mod store;
 pub use app::{AppConfig, app, app_with, listener_app, listener_app_with};
 pub use auth::{AuthConfig, Authenticator, Issuer, Principal};
 pub use query::PagingConfig;
-pub use service::{Hub688, HubConfig};
+pub use service::{Hub688, HubConfig, Quotas};
 pub use store::{MemoryStore, PgStore, Store, StoreError};

@@ -30,6 +30,7 @@ async fn test_app() -> TestApp {
             default_limit: 3,
             max_limit: 5,
         },
+        ..HubConfig::default()
     };
     let (hub, db) = common::hub(config).await;
     let app = app_with(
@@ -704,4 +705,48 @@ async fn psi_sequence_over_loopback_with_generated_client() {
     assert_eq!(deleted, DeleteHubResponse::NoContent);
     let again = client.delete_hub("order", &body.id).await.unwrap();
     assert!(matches!(again, DeleteHubResponse::NotFound(_)), "{again:?}");
+}
+
+/// Quotas (`[quotas]`): past `max_hubs_per_owner` hubs and listeners together, and past
+/// `max_topics`, creation answers 403 `Quota exceeded`; removing one makes room.
+#[tokio::test]
+async fn quotas_on_hubs_and_topics() {
+    let config = HubConfig {
+        quotas: tmf688_runtime::Quotas {
+            max_hubs_per_owner: 2,
+            // The profile's three topics and one more.
+            max_topics: 4,
+        },
+        ..HubConfig::default()
+    };
+    let server = common::spawn_with(config, AppConfig::default()).await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}/tmf-api/event/v4{path}", server.url);
+    let hub = |n: usize| json!({"callback": format!("http://127.0.0.1:9/q{n}")});
+    let first = common::json(&http, "POST", &url("/topic/order/hub"), None, Some(&hub(1))).await;
+    assert_eq!(first.status, 201, "{}", first.text);
+    let listener = common::json(&http, "POST", &url("/hub"), None, Some(&hub(2))).await;
+    assert_eq!(listener.status, 201, "{}", listener.text);
+    let refused = common::json(&http, "POST", &url("/topic/alarm/hub"), None, Some(&hub(3))).await;
+    refused.tmf_error(403, "the most").unwrap();
+    let refused = common::json(&http, "POST", &url("/hub"), None, Some(&hub(4))).await;
+    refused.tmf_error(403, "the most").unwrap();
+    let id = first.json()["id"].as_str().unwrap().to_owned();
+    let removed = common::json(
+        &http,
+        "DELETE",
+        &url(&format!("/topic/order/hub/{id}")),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, 204);
+    let again = common::json(&http, "POST", &url("/topic/alarm/hub"), None, Some(&hub(3))).await;
+    assert_eq!(again.status, 201, "{}", again.text);
+
+    let topic = |name: &str| json!({"name": name});
+    let created = common::json(&http, "POST", &url("/topic"), None, Some(&topic("t1"))).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let refused = common::json(&http, "POST", &url("/topic"), None, Some(&topic("t2"))).await;
+    refused.tmf_error(403, "the most").unwrap();
 }

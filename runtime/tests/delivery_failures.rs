@@ -510,3 +510,46 @@ async fn oauth2_client_credentials() {
         "the refresh is part of the attempt"
     );
 }
+
+/// Dead callbacks (they accept connections and never answer) beyond the global
+/// in-flight budget cannot starve a healthy hub: each callback server holds at most
+/// `max_in_flight_per_host` places, so the healthy hub still gets its events at once
+/// (before, 12 dead hubs held all 8 places until their 30 s attempt timeouts).
+#[tokio::test]
+async fn dead_callbacks_cannot_take_the_whole_in_flight_budget() {
+    let mut config = fast_config(20);
+    config.attempt_timeout_ms = 30_000;
+    config.pool.max_in_flight = 8;
+    config.pool.max_in_flight_per_host = 4;
+    let hub = TestHub::start(config).await;
+    // A callback server that accepts connections and never answers.
+    let blackhole = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let dead = blackhole.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = blackhole.accept().await {
+            held.push(socket);
+        }
+    });
+    for n in 0..12 {
+        hub.register(TMF, "alarm", &format!("http://{dead}/dead/{n}"), None)
+            .await;
+    }
+    let receiver = TestReceiver::start(ok()).await;
+    hub.register(TMF, "alarm", &receiver.url("/healthy"), None)
+        .await;
+    for n in 0..3 {
+        hub.publish(TMF, "alarm", json!({"@type": "AlarmCreateEvent", "eventId": format!("e-{n}"), "event": {"alarm": {"id": n.to_string()}}})).await;
+    }
+    receiver
+        .wait_for(
+            "the healthy hub's events",
+            Duration::from_secs(10),
+            |hits| dedup(&acknowledged_at(hits, "/healthy")).len() == 3,
+        )
+        .await;
+    assert_eq!(
+        dedup(&acknowledged_at(&receiver.hits(), "/healthy")),
+        ids(0..3)
+    );
+}

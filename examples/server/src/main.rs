@@ -244,6 +244,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             default_limit: args.default_limit,
             max_limit: args.max_limit,
         },
+        quotas: args.file.quotas.clone(),
     };
     // Two monomorphised paths, no boxing: the store is a type parameter throughout.
     match args.database_url.clone() {

@@ -183,6 +183,13 @@ pub struct PoolConfig {
     /// How many deliveries may be in flight at once across all hubs (each hub has at
     /// most one). 0: no limit.
     pub max_in_flight: usize,
+    /// How many of them may go to one callback authority (`host:port`) at once, so
+    /// that a slow or dead callback server cannot take the whole budget (each of its
+    /// attempts holds a place until `attempt_timeout_ms`). 0: no limit.
+    pub max_in_flight_per_host: usize,
+    /// How many of them may belong to the hubs of one owner (principal) at once, so
+    /// that one party cannot take the budget with hubs on many hosts. 0: no limit.
+    pub max_in_flight_per_owner: usize,
 }
 
 impl Default for PoolConfig {
@@ -191,6 +198,8 @@ impl Default for PoolConfig {
             max_idle_per_host: 32,
             idle_timeout_ms: 90_000,
             max_in_flight: 1024,
+            max_in_flight_per_host: 256,
+            max_in_flight_per_owner: 512,
         }
     }
 }

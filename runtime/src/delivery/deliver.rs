@@ -12,6 +12,7 @@ use http::StatusCode;
 use serde_json::Value;
 use tmf688_api::support::{ClientError, encode_path_segment};
 
+use super::budget::authority_of;
 use super::notifications;
 use super::retry;
 use super::shared::{Control, lock};
@@ -113,17 +114,16 @@ impl<S: Store> Worker<S> {
             event.id.clone()
         };
         let config = self.shared.config.clone();
+        let authority = authority_of(&target);
         let mut failures: u32 = std::mem::take(&mut self.carried_attempts);
         loop {
             if self.stopping() {
                 return Step::Exit;
             }
-            let permit = match &self.shared.permits {
-                None => None,
-                Some(permits) => tokio::select! {
-                    permit = permits.clone().acquire_owned() => permit.ok(),
-                    _ = self.shutdown.wait_for(|stop| *stop) => return Step::Exit,
-                },
+            // A place in flight within this hub's owner's and callback host's shares.
+            let permit = tokio::select! {
+                permit = self.shared.budget.enter(&authority, self.hub.owner.as_ref()) => permit,
+                _ = self.shutdown.wait_for(|stop| *stop) => return Step::Exit,
             };
             let started_at = SystemTime::now();
             let started = Instant::now();

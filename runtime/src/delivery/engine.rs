@@ -19,10 +19,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tmf688_api::client::CallbackClient;
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::auth::HostAuth;
+use super::budget::Budget;
 use super::config::DeliveryConfig;
 use super::guard::{CallbackGuard, GuardedResolver};
 use super::hooks::{DeliveryHooks, StopWorker};
@@ -139,8 +140,6 @@ impl<S: Store> DeliveryEngine<S> {
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
             .build()
             .map_err(|error| EngineError::Client(error.to_string()))?;
-        let permits = (config.pool.max_in_flight > 0)
-            .then(|| Arc::new(Semaphore::new(config.pool.max_in_flight)));
         let hooks = hub.delivery_hooks().clone();
         let store = hub.store().clone();
         // Appends through other processes (before reading the heads: none is missed).
@@ -162,7 +161,7 @@ impl<S: Store> DeliveryEngine<S> {
             auth,
             signers,
             policy,
-            permits,
+            budget: Budget::new(&config.pool),
             shutdown: watch::channel(false).0,
             workers: Mutex::default(),
             metrics: Metrics::default(),

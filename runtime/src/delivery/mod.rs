@@ -22,6 +22,8 @@
 //! * [`guard`]: the callback allow-list and SSRF guard (registration and delivery),
 //!   with [`special_purpose`]: the IANA special-purpose address registries as a table,
 //!   which decides what is a public address.
+//! * `budget`: the in-flight budget, shared fairly: per callback host and per owner
+//!   caps within the global one, so a dead callback cannot starve the others.
 //! * [`auth`]: outbound authentication per host (static headers, OAuth2 client
 //!   credentials with a cached token refreshed on expiry and on a 401).
 //! * [`signing`]: Standard Webhooks signatures — outbound per callback host
@@ -39,6 +41,7 @@
 
 pub mod admin;
 pub mod auth;
+mod budget;
 pub mod config;
 mod deliver;
 pub mod engine;

@@ -14,10 +14,11 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Instant;
 
 use tmf688_api::client::CallbackClient;
-use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::auth::HostAuth;
+use super::budget::Budget;
 use super::config::DeliveryConfig;
 use super::guard::CallbackGuard;
 use super::hooks::{DeliveryHooks, StopWorker};
@@ -62,7 +63,8 @@ pub(crate) struct Shared<S> {
     /// Per allow-list entry: its Standard Webhooks signer (empty: unsigned).
     pub(super) signers: Vec<Signer>,
     pub(super) policy: Arc<dyn NeedToKnow>,
-    pub(super) permits: Option<Arc<Semaphore>>,
+    /// The in-flight budget: global, per callback authority, per owner.
+    pub(super) budget: Budget,
     pub(super) shutdown: watch::Sender<bool>,
     pub(super) workers: Mutex<HashMap<String, WorkerHandle>>,
     pub(super) metrics: Metrics,

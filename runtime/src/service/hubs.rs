@@ -56,12 +56,14 @@ impl<S: Store> HubApi for Hub688<S> {
         }
         // The callback host allow-list and SSRF guard (PSI-01-02-02-03): 422.
         self.delivery.check_callback(callback).await?;
+        let owner = owner(&ctx);
+        self.check_hub_quota(owner.as_ref()).await?;
         let new = NewHub {
             topic_id: topic_id.clone(),
             callback: callback.to_owned(),
             query,
             body: to_bytes(&body).map_err(store_error)?,
-            owner: owner(&ctx),
+            owner,
             base_path: Some(ctx.base_path.clone()),
             start: HubStart::Head,
         };

@@ -45,6 +45,8 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
         }
         // The same allow-list and SSRF guard as for hubs (422).
         self.delivery.check_callback(callback).await?;
+        let owner = owner(&ctx);
+        self.check_hub_quota(owner.as_ref()).await?;
         // A listener is a hub of the reserved notifications topic: the delivery engine
         // serves it like any hub (see `delivery::notifications`).
         let new = NewHub {
@@ -52,7 +54,7 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
             callback: callback.to_owned(),
             query,
             body: to_bytes(&body).map_err(store_error)?,
-            owner: owner(&ctx),
+            owner,
             base_path: Some(ctx.base_path.clone()),
             start: HubStart::Head,
         };

@@ -25,6 +25,7 @@ mod hubs;
 mod listeners;
 mod listing;
 mod notify;
+mod quotas;
 mod render;
 mod topics;
 
@@ -47,6 +48,30 @@ use crate::store::{NewTopic, Store, StoreError};
 pub struct HubConfig {
     /// Paging of list operations.
     pub paging: PagingConfig,
+    /// What one principal may create (`[quotas]`).
+    pub quotas: Quotas,
+}
+
+/// What may be created (`[quotas]` of the server configuration): past a quota the
+/// create operation answers 403 with a TMF `Error` (reason `Quota exceeded`). Checked
+/// before the write, so concurrent registrations may overshoot by the few in flight.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Quotas {
+    /// Hubs and listeners one owner (principal, or all unauthenticated callers
+    /// together) may have registered at once. 0: no limit. Default 10,000.
+    pub max_hubs_per_owner: u64,
+    /// Topics the hub may hold (the profile's included). 0: no limit. Default 100,000.
+    pub max_topics: u64,
+}
+
+impl Default for Quotas {
+    fn default() -> Self {
+        Self {
+            max_hubs_per_owner: 10_000,
+            max_topics: 100_000,
+        }
+    }
 }
 
 /// The TMF688 / PSI event hub over a store. Share it as `Arc<Hub688<S>>`.

@@ -42,6 +42,7 @@ impl<S: Store> TopicApi for Hub688<S> {
                 body.name
             )));
         }
+        self.check_topic_quota().await?;
         let id = is_plain_id(&body.name).then(|| body.name.clone());
         let new = NewTopic {
             id,

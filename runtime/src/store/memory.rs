@@ -10,7 +10,7 @@ use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::{
     Appended, EventRecord, HubProgress, HubRecord, HubStart, HubState, ListenerRecord, NewEvent,
-    NewHub, NewListener, NewTopic, Seq, Store, StoreError, TopicRecord,
+    NewHub, NewListener, NewTopic, Owner, Seq, Store, StoreError, TopicRecord,
 };
 
 /// A topic with its log and hubs.
@@ -252,6 +252,17 @@ impl Store for MemoryStore {
             .topic(topic_id)
             .ok_or_else(|| topic_not_found(topic_id))?;
         Ok(topic.hubs.clone())
+    }
+
+    async fn count_hubs_of(&self, owner: Option<&Owner>) -> Result<u64, StoreError> {
+        let state = self.read();
+        let count = state
+            .topics
+            .iter()
+            .flat_map(|t| t.hubs.iter())
+            .filter(|h| h.owner.as_ref() == owner)
+            .count();
+        Ok(count as u64)
     }
 
     async fn delete_hub(&self, topic_id: &str, id: &str) -> Result<bool, StoreError> {

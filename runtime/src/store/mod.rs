@@ -351,6 +351,13 @@ pub trait Store: Send + Sync + 'static {
         topic_id: &str,
     ) -> impl Future<Output = Result<Vec<HubRecord>, StoreError>> + Send;
 
+    /// How many hubs (of every topic, listeners included) `owner` has registered
+    /// (`None`: those registered without authentication). For quotas.
+    fn count_hubs_of(
+        &self,
+        owner: Option<&Owner>,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Deletes the hub `id` of the topic; `false` when there was none.
     fn delete_hub(
         &self,

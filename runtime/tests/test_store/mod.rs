@@ -19,7 +19,7 @@ use std::time::Duration;
 
 use tmf688_runtime::store::{
     AppendNotice, Appended, EventRecord, HubProgress, HubRecord, HubState, ListenerRecord,
-    NewEvent, NewHub, NewListener, NewTopic, Seq, TopicRecord,
+    NewEvent, NewHub, NewListener, NewTopic, Owner, Seq, TopicRecord,
 };
 use tmf688_runtime::{MemoryStore, PgStore, Store, StoreError};
 use tokio::sync::mpsc;
@@ -117,6 +117,7 @@ delegate_store! {
         save_progress(progress: &[HubProgress], replica: &str) -> Result<Vec<String>, StoreError>;
         operate_hub(hub_id: &str, cursor: Option<Seq>) -> Result<HubRecord, StoreError>;
         hub_by_id(id: &str) -> Result<Option<HubRecord>, StoreError>;
+        count_hubs_of(owner: Option<&Owner>) -> Result<u64, StoreError>;
         subscribe_appends() -> Result<Option<mpsc::UnboundedReceiver<AppendNotice>>, StoreError>;
     }
 }

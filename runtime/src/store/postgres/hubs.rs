@@ -8,7 +8,7 @@ use super::errors::{backend, topic_not_found};
 use super::notify::{HUBS_CHANNEL, announce_hub};
 use super::rows::{HUB_COLUMNS, HubRow, body_text, hub_record, owner_columns};
 use super::topics::topic_exists;
-use crate::store::{HubRecord, HubStart, NewHub, StoreError};
+use crate::store::{HubRecord, HubStart, NewHub, Owner, StoreError};
 
 pub(super) async fn create_hub(
     pool: &PgPool,
@@ -106,6 +106,20 @@ pub(super) async fn hubs(pool: &PgPool, topic_id: &str) -> Result<Vec<HubRecord>
         return Err(topic_not_found(topic_id));
     }
     Ok(rows.into_iter().map(hub_record).collect())
+}
+
+pub(super) async fn count_hubs_of(pool: &PgPool, owner: Option<&Owner>) -> Result<u64, StoreError> {
+    let (owner, owner_issuer) = owner_columns(owner);
+    let (count,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM hubs \
+         WHERE owner IS NOT DISTINCT FROM $1 AND owner_issuer IS NOT DISTINCT FROM $2",
+    )
+    .bind(owner)
+    .bind(owner_issuer)
+    .fetch_one(pool)
+    .await
+    .map_err(backend)?;
+    Ok(u64::try_from(count).unwrap_or(0))
 }
 
 pub(super) async fn delete_hub(

@@ -56,7 +56,7 @@ use tokio::sync::mpsc;
 
 use super::{
     AppendNotice, Appended, EventRecord, HubProgress, HubRecord, HubState, ListenerRecord,
-    NewEvent, NewHub, NewListener, NewTopic, Seq, Store, StoreError, TopicRecord,
+    NewEvent, NewHub, NewListener, NewTopic, Owner, Seq, Store, StoreError, TopicRecord,
 };
 use group_commit::AppendQueues;
 
@@ -283,6 +283,10 @@ impl Store for PgStore {
 
     async fn hubs(&self, topic_id: &str) -> Result<Vec<HubRecord>, StoreError> {
         hubs::hubs(&self.pool, topic_id).await
+    }
+
+    async fn count_hubs_of(&self, owner: Option<&Owner>) -> Result<u64, StoreError> {
+        hubs::count_hubs_of(&self.pool, owner).await
     }
 
     async fn delete_hub(&self, topic_id: &str, id: &str) -> Result<bool, StoreError> {
