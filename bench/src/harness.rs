@@ -102,11 +102,25 @@ pub async fn register(
     sink: std::net::SocketAddr,
     hubs: usize,
 ) -> anyhow::Result<()> {
-    for n in 0..hubs {
+    register_callbacks(
+        client,
+        hub,
+        (0..hubs).map(|n| format!("http://{sink}/sink/{n}")),
+    )
+    .await
+}
+
+/// Registers one hub per callback on the hub at `hub`.
+pub async fn register_callbacks(
+    client: &reqwest::Client,
+    hub: std::net::SocketAddr,
+    callbacks: impl Iterator<Item = String>,
+) -> anyhow::Result<()> {
+    for callback in callbacks {
         let response = client
             .post(format!("http://{hub}/tmf-api/event/v4/topic/{TOPIC}/hub"))
             .header("content-type", "application/json")
-            .body(serde_json::json!({ "callback": format!("http://{sink}/sink/{n}") }).to_string())
+            .body(serde_json::json!({ "callback": callback }).to_string())
             .send()
             .await?;
         anyhow::ensure!(

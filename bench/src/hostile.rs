@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::common::{Outcome, Settings};
 use crate::delivery::start_hub;
-use crate::harness::latency_with;
+use crate::harness::{latency_with, register_callbacks};
 
 const BLACKHOLES: usize = 1_000;
 const TARGET_MS: f64 = 50.0;
@@ -67,29 +67,11 @@ fn register_blackholes(hub: SocketAddr, blackhole: SocketAddr, count: usize) -> 
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(async {
-        let client = reqwest::Client::new();
-        for n in 0..count {
-            let response = client
-                .post(format!(
-                    "http://{hub}/tmf-api/event/v4/topic/{}/hub",
-                    crate::common::TOPIC
-                ))
-                .header("content-type", "application/json")
-                .body(
-                    serde_json::json!({ "callback": format!("http://{blackhole}/dead/{n}") })
-                        .to_string(),
-                )
-                .send()
-                .await?;
-            anyhow::ensure!(
-                response.status().is_success(),
-                "registration: {}",
-                response.status()
-            );
-        }
-        anyhow::Ok(())
-    })
+    runtime.block_on(register_callbacks(
+        &reqwest::Client::new(),
+        hub,
+        (0..count).map(|n| format!("http://{blackhole}/dead/{n}")),
+    ))
 }
 
 /// p99 of one healthy hub beside 1,000 blackhole hubs; baseline: the same without them.
