@@ -1,4 +1,5 @@
-//! JWTs verified with configured keys (jsonwebtoken, pure-Rust crypto provider).
+//! JWTs verified with configured keys (jsonwebtoken over aws-lc, the crypto rustls
+//! already uses).
 //!
 //! Each `[[auth.jwt]]` entry is one key for one algorithm: a shared secret for
 //! HS256/HS384/HS512, a PEM public key for RS*/PS* (RSA), ES256/ES384 (EC) and EdDSA.
