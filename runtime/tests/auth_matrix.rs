@@ -7,6 +7,7 @@ mod common;
 
 use std::sync::Arc;
 
+use common::jwt::{fixture, jwt_config};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tmf688_api::operations::{OPERATIONS, OperationInfo};
@@ -20,28 +21,8 @@ const HS_SECRET: &str = "test-only hs256 secret, 32+ bytes long";
 const ISSUER: &str = "https://idp.test";
 const AUDIENCE: &str = "tmf688-hub";
 
-fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
 fn api_key(role: Role) -> String {
     format!("test-key-{role}")
-}
-
-fn jwt_config(alg: &str) -> JwtConfig {
-    JwtConfig {
-        alg: alg.into(),
-        secret: None,
-        secret_env: None,
-        public_key_pem: None,
-        public_key_file: None,
-        issuer: None,
-        audience: None,
-        role_claim: "role".into(),
-        name_claim: "sub".into(),
-        leeway_seconds: None,
-    }
 }
 
 fn auth_config() -> AuthConfig {

@@ -1,16 +1,30 @@
-//! JWTs verified with configured keys (jsonwebtoken, pure-Rust crypto provider).
+//! JWTs verified with configured keys (jsonwebtoken over aws-lc, the crypto rustls
+//! already uses).
 //!
 //! Each `[[auth.jwt]]` entry is one key for one algorithm: a shared secret for
 //! HS256/HS384/HS512, a PEM public key for RS*/PS* (RSA), ES256/ES384 (EC) and EdDSA.
 //! A token is tried with every entry of its header's `alg` (never with another
-//! algorithm: no algorithm confusion). `exp` is required; `iss` and `aud` are checked
-//! when the entry names them. The principal is the `name_claim` (default `sub`), its
-//! role the `role_claim` (default `role`; a dot path such as `realm_access.roles`
-//! reaches into objects; on a list, the first element that names a role counts).
+//! algorithm: no algorithm confusion). Once its signature verifies, its registered
+//! claims must pass, with the entry's `leeway_seconds` (default 60, at most 300) of
+//! clock skew:
+//!
+//! * `exp`: required, a number, not more than the leeway in the past;
+//! * `nbf`, `iat`: optional; when present a number, not more than the leeway in the
+//!   future;
+//! * `iss`: with `issuer` configured, required and exactly that string; otherwise not
+//!   checked;
+//! * `aud`: with `audience` configured, required and either that string or a list
+//!   holding it; without `audience`, a token carrying any `aud` is refused (it was
+//!   meant for someone else).
+//!
+//! The principal is the `name_claim` (default `sub`), its role the `role_claim`
+//! (default `role`; a dot path such as `realm_access.roles` reaches into objects; on a
+//! list, the first element that names a role counts).
 
 use std::path::PathBuf;
 use std::str::FromStr as _;
 
+use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -24,6 +38,12 @@ fn default_role_claim() -> String {
 fn default_name_claim() -> String {
     "sub".into()
 }
+
+/// Clock skew tolerated on `exp`, `nbf` and `iat` unless `leeway_seconds` says otherwise.
+pub const DEFAULT_LEEWAY_SECONDS: u64 = 60;
+
+/// The largest `leeway_seconds`: it absorbs clock skew, it must not extend a token's life.
+pub const MAX_LEEWAY_SECONDS: u64 = 300;
 
 /// `[[auth.jwt]]`: one verification key.
 #[derive(Clone, Deserialize)]
@@ -44,10 +64,12 @@ pub struct JwtConfig {
     /// RS*/PS*/ES*/EdDSA: a file holding the public key, PEM.
     #[serde(default)]
     pub public_key_file: Option<PathBuf>,
-    /// The required `iss`, if any.
+    /// The `iss` tokens must carry, exactly (a token without `iss` is refused). Without
+    /// it, `iss` is not checked.
     #[serde(default)]
     pub issuer: Option<String>,
-    /// The required `aud`, if any (without it, tokens naming an audience are refused).
+    /// The `aud` tokens must carry (the string, or a list holding it; a token without
+    /// `aud` is refused). Without it, a token carrying any `aud` is refused.
     #[serde(default)]
     pub audience: Option<String>,
     /// The claim holding the role (default `role`; dot path into objects).
@@ -56,7 +78,8 @@ pub struct JwtConfig {
     /// The claim naming the principal (default `sub`).
     #[serde(default = "default_name_claim")]
     pub name_claim: String,
-    /// Clock skew tolerated on `exp`/`nbf`, in seconds (default 60).
+    /// Clock skew tolerated on `exp` (past) and `nbf`/`iat` (future), in seconds
+    /// (default [`DEFAULT_LEEWAY_SECONDS`], at most [`MAX_LEEWAY_SECONDS`]).
     #[serde(default)]
     pub leeway_seconds: Option<u64>,
 }
@@ -72,6 +95,7 @@ impl std::fmt::Debug for JwtConfig {
             .field("audience", &self.audience)
             .field("role_claim", &self.role_claim)
             .field("name_claim", &self.name_claim)
+            .field("leeway_seconds", &self.leeway_seconds)
             .finish_non_exhaustive()
     }
 }
@@ -81,6 +105,8 @@ pub struct JwtVerifier {
     alg: Algorithm,
     key: DecodingKey,
     validation: Validation,
+    /// Whether `aud` must be absent (no `audience` configured).
+    refuse_aud: bool,
     role_claim: String,
     name_claim: String,
     issuer: Issuer,
@@ -92,6 +118,7 @@ impl std::fmt::Debug for JwtVerifier {
             .field("alg", &self.alg)
             .field("iss", &self.validation.iss)
             .field("aud", &self.validation.aud)
+            .field("leeway", &self.validation.leeway)
             .field("role_claim", &self.role_claim)
             .finish_non_exhaustive()
     }
@@ -166,17 +193,30 @@ impl JwtVerifier {
                 ))
             })?
         };
+        let leeway = config.leeway_seconds.unwrap_or(DEFAULT_LEEWAY_SECONDS);
+        if leeway > MAX_LEEWAY_SECONDS {
+            return Err(AuthConfigError(format!(
+                "`leeway_seconds` = {leeway} is more than {MAX_LEEWAY_SECONDS} (it is for clock skew)"
+            )));
+        }
+        // jsonwebtoken checks the signature, then `exp`, `nbf`, `iss` and `aud`: a
+        // configured `iss`/`aud` is also a required one (otherwise it would only be
+        // compared when present). `check_claims` adds what it does not do.
         let mut validation = Validation::new(alg);
-        validation.leeway = config.leeway_seconds.unwrap_or(60);
+        validation.leeway = leeway;
+        validation.validate_exp = true;
         validation.validate_nbf = true;
-        match &config.issuer {
-            Some(issuer) => validation.set_issuer(&[issuer]),
-            None => validation.iss = None,
+        validation.validate_aud = true;
+        let mut required = vec!["exp"];
+        if let Some(issuer) = &config.issuer {
+            validation.set_issuer(&[issuer]);
+            required.push("iss");
         }
-        match &config.audience {
-            Some(audience) => validation.set_audience(&[audience]),
-            None => validation.validate_aud = false,
+        if let Some(audience) = &config.audience {
+            validation.set_audience(&[audience]);
+            required.push("aud");
         }
+        validation.set_required_spec_claims(&required);
         if config.role_claim.trim().is_empty() || config.name_claim.trim().is_empty() {
             return Err(AuthConfigError(
                 "`role_claim` and `name_claim` must not be empty".into(),
@@ -186,22 +226,61 @@ impl JwtVerifier {
             alg,
             key,
             validation,
+            refuse_aud: config.audience.is_none(),
             role_claim: config.role_claim.clone(),
             name_claim: config.name_claim.clone(),
             issuer,
         })
     }
 
-    fn verify(&self, token: &str) -> Result<Principal, String> {
+    fn verify(&self, token: &str) -> Result<Principal, Refusal> {
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
-            .map_err(|error| describe(&error))?;
+            .map_err(|error| Refusal {
+            bad_signature: matches!(error.kind(), ErrorKind::InvalidSignature),
+            why: describe(&error),
+        })?;
         let claims = data.claims;
+        self.check_claims(&claims, jsonwebtoken::get_current_timestamp())
+            .and_then(|()| self.principal(&claims))
+            .map_err(|why| Refusal {
+                bad_signature: false,
+                why,
+            })
+    }
+
+    /// What jsonwebtoken's validation leaves open: `aud` present although no audience
+    /// is configured (in any shape, including `[]` or `null`), an `iss` that is a list,
+    /// and `nbf`/`iat` (its `nbf` check skips a `null`; it never looks at `iat`).
+    fn check_claims(&self, claims: &Map<String, Value>, now: u64) -> Result<(), String> {
+        if self.refuse_aud && claims.contains_key("aud") {
+            return Err(
+                "the JWT names an audience (aud), but its key is configured without `audience`"
+                    .into(),
+            );
+        }
+        if self.validation.iss.is_some() && !claims.get("iss").is_some_and(Value::is_string) {
+            return Err("the JWT's issuer (iss) is not accepted".into());
+        }
+        let latest = now.saturating_add(self.validation.leeway);
+        for (claim, what) in [
+            ("nbf", "is not valid yet (nbf)"),
+            ("iat", "was issued in the future (iat)"),
+        ] {
+            if numeric_date(claims, claim)?.is_some_and(|at| at > latest) {
+                return Err(format!("the JWT {what}"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The principal named by the verified claims.
+    fn principal(&self, claims: &Map<String, Value>) -> Result<Principal, String> {
         let name = claims
             .get(&self.name_claim)
             .and_then(Value::as_str)
             .filter(|name| !name.trim().is_empty())
             .ok_or_else(|| format!("the token has no `{}` claim", self.name_claim))?;
-        let role = role_at(&claims, &self.role_claim).ok_or_else(|| {
+        let role = role_at(claims, &self.role_claim).ok_or_else(|| {
             format!(
                 "the token's `{}` claim names no role (expected one of: {})",
                 self.role_claim,
@@ -221,18 +300,51 @@ pub fn looks_like_jwt(credential: &str) -> bool {
     credential.split('.').count() == 3 && credential.starts_with("eyJ")
 }
 
-/// Verifies `token` with each verifier of its algorithm, the first success wins.
+/// Why one verifier refused a token.
+struct Refusal {
+    /// Only because this key did not sign it (claims are checked after the signature).
+    bad_signature: bool,
+    why: String,
+}
+
+/// Verifies `token` with each verifier of its algorithm, the first success wins. A
+/// refusal gives the reason of the entry whose key signed the token, if any, rather
+/// than another entry's "bad signature".
 pub fn verify_any(verifiers: &[JwtVerifier], token: &str) -> Result<Principal, String> {
     let header = jsonwebtoken::decode_header(token)
         .map_err(|error| format!("malformed JWT: {}", describe(&error)))?;
-    let mut last = None;
+    let mut reason: Option<Refusal> = None;
     for verifier in verifiers.iter().filter(|v| v.alg == header.alg) {
         match verifier.verify(token) {
             Ok(principal) => return Ok(principal),
-            Err(why) => last = Some(why),
+            Err(refusal) => {
+                if reason.as_ref().is_none_or(|kept| kept.bad_signature) {
+                    reason = Some(refusal);
+                }
+            }
         }
     }
-    Err(last.unwrap_or_else(|| format!("JWTs signed with {:?} are not accepted", header.alg)))
+    Err(reason.map_or_else(
+        || format!("JWTs signed with {:?} are not accepted", header.alg),
+        |refusal| refusal.why,
+    ))
+}
+
+/// A NumericDate claim (seconds since 1970, as jsonwebtoken reads `exp`): `None`
+/// when absent, an error when it is anything but a non-negative number.
+fn numeric_date(claims: &Map<String, Value>, claim: &str) -> Result<Option<u64>, String> {
+    let Some(value) = claims.get(claim) else {
+        return Ok(None);
+    };
+    let seconds = value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+            .map(|seconds| seconds.round() as u64)
+    });
+    seconds
+        .map(Some)
+        .ok_or_else(|| format!("the JWT's `{claim}` claim is malformed (not seconds since 1970)"))
 }
 
 /// The role at a dot path of the claims; a list gives its first role.
@@ -254,7 +366,6 @@ fn role_at(claims: &Map<String, Value>, path: &str) -> Option<Role> {
 
 /// A verification failure in words, without echoing the token.
 fn describe(error: &jsonwebtoken::errors::Error) -> String {
-    use jsonwebtoken::errors::ErrorKind;
     match error.kind() {
         ErrorKind::InvalidSignature => "bad JWT signature".into(),
         ErrorKind::ExpiredSignature => "the JWT has expired".into(),
@@ -262,6 +373,7 @@ fn describe(error: &jsonwebtoken::errors::Error) -> String {
         ErrorKind::InvalidIssuer => "the JWT's issuer (iss) is not accepted".into(),
         ErrorKind::InvalidAudience => "the JWT's audience (aud) is not accepted".into(),
         ErrorKind::MissingRequiredClaim(claim) => format!("the JWT has no `{claim}` claim"),
+        ErrorKind::InvalidClaimFormat(claim) => format!("the JWT's `{claim}` claim is malformed"),
         ErrorKind::InvalidAlgorithm => "the JWT's algorithm does not fit the key".into(),
         other => format!("the JWT could not be verified ({other:?})"),
     }
@@ -331,6 +443,18 @@ mod tests {
             })
             .contains("not a valid")
         );
+        assert!(
+            error(JwtConfig {
+                leeway_seconds: Some(MAX_LEEWAY_SECONDS + 1),
+                ..hs("0123456789abcdef0123")
+            })
+            .contains("leeway_seconds")
+        );
+        JwtVerifier::from_config(&JwtConfig {
+            leeway_seconds: Some(MAX_LEEWAY_SECONDS),
+            ..hs("0123456789abcdef0123")
+        })
+        .unwrap();
     }
 
     #[test]

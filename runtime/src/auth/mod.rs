@@ -8,8 +8,10 @@
 //!   presented key is hashed and compared in constant time with every configured hash;
 //! * a **JWT** ([`jwt`]): verified with the configured keys (HS256/384/512 with a shared
 //!   secret, RS256/384/512 and PS256/384/512 with an RSA public key, ES256/384 with an EC
-//!   public key, EdDSA), `exp` required, `iss`/`aud` checked when configured; `sub`
-//!   names the principal and a configurable claim (default `role`) gives its role.
+//!   public key, EdDSA); `exp` required, `nbf`/`iat` honoured, each with the entry's
+//!   clock-skew leeway; a configured `issuer`/`audience` makes `iss`/`aud` required
+//!   and exact, and without `audience` a token carrying `aud` is refused; `sub` names
+//!   the principal and a configurable claim (default `role`) gives its role.
 //!
 //! [`middleware::require_role`] enforces the generated per-operation role table
 //! (`tmf688_api::profile::allowed_roles`): no or bad credentials get 401 with

@@ -7,6 +7,7 @@
 //! `delivery_common`) that way too.
 #![allow(dead_code)] // each test binary uses a different part
 
+pub mod jwt;
 #[path = "../test_store/mod.rs"]
 pub mod test_store;
 
