@@ -9,7 +9,7 @@ use common::jwt::{fixture, jwt_config};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::json;
 use tmf688_runtime::Authenticator;
-use tmf688_runtime::auth::{AuthConfig, JwtConfig, Principal, Role};
+use tmf688_runtime::auth::{AuthConfig, Issuer, JwtConfig, Principal, Role};
 
 const SECRET: &str = "test-only secret for the HS* algorithms";
 
@@ -85,7 +85,12 @@ fn every_supported_algorithm_verifies() {
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(
             principal,
-            Principal::new(format!("{name}-caller"), Role::Pss),
+            // The only entry, without an `issuer`: namespace `#1`.
+            Principal::new(
+                format!("{name}-caller"),
+                Role::Pss,
+                Issuer::Jwt("#1".into())
+            ),
             "{name}"
         );
         // The payload of another token under this signature: refused.

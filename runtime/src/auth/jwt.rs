@@ -450,10 +450,13 @@ mod tests {
             })
             .contains("leeway_seconds")
         );
-        JwtVerifier::from_config(&JwtConfig {
-            leeway_seconds: Some(MAX_LEEWAY_SECONDS),
-            ..hs("0123456789abcdef0123")
-        })
+        JwtVerifier::from_config(
+            &JwtConfig {
+                leeway_seconds: Some(MAX_LEEWAY_SECONDS),
+                ..hs("0123456789abcdef0123")
+            },
+            Issuer::Jwt("#1".into()),
+        )
         .unwrap();
     }
 
