@@ -6,17 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use tmf688_runtime::MemoryStore;
-
 use crate::common::{Outcome, SAMPLE_EVENT, Settings, ratio};
-use crate::harness::{Sink, latency_of, publish, register, serve_with_engine};
+use crate::harness::{Sink, latency_of, publish, register, start_hub};
 use crate::load::Bodies;
 use crate::server;
-
-/// The hub with its delivery engine, on the server thread.
-pub fn start_hub() -> anyhow::Result<server::Running> {
-    server::start(|| async { serve_with_engine(MemoryStore::new()).await })
-}
 
 /// Deliveries per second to `hubs` hubs, and the raw client's rate with `hubs` lanes.
 pub fn fan_out(settings: &Settings, hubs: usize) -> anyhow::Result<Outcome> {

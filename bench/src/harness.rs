@@ -82,6 +82,11 @@ impl Sink {
     }
 }
 
+/// The hub with its delivery engine over the in-memory store, on the server thread.
+pub fn start_hub() -> anyhow::Result<server::Running> {
+    server::start(|| async { serve_with_engine(tmf688_runtime::MemoryStore::new()).await })
+}
+
 /// The hub over `store` with its delivery engine (the engine lives as long as the
 /// server thread's runtime).
 pub async fn serve_with_engine<S: Store>(store: S) -> anyhow::Result<Router> {

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::common::{Outcome, Settings};
-use crate::delivery::start_hub;
-use crate::harness::{latency_with, register_callbacks};
+use crate::harness::{latency_with, register_callbacks, start_hub};
 
 const BLACKHOLES: usize = 1_000;
 const TARGET_MS: f64 = 50.0;

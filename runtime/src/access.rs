@@ -94,6 +94,15 @@ pub fn related_party_ids<'a>(event: &'a Value) -> Vec<&'a str> {
     ids
 }
 
+/// The party whose need-to-know limits what a hub of `owner` receives under `policy`
+/// (`None`: it receives everything — no owner, registered while authentication was
+/// off, or a policy that restricts nothing).
+pub fn hub_party<'a>(owner: Option<&'a Owner>, policy: &dyn NeedToKnow) -> Option<&'a str> {
+    owner
+        .filter(|_| policy.restricts())
+        .map(|owner| owner.name.as_str())
+}
+
 /// The owner a principal records on what it registers.
 pub fn owner_of(principal: &Principal) -> Owner {
     Owner::new(principal.issuer.to_string(), principal.name.clone())
@@ -140,6 +149,12 @@ impl<'a> Viewer<'a> {
             Self::Anyone | Self::Admin => None,
             Self::Party(principal) => Some(principal.name.as_str()),
         }
+    }
+
+    /// Whether `policy` may hide events from it (else it sees every event and they
+    /// need not be parsed for it).
+    pub fn restricted_by(&self, policy: &dyn NeedToKnow) -> bool {
+        self.party().is_some() && policy.restricts()
     }
 
     /// Whether it sees `event` under `policy`.

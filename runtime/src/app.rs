@@ -75,7 +75,7 @@ pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
         if let Some(auth) = &config.auth {
             let auth = auth.clone();
             admin = admin.route_layer(middleware::from_fn(move |request: Request, next: Next| {
-                crate::delivery::admin::require_admin(auth.clone(), request, next)
+                auth::middleware::require_admin(auth.clone(), request, next)
             }));
         }
         router = router.merge(admin);

@@ -69,7 +69,7 @@ pub struct Config {
     /// `[paging]`.
     pub paging: PagingSection,
     /// `[quotas]`: what one principal may create.
-    pub quotas: crate::Quotas,
+    pub quotas: crate::service::Quotas,
     /// `[auth]`: `[[auth.api_keys]]` and `[[auth.jwt]]`.
     pub auth: AuthConfig,
     /// `[delivery]`: the delivery engine (retries, callback hosts, outbound auth).

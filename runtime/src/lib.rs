@@ -16,6 +16,8 @@
 //! * [`auth`]: inbound authentication (API keys stored hashed, JWTs with HS*/RS*/PS*/
 //!   ES*/EdDSA keys) and the profile's role matrix as a route layer ([`AppConfig::auth`]);
 //!   the caller's [`Principal`] owns the hubs it registers.
+//! * [`access`]: who may see what — the need-to-know policy over events and the
+//!   ownership of hubs and listeners, for delivery and every read path alike.
 //! * [`config`]: the server's TOML configuration file.
 //! * [`delivery`]: the delivery engine (DESIGN §4): one worker per hub, in order, at
 //!   least once, backoff and `Retry-After`, halt/resume/replay through `/admin/hubs`,
@@ -49,6 +51,7 @@ pub mod delivery;
 pub mod query;
 pub mod service;
 pub mod store;
+mod sync;
 
 pub use app::{AppConfig, app, app_with, listener_app, listener_app_with};
 pub use auth::{AuthConfig, Authenticator, Issuer, Principal};

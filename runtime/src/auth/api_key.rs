@@ -10,7 +10,7 @@ use serde::Deserialize;
 use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
-use super::{AuthConfigError, Issuer, Principal, Role, deserialize_role};
+use super::principal::{AuthConfigError, Issuer, Principal, Role, deserialize_role};
 
 /// `[[auth.api_keys]]`: one key.
 #[derive(Clone, Deserialize)]

@@ -29,7 +29,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::{AuthConfigError, Issuer, Principal, Role};
+use super::principal::{AuthConfigError, Issuer, Principal, Role};
 
 fn default_role_claim() -> String {
     "role".into()

@@ -13,7 +13,8 @@ use http::{HeaderValue, StatusCode, header};
 use tmf688_api::operations;
 use tmf688_api::support::ApiError;
 
-use super::{AuthFailure, Authenticator};
+use super::authenticator::{AuthFailure, Authenticator};
+use super::principal::Role;
 
 /// 401 with `WWW-Authenticate: Bearer` and a TMF `Error` body.
 pub fn unauthorized(failure: &AuthFailure) -> Response {
@@ -88,6 +89,26 @@ pub async fn require_role(
         .into_response();
     }
     tracing::trace!(operation = operation.id, principal = %principal, "authenticated");
+    request.extensions_mut().insert(principal);
+    next.run(request).await
+}
+
+/// The operator API's layer (`/admin/…`): lets through only authenticated callers
+/// with the admin role (401/403 otherwise),
+/// and puts the [`super::Principal`] into the request extensions.
+pub async fn require_admin(auth: Arc<Authenticator>, mut request: Request, next: Next) -> Response {
+    let principal = match auth.authenticate(request.headers()) {
+        Ok(principal) => principal,
+        Err(failure) => return unauthorized(&failure),
+    };
+    if principal.role != Role::Admin {
+        tracing::info!(principal = %principal, path = %request.uri().path(), "operator API refused: not an admin");
+        return forbidden(format!(
+            "{} (role {}) may not use the operator API; it needs the admin role",
+            principal.name, principal.role
+        ))
+        .into_response();
+    }
     request.extensions_mut().insert(principal);
     next.run(request).await
 }

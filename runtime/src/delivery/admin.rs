@@ -122,27 +122,3 @@ async fn prometheus_metrics<S: Store>(State(shared): State<Arc<Shared<S>>>) -> R
     )
         .into_response()
 }
-
-/// Lets through only authenticated callers with the admin role (401/403 otherwise),
-/// and puts the [`crate::auth::Principal`] into the request extensions.
-pub async fn require_admin(
-    auth: Arc<crate::auth::Authenticator>,
-    mut request: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> Response {
-    use axum::response::IntoResponse as _;
-    let principal = match auth.authenticate(request.headers()) {
-        Ok(principal) => principal,
-        Err(failure) => return crate::auth::middleware::unauthorized(&failure),
-    };
-    if principal.role != crate::auth::Role::Admin {
-        tracing::info!(principal = %principal, path = %request.uri().path(), "operator API refused: not an admin");
-        return crate::auth::middleware::forbidden(format!(
-            "{} (role {}) may not use the operator API; it needs the admin role",
-            principal.name, principal.role
-        ))
-        .into_response();
-    }
-    request.extensions_mut().insert(principal);
-    next.run(request).await
-}

@@ -21,8 +21,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::config::PoolConfig;
-use super::shared::lock;
 use crate::store::Owner;
+use crate::sync::lock;
 
 /// What one attempt holds while it is in flight (released on drop).
 #[derive(Debug)]

@@ -15,10 +15,11 @@ use tmf688_api::support::{ClientError, encode_path_segment};
 use super::budget::authority_of;
 use super::notifications;
 use super::retry;
-use super::shared::{Control, lock};
+use super::shared::Control;
 use super::status::{AttemptRecord, DeliveryState, rfc3339};
 use super::worker::{Step, Worker};
 use crate::store::{EventRecord, Store};
+use crate::sync::lock;
 
 /// What one attempt came to.
 enum Attempt {
@@ -153,9 +154,7 @@ impl<S: Store> Worker<S> {
                     record.status = Some(code.as_u16());
                     let mut status = lock(&self.status);
                     status.log(record, capacity);
-                    status.state = DeliveryState::Active;
-                    status.attempts = 0;
-                    status.next_attempt_at = None;
+                    status.set_active();
                     status.last_status = Some(code.as_u16());
                     status.last_success_at = Some(rfc3339(SystemTime::now()));
                     status.delivered += 1;
@@ -217,12 +216,7 @@ impl<S: Store> Worker<S> {
                     };
                     if resumed {
                         failures = 0;
-                        {
-                            let mut status = lock(&self.status);
-                            status.state = DeliveryState::Active;
-                            status.attempts = 0;
-                            status.next_attempt_at = None;
-                        }
+                        lock(&self.status).set_active();
                         self.save(0, None).await;
                     }
                 }

@@ -2,7 +2,9 @@
 //!
 //! [`DeliveryEngine::start`] builds the `Shared` state (HTTP client behind the SSRF
 //! guard, per-host outbound auth and signers, the in-flight budget), attaches the
-//! configuration and the operator API to the service's [`DeliveryHooks`], and spawns:
+//! configuration, the operator API, a handle to its workers (so that a removed hub's
+//! worker stops at once) and its need-to-know policy (which the API's read paths then
+//! apply too) to the service's [`DeliveryHooks`], and spawns:
 //! the supervisor (`super::supervisor`, one worker per hub, leases), the flusher of
 //! delivery progress (`super::progress`) and, with a store shared by replicas, the
 //! listener for appends made elsewhere (`super::wakeups`). The workers themselves
@@ -29,13 +31,14 @@ use super::guard::{CallbackGuard, GuardedResolver};
 use super::hooks::{DeliveryHooks, StopWorker};
 use super::operator::AdminError;
 use super::progress::flush_progress_periodically;
-use super::shared::{Shared, lock};
+use super::shared::Shared;
 use super::signing::Signer;
 use super::status::{HubStatus, Metrics, MetricsSnapshot};
 use super::supervisor::supervise;
 use super::wakeups::wake_on_appends;
 use crate::access::{NeedToKnow, RelatedPartiesPolicy, Unrestricted};
 use crate::store::{Seq, Store, StoreError};
+use crate::sync::lock;
 
 /// Why the engine could not start.
 #[derive(Debug, thiserror::Error)]

@@ -3,7 +3,7 @@
 //! is this callback allowed. The service owns one; the engine attaches to it.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use axum::Router;
 use http::StatusCode;
@@ -16,6 +16,7 @@ use super::signing::InboundVerifier;
 use super::tail::{LogEvent, TailCache};
 use crate::access::{NeedToKnow, RelatedPartiesPolicy};
 use crate::store::{EventRecord, Seq};
+use crate::sync::lock;
 
 /// The engine's side of [`DeliveryHooks::hub_removed`]: stops a hub's worker in this
 /// process (the engine owns its workers; this is how the service reaches them).
@@ -61,10 +62,6 @@ impl Default for DeliveryHooks {
             need_to_know: OnceLock::new(),
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl DeliveryHooks {

@@ -15,6 +15,8 @@
 //!   * `wakeups`: appends and hub changes made through other replicas.
 //!   * `shared`: the state these share, and the one place a worker is stopped.
 //!   * `operator`: statuses, resume and replay, for [`admin`] and the engine's methods.
+//! * [`retry`]: the backoff schedule and `Retry-After`; [`status`]: each hub's
+//!   status and the engine's counters, as the operator API shows them.
 //! * [`tail`]: the events this process appended last, per topic, parsed at most once
 //!   for all filtering hubs, so that workers do not read them back from the store.
 //! * [`filter`]: hub `query`, topic `headerQuery`/`contentQuery`; the [`NeedToKnow`]

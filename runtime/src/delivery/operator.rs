@@ -6,9 +6,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::shared::{Control, Shared, lock};
+use super::shared::{Control, Shared};
 use super::status::{HubStatus, MetricsSnapshot};
 use crate::store::{HubRecord, Seq, Store, StoreError};
+use crate::sync::lock;
 
 /// Why an operator request failed.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]

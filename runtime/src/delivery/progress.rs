@@ -8,8 +8,9 @@
 
 use std::sync::Arc;
 
-use super::shared::{PendingProgress, Shared, lock};
+use super::shared::{PendingProgress, Shared};
 use crate::store::{HubProgress, Store};
+use crate::sync::lock;
 
 impl<S: Store> Shared<S> {
     /// Leaves a worker's latest progress for the flusher (or saves it now when

@@ -2,15 +2,18 @@
 //! client and its per-host settings, the worker map, the lease deadline and the
 //! progress waiting for the flusher.
 //!
-//! This is also the one place a worker is stopped ([`Shared::stop_worker`]): hub
-//! removal (through [`DeliveryHooks::hub_removed`]), progress refused by the store, an
-//! operator's change made through another replica and reconciliation after a lease
+//! This is also the one place another task stops a worker ([`Shared::stop_worker_if`]):
+//! hub removal (through [`DeliveryHooks::hub_removed`]), progress refused by the store,
+//! an operator's change made through another replica and reconciliation after a lease
 //! claim all end a worker the same way — its `revoked` flag set (it sends nothing
 //! more, even mid-attempt) and a `Stop` on its control channel (it wakes and ends).
+//! A worker also ends on its own — on shutdown (the engine's watch), when its lease may
+//! have lapsed, or when its topic is gone — and then removes its own handle, if it is
+//! still the current one (generation-checked).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tmf688_api::client::CallbackClient;
@@ -26,6 +29,7 @@ use super::signing::Signer;
 use super::status::{HubStatus, Metrics};
 use crate::access::NeedToKnow;
 use crate::store::{HubProgress, Seq, Store};
+use crate::sync::lock;
 
 /// What an operator asks of a hub's worker.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,7 +38,7 @@ pub(super) enum Control {
     Resume,
     /// Move the cursor to this value (re-send what follows) and deliver.
     Replay(Seq),
-    /// Stop (the hub was removed).
+    /// Stop now (see the module documentation for the causes).
     Stop,
 }
 
@@ -94,10 +98,6 @@ impl<S> std::fmt::Debug for Shared<S> {
             .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
-}
-
-pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl<S> Shared<S> {

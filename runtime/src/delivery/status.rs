@@ -90,6 +90,13 @@ pub struct HubStatus {
 }
 
 impl HubStatus {
+    /// Delivering again: not retrying, not halted, no failed attempt pending.
+    pub(crate) fn set_active(&mut self) {
+        self.state = DeliveryState::Active;
+        self.attempts = 0;
+        self.next_attempt_at = None;
+    }
+
     /// A fresh status.
     pub fn new(hub_id: &str, topic_id: &str, callback: &str, cursor: Seq, halted: bool) -> Self {
         Self {

@@ -16,10 +16,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::filter::HubFilter;
-use super::shared::{Shared, WorkerHandle, lock};
+use super::shared::{Shared, WorkerHandle};
 use super::status::HubStatus;
 use super::worker::Worker;
 use crate::store::{HubState, Store, StoreError};
+use crate::sync::lock;
 
 /// Keeps one worker per hub (per held hub when leasing): on start, whenever hubs are
 /// registered or removed, and every third of the lease when leasing.

@@ -16,10 +16,12 @@ use tokio::sync::{mpsc, watch};
 
 use super::filter::HubFilter;
 use super::notifications;
-use super::shared::{Control, Shared, lock};
-use super::status::{DeliveryState, HubStatus};
+use super::shared::{Control, Shared};
+use super::status::HubStatus;
 use super::tail::LogEvent;
+use crate::access::hub_party;
 use crate::store::{HubProgress, HubRecord, HubState, Seq, Store, StoreError};
+use crate::sync::lock;
 
 /// What delivering one event came to.
 pub(super) enum Step {
@@ -200,12 +202,7 @@ impl<S: Store> Worker<S> {
             }
             self.halted = false;
             self.carried_attempts = 0;
-            {
-                let mut status = lock(&self.status);
-                status.state = DeliveryState::Active;
-                status.attempts = 0;
-                status.next_attempt_at = None;
-            }
+            lock(&self.status).set_active();
             self.save(0, None).await;
         }
         true
@@ -239,10 +236,7 @@ impl<S: Store> Worker<S> {
     }
 
     fn qualifies(&self, event: &LogEvent) -> bool {
-        // Need-to-know judges by the hub owner's party; hubs registered without
-        // authentication have none and are not restricted.
-        let party = self.hub.owner.as_ref().map(|owner| owner.name.as_str());
-        let policy = party.filter(|_| self.shared.policy.restricts());
+        let policy = hub_party(self.hub.owner.as_ref(), self.shared.policy.as_ref());
         if self.filter.is_empty() && policy.is_none() {
             return true;
         }

@@ -129,7 +129,7 @@ impl<S: Store> EventApi for Hub688<S> {
         // Need-to-know (DESIGN §4b): a party lists only what its hubs would receive.
         let viewer = viewer(&ctx);
         let policy = self.delivery.need_to_know();
-        let restricted = viewer.party().is_some() && policy.restricts();
+        let restricted = viewer.restricted_by(policy.as_ref());
         let (body, total) = if filter.is_empty() && !restricted {
             let records = self
                 .store
@@ -227,7 +227,7 @@ impl<S: Store> EventApi for Hub688<S> {
         // Need-to-know: an event the caller may not see is answered as absent.
         let viewer = viewer(&ctx);
         let policy = self.delivery.need_to_know();
-        if viewer.party().is_some() && policy.restricts() {
+        if viewer.restricted_by(policy.as_ref()) {
             let value: Value = serde_json::from_slice(&record.body).map_err(|error| {
                 tracing::error!(%error, "stored event is not JSON");
                 ApiError::internal("a stored event could not be read")

@@ -1,8 +1,10 @@
 //! [`Hub688`]: the event hub, implementing every generated handler trait over a
 //! [`Store`].
 //!
-//! This file holds [`Hub688`] and [`HubConfig`] with their constructor and accessors.
-//! The rest, one file each:
+//! This file holds [`Hub688`] with its constructor and accessors, and its
+//! [`HubService`](crate::delivery::HubService) side for the delivery engine. The rest,
+//! one file each:
+//! - `config.rs`: [`HubConfig`] and [`Quotas`];
 //! - `topics.rs`: [`TopicApi`](tmf688_api::server::TopicApi) (`/topic`);
 //! - `events.rs`: [`EventApi`](tmf688_api::server::EventApi) (`/topic/{id}/event`);
 //! - `hubs.rs`: [`HubApi`](tmf688_api::server::HubApi) (`/topic/{id}/hub`);
@@ -14,11 +16,14 @@
 //! - `render.rs`: hrefs and how a stored resource is answered (`fields=` projection);
 //! - `listing.rs`: filtering, counting and paging of list answers;
 //! - `notify.rs`: writing the API's own notifications when someone listens;
-//! - `access.rs`: who may remove a hub or listener;
+//! - `access.rs`: the caller as [`crate::access`] sees it (what it may see of events,
+//!   hubs and listeners), and the owner it records;
+//! - `quotas.rs`: enforcing the [`Quotas`] (403 past them);
 //! - `errors.rs`: store failures and unknown (or reserved) topics as API errors.
 
 mod access;
 mod client_side;
+mod config;
 mod errors;
 mod events;
 mod hubs;
@@ -28,6 +33,8 @@ mod notify;
 mod quotas;
 mod render;
 mod topics;
+
+pub use config::{HubConfig, Quotas};
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -40,39 +47,7 @@ use tmf688_api::models::TopicCreate;
 use tmf688_api::profile;
 
 use crate::delivery::notifications::NOTIFICATIONS_TOPIC;
-use crate::query::PagingConfig;
 use crate::store::{NewTopic, Store, StoreError};
-
-/// How the hub behaves.
-#[derive(Clone, Debug, Default)]
-pub struct HubConfig {
-    /// Paging of list operations.
-    pub paging: PagingConfig,
-    /// What one principal may create (`[quotas]`).
-    pub quotas: Quotas,
-}
-
-/// What may be created (`[quotas]` of the server configuration): past a quota the
-/// create operation answers 403 with a TMF `Error` (reason `Quota exceeded`). Checked
-/// before the write, so concurrent registrations may overshoot by the few in flight.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Quotas {
-    /// Hubs and listeners one owner (principal, or all unauthenticated callers
-    /// together) may have registered at once. 0: no limit. Default 10,000.
-    pub max_hubs_per_owner: u64,
-    /// Topics the hub may hold (the profile's included). 0: no limit. Default 100,000.
-    pub max_topics: u64,
-}
-
-impl Default for Quotas {
-    fn default() -> Self {
-        Self {
-            max_hubs_per_owner: 10_000,
-            max_topics: 100_000,
-        }
-    }
-}
 
 /// The TMF688 / PSI event hub over a store. Share it as `Arc<Hub688<S>>`.
 #[derive(Debug)]

@@ -1,4 +1,4 @@
-//! Quotas ([`Quotas`]): what one principal may create, so that a careless or hostile
+//! Enforcing the [`Quotas`]: what one principal may create, so that a careless or hostile
 //! peer cannot grow the hub without bound (DESIGN §4b). Past a quota: 403 with a TMF
 //! `Error` whose reason is `Quota exceeded`.
 

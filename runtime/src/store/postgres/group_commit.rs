@@ -3,13 +3,14 @@
 //! topic. The queues live in [`PgStore`](super::PgStore) (`appends`).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 
 use sqlx::postgres::PgPool;
 use tokio::sync::oneshot;
 
 use super::append::append_tx;
 use crate::store::{Appended, NewEvent, StoreError};
+use crate::sync::lock;
 
 /// Appends waiting for their topic's committer.
 #[derive(Debug, Default)]
@@ -64,10 +65,6 @@ pub(super) async fn group_append(
 /// Appends waiting for their committers, by topic (a topic has an entry while its
 /// committer runs).
 pub(super) type AppendQueues = Arc<Mutex<HashMap<String, AppendQueue>>>;
-
-fn lock(queues: &AppendQueues) -> MutexGuard<'_, HashMap<String, AppendQueue>> {
-    queues.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// The committer of one topic (see [`group_append`]).
 async fn commit_appends(pool: PgPool, queues: AppendQueues, topic_id: String) {
