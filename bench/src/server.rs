@@ -1,5 +1,6 @@
 //! Servers under test, each on its own OS thread with a single-threaded runtime (the
-//! core split), on a loopback port.
+//! core split), on a loopback port, served as `tmf688-server` serves (the runtime's
+//! `serve`, with its timeouts and connection cap) — the hub and its baselines alike.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -8,6 +9,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use tmf688_runtime::ServeConfig;
 
 /// A running server; dropped → shut down.
 pub struct Running {
@@ -58,11 +60,10 @@ where
                 match started.await {
                     Ok((router, listener)) => {
                         let _ = ready_tx.send(listener.local_addr().map_err(Into::into));
-                        let _ = axum::serve(listener, router)
-                            .with_graceful_shutdown(async {
-                                let _ = shutdown_rx.await;
-                            })
-                            .await;
+                        let stop = async {
+                            let _ = shutdown_rx.await;
+                        };
+                        tmf688_runtime::serve(listener, router, ServeConfig::default(), stop).await;
                     }
                     Err(error) => {
                         let _ = ready_tx.send(Err(error));

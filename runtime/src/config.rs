@@ -58,6 +58,18 @@ pub struct Config {
     pub log: Option<String>,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: Option<usize>,
+    /// How long a request head may take, in ms ([`crate::ServeConfig`]).
+    pub header_read_timeout_ms: Option<u64>,
+    /// How long a request body may take after its head, in ms (then 408).
+    pub body_read_timeout_ms: Option<u64>,
+    /// How long a kept-alive connection may wait for its next request, in ms.
+    pub idle_timeout_ms: Option<u64>,
+    /// Connections served at once (the server lowers it to fit its open-file limit).
+    pub max_connections: Option<usize>,
+    /// Longest request target accepted, in bytes (longer: 414).
+    pub max_uri_bytes: Option<usize>,
+    /// Most header field bytes (names and values) accepted (more: 431).
+    pub max_header_bytes: Option<usize>,
     /// Listen on a non-loopback address without authentication (see the server's
     /// `--allow-unauthenticated`).
     pub allow_unauthenticated: Option<bool>,
@@ -131,6 +143,12 @@ mod tests {
             log_format = "json"
             log = "debug"
             max_body_bytes = 2048
+            header_read_timeout_ms = 5000
+            body_read_timeout_ms = 20000
+            idle_timeout_ms = 30000
+            max_connections = 500
+            max_uri_bytes = 4096
+            max_header_bytes = 8192
             database_url = "postgres://u@127.0.0.1:5432/db"
             database_max_connections = 4
             [paging]
@@ -151,6 +169,22 @@ mod tests {
         assert_eq!(config.listen, Some("127.0.0.1:9999".parse().unwrap()));
         assert_eq!(config.log_format, Some(LogFormat::Json));
         assert_eq!(config.max_body_bytes, Some(2048));
+        assert_eq!(
+            (
+                config.header_read_timeout_ms,
+                config.body_read_timeout_ms,
+                config.idle_timeout_ms
+            ),
+            (Some(5000), Some(20000), Some(30000))
+        );
+        assert_eq!(
+            (
+                config.max_connections,
+                config.max_uri_bytes,
+                config.max_header_bytes
+            ),
+            (Some(500), Some(4096), Some(8192))
+        );
         assert_eq!(
             config.database_url.as_deref(),
             Some("postgres://u@127.0.0.1:5432/db")

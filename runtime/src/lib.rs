@@ -13,6 +13,8 @@
 //!   `X-Total-Count`/`X-Result-Count` and 206 for a partial page).
 //! * [`app`](mod@app): the generated router under every base path of the profile (PSI paths serve
 //!   only the PSI operations), `/health`, `/openapi.json`.
+//! * [`serve`](mod@serve): serving it over TCP with header, body and idle timeouts, a
+//!   connection cap, limits on the request target and header fields, graceful shutdown.
 //! * [`auth`]: inbound authentication (API keys stored hashed, JWTs with HS*/RS*/PS*/
 //!   ES*/EdDSA keys) and the profile's role matrix as a route layer ([`AppConfig::auth`]);
 //!   the caller's [`Principal`] owns the hubs it registers.
@@ -29,11 +31,11 @@
 //! ```no_run
 //! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 //! use std::sync::Arc;
-//! use tmf688_runtime::{Hub688, HubConfig, MemoryStore, app};
+//! use tmf688_runtime::{Hub688, HubConfig, MemoryStore, ServeConfig, app, serve};
 //!
 //! let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default()).await?;
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
-//! axum::serve(listener, app(Arc::new(hub))).await?;
+//! serve(listener, app(Arc::new(hub)), ServeConfig::default(), std::future::pending()).await;
 //! # Ok(()) }
 //! ```
 //!
@@ -49,6 +51,7 @@ pub mod auth;
 pub mod config;
 pub mod delivery;
 pub mod query;
+pub mod serve;
 pub mod service;
 pub mod store;
 mod sync;
@@ -56,5 +59,6 @@ mod sync;
 pub use app::{AppConfig, app, app_with, listener_app, listener_app_with};
 pub use auth::{AuthConfig, Authenticator, Issuer, Principal};
 pub use query::PagingConfig;
+pub use serve::{ServeConfig, serve};
 pub use service::{Hub688, HubConfig, Quotas};
 pub use store::{MemoryStore, PgStore, Store, StoreError};

@@ -269,6 +269,33 @@ async fn halt_resume_and_replay() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body["@type"], "Error");
+    // What axum itself refuses is a TMF `Error` too: a query that does not fit, a hub
+    // id that is not UTF-8.
+    for (method, path, needle) in [
+        (
+            Method::POST,
+            format!("/admin/hubs/{id}/replay?from=abc"),
+            "from",
+        ),
+        (
+            Method::POST,
+            format!("/admin/hubs/{id}/replay?bogus=1"),
+            "bogus",
+        ),
+        (Method::GET, "/admin/hubs/%FF".to_owned(), "UTF-8"),
+    ] {
+        let (status, body) = hub.request(method, &path, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
+        assert_eq!(
+            (body["@type"].as_str(), body["status"].as_str()),
+            (Some("Error"), Some("400")),
+            "{path}: {body}"
+        );
+        assert!(
+            body["message"].as_str().is_some_and(|m| m.contains(needle)),
+            "{path}: {body}"
+        );
+    }
 }
 
 /// `replay?fromTime=T` re-sends from the first event whose `eventTime` is at or after

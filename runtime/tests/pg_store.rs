@@ -21,7 +21,9 @@ use tmf688_runtime::store::{
     AppendNotice, Appended, HubProgress, HubStart, HubState, NewEvent, NewHub, NewListener,
     NewTopic, Owner,
 };
-use tmf688_runtime::{AppConfig, Hub688, HubConfig, PgStore, Store, StoreError, app_with};
+use tmf688_runtime::{
+    AppConfig, Hub688, HubConfig, PgStore, ServeConfig, Store, StoreError, app_with,
+};
 
 fn new_topic(id: Option<&str>, name: &str) -> NewTopic {
     NewTopic {
@@ -540,7 +542,12 @@ impl PgHub {
         let app = app_with(hub.clone(), &AppConfig::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let task = tokio::spawn(tmf688_runtime::serve(
+            listener,
+            app,
+            ServeConfig::default(),
+            std::future::pending(),
+        ));
         Self {
             url,
             hub,

@@ -29,15 +29,23 @@
 //! kept in PostgreSQL (schema migrated at start-up; an acknowledged event is durable,
 //! hubs and cursors survive restarts); without it, in memory.
 //!
+//! Connections are served within limits (`tmf688_runtime::serve`): header read, body
+//! read and idle timeouts, a cap on concurrent connections (lowered to what the
+//! open-file limit leaves; the soft limit is raised to the hard one at start-up), and
+//! limits on the request target and header fields.
+//!
 //! Inbound authentication (API keys and JWTs, the PSI role matrix) is on as soon as
 //! the file configures `[[auth.api_keys]]` or `[[auth.jwt]]`. Without it the server
 //! runs only on a loopback address and says loudly that every caller is trusted; on
 //! any other address it refuses to start, unless `--allow-unauthenticated` says that
 //! something in front of it (a gateway or mesh) authenticates callers.
 
+mod open_files;
+
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
@@ -45,8 +53,8 @@ use tmf688_runtime::config::{self, Config};
 use tmf688_runtime::delivery::DeliveryEngine;
 use tmf688_runtime::store::postgres::{DEFAULT_MAX_CONNECTIONS, redacted_url};
 use tmf688_runtime::{
-    AppConfig, Authenticator, Hub688, HubConfig, MemoryStore, PagingConfig, PgStore, Store,
-    app_with,
+    AppConfig, Authenticator, Hub688, HubConfig, MemoryStore, PagingConfig, PgStore, ServeConfig,
+    Store, app_with,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -74,6 +82,37 @@ struct Args {
     /// Largest request body accepted, in bytes (larger: 413) [default: 1048576].
     #[arg(long, env = "TMF688_MAX_BODY_BYTES")]
     max_body_bytes: Option<usize>,
+
+    /// Close a connection whose request head (request line and headers) is not complete
+    /// this many ms after the accept, or after the first byte of a further request
+    /// [default: 10000].
+    #[arg(long, env = "TMF688_HEADER_READ_TIMEOUT_MS", value_name = "MS")]
+    header_read_timeout_ms: Option<u64>,
+
+    /// Answer 408 (and close) when a request body is not complete this many ms after
+    /// its head [default: 30000].
+    #[arg(long, env = "TMF688_BODY_READ_TIMEOUT_MS", value_name = "MS")]
+    body_read_timeout_ms: Option<u64>,
+
+    /// Close a kept-alive connection that sends no new request (or does not read its
+    /// answer) for this many ms [default: 60000].
+    #[arg(long, env = "TMF688_IDLE_TIMEOUT_MS", value_name = "MS")]
+    idle_timeout_ms: Option<u64>,
+
+    /// Connections served at once; more wait in the listen backlog. Lowered to what the
+    /// open-file limit leaves [default: 10000].
+    #[arg(long, env = "TMF688_MAX_CONNECTIONS")]
+    max_connections: Option<usize>,
+
+    /// Longest request target (path and query) accepted, in bytes (longer: 414)
+    /// [default: 8192].
+    #[arg(long, env = "TMF688_MAX_URI_BYTES")]
+    max_uri_bytes: Option<usize>,
+
+    /// Most header field bytes (names and values together) accepted (more: 431)
+    /// [default: 16384].
+    #[arg(long, env = "TMF688_MAX_HEADER_BYTES")]
+    max_header_bytes: Option<usize>,
 
     /// Page size of list operations when the request gives no `limit` [default: 100].
     #[arg(long, env = "TMF688_DEFAULT_LIMIT")]
@@ -109,6 +148,8 @@ struct Settings {
     log_format: LogFormat,
     log: String,
     max_body_bytes: usize,
+    /// Timeouts and connection limits (the cap before the open-file limit lowers it).
+    serve: ServeConfig,
     default_limit: usize,
     max_limit: usize,
     allow_unauthenticated: bool,
@@ -123,6 +164,7 @@ impl Settings {
             Some(path) => Config::load(path)?,
             None => Config::default(),
         };
+        let serve = serve_config(&args, &file)?;
         Ok(Self {
             listen: args
                 .listen
@@ -143,6 +185,7 @@ impl Settings {
                 .max_body_bytes
                 .or(file.max_body_bytes)
                 .unwrap_or(1024 * 1024),
+            serve,
             default_limit: args
                 .default_limit
                 .or(file.paging.default_limit)
@@ -161,6 +204,70 @@ impl Settings {
             file,
         })
     }
+}
+
+/// The serving limits: flag or environment, else the file, else the default; zero is
+/// refused (every limit needs a positive value).
+fn serve_config(args: &Args, file: &Config) -> anyhow::Result<ServeConfig> {
+    fn positive<T: Copy + Default + PartialEq>(
+        name: &str,
+        flag: Option<T>,
+        file: Option<T>,
+        default: T,
+    ) -> anyhow::Result<T> {
+        match flag.or(file) {
+            Some(value) if value == T::default() => bail!("--{name} must be at least 1"),
+            value => Ok(value.unwrap_or(default)),
+        }
+    }
+    fn millis(
+        name: &str,
+        flag: Option<u64>,
+        file: Option<u64>,
+        default: Duration,
+    ) -> anyhow::Result<Duration> {
+        let default = u64::try_from(default.as_millis()).unwrap_or(u64::MAX);
+        positive(name, flag, file, default).map(Duration::from_millis)
+    }
+    let defaults = ServeConfig::default();
+    Ok(ServeConfig {
+        header_read_timeout: millis(
+            "header-read-timeout-ms",
+            args.header_read_timeout_ms,
+            file.header_read_timeout_ms,
+            defaults.header_read_timeout,
+        )?,
+        body_read_timeout: millis(
+            "body-read-timeout-ms",
+            args.body_read_timeout_ms,
+            file.body_read_timeout_ms,
+            defaults.body_read_timeout,
+        )?,
+        idle_timeout: millis(
+            "idle-timeout-ms",
+            args.idle_timeout_ms,
+            file.idle_timeout_ms,
+            defaults.idle_timeout,
+        )?,
+        max_connections: positive(
+            "max-connections",
+            args.max_connections,
+            file.max_connections,
+            defaults.max_connections,
+        )?,
+        max_uri_bytes: positive(
+            "max-uri-bytes",
+            args.max_uri_bytes,
+            file.max_uri_bytes,
+            defaults.max_uri_bytes,
+        )?,
+        max_header_bytes: positive(
+            "max-header-bytes",
+            args.max_header_bytes,
+            file.max_header_bytes,
+            defaults.max_header_bytes,
+        )?,
+    })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -202,8 +309,29 @@ fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
-    let args = Settings::resolve(args)?;
+    let mut args = Settings::resolve(args)?;
     init_logging(&args)?;
+
+    // Every connection is a file descriptor: take all the hard limit allows, and keep
+    // the cap below it with room for the database pool and outbound deliveries.
+    let open_files = open_files::raise_to_hard_limit();
+    let database_connections = if args.database_url.is_some() {
+        args.database_max_connections
+    } else {
+        0
+    };
+    let reserve = open_files::reserve(database_connections, args.file.delivery.pool.max_in_flight);
+    let configured = args.serve.max_connections;
+    args.serve.max_connections = open_files::connection_cap(configured, open_files, reserve);
+    if args.serve.max_connections < configured {
+        tracing::warn!(
+            configured,
+            max_connections = args.serve.max_connections,
+            open_files,
+            reserve,
+            "max_connections lowered to fit the open-file limit"
+        );
+    }
 
     if args.default_limit == 0 || args.max_limit < args.default_limit {
         bail!("--default-limit must be at least 1 and at most --max-limit");
@@ -286,6 +414,17 @@ async fn serve<S: Store>(
         },
     );
 
+    let limits = &args.serve;
+    tracing::info!(
+        header_read_timeout_ms = limits.header_read_timeout.as_millis(),
+        body_read_timeout_ms = limits.body_read_timeout.as_millis(),
+        idle_timeout_ms = limits.idle_timeout.as_millis(),
+        max_connections = limits.max_connections,
+        max_uri_bytes = limits.max_uri_bytes,
+        max_header_bytes = limits.max_header_bytes,
+        max_body_bytes = args.max_body_bytes,
+        "connection limits"
+    );
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
@@ -295,10 +434,7 @@ async fn serve<S: Store>(
     }
     tracing::info!(store = store_kind, topics = ?tmf688_api::profile::TOPICS.iter().map(|t| t.name).collect::<Vec<_>>(), "tmf688-server listening on {local}");
 
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    tmf688_runtime::serve(listener, app, args.serve, shutdown_signal()).await;
     // In-flight deliveries get `delivery.shutdown_grace_ms`, then are abandoned; the
     // cursors only moved after 2xx answers, so nothing is lost.
     engine.shutdown().await;

@@ -5,84 +5,15 @@
 
 use std::io::{BufRead as _, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tmf688-server");
-const DEADLINE: Duration = Duration::from_secs(20);
+mod common;
+
+use common::{DEADLINE, server_command, start};
+
 const EXAMPLE_CONFIG: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config.example.toml");
-
-struct Running {
-    child: Child,
-    url: String,
-    stderr: mpsc::Receiver<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn server_command(args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
-    command.args(args);
-    for var in [
-        "TMF688_CONFIG",
-        "TMF688_LISTEN",
-        "TMF688_LOG_FORMAT",
-        "TMF688_ALLOW_UNAUTHENTICATED",
-        "DATABASE_URL",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
-    command
-}
-
-/// Starts the server with JSON logs on a free loopback port, and waits until it says
-/// where it listens.
-fn start(mut command: Command) -> Running {
-    command
-        .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = command.spawn().expect("the server binary runs");
-    let (out_tx, out_rx) = mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = out_tx.send(line);
-        }
-    });
-    let (err_tx, stderr) = mpsc::channel();
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(err).lines().map_while(Result::ok) {
-            let _ = err_tx.send(line);
-        }
-    });
-    let end = Instant::now() + DEADLINE;
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        let Ok(line) = out_rx.recv_timeout(left) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server did not log where it listens before the deadline");
-        };
-        let Ok(log) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        let message = log["fields"]["message"].as_str().unwrap_or_default();
-        if let Some(addr) = message.strip_prefix("tmf688-server listening on ") {
-            let url = format!("http://{addr}");
-            return Running { child, url, stderr };
-        }
-    }
-}
 
 async fn get(url: &str, token: Option<&str>) -> (u16, Value) {
     let mut request = reqwest::Client::new().get(url);

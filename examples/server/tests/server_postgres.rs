@@ -11,12 +11,12 @@
 //! Each test creates its own database; without a reachable PostgreSQL the test is
 //! skipped loudly, or fails under `TMF688_REQUIRE_POSTGRES=1` (see runtime/STORAGE.md).
 
+mod common;
 #[path = "../../../runtime/tests/pg_common/mod.rs"]
 mod pg_common;
 
 use std::collections::HashSet;
-use std::io::{BufRead as _, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -28,20 +28,9 @@ use axum::http::{StatusCode, Uri};
 use serde_json::{Value, json};
 use tmf688_runtime::Store as _;
 
-const BIN: &str = env!("CARGO_BIN_EXE_tmf688-server");
+use common::{Running, server_command};
+
 const PSI: &str = "/psi-api/event/v2";
-
-struct Running {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Starts the server on `database_url` and a free loopback port; waits until it
 /// listens.
@@ -50,58 +39,18 @@ fn start(database_url: &str) -> Running {
 }
 
 fn start_with(database_url: &str, config: Option<&std::path::Path>) -> Running {
-    let mut command = Command::new(BIN);
+    let mut command = server_command(&["--log", "warn,tmf688_server=info"]);
+    command.args(["--database-url", database_url]);
     if let Some(config) = config {
         command.arg("--config").arg(config);
     }
-    for var in [
-        "TMF688_CONFIG",
-        "TMF688_LISTEN",
-        "TMF688_LOG_FORMAT",
-        "RUST_LOG",
-    ] {
-        command.env_remove(var);
-    }
-    command
-        .args([
-            "--listen",
-            "127.0.0.1:0",
-            "--log-format",
-            "json",
-            "--log",
-            "warn,tmf688_server=info",
-        ])
-        .args(["--database-url", database_url])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let mut child = command.spawn().expect("the server binary runs");
-    let (lines_tx, lines) = std::sync::mpsc::channel();
-    let stdout = child.stdout.take().unwrap();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines_tx.send(line);
-        }
-    });
-    let end = Instant::now() + Duration::from_secs(30);
-    loop {
-        let left = end.saturating_duration_since(Instant::now());
-        let Ok(line) = lines.recv_timeout(left) else {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("the server did not say where it listens (is the database reachable?)");
-        };
-        let Ok(log) = serde_json::from_str::<Value>(&line) else {
-            continue;
-        };
-        let message = log["fields"]["message"].as_str().unwrap_or_default();
-        if let Some(addr) = message.strip_prefix("tmf688-server listening on ") {
-            assert_eq!(log["fields"]["store"], "postgres", "{line}");
-            return Running {
-                child,
-                url: format!("http://{addr}"),
-            };
-        }
-    }
+    let server = common::start(command);
+    assert_eq!(
+        server.listening["store"], "postgres",
+        "{}",
+        server.listening
+    );
+    server
 }
 
 /// Captures what is POSTed, by path; answers 503 while `down`.

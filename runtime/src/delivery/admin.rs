@@ -17,10 +17,14 @@
 //! * `GET /admin/delivery/metrics`: engine-wide counters.
 //! * `GET /admin/metrics`: the counters and this replica's per-hub lag, cursor, failed
 //!   attempts and halted flag in the Prometheus text format, for a scraper.
+//!
+//! Bad input (a hub id that is not UTF-8, a query that does not fit) is answered 400
+//! with a TMF `Error`, like everything else the server refuses.
 
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -43,6 +47,12 @@ pub(crate) fn router<S: Store>(shared: Arc<Shared<S>>) -> Router {
         .with_state(shared)
 }
 
+/// The `{id}` of the path (axum's own rejection is plain text).
+fn hub_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    path.map(|Path(id)| id)
+        .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
+}
+
 fn admin_error(error: AdminError) -> ApiError {
     match error {
         AdminError::NotFound(_) => ApiError::not_found(error.to_string()),
@@ -62,16 +72,18 @@ async fn list<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Result<Response
 
 async fn one<S: Store>(
     State(shared): State<Arc<Shared<S>>>,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let id = hub_id(path)?;
     let status = shared.any_status(&id).await.map_err(admin_error)?;
     Ok(json_response(StatusCode::OK, &status))
 }
 
 async fn resume<S: Store>(
     State(shared): State<Arc<Shared<S>>>,
-    Path(id): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
+    let id = hub_id(path)?;
     shared.resume(&id).await.map_err(admin_error)?;
     tracing::info!(hub = %id, "operator: resume");
     let status = shared.any_status(&id).await.ok();
@@ -87,9 +99,11 @@ struct ReplayQuery {
 
 async fn replay<S: Store>(
     State(shared): State<Arc<Shared<S>>>,
-    Path(id): Path<String>,
-    Query(query): Query<ReplayQuery>,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<ReplayQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
+    let id = hub_id(path)?;
+    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
     let from = match (query.from, query.from_time) {
         (Some(from), None) => from,
         (None, Some(time)) => shared.seq_at_time(&id, &time).await.map_err(admin_error)?,

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use serde_json::Value;
-use tmf688_runtime::{AppConfig, Hub688, HubConfig, app_with};
+use tmf688_runtime::{AppConfig, Hub688, HubConfig, ServeConfig, app_with};
 
 pub use test_store::{TestDb, TestStore};
 
@@ -64,9 +64,13 @@ pub async fn serve(app: Router, db: Option<TestDb>) -> Server {
         .await
         .expect("a loopback port");
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app).await.expect("the server runs");
-    });
+    // The runtime's own serving loop, as tmf688-server serves.
+    let task = tokio::spawn(tmf688_runtime::serve(
+        listener,
+        app,
+        ServeConfig::default(),
+        std::future::pending(),
+    ));
     Server { url, task, db }
 }
 

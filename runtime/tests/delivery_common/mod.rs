@@ -25,7 +25,7 @@ use axum::response::{IntoResponse, Response};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Value, json};
 use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine, HubStatus, RetryConfig};
-use tmf688_runtime::{AppConfig, Hub688, HubConfig, app_with};
+use tmf688_runtime::{AppConfig, Hub688, HubConfig, ServeConfig, app_with};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
@@ -89,7 +89,12 @@ impl Unstarted {
         let app = app_with(hub.clone(), &AppConfig::default());
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        tokio::spawn(tmf688_runtime::serve(
+            listener,
+            app,
+            ServeConfig::default(),
+            std::future::pending(),
+        ));
         TestHub {
             url: format!("http://{addr}"),
             hub,
