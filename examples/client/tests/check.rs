@@ -4,7 +4,7 @@
 //! unreachable peer exits 3. Loopback addresses only.
 
 use std::collections::HashMap;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -14,21 +14,17 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
 use serde_json::{Value, json};
-use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine};
-use tmf688_runtime::{AppConfig, Hub688, HubConfig, MemoryStore, app_with};
 
-const BIN: &str = env!("CARGO_BIN_EXE_tmf688-client");
+mod common;
 
-/// Runs `tmf688-client --url <url> check <args>` off the runtime's workers.
+/// Runs `tmf688-client --url <url> check <args>`.
 async fn check(url: &str, args: &[&str]) -> Output {
-    let mut command = Command::new(BIN);
-    command
-        .arg("--url")
-        .arg(url)
-        .arg("check")
-        .args(args)
-        .env_remove("TMF688_URL")
-        .env_remove("TMF688_TOKEN");
+    client(url, &[&["check"], args].concat()).await
+}
+
+/// Runs `tmf688-client --url <url> <args>` off the runtime's workers.
+async fn client(url: &str, args: &[&str]) -> Output {
+    let mut command = common::client_command(url, args);
     tokio::task::spawn_blocking(move || command.output().expect("the client runs"))
         .await
         .unwrap()
@@ -60,17 +56,7 @@ fn outcome<'a>(report: &'a Value, id: &str) -> &'a str {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn our_hub_passes_every_mandatory_check() {
-    let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default())
-        .await
-        .unwrap();
-    let engine = DeliveryEngine::start(&hub, DeliveryConfig::default())
-        .await
-        .unwrap();
-    let hub = Arc::new(hub);
-    let app = app_with(Arc::clone(&hub), &AppConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (url, server, engine) = common::serve_with_delivery().await;
 
     let output = check(&url, &["--json"]).await;
     let report = report(&output);
@@ -329,4 +315,25 @@ async fn an_unreachable_peer_exits_3() {
     assert_eq!(output.status.code(), Some(3), "{report:#}");
     assert_eq!(report["outcome"], "unreachable");
     assert_eq!(outcome(&report, "topics.list"), "fail");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dot_segment_ids_are_refused_before_any_request() {
+    // Nothing listens there: exit 4 (bad input), not 3, shows no request was tried.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let cases: [&[&str]; 5] = [
+        &["unsubscribe", "alarm", ".."],
+        &["unsubscribe", ".", "h1"],
+        &["events", ".."],
+        &["topic", "delete", ".."],
+        &["check", "--topic", ".."],
+    ];
+    for args in cases {
+        let output = client(&url, args).await;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(4), "{args:?}: {stderr}");
+        assert!(stderr.contains("dot segment"), "{args:?}: {stderr}");
+    }
 }

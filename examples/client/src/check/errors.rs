@@ -37,6 +37,23 @@ pub fn error_body_problem(answer: &Answer) -> Option<String> {
     })
 }
 
+/// The check `check`: `answer` is `status` with a TMF `Error` body.
+pub fn expect_error(run: &mut Run, check: &'static str, answer: &Answer, status: u16) {
+    let problem = if answer.status == status {
+        error_body_problem(answer)
+    } else {
+        Some(format!("{} (expected {status})", answer.status))
+    };
+    let fine = format!("{status} with a TMF Error body (code, reason)");
+    run.report.problem(
+        check,
+        Mandatory,
+        problem,
+        &fine,
+        vec![answer.evidence.clone()],
+    );
+}
+
 pub async fn run(run: &mut Run, topic: &str) {
     let malformed = malformed_json(run, topic).await;
     unknown_event(run, topic).await;
@@ -70,18 +87,7 @@ async fn malformed_json(run: &mut Run, topic: &str) -> Option<Answer> {
     let body = br#"{"@type": "AlarmCreateEvent", "eventId": "#;
     let result = run.peer.send(http::Method::POST, &path, Some(body)).await;
     let answer = answer_or_fail!(run, "error.malformed_json", Mandatory, result);
-    let problem = if answer.status == 400 {
-        error_body_problem(&answer)
-    } else {
-        Some(format!("{} (expected 400)", answer.status))
-    };
-    run.report.verdict(
-        "error.malformed_json",
-        Mandatory,
-        problem.is_none(),
-        problem.unwrap_or_else(|| "400 with a TMF Error body (code, reason)".to_owned()),
-        vec![answer.evidence.clone()],
-    );
+    expect_error(run, "error.malformed_json", &answer, 400);
     (answer.status == 400).then_some(answer)
 }
 
@@ -95,17 +101,6 @@ async fn unknown_event(run: &mut Run, topic: &str) -> Option<()> {
         Mandatory,
         run.peer.get(&path).await
     );
-    let problem = if answer.status == 404 {
-        error_body_problem(&answer)
-    } else {
-        Some(format!("{} (expected 404)", answer.status))
-    };
-    run.report.verdict(
-        "error.unknown_id",
-        Mandatory,
-        problem.is_none(),
-        problem.unwrap_or_else(|| "404 with a TMF Error body (code, reason)".to_owned()),
-        vec![answer.evidence],
-    );
+    expect_error(run, "error.unknown_id", &answer, 404);
     Some(())
 }

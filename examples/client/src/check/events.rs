@@ -5,8 +5,8 @@
 use serde_json::{Map, Value, json};
 use tmf688_api::support::encode_path_segment;
 
-use super::report::Level::{Mandatory, Optional};
-use super::{Run, answer_or_fail, topic_path};
+use super::report::Level::Mandatory;
+use super::{Run, answer_or_fail, location, topic_path};
 
 /// An event for `topic` with `eventId` `event_id`: an alarm unless the topic is a PSI
 /// order or inquiry topic (whose payload type the hub may check).
@@ -98,22 +98,7 @@ async fn create(
         detail,
         evidence.clone(),
     );
-    match answer.header("location") {
-        Some(location) => run.report.verdict(
-            "event.location",
-            Optional,
-            true,
-            format!("Location: {location}"),
-            evidence,
-        ),
-        None => run.report.verdict(
-            "event.location",
-            Optional,
-            false,
-            "no Location header",
-            evidence,
-        ),
-    }
+    location(run, "event.location", &answer);
     Some((id?, body?))
 }
 
@@ -199,11 +184,11 @@ async fn retrieve_fields(
     } else {
         Some(format!("{} instead of 200", answer.status))
     };
-    run.report.verdict(
+    run.report.problem(
         "event.fields_retrieve",
         Mandatory,
-        problem.is_none(),
-        problem.unwrap_or_else(|| "eventId kept, id/href/@type kept, the rest dropped".to_owned()),
+        problem,
+        "eventId kept, id/href/@type kept, the rest dropped",
         vec![answer.evidence],
     );
     Some(())

@@ -4,9 +4,9 @@
 use serde_json::{Value, json};
 use tmf688_api::support::encode_path_segment;
 
-use super::errors::error_body_problem;
-use super::report::Level::{Mandatory, Optional};
-use super::{Answer, Run, answer_or_fail, expected, topic_path};
+use super::errors::expect_error;
+use super::report::Level::Mandatory;
+use super::{Answer, Run, answer_or_fail, expected, location, topic_path};
 
 /// Registers `callback` on `topic` and removes it again.
 pub async fn run(run: &mut Run, topic: &str, callback: &str) {
@@ -33,26 +33,7 @@ pub async fn register_as(
 /// `hub.register` and `hub.location`; the id.
 async fn register(run: &mut Run, topic: &str, callback: &str) -> Option<String> {
     let (id, answer) = register_answer(run, topic, callback, "hub.register").await?;
-    let evidence = vec![answer.evidence.clone()];
-    match answer.header("location") {
-        Some(location) => run.report.verdict(
-            "hub.location",
-            Optional,
-            true,
-            format!("Location: {location}"),
-            evidence,
-        ),
-        None if (200..300).contains(&answer.status) => run.report.verdict(
-            "hub.location",
-            Optional,
-            false,
-            "no Location header",
-            evidence,
-        ),
-        None => run
-            .report
-            .skip("hub.location", Optional, "the hub was not created"),
-    }
+    location(run, "hub.location", &answer);
     id
 }
 
@@ -136,20 +117,6 @@ async fn delete_again(run: &mut Run, path: &str) -> Option<()> {
         Mandatory,
         run.peer.delete(path).await
     );
-    let problem = if answer.status == 404 {
-        error_body_problem(&answer)
-    } else {
-        Some(format!("{} (expected 404)", answer.status))
-    };
-    let detail = problem
-        .clone()
-        .unwrap_or_else(|| "404 with a TMF Error body".to_owned());
-    run.report.verdict(
-        "hub.deregister_again",
-        Mandatory,
-        problem.is_none(),
-        detail,
-        vec![answer.evidence],
-    );
+    expect_error(run, "hub.deregister_again", &answer, 404);
     Some(())
 }

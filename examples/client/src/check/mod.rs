@@ -27,7 +27,7 @@ use serde_json::Value;
 use tmf688_api::support::encode_path_segment;
 
 use crate::Failure;
-use report::{Evidence, Report};
+use report::{Evidence, Level, Report};
 
 /// What `check` was asked for.
 #[derive(Debug, Clone)]
@@ -194,6 +194,27 @@ fn excerpt(body: &[u8]) -> String {
         out.push('…');
     }
     out
+}
+
+/// The optional check `check`: a created resource's answer has a `Location` header
+/// (skipped when nothing was created).
+pub fn location(run: &mut Run, check: &'static str, answer: &Answer) {
+    let evidence = vec![answer.evidence.clone()];
+    match answer.header("location") {
+        Some(location) => {
+            let detail = format!("Location: {location}");
+            run.report
+                .verdict(check, Level::Optional, true, detail, evidence);
+        }
+        None if (200..300).contains(&answer.status) => {
+            let detail = "no Location header";
+            run.report
+                .verdict(check, Level::Optional, false, detail, evidence);
+        }
+        None => run
+            .report
+            .skip(check, Level::Optional, "nothing was created"),
+    }
 }
 
 /// `204`, or `200 (expected 204)`.

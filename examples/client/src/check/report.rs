@@ -146,6 +146,20 @@ impl Report {
         self.add(id, level, outcome, detail, evidence);
     }
 
+    /// Adds a fail naming `problem`, or a pass saying `fine`.
+    pub fn problem(
+        &mut self,
+        id: &'static str,
+        level: Level,
+        problem: Option<String>,
+        fine: &str,
+        evidence: Vec<Evidence>,
+    ) {
+        let passed = problem.is_none();
+        let detail = problem.unwrap_or_else(|| fine.to_owned());
+        self.verdict(id, level, passed, detail, evidence);
+    }
+
     /// Adds a skip.
     pub fn skip(&mut self, id: &'static str, level: Level, why: impl Into<String>) {
         self.add(id, level, Outcome::Skip, why, Vec::new());
