@@ -330,6 +330,12 @@ async fn dot_segment_ids_are_refused_before_any_request() {
         &["topic", "delete", ".."],
         &["check", "--topic", ".."],
     ];
+    let output = check(&url, &["--token", "line\nbreak"]).await;
+    assert_eq!(
+        output.status.code(),
+        Some(4),
+        "a token that cannot be a header"
+    );
     for args in cases {
         let output = client(&url, args).await;
         let stderr = String::from_utf8_lossy(&output.stderr);

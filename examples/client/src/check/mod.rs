@@ -98,6 +98,11 @@ pub struct Peer {
 
 impl Peer {
     fn new(base: String, token: Option<String>) -> Result<Self, Failure> {
+        if let Some(token) = &token {
+            http::HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| {
+                Failure::Input("--token must be printable ASCII without line breaks".into())
+            })?;
+        }
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(10))
             .build()
