@@ -24,7 +24,10 @@
 //! Exit codes: 0 success, 1 the server answered with an error, 2 usage, 3 the server
 //! could not be reached or answered something undocumented, 4 bad input (file, JSON).
 
+mod check;
 mod listen;
+mod paths;
+mod receiver;
 
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::process::ExitCode;
@@ -133,6 +136,31 @@ enum Command {
         /// Exit (deregistering) after N distinct events.
         #[arg(long)]
         count: Option<u64>,
+    },
+    /// Check a peer hub (TMF688 or PSI) for conformance: topics, hubs, events, fields,
+    /// paging, TMF Error bodies and delivery to a local receiver; prints a report.
+    /// Exit 0 when every mandatory check passes, 1 when one does not, 3 unreachable.
+    Check {
+        /// Print the report as one JSON document (format `tmf688-check/1`).
+        #[arg(long)]
+        json: bool,
+        /// Run the event checks on this topic (default: a scratch topic the run
+        /// creates and deletes, else `alarm`).
+        #[arg(long)]
+        topic: Option<String>,
+        /// Local address of the callback receiver (port 0: any free port).
+        #[arg(long, default_value = "127.0.0.1:0")]
+        bind: std::net::SocketAddr,
+        /// Host name or address the peer reaches the receiver at (default: the bound
+        /// address).
+        #[arg(long)]
+        callback_host: Option<String>,
+        /// Events published for the delivery checks.
+        #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u16).range(2..))]
+        events: u16,
+        /// Seconds to wait for the delivery of those events.
+        #[arg(long, default_value_t = 10)]
+        timeout: u64,
     },
 }
 
@@ -311,7 +339,8 @@ fn event_number(template: &Value, n: u64, count: u64) -> Result<EventCreate, Fai
     })
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
+/// Runs the command; the exit code on success (`check` may end 1 with a report).
+async fn run(cli: Cli) -> Result<u8, Failure> {
     let mut client = Client::new(base_url(&cli.url));
     if let Some(token) = cli.token.as_deref().filter(|t| !t.is_empty()) {
         client = client.with_bearer_token(token).map_err(|_| {
@@ -362,7 +391,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Topic {
             action: TopicAction::Delete { id },
-        } => match client.delete_topic(&id).await? {
+        } => match client
+            .delete_topic(&paths::segment(id.clone(), "the topic id")?)
+            .await?
+        {
             DeleteTopicResponse::NoContent => eprintln!("deleted topic {id}"),
             other => return Err(other.into_failure()),
         },
@@ -390,7 +422,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 limit,
                 filters,
             };
-            match client.list_event(&topic, &query).await? {
+            match client
+                .list_event(&paths::segment(topic, "the topic id")?, &query)
+                .await?
+            {
                 ListEventResponse::Ok {
                     body,
                     x_total_count,
@@ -411,6 +446,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
         }
         Command::Publish { topic, file, count } => {
+            let topic = paths::segment(topic, "the topic id")?;
             if count == 0 {
                 return Err(Failure::Input("--count must be at least 1".into()));
             }
@@ -471,7 +507,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 at_type: None,
                 additional_properties: Default::default(),
             };
-            match client.create_hub(&topic, &body).await? {
+            match client
+                .create_hub(&paths::segment(topic, "the topic id")?, &body)
+                .await?
+            {
                 CreateHubResponse::Created { body, location } => {
                     print_json(&body)?;
                     if let Some(location) = location {
@@ -481,7 +520,13 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 other => return Err(other.into_failure()),
             }
         }
-        Command::Unsubscribe { topic, id } => match client.delete_hub(&topic, &id).await? {
+        Command::Unsubscribe { topic, id } => match client
+            .delete_hub(
+                &paths::segment(topic.clone(), "the topic id")?,
+                &paths::segment(id.clone(), "the hub id")?,
+            )
+            .await?
+        {
             DeleteHubResponse::NoContent => eprintln!("deregistered hub {id} of topic {topic}"),
             other => return Err(other.into_failure()),
         },
@@ -495,7 +540,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             listen::listen(
                 &client,
                 listen::ListenArgs {
-                    topic,
+                    topic: paths::segment(topic, "the topic id")?,
                     bind,
                     callback_host,
                     query,
@@ -504,8 +549,29 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             )
             .await?;
         }
+        Command::Check {
+            json,
+            topic,
+            bind,
+            callback_host,
+            events,
+            timeout,
+        } => {
+            let topic = topic.map(|t| paths::segment(t, "--topic")).transpose()?;
+            return check::check(check::CheckArgs {
+                base: base_url(&cli.url),
+                token: cli.token.filter(|t| !t.is_empty()),
+                json,
+                topic,
+                bind,
+                callback_host,
+                events: usize::from(events),
+                timeout: std::time::Duration::from_secs(timeout),
+            })
+            .await;
+        }
     }
-    Ok(())
+    Ok(0)
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -513,7 +579,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let url = base_url(&cli.url);
     match run(cli).await {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => ExitCode::from(code),
         Err(failure) => {
             match &failure {
                 Failure::Transport(_) => eprintln!("error: {url}: {failure}"),

@@ -10,6 +10,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+
+mod common;
 use tmf688_runtime::auth::{ApiKeyConfig, AuthConfig, Role, sha256_hex};
 use tmf688_runtime::{AppConfig, Authenticator, Hub688, HubConfig, MemoryStore, app_with};
 
@@ -42,13 +44,8 @@ async fn server(config: AppConfig) -> Server {
 
 /// Runs the client to completion (blocking this worker; the server runs on another).
 fn client(url: &str, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut command = Command::new(BIN);
+    let mut command = common::client_command(url, args);
     command
-        .arg("--url")
-        .arg(url)
-        .args(args)
-        .env_remove("TMF688_URL")
-        .env_remove("TMF688_TOKEN")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -445,23 +442,8 @@ async fn unreachable_hub_exits_3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listen_receives_what_publish_sends_through_the_delivery_engine() {
-    use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine};
-
-    let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default())
-        .await
-        .unwrap();
-    let engine = DeliveryEngine::start(&hub, DeliveryConfig::default())
-        .await
-        .unwrap();
-    let app = app_with(Arc::new(hub), &AppConfig::default());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let server = Server {
-        url,
-        task: tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        }),
-    };
+    let (url, task, engine) = common::serve_with_delivery().await;
+    let server = Server { url, task };
     let hubs = format!("{}/tmf-api/event/v4/topic/alarm/hub", server.url);
 
     // Issue 4's acceptance: `listen` + `publish --count 1000` show all 1,000 events.
