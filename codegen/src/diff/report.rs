@@ -125,8 +125,9 @@ pub fn text(diff: &Diff, old: &str, new: &str, all: bool) -> String {
     }
     let _ = writeln!(
         out,
-        "{} changes: {server} break servers (trait implementers), {client} break clients (client users)\n",
-        diff.changes.len()
+        "{} change{}: {server} break servers (trait implementers), {client} break clients (client users)\n",
+        diff.changes.len(),
+        if diff.changes.len() == 1 { "" } else { "s" }
     );
     let _ = writeln!(
         out,
