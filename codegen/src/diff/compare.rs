@@ -239,6 +239,7 @@ impl<'a> Comparison<'a> {
                     Kind::ParameterAdded,
                     format!("{location} parameter {}", n.http_name),
                     n.required,
+                    &n.ty,
                     Uses::REQUEST,
                 );
             }
@@ -526,21 +527,8 @@ impl<'a> Comparison<'a> {
                 for n in &b.fields {
                     if !a.fields.iter().any(|o| o.json_name == n.json_name) {
                         let location = format!("field {}", n.json_name);
-                        let detail =
-                            format!("added ({}, {})", required_word(n.required), describe(&n.ty));
-                        let effect = if n.required {
-                            Effect::AddedRequired
-                        } else {
-                            Effect::AddedOptional
-                        };
-                        self.push(
-                            group.clone(),
-                            Kind::FieldAdded,
-                            location,
-                            detail,
-                            effect,
-                            uses,
-                        );
+                        let kind = Kind::FieldAdded;
+                        self.push_added(&group, kind, location, n.required, &n.ty, uses);
                     }
                 }
                 if a.additional != b.additional {
@@ -565,57 +553,15 @@ impl<'a> Comparison<'a> {
                 }
             }
             (TypeKind::StringEnum(a), TypeKind::StringEnum(b)) => {
-                let va: BTreeSet<&str> = a.iter().map(|v| v.value.as_str()).collect();
-                let vb: BTreeSet<&str> = b.iter().map(|v| v.value.as_str()).collect();
-                let removed: Vec<&str> = va.difference(&vb).copied().collect();
-                let added: Vec<&str> = vb.difference(&va).copied().collect();
-                if !removed.is_empty() {
-                    self.push(
-                        group.clone(),
-                        Kind::EnumValuesRemoved,
-                        "enum values".into(),
-                        format!("removed: {}", list(&removed)),
-                        Effect::Narrowed,
-                        uses,
-                    );
-                }
-                if !added.is_empty() {
-                    self.push(
-                        group.clone(),
-                        Kind::EnumValuesAdded,
-                        "enum values".into(),
-                        format!("added: {}", list(&added)),
-                        Effect::Widened,
-                        uses,
-                    );
-                }
+                let values = |e: &'a [crate::ir::EnumValue]| e.iter().map(|v| v.value.as_str());
+                let kinds = (Kind::EnumValuesRemoved, Kind::EnumValuesAdded);
+                self.push_set(&group, kinds, "enum values", values(a), values(b), uses);
             }
             (TypeKind::Tagged(a), TypeKind::Tagged(b)) => {
-                let ta: BTreeSet<&str> = a.variants.iter().map(|v| v.tag.as_str()).collect();
-                let tb: BTreeSet<&str> = b.variants.iter().map(|v| v.tag.as_str()).collect();
-                let removed: Vec<&str> = ta.difference(&tb).copied().collect();
-                let added: Vec<&str> = tb.difference(&ta).copied().collect();
+                let tags = |t: &'a crate::ir::TaggedDef| t.variants.iter().map(|v| v.tag.as_str());
+                let kinds = (Kind::VariantsRemoved, Kind::VariantsAdded);
                 let location = format!("{} tags", b.property);
-                if !removed.is_empty() {
-                    self.push(
-                        group.clone(),
-                        Kind::VariantsRemoved,
-                        location.clone(),
-                        format!("removed: {}", list(&removed)),
-                        Effect::Narrowed,
-                        uses,
-                    );
-                }
-                if !added.is_empty() {
-                    self.push(
-                        group.clone(),
-                        Kind::VariantsAdded,
-                        location,
-                        format!("added: {}", list(&added)),
-                        Effect::Widened,
-                        uses,
-                    );
-                }
+                self.push_set(&group, kinds, &location, tags(a), tags(b), uses);
             }
             (TypeKind::Untagged(a), TypeKind::Untagged(b)) if a.len() != b.len() => {
                 let (kind, effect) = if b.len() > a.len() {
@@ -680,6 +626,30 @@ impl<'a> Comparison<'a> {
         });
     }
 
+    /// Values (enum values, tags) removed from a set narrow it, added ones widen it.
+    fn push_set<'v>(
+        &mut self,
+        group: &Group,
+        (removed_kind, added_kind): (Kind, Kind),
+        location: &str,
+        old: impl Iterator<Item = &'v str>,
+        new: impl Iterator<Item = &'v str>,
+        uses: Uses,
+    ) {
+        let (old, new): (BTreeSet<&str>, BTreeSet<&str>) = (old.collect(), new.collect());
+        let removed: Vec<&str> = old.difference(&new).copied().collect();
+        let added: Vec<&str> = new.difference(&old).copied().collect();
+        for (kind, values, word, effect) in [
+            (removed_kind, removed, "removed", Effect::Narrowed),
+            (added_kind, added, "added", Effect::Widened),
+        ] {
+            if !values.is_empty() {
+                let detail = format!("{word}: {}", list(&values));
+                self.push(group.clone(), kind, location.into(), detail, effect, uses);
+            }
+        }
+    }
+
     fn push_required(
         &mut self,
         group: &Group,
@@ -704,6 +674,7 @@ impl<'a> Comparison<'a> {
         kind: Kind,
         location: String,
         required: bool,
+        ty: &TypeRef,
         uses: Uses,
     ) {
         let effect = if required {
@@ -711,14 +682,8 @@ impl<'a> Comparison<'a> {
         } else {
             Effect::AddedOptional
         };
-        self.push(
-            group.clone(),
-            kind,
-            location,
-            format!("added ({})", required_word(required)),
-            effect,
-            uses,
-        );
+        let detail = format!("added ({}, {})", required_word(required), describe(ty));
+        self.push(group.clone(), kind, location, detail, effect, uses);
     }
 }
 
