@@ -12,6 +12,7 @@
 //!
 //! Every error names the input file and the JSON pointer of the offending node.
 
+pub mod diff;
 pub mod emit;
 pub mod error;
 pub mod ir;

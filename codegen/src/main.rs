@@ -28,6 +28,39 @@ enum Command {
     Generate(Target),
     /// Exit non-zero, with a diff summary, when the crate differs from a fresh generation.
     Check(Target),
+    /// What an implementer must change from one spec to the next (exit 1 when breaking).
+    Diff(DiffArgs),
+}
+
+/// Exit codes: 0 nothing breaks (for `--for`), 1 something breaks, 2 a document does
+/// not load.
+#[derive(Args)]
+struct DiffArgs {
+    /// The document implemented today.
+    #[arg(long)]
+    old: PathBuf,
+    /// The new document.
+    #[arg(long)]
+    new: PathBuf,
+    /// The topic profile, applied to both.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Print the JSON report (shape: `tmfgen::diff::report`).
+    #[arg(long)]
+    json: bool,
+    /// Whose breakage decides the exit code.
+    #[arg(long = "for", value_enum, default_value = "any")]
+    audience: Audience,
+    /// List every change, not only the breaking ones.
+    #[arg(long)]
+    all: bool,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Audience {
+    Server,
+    Client,
+    Any,
 }
 
 #[derive(Args)]
@@ -118,6 +151,7 @@ fn run() -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Diff(args) => diff(&args),
         Command::Check(target) => {
             let (settings, out) = target.settings();
             let files = tmfgen::generate(&settings)
@@ -146,4 +180,34 @@ fn run() -> anyhow::Result<ExitCode> {
             }
         }
     }
+}
+
+fn diff(args: &DiffArgs) -> anyhow::Result<ExitCode> {
+    let diff = tmfgen::diff::diff(&args.old, &args.new, args.profile.as_deref())
+        .context("comparing specs")?;
+    let (old, new) = (
+        args.old.display().to_string(),
+        args.new.display().to_string(),
+    );
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&tmfgen::diff::report::json(&diff, &old, &new))?
+        );
+    } else {
+        print!(
+            "{}",
+            tmfgen::diff::report::text(&diff, &old, &new, args.all)
+        );
+    }
+    let audience = match args.audience {
+        Audience::Server => tmfgen::diff::Audience::Server,
+        Audience::Client => tmfgen::diff::Audience::Client,
+        Audience::Any => tmfgen::diff::Audience::Any,
+    };
+    Ok(if diff.breaks(audience) {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
