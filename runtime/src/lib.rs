@@ -17,6 +17,8 @@
 //!   ES*/EdDSA keys) and the profile's role matrix as a route layer ([`AppConfig::auth`]);
 //!   the caller's [`Principal`] owns the hubs it registers.
 //! * [`config`]: the server's TOML configuration file.
+//! * [`limits`]: what the hub agrees to store (lengths, characters), checked above the
+//!   stores so that every store answers bad input alike.
 //! * [`delivery`]: the delivery engine (DESIGN §4): one worker per hub, in order, at
 //!   least once, backoff and `Retry-After`, halt/resume/replay through `/admin/hubs`,
 //!   the callback host allow-list (default: loopback only) and SSRF guard, outbound
@@ -45,6 +47,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod delivery;
+pub mod limits;
 pub mod query;
 pub mod service;
 pub mod store;

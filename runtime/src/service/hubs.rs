@@ -16,6 +16,7 @@ use super::access::{may_remove, principal};
 use super::errors::{store_error, topic_not_found, visible};
 use super::listing::{count, list};
 use super::render::{Render, child_href};
+use super::validate;
 use super::{Hub688, to_bytes};
 
 impl<S: Store> HubApi for Hub688<S> {
@@ -26,6 +27,7 @@ impl<S: Store> HubApi for Hub688<S> {
         body: HubCreate,
     ) -> Result<CreateHubResponse, ApiError> {
         visible(&topic_id)?;
+        validate::new_hub(&ctx, &body)?;
         let callback = body.callback.trim();
         if !(callback.starts_with("http://") || callback.starts_with("https://"))
             || callback.len() <= "http://".len()
@@ -94,6 +96,7 @@ impl<S: Store> HubApi for Hub688<S> {
         id: String,
     ) -> Result<DeleteHubResponse, ApiError> {
         visible(&topic_id)?;
+        validate::path_id("hub", &id)?;
         if let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? {
             may_remove(&ctx, record.owner.as_deref(), "hub", &id)?;
         }
@@ -169,6 +172,7 @@ impl<S: Store> HubApi for Hub688<S> {
         query: RetrieveHubQuery,
     ) -> Result<RetrieveHubResponse, ApiError> {
         visible(&topic_id)?;
+        validate::path_id("hub", &id)?;
         let fields = Fields::parse(query.fields.as_deref());
         let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? else {
             self.require_topic(&topic_id).await?;

@@ -15,7 +15,8 @@
 //! - `listing.rs`: filtering, counting and paging of list answers;
 //! - `notify.rs`: writing the API's own notifications when someone listens;
 //! - `access.rs`: who may remove a hub or listener;
-//! - `errors.rs`: store failures and unknown (or reserved) topics as API errors.
+//! - `errors.rs`: store failures and unknown (or reserved) topics as API errors;
+//! - `validate.rs`: what each operation would store, checked first ([`crate::limits`]).
 
 mod access;
 mod client_side;
@@ -27,6 +28,7 @@ mod listing;
 mod notify;
 mod render;
 mod topics;
+mod validate;
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
