@@ -28,7 +28,9 @@
 //!
 //! **Characters refused** in all of them: the Unicode control characters (category
 //! `Cc`: U+0000–U+001F, U+007F–U+009F — NUL, tab, line breaks, escape, DEL, C1
-//! controls). Everything else is allowed: names and ids may be in any script.
+//! controls). Everything else is allowed: names and ids may be in any script. A
+//! `callback` must also be an absolute URI ([`tmf688_api::support::Uri`], RFC 3986:
+//! ASCII, no spaces; the generated models check hubs' as they parse them).
 //!
 //! Not checked here because no store is handed them as keys: event payloads and the
 //! rest of a body, kept as JSON (a `"\u0000"` escape inside a payload is valid JSON,

@@ -937,3 +937,50 @@ async fn principal_names_that_cannot_own_a_hub_are_refused_on_every_store() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// The instance, `"eventTime": "2024-02-30T12:00:00Z"`, was stored (201): the
+/// generated `DateTime` checked only the shape. A date-time must now name a real
+/// instant, and a `format: uri` value must be an absolute URI — on every store.
+#[tokio::test]
+async fn impossible_date_times_and_uris_are_400_on_every_store() {
+    let server = server().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}{TMF}/topic/alarm/event", server.url);
+    // (attribute, value, accepted)
+    let cases = [
+        ("eventTime", "2024-02-30T12:00:00Z", false),
+        ("eventTime", "2023-02-29T12:00:00Z", false),
+        ("eventTime", "2024-02-29T12:00:00Z", true),
+        ("eventTime", "2024-04-31T12:00:00Z", false),
+        ("eventTime", "2024-13-01T12:00:00Z", false),
+        ("eventTime", "2024-05-01T24:00:00Z", false),
+        ("eventTime", "2024-05-01T12:60:00Z", false),
+        ("eventTime", "2024-05-01T12:00:61Z", false),
+        ("eventTime", "2016-12-31T23:59:60Z", true),
+        ("eventTime", "2016-12-31T12:59:60Z", false),
+        ("eventTime", "2024-05-01T12:00:00+24:00", false),
+        ("eventTime", "2019-11-02T14:20:54", true),
+        ("eventTime", "2019-11-02T14:20:54.123456+05:30", true),
+        ("timeOccurred", "2024-02-30T12:00:00Z", false),
+        ("@schemaLocation", "http://xx/Event.schema.json", true),
+        ("@schemaLocation", "Event.schema.json", false),
+        ("@schemaLocation", "http://xx/Event schema.json", false),
+        ("@schemaLocation", "http://xx:port/Event.schema.json", false),
+    ];
+    let mut failures = Vec::new();
+    for (n, (attribute, value, accepted)) in cases.iter().enumerate() {
+        let body = with(event(&format!("t-{n}")), attribute, json!(value));
+        let answer = common::json(&http, "POST", &url, None, Some(&body)).await;
+        let outcome = if *accepted {
+            (answer.status == 201)
+                .then_some(())
+                .ok_or_else(|| format!("status {}: {}", answer.status, answer.text))
+        } else {
+            answer.tmf_error(400, attribute)
+        };
+        if let Err(why) = outcome {
+            failures.push(format!("{attribute} = {value:?}: {why}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

@@ -28,7 +28,7 @@ impl<S: Store> HubApi for Hub688<S> {
     ) -> Result<CreateHubResponse, ApiError> {
         visible(&topic_id)?;
         validate::new_hub(&ctx, &body)?;
-        let callback = body.callback.trim();
+        let callback = body.callback.as_str().trim();
         if !(callback.starts_with("http://") || callback.starts_with("https://"))
             || callback.len() <= "http://".len()
         {

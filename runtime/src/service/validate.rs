@@ -5,7 +5,7 @@
 
 use tmf688_api::models::{EventCreate, EventSubscriptionInput, HubCreate, TopicCreate};
 use tmf688_api::server::RequestContext;
-use tmf688_api::support::ApiError;
+use tmf688_api::support::{ApiError, Uri};
 
 use crate::limits::{self, CALLBACK, EVENT_ID, OWNER, QUERY, TOPIC_NAME};
 
@@ -36,6 +36,9 @@ pub(super) fn new_listener(
 
 fn subscription(ctx: &RequestContext, callback: &str, query: Option<&str>) -> Result<(), ApiError> {
     CALLBACK.field(callback)?;
+    // A hub's is a `Uri` already (`format: uri`); a listener's is held to the same.
+    Uri::parse(callback)
+        .map_err(|error| ApiError::bad_request(format!("`callback` is not valid: {error}")))?;
     if let Some(query) = query {
         QUERY.field(query)?;
     }
