@@ -1,12 +1,21 @@
-//! Support code the generated modules share: the lossless date-time type, the TMF
-//! `Error` body used for every failure the framework itself detects, and the request
-//! and response plumbing of the server and the clients.
+//! Support code the generated modules share: the lossless, validated date-time and URI
+//! types, the TMF `Error` body used for every failure the framework itself detects, and
+//! the request and response plumbing of the server and the clients.
 
 use ::std::string::String;
 
 /// A date-time kept exactly as written: with an offset (`2019-11-02T14:20:54Z`) or
 /// without one (`2019-11-02T14:20:54`, as the TMF688 user guide writes them), so a
-/// round trip never changes it. It is validated when parsed.
+/// round trip never changes it. It is validated when parsed: it must name a real
+/// instant, not only have the shape of one.
+///
+/// Accepted: `YYYY-MM-DD` `T` (or `t`, or a space) `hh:mm`, then optionally `:ss` and
+/// a fraction `.f…`, then optionally `Z` (or `z`), `±hh:mm` or `±hhmm` — RFC 3339 with
+/// the seconds and the offset optional. Refused: months outside 01–12, days past the
+/// end of their month (Gregorian leap years: `2024-02-29` exists, `2023-02-29` does
+/// not), hour 24, minute 60, offsets beyond ±23:59. A leap second (`:60`) is accepted
+/// where RFC 3339 places it, at 23:59 UTC (with an offset, in UTC; without one, as
+/// written); whether that day had one is not checked.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct DateTime(String);
 
@@ -16,7 +25,11 @@ pub struct InvalidDateTime(pub String);
 
 impl ::std::fmt::Display for InvalidDateTime {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        write!(f, "invalid date-time {:?}: expected YYYY-MM-DDThh:mm[:ss[.fff]][Z|±hh:mm]", self.0)
+        write!(
+            f,
+            "invalid date-time {:?}: expected a real instant as YYYY-MM-DDThh:mm[:ss[.fff]][Z|±hh:mm]",
+            self.0
+        )
     }
 }
 
@@ -44,25 +57,45 @@ impl DateTime {
     }
 }
 
-fn digits(bytes: &[u8]) -> bool {
-    !bytes.is_empty() && bytes.iter().all(u8::is_ascii_digit)
+/// The value of a run of ASCII digits (`None` if empty or not all digits).
+fn number(bytes: &[u8]) -> ::std::option::Option<u32> {
+    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    Some(bytes.iter().fold(0, |n, b| n * 10 + u32::from(b - b'0')))
 }
 
-/// `YYYY-MM-DD[T ]hh:mm[:ss[.f+]][Z|±hh:mm]`: RFC 3339 with the offset and seconds optional.
+/// Days in `month` (1–12) of `year`, Gregorian.
+fn days_in_month(year: u32, month: u32) -> u32 {
+    match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// `YYYY-MM-DD[Tt ]hh:mm[:ss[.f+]][Zz|±hh:mm|±hhmm]`, every field in its range (see
+/// [`DateTime`]).
 fn is_date_time(b: &[u8]) -> bool {
-    if b.len() < 16 || !digits(&b[0..4]) || b[4] != b'-' || !digits(&b[5..7]) || b[7] != b'-' {
+    if b.len() < 16 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') || b[13] != b':' {
         return false;
     }
-    if !digits(&b[8..10]) || !matches!(b[10], b'T' | b't' | b' ') || !digits(&b[11..13]) || b[13] != b':' {
+    let (Some(year), Some(month), Some(day), Some(hour), Some(minute)) =
+        (number(&b[0..4]), number(&b[5..7]), number(&b[8..10]), number(&b[11..13]), number(&b[14..16]))
+    else {
         return false;
-    }
-    if !digits(&b[14..16]) {
+    };
+    if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) || hour > 23 || minute > 59 {
         return false;
     }
     let mut rest = &b[16..];
+    let mut second = 0;
     if let [b':', s1, s2, tail @ ..] = rest {
-        if !s1.is_ascii_digit() || !s2.is_ascii_digit() {
-            return false;
+        match number(&[*s1, *s2]) {
+            Some(s) if s <= 60 => second = s,
+            _ => return false,
         }
         rest = tail;
         if let [b'.', tail @ ..] = rest {
@@ -73,12 +106,22 @@ fn is_date_time(b: &[u8]) -> bool {
             rest = &tail[n..];
         }
     }
-    match rest {
-        [] | [b'Z' | b'z'] => true,
-        [b'+' | b'-', h1, h2, b':', m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
-        [b'+' | b'-', h1, h2, m1, m2] => [h1, h2, m1, m2].iter().all(|c| c.is_ascii_digit()),
-        _ => false,
-    }
+    // The offset east of UTC, in minutes.
+    let offset: i64 = match rest {
+        [] | [b'Z' | b'z'] => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
+            match (number(&[*h1, *h2]), number(&[*m1, *m2])) {
+                (Some(h), Some(m)) if h <= 23 && m <= 59 => {
+                    let minutes = i64::from(h * 60 + m);
+                    if *sign == b'-' { -minutes } else { minutes }
+                }
+                _ => return false,
+            }
+        }
+        _ => return false,
+    };
+    // A leap second ends the last minute of a UTC day.
+    second < 60 || (i64::from(hour * 60 + minute) - offset).rem_euclid(24 * 60) == 23 * 60 + 59
 }
 
 impl ::std::str::FromStr for DateTime {
@@ -101,6 +144,186 @@ impl ::serde::Serialize for DateTime {
 }
 
 impl<'de> ::serde::Deserialize<'de> for DateTime {
+    fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+        let text = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+        Self::parse(&text).map_err(::serde::de::Error::custom)
+    }
+}
+
+/// A URI (`format: uri`) kept exactly as written, validated when parsed: an absolute
+/// URI by the grammar of RFC 3986 (`scheme:` then the rest, e.g.
+/// `https://host:8443/path?query#fragment` or `urn:example:a`), as JSON Schema defines
+/// the format.
+///
+/// Refused: no scheme (relative references such as `/path` or `../x`), characters
+/// RFC 3986 does not allow unencoded (spaces, control characters, `"`, `<`, `>`, `\`,
+/// `^`, `` ` ``, `{`, `|`, `}`, anything outside ASCII: an IRI must be percent-encoded),
+/// `%` not followed by two hex digits, a port that is not digits, brackets outside an
+/// IP literal host.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Uri(String);
+
+/// Why a text is not a URI.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidUri(pub String);
+
+impl ::std::fmt::Display for InvalidUri {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "invalid URI {:?}: expected an absolute URI (RFC 3986), e.g. https://example.com/path", self.0)
+    }
+}
+
+impl ::std::error::Error for InvalidUri {}
+
+impl Uri {
+    /// Validates and wraps `text`.
+    pub fn parse(text: &str) -> ::std::result::Result<Self, InvalidUri> {
+        if is_uri(text.as_bytes()) {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(InvalidUri(text.to_owned()))
+        }
+    }
+
+    /// The text as received.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// RFC 3986 `unreserved`.
+fn is_unreserved(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~')
+}
+
+/// RFC 3986 `sub-delims`.
+fn is_sub_delim(c: u8) -> bool {
+    matches!(c, b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'=')
+}
+
+/// Whether `part` is made of `allowed` characters and well-formed `%HH` escapes.
+fn is_encoded(part: &[u8], allowed: impl Fn(u8) -> bool) -> bool {
+    let mut i = 0;
+    while i < part.len() {
+        if part[i] == b'%' {
+            if !part.get(i + 1).is_some_and(u8::is_ascii_hexdigit) || !part.get(i + 2).is_some_and(u8::is_ascii_hexdigit) {
+                return false;
+            }
+            i += 3;
+        } else if allowed(part[i]) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+/// RFC 3986 `pchar`, less `%` (see [`is_encoded`]).
+fn is_pchar(c: u8) -> bool {
+    is_unreserved(c) || is_sub_delim(c) || matches!(c, b':' | b'@')
+}
+
+/// `scheme ":" hier-part [ "?" query ] [ "#" fragment ]` (RFC 3986 §3).
+fn is_uri(b: &[u8]) -> bool {
+    let Some(colon) = b.iter().position(|&c| c == b':') else {
+        return false;
+    };
+    let scheme = &b[..colon];
+    if !scheme.first().is_some_and(u8::is_ascii_alphabetic)
+        || !scheme.iter().all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.'))
+    {
+        return false;
+    }
+    let rest = &b[colon + 1..];
+    let (rest, fragment) = match rest.iter().position(|&c| c == b'#') {
+        Some(hash) => (&rest[..hash], Some(&rest[hash + 1..])),
+        None => (rest, None),
+    };
+    let (hier, query) = match rest.iter().position(|&c| c == b'?') {
+        Some(question) => (&rest[..question], Some(&rest[question + 1..])),
+        None => (rest, None),
+    };
+    let query_char = |c: u8| is_pchar(c) || matches!(c, b'/' | b'?');
+    if query.is_some_and(|q| !is_encoded(q, query_char)) || fragment.is_some_and(|f| !is_encoded(f, query_char)) {
+        return false;
+    }
+    let path = match hier.strip_prefix(b"//") {
+        Some(after) => {
+            let end = after.iter().position(|&c| c == b'/').unwrap_or(after.len());
+            if !is_authority(&after[..end]) {
+                return false;
+            }
+            &after[end..]
+        }
+        None => hier,
+    };
+    is_encoded(path, |c| is_pchar(c) || c == b'/')
+}
+
+/// `[ userinfo "@" ] host [ ":" port ]` (RFC 3986 §3.2).
+fn is_authority(authority: &[u8]) -> bool {
+    let (userinfo, host_port) = match authority.iter().rposition(|&c| c == b'@') {
+        Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
+        None => (None, authority),
+    };
+    if userinfo.is_some_and(|u| !is_encoded(u, |c| is_unreserved(c) || is_sub_delim(c) || c == b':')) {
+        return false;
+    }
+    let (host, port) = if host_port.first() == Some(&b'[') {
+        // IP-literal: `[` IPv6address / IPvFuture `]`.
+        let Some(close) = host_port.iter().position(|&c| c == b']') else {
+            return false;
+        };
+        let inside = &host_port[1..close];
+        if inside.is_empty() || !inside.iter().all(|&c| is_unreserved(c) || is_sub_delim(c) || c == b':') {
+            return false;
+        }
+        match &host_port[close + 1..] {
+            [] => (&host_port[..0], None),
+            [b':', port @ ..] => (&host_port[..0], Some(port)),
+            _ => return false,
+        }
+    } else {
+        match host_port.iter().position(|&c| c == b':') {
+            Some(colon) => (&host_port[..colon], Some(&host_port[colon + 1..])),
+            None => (host_port, None),
+        }
+    };
+    is_encoded(host, |c| is_unreserved(c) || is_sub_delim(c)) && port.is_none_or(|p| p.iter().all(u8::is_ascii_digit))
+}
+
+impl ::std::str::FromStr for Uri {
+    type Err = InvalidUri;
+    fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
+        Self::parse(text)
+    }
+}
+
+impl ::std::fmt::Display for Uri {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl ::std::convert::AsRef<str> for Uri {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl ::serde::Serialize for Uri {
+    fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Uri {
     fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
         let text = <String as ::serde::Deserialize>::deserialize(deserializer)?;
         Self::parse(&text).map_err(::serde::de::Error::custom)

@@ -168,7 +168,7 @@ pub struct Characteristic {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(
         rename = "@type",
@@ -235,7 +235,7 @@ pub struct CharacteristicRelationship {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(
         rename = "@type",
@@ -378,7 +378,7 @@ pub struct EntityRef {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(
         rename = "@type",
@@ -443,7 +443,7 @@ pub struct Error {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub reference_error: ::std::option::Option<::std::string::String>,
+    pub reference_error: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the super-class.
     #[serde(
         rename = "@baseType",
@@ -457,7 +457,7 @@ pub struct Error {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name.
     #[serde(
         rename = "@type",
@@ -613,7 +613,7 @@ pub struct Event {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(
         rename = "@type",
@@ -731,7 +731,7 @@ pub struct EventCreate {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(rename = "@type")]
     pub at_type: ::std::string::String,
@@ -993,7 +993,7 @@ pub struct Hub {
     pub href: ::std::option::Option<::std::string::String>,
     /// The URI that will be POSTed to when a notification is triggered
     #[serde(rename = "callback")]
-    pub callback: ::std::string::String,
+    pub callback: crate::support::Uri,
     /// A query string used to filter notifications in the context of the notifier
     #[serde(
         rename = "query",
@@ -1014,7 +1014,7 @@ pub struct Hub {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(
         rename = "@type",
@@ -1028,7 +1028,7 @@ pub struct Hub {
 }
 impl Hub {
     /// A value with the required attributes and every optional one absent.
-    pub fn new(id: ::std::string::String, callback: ::std::string::String) -> Self {
+    pub fn new(id: ::std::string::String, callback: crate::support::Uri) -> Self {
         Self {
             id,
             href: ::std::option::Option::None,
@@ -1048,7 +1048,7 @@ impl Hub {
 pub struct HubCreate {
     /// The URI that will be POSTed to when a notification is triggered
     #[serde(rename = "callback")]
-    pub callback: ::std::string::String,
+    pub callback: crate::support::Uri,
     /// A query string used to filter notifications in the context of the notifier
     #[serde(
         rename = "query",
@@ -1069,7 +1069,7 @@ pub struct HubCreate {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(
         rename = "@type",
@@ -1083,7 +1083,7 @@ pub struct HubCreate {
 }
 impl HubCreate {
     /// A value with the required attributes and every optional one absent.
-    pub fn new(callback: ::std::string::String) -> Self {
+    pub fn new(callback: crate::support::Uri) -> Self {
         Self {
             callback,
             query: ::std::option::Option::None,
@@ -1377,7 +1377,7 @@ pub struct RelatedParty {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(
         rename = "@type",
@@ -1486,7 +1486,7 @@ pub struct Topic {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(
         rename = "@type",
@@ -1640,7 +1640,7 @@ pub struct TopicCreate {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub at_schema_location: ::std::option::Option<::std::string::String>,
+    pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
     #[serde(
         rename = "@type",

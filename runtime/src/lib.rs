@@ -21,6 +21,8 @@
 //! * [`access`]: who may see what — the need-to-know policy over events and the
 //!   ownership of hubs and listeners, for delivery and every read path alike.
 //! * [`config`]: the server's TOML configuration file.
+//! * [`limits`]: what the hub agrees to store (lengths, characters), checked above the
+//!   stores so that every store answers bad input alike.
 //! * [`delivery`]: the delivery engine (DESIGN §4): one worker per hub, in order, at
 //!   least once, backoff and `Retry-After`, halt/resume/replay through `/admin/hubs`,
 //!   the callback host allow-list (default: loopback only) and SSRF guard, outbound
@@ -50,6 +52,7 @@ pub mod app;
 pub mod auth;
 pub mod config;
 pub mod delivery;
+pub mod limits;
 pub mod query;
 pub mod serve;
 pub mod service;

@@ -686,7 +686,9 @@ async fn psi_sequence_over_loopback_with_generated_client() {
     );
 
     let hub = HubCreate {
-        callback: "http://127.0.0.1:9/psi-api/event/v2/topic/order/event".into(),
+        callback: "http://127.0.0.1:9/psi-api/event/v2/topic/order/event"
+            .parse()
+            .unwrap(),
         query: Some("eventType=ProductOrderStateChangeEvent".into()),
         at_base_type: None,
         at_schema_location: None,

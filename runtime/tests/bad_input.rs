@@ -531,3 +531,456 @@ async fn bad_input_gets_4xx_with_a_tmf_error_naming_the_problem() {
         failures.join("\n")
     );
 }
+
+// ---------------------------------------------------------------------------------
+// What a store is handed: the same answer on every store (issue 11). PostgreSQL used
+// to answer 500 where the memory store answered 201: text columns refuse NUL, and its
+// B-tree indexes refuse keys over ~2.7 KB. `runtime/src/limits.rs` now decides, above
+// the stores.
+
+/// A server for one test, with a body limit that lets over-long values through (so
+/// that the value's limit, not the body's, is what is tested).
+async fn server() -> common::Server {
+    common::spawn(AppConfig {
+        max_body_bytes: 16 * 1024,
+        ..AppConfig::default()
+    })
+    .await
+}
+
+/// `len` bytes of letters and digits that do not compress (a PostgreSQL index compresses
+/// repetitive keys, which would hide a key that is too long), different for each `tag`.
+fn filler(len: usize, tag: u64) -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut state = 0x9E37_79B9_7F4A_7C15_u64 ^ tag.wrapping_mul(0x2545_F491_4F6C_DD1D);
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(ALPHABET[usize::try_from(state % 62).unwrap()])
+        })
+        .collect()
+}
+
+/// What a value is tried with.
+#[derive(Clone, Copy, Debug)]
+enum Variant {
+    /// A NUL character in the middle.
+    Nul,
+    /// Another character that is refused in the middle (C0, DEL or C1 control).
+    Control(char),
+    /// One byte over the limit.
+    OverLong,
+    /// Exactly at the limit: accepted.
+    AtLimit,
+}
+
+const VARIANTS: &[Variant] = &[
+    Variant::Nul,
+    Variant::Control('\u{1}'),
+    Variant::Control('\n'),
+    Variant::Control('\u{1b}'),
+    Variant::Control('\u{7f}'),
+    Variant::Control('\u{85}'),
+    Variant::OverLong,
+    Variant::AtLimit,
+];
+
+impl Variant {
+    /// The value: `make(len)` builds a valid one of exactly `len` bytes.
+    fn value(self, limit: usize, make: &dyn Fn(usize) -> String) -> String {
+        match self {
+            Self::Nul => spliced(&make(24), '\0'),
+            Self::Control(c) => spliced(&make(24), c),
+            Self::OverLong => make(limit + 1),
+            Self::AtLimit => make(limit),
+        }
+    }
+}
+
+/// `value` with `c` in its middle.
+fn spliced(value: &str, c: char) -> String {
+    let middle = value.len() / 2;
+    format!("{}{c}{}", &value[..middle], &value[middle..])
+}
+
+/// One value the service hands to a store, in a body.
+struct Stored {
+    field: &'static str,
+    /// Its limit in bytes.
+    limit: usize,
+    /// A valid value of exactly `len` bytes, unique for `tag`.
+    make: fn(len: usize, tag: u64) -> String,
+    method: &'static str,
+    path: String,
+    /// The request body holding the value.
+    body: fn(value: &str, tag: u64) -> Value,
+    /// The word a refusal names.
+    names: &'static str,
+}
+
+fn callback(len: usize, tag: u64) -> String {
+    let base = "http://127.0.0.1:9/";
+    format!("{base}{}", filler(len - base.len(), tag))
+}
+
+fn stored_values() -> Vec<Stored> {
+    let events = format!("{TMF}/topic/alarm/event");
+    let hubs = format!("{TMF}/topic/alarm/hub");
+    vec![
+        Stored {
+            field: "eventId",
+            limit: 256,
+            make: filler,
+            method: "POST",
+            path: events,
+            body: |value, _| event(value),
+            names: "eventId",
+        },
+        Stored {
+            field: "topic name",
+            limit: 256,
+            make: filler,
+            method: "POST",
+            path: format!("{TMF}/topic"),
+            body: |value, _| json!({"name": value}),
+            names: "name",
+        },
+        Stored {
+            field: "hub callback",
+            limit: 1024,
+            make: callback,
+            method: "POST",
+            path: hubs.clone(),
+            body: |value, _| json!({"callback": value}),
+            names: "callback",
+        },
+        Stored {
+            field: "hub query",
+            limit: 1024,
+            make: |len, tag| format!("eventType={}", filler(len - "eventType=".len(), tag)),
+            method: "POST",
+            path: hubs,
+            body: |value, tag| json!({"callback": callback(40, tag), "query": value}),
+            names: "query",
+        },
+        Stored {
+            field: "listener callback",
+            limit: 1024,
+            make: callback,
+            method: "POST",
+            path: format!("{TMF}/hub"),
+            body: |value, _| json!({"callback": value}),
+            names: "callback",
+        },
+        Stored {
+            field: "listener query",
+            limit: 1024,
+            make: |len, tag| format!("eventType={}", filler(len - "eventType=".len(), tag)),
+            method: "POST",
+            path: format!("{TMF}/hub"),
+            body: |value, tag| json!({"callback": callback(40, tag), "query": value}),
+            names: "query",
+        },
+    ]
+}
+
+/// Every value handed to a store × {NUL, control characters, one byte too long, at
+/// the limit}: 400 with a TMF `Error` naming the field, or 201 at the limit — on the
+/// memory store and on PostgreSQL alike.
+#[tokio::test]
+async fn stored_values_are_checked_alike_on_every_store() {
+    let server = server().await;
+    let http = reqwest::Client::new();
+    let mut failures = Vec::new();
+    let mut tried = 0;
+    for (index, stored) in stored_values().iter().enumerate() {
+        for (n, variant) in VARIANTS.iter().enumerate() {
+            let tag = u64::try_from(index * 100 + n).unwrap();
+            let value = variant.value(stored.limit, &|len| (stored.make)(len, tag));
+            let body = (stored.body)(&value, tag);
+            let answer = common::json(
+                &http,
+                stored.method,
+                &format!("{}{}", server.url, stored.path),
+                None,
+                Some(&body),
+            )
+            .await;
+            tried += 1;
+            let outcome = match variant {
+                Variant::AtLimit if answer.status == 201 => Ok(()),
+                Variant::AtLimit => Err(format!("status {}: {}", answer.status, answer.text)),
+                _ => answer.tmf_error(400, stored.names),
+            };
+            if let Err(why) = outcome {
+                failures.push(format!("{} × {variant:?}: {why}", stored.field));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {tried} cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+/// The worst case of PostgreSQL's hub identity index (topic, callback, query, owner):
+/// a callback and a query both at their limits, neither compressible.
+#[tokio::test]
+async fn a_hub_with_every_value_at_its_limit_is_stored() {
+    let server = server().await;
+    let http = reqwest::Client::new();
+    let query = format!("eventType={}", filler(1024 - "eventType=".len(), 7));
+    let body = json!({"callback": callback(1024, 8), "query": query});
+    let url = format!("{}{TMF}/topic/alarm/hub", server.url);
+    let created = common::json(&http, "POST", &url, None, Some(&body)).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    // Registering it again finds it (idempotent), through the same index.
+    let again = common::json(&http, "POST", &url, None, Some(&body)).await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.json()["id"], created.json()["id"]);
+}
+
+/// Path ids that cannot name anything (NUL or control characters, over 256 bytes) are
+/// not found (404 with a TMF `Error`), like any unknown id — never a store failure. An
+/// id at the limit reaches the store and is simply not found.
+#[tokio::test]
+async fn path_ids_that_cannot_exist_are_not_found_on_every_store() {
+    let server = server().await;
+    let http = reqwest::Client::new();
+    // (method, path with `{}` for the id, the word the message names, body)
+    let templates: Vec<(&str, String, &str, Option<Value>)> = vec![
+        ("GET", format!("{TMF}/topic/{{}}"), "topic", None),
+        ("DELETE", format!("{TMF}/topic/{{}}"), "topic", None),
+        ("GET", format!("{TMF}/topic/{{}}/event"), "topic", None),
+        (
+            "POST",
+            format!("{TMF}/topic/{{}}/event"),
+            "topic",
+            Some(event("p-1")),
+        ),
+        ("GET", format!("{TMF}/topic/{{}}/event/1"), "topic", None),
+        (
+            "GET",
+            format!("{TMF}/topic/alarm/event/{{}}"),
+            "event",
+            None,
+        ),
+        ("GET", format!("{TMF}/topic/{{}}/hub"), "topic", None),
+        (
+            "POST",
+            format!("{PSI}/topic/{{}}/hub"),
+            "topic",
+            Some(json!({"callback": "http://127.0.0.1:9/p"})),
+        ),
+        ("GET", format!("{TMF}/topic/alarm/hub/{{}}"), "hub", None),
+        ("DELETE", format!("{PSI}/topic/alarm/hub/{{}}"), "hub", None),
+        ("GET", format!("{TMF}/topic/{{}}/hub/hub-1"), "topic", None),
+        ("DELETE", format!("{TMF}/hub/{{}}"), "listener", None),
+    ];
+    // Percent-encoded as they travel in a URL.
+    let ids = [
+        ("NUL", "a%00b".to_owned()),
+        ("SOH", "a%01b".to_owned()),
+        ("ESC", "a%1Bb".to_owned()),
+        ("DEL", "a%7Fb".to_owned()),
+        ("C1 (U+0085)", "a%C2%85b".to_owned()),
+        ("257 bytes", filler(257, 1)),
+        ("3000 bytes", filler(3000, 2)),
+        ("256 bytes (at the limit)", filler(256, 3)),
+    ];
+    let mut failures = Vec::new();
+    for (method, template, names, body) in &templates {
+        for (label, id) in &ids {
+            let path = template.replace("{}", id);
+            let answer = common::json(
+                &http,
+                method,
+                &format!("{}{path}", server.url),
+                None,
+                body.as_ref(),
+            )
+            .await;
+            if let Err(why) = answer.tmf_error(404, names) {
+                failures.push(format!("{method} {template} with {label}: {why}"));
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        templates.len() * ids.len(),
+        failures.join("\n")
+    );
+}
+
+/// The issue's instance: an `eventId` with a NUL, or 3,000 characters long, was stored
+/// by the memory store (201) and failed PostgreSQL (500). Now 400 on both.
+#[tokio::test]
+async fn event_id_with_nul_or_3000_characters_is_400_on_every_store() {
+    let server = server().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}{TMF}/topic/alarm/event", server.url);
+    let mut failures = Vec::new();
+    // Repeated characters compress in PostgreSQL's index; random ones do not.
+    for event_id in ["e\u{0}1".to_owned(), "e".repeat(3000), filler(3000, 9)] {
+        let answer = common::json(&http, "POST", &url, None, Some(&event(&event_id))).await;
+        if let Err(why) = answer.tmf_error(400, "eventId") {
+            failures.push(format!("eventId of {} bytes: {why}", event_id.len()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A payload may hold any JSON string, `\u0000` included: both stores keep it and
+/// answer it back exactly (PostgreSQL's `json` type keeps the escape as written).
+#[tokio::test]
+async fn nul_inside_the_payload_is_stored_and_answered_exactly() {
+    let server = server().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}{TMF}/topic/alarm/event", server.url);
+    let mut body = event("nul-in-payload");
+    body["event"]["note"] = json!("a\u{0}b\u{1b}c");
+    body["note"] = json!("x\u{0}y");
+    let created = common::json(&http, "POST", &url, None, Some(&body)).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    assert_eq!(created.json()["event"]["note"], "a\u{0}b\u{1b}c");
+    let href = created.json()["id"].as_str().unwrap().to_owned();
+    let read = common::json(&http, "GET", &format!("{url}/{href}"), None, None).await;
+    assert_eq!(read.status, 200, "{}", read.text);
+    assert_eq!(read.json()["event"]["note"], "a\u{0}b\u{1b}c");
+    assert_eq!(read.json()["note"], "x\u{0}y");
+    // The same again is the same event (de-duplication compares the stored body).
+    let again = common::json(&http, "POST", &url, None, Some(&body)).await;
+    assert_eq!(again.status, 201, "{}", again.text);
+    assert_eq!(again.json()["id"], created.json()["id"]);
+    // And the list answers it too.
+    let list = common::json(&http, "GET", &url, None, None).await;
+    assert_eq!(list.status, 200, "{}", list.text);
+    assert_eq!(list.json()[0]["event"]["note"], "a\u{0}b\u{1b}c");
+}
+
+/// The caller's principal name is stored as the owner of what it registers: a name the
+/// store cannot keep is refused (400) rather than failing the store (it was 500 on
+/// PostgreSQL for a NUL). API key names come from the configuration; JWT subjects
+/// from an identity provider.
+#[tokio::test]
+async fn principal_names_that_cannot_own_a_hub_are_refused_on_every_store() {
+    use tmf688_api::profile::Role;
+    use tmf688_runtime::auth::{ApiKeyConfig, AuthConfig, sha256_hex};
+    // (principal name, accepted)
+    let names = [
+        ("a\u{0}b".to_owned(), false),
+        ("a\u{1b}b".to_owned(), false),
+        (filler(257, 1), false),
+        (filler(256, 2), true),
+    ];
+    let api_keys = names
+        .iter()
+        .enumerate()
+        .map(|(n, (name, _))| ApiKeyConfig {
+            name: name.clone(),
+            role: Role::Provider,
+            sha256: sha256_hex(&format!("key-{n}")),
+        })
+        .collect();
+    let auth = tmf688_runtime::Authenticator::from_config(&AuthConfig {
+        api_keys,
+        ..AuthConfig::default()
+    })
+    .unwrap();
+    let server = common::spawn(AppConfig {
+        auth: Some(std::sync::Arc::new(auth)),
+        ..AppConfig::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let mut failures = Vec::new();
+    for (n, (name, accepted)) in names.iter().enumerate() {
+        for (path, body) in [
+            (
+                format!("{PSI}/topic/alarm/hub"),
+                json!({"callback": format!("http://127.0.0.1:9/h{n}")}),
+            ),
+            (
+                format!("{TMF}/hub"),
+                json!({"callback": format!("http://127.0.0.1:9/l{n}")}),
+            ),
+        ] {
+            let answer = common::json(
+                &http,
+                "POST",
+                &format!("{}{path}", server.url),
+                Some(&format!("key-{n}")),
+                Some(&body),
+            )
+            .await;
+            let outcome = if *accepted {
+                (answer.status == 201)
+                    .then_some(())
+                    .ok_or_else(|| format!("status {}: {}", answer.status, answer.text))
+            } else {
+                answer.tmf_error(400, "principal")
+            };
+            if let Err(why) = outcome {
+                failures.push(format!(
+                    "{path} as {} bytes {:?}…: {why}",
+                    name.len(),
+                    &name[..3]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// The issue's instance, `"eventTime": "2024-02-30T12:00:00Z"`, was stored (201): the
+/// generated `DateTime` checked only the shape. A date-time must now name a real
+/// instant, and a `format: uri` value must be an absolute URI — on every store.
+#[tokio::test]
+async fn impossible_date_times_and_uris_are_400_on_every_store() {
+    let server = server().await;
+    let http = reqwest::Client::new();
+    let url = format!("{}{TMF}/topic/alarm/event", server.url);
+    // (attribute, value, accepted)
+    let cases = [
+        ("eventTime", "2024-02-30T12:00:00Z", false),
+        ("eventTime", "2023-02-29T12:00:00Z", false),
+        ("eventTime", "2024-02-29T12:00:00Z", true),
+        ("eventTime", "2024-04-31T12:00:00Z", false),
+        ("eventTime", "2024-13-01T12:00:00Z", false),
+        ("eventTime", "2024-05-01T24:00:00Z", false),
+        ("eventTime", "2024-05-01T12:60:00Z", false),
+        ("eventTime", "2024-05-01T12:00:61Z", false),
+        ("eventTime", "2016-12-31T23:59:60Z", true),
+        ("eventTime", "2016-12-31T12:59:60Z", false),
+        ("eventTime", "2024-05-01T12:00:00+24:00", false),
+        ("eventTime", "2019-11-02T14:20:54", true),
+        ("eventTime", "2019-11-02T14:20:54.123456+05:30", true),
+        ("timeOccurred", "2024-02-30T12:00:00Z", false),
+        ("@schemaLocation", "http://xx/Event.schema.json", true),
+        ("@schemaLocation", "Event.schema.json", false),
+        ("@schemaLocation", "http://xx/Event schema.json", false),
+        ("@schemaLocation", "http://xx:port/Event.schema.json", false),
+    ];
+    let mut failures = Vec::new();
+    for (n, (attribute, value, accepted)) in cases.iter().enumerate() {
+        let body = with(event(&format!("t-{n}")), attribute, json!(value));
+        let answer = common::json(&http, "POST", &url, None, Some(&body)).await;
+        let outcome = if *accepted {
+            (answer.status == 201)
+                .then_some(())
+                .ok_or_else(|| format!("status {}: {}", answer.status, answer.text))
+        } else {
+            answer.tmf_error(400, attribute)
+        };
+        if let Err(why) = outcome {
+            failures.push(format!("{attribute} = {value:?}: {why}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

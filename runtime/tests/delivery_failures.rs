@@ -399,6 +399,167 @@ async fn replay_from_a_time() {
     assert_eq!(body["@type"], "Error");
 }
 
+/// The instance: `replay?from=1000000` on a log of one event was accepted
+/// (202), moved the cursor past the head, and every event published afterwards was
+/// never delivered while the status showed lag 0. Now it is refused (400) and nothing
+/// is lost; a cursor beyond the head given to the store directly is taken as the head.
+#[tokio::test]
+async fn replay_past_the_end_is_refused_and_loses_nothing() {
+    let hub = TestHub::start(fast_config(3)).await;
+    let receiver = TestReceiver::start(ok()).await;
+    let id = hub.register(TMF, "order", &receiver.url("/cb"), None).await;
+    hub.publish(TMF, "order", order_event(0)).await;
+    receiver
+        .wait_for("e-0", Duration::from_secs(5), |hits| hits.len() == 1)
+        .await;
+    let (status, body) = hub
+        .request(
+            Method::POST,
+            &format!("/admin/hubs/{id}/replay?from=1000000"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["@type"], "Error");
+    assert!(
+        body["message"].as_str().unwrap().contains("`from`"),
+        "{body}"
+    );
+    hub.publish(TMF, "order", order_event(1)).await;
+    receiver
+        .wait_for("e-1 delivered", Duration::from_secs(5), |hits| {
+            hits.len() == 2
+        })
+        .await;
+    assert_eq!(receiver.acknowledged(), ids(0..2));
+    eventually("cursor 2, lag 0", Duration::from_secs(5), || async {
+        let s = hub.status(&id);
+        (s.cursor, s.head, s.lag) == (2, 2, 0)
+    })
+    .await;
+
+    // The store keeps the cursor within the log whoever asks.
+    let store = hub.hub.store();
+    let operated = store.operate_hub(&id, Some(1_000_000)).await.unwrap();
+    assert_eq!(operated.cursor, 2, "the head");
+    store.set_cursor(&id, u64::MAX).await.unwrap();
+    let stored = store.hub("order", &id).await.unwrap().unwrap();
+    assert_eq!(stored.cursor, 2, "the head");
+    // Within the log, a cursor is kept as given; a resume (no cursor) keeps it.
+    store.set_cursor(&id, 1).await.unwrap();
+    let resumed = store.operate_hub(&id, None).await.unwrap();
+    assert_eq!(resumed.cursor, 1);
+}
+
+/// `from` must name an event of the log, or the one after the head (nothing to
+/// re-send); `fromTime` must be a real date-time. Everything else is a 400 with a TMF
+/// `Error`, and the hub keeps delivering.
+#[tokio::test]
+async fn replay_parameters_are_validated() {
+    let hub = TestHub::start(fast_config(3)).await;
+    let receiver = TestReceiver::start(ok()).await;
+    let id = hub.register(TMF, "order", &receiver.url("/cb"), None).await;
+    for n in 0..3 {
+        let mut event = order_event(n);
+        event["eventTime"] = json!(format!("2024-05-01T10:00:0{n}Z"));
+        hub.publish(TMF, "order", event).await;
+    }
+    let head = 3;
+    eventually("cursor at the head", Duration::from_secs(5), || async {
+        hub.status(&id).cursor == head
+    })
+    .await;
+    let max = u64::MAX.to_string();
+    // (query, accepted)
+    let cases: Vec<(String, bool)> = vec![
+        ("from=0".into(), false),
+        ("from=1".into(), true),
+        (format!("from={head}"), true),
+        (format!("from={}", head + 1), true),
+        (format!("from={}", head + 2), false),
+        (format!("from={max}"), false),
+        ("from=-1".into(), false),
+        ("from=abc".into(), false),
+        ("from=".into(), false),
+        ("from=1.5".into(), false),
+        ("fromTime=2024-05-01T10:00:01Z".into(), true),
+        ("fromTime=2024-05-01T10:00:01".into(), true),
+        ("fromTime=2024-05-01T12:00:01.5%2B02:00".into(), true),
+        ("fromTime=2030-01-01T00:00:00Z".into(), true),
+        ("fromTime=yesterday".into(), false),
+        ("fromTime=2024-02-30T12:00:00Z".into(), false),
+        ("fromTime=2023-02-29T12:00:00Z".into(), false),
+        ("fromTime=2024-05-01T24:00:00Z".into(), false),
+        ("fromTime=2024-05-01T10:60:00Z".into(), false),
+        ("fromTime=".into(), false),
+        ("from=1&fromTime=2024-05-01T10:00:01Z".into(), false),
+        ("from=1&from=2".into(), false),
+        ("form=1".into(), false),
+        (String::new(), false),
+    ];
+    let mut failures = Vec::new();
+    for (query, accepted) in &cases {
+        let (status, body) = hub
+            .request(
+                Method::POST,
+                &format!("/admin/hubs/{id}/replay?{query}"),
+                None,
+            )
+            .await;
+        let expected = if *accepted {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::BAD_REQUEST
+        };
+        if status != expected || (!accepted && body["@type"] != "Error") {
+            failures.push(format!("?{query}: {status} {body}"));
+        }
+        // Whatever was re-sent, the hub is back at the head.
+        eventually("back at the head", Duration::from_secs(5), || async {
+            let s = hub.status(&id);
+            s.cursor == head && s.lag == 0
+        })
+        .await;
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // And it still delivers what comes next.
+    hub.publish(TMF, "order", order_event(3)).await;
+    receiver
+        .wait_for("e-3", Duration::from_secs(5), |hits| {
+            hits.iter().any(|h| h.event_id() == "e-3")
+        })
+        .await;
+}
+
+/// Hub ids in the operator API's paths that cannot exist are not found (404 with a
+/// TMF `Error`), on every store (a NUL was a 500 on PostgreSQL).
+#[tokio::test]
+async fn operator_paths_with_impossible_ids_are_not_found() {
+    let hub = TestHub::start(fast_config(3)).await;
+    let long = "h".repeat(3000);
+    let mut failures = Vec::new();
+    for id in ["a%00b", "a%1Bb", "a%C2%85b", long.as_str()] {
+        for (method, path) in [
+            (Method::GET, format!("/admin/hubs/{id}")),
+            (Method::POST, format!("/admin/hubs/{id}/resume")),
+            (Method::POST, format!("/admin/hubs/{id}/replay?from=1")),
+            (
+                Method::POST,
+                format!("/admin/hubs/{id}/replay?fromTime=2024-05-01T00:00:00Z"),
+            ),
+        ] {
+            let (status, body) = hub.request(method.clone(), &path, None).await;
+            if status != StatusCode::NOT_FOUND || body["@type"] != "Error" {
+                failures.push(format!(
+                    "{method} {}: {status} {body}",
+                    &path[..40.min(path.len())]
+                ));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// A callback answering 410 Gone is removed.
 #[tokio::test]
 async fn gone_removes_the_hub() {

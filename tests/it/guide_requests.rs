@@ -192,7 +192,7 @@ async fn hub_and_listener_samples() {
             .contains("www.tmforum.org")
     );
 
-    request.callback = "http://127.0.0.1:9/aListener".into();
+    request.callback = "http://127.0.0.1:9/aListener".parse().unwrap();
     let CreateHubResponse::Created {
         body: hub,
         location,

@@ -3,3 +3,4 @@
 mod generated_router;
 mod guide_requests;
 mod guide_samples;
+mod support_validation;

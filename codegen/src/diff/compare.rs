@@ -169,6 +169,7 @@ fn describe(ty: &TypeRef) -> String {
         TypeRef::Named(name) => name.clone(),
         TypeRef::String => "string".into(),
         TypeRef::DateTime => "date-time".into(),
+        TypeRef::Uri => "uri".into(),
         TypeRef::Integer { bits } => format!("int{bits}"),
         TypeRef::Number => "number".into(),
         TypeRef::Boolean => "boolean".into(),

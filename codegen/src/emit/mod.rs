@@ -69,6 +69,7 @@ pub fn type_tokens(ty: &TypeRef) -> TokenStream {
         }
         TypeRef::String => quote! { ::std::string::String },
         TypeRef::DateTime => quote! { crate::support::DateTime },
+        TypeRef::Uri => quote! { crate::support::Uri },
         TypeRef::Integer { bits: 32 } => quote! { i32 },
         TypeRef::Integer { .. } => quote! { i64 },
         TypeRef::Number => quote! { f64 },

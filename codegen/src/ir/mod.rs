@@ -156,6 +156,8 @@ pub enum TypeRef {
     String,
     /// `string`/`date-time`, kept as written (offset or not).
     DateTime,
+    /// `string`/`uri`, kept as written, validated as an absolute URI (RFC 3986).
+    Uri,
     /// `integer` (`int32` → 32 bits).
     Integer {
         /// 32 or 64.

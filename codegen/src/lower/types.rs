@@ -571,6 +571,7 @@ fn variant_name(ty: &TypeRef, index: usize) -> String {
         TypeRef::Named(name) => name.clone(),
         TypeRef::String => "String".into(),
         TypeRef::DateTime => "DateTime".into(),
+        TypeRef::Uri => "Uri".into(),
         TypeRef::Integer { .. } => "Integer".into(),
         TypeRef::Number => "Number".into(),
         TypeRef::Boolean => "Boolean".into(),
@@ -594,6 +595,7 @@ pub fn doc_of(schema: &Schema) -> Option<String> {
 pub fn string_type(format: Option<&str>) -> TypeRef {
     match format {
         Some("date-time") => TypeRef::DateTime,
+        Some("uri") => TypeRef::Uri,
         _ => TypeRef::String,
     }
 }

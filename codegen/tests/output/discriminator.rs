@@ -34,7 +34,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub at_schema_location: ::std::option::Option<::std::string::String>,
+        pub at_schema_location: ::std::option::Option<crate::support::Uri>,
         #[serde(
             rename = "givenName",
             default,
@@ -104,7 +104,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub at_schema_location: ::std::option::Option<::std::string::String>,
+        pub at_schema_location: ::std::option::Option<crate::support::Uri>,
         #[serde(rename = "tradingName")]
         pub trading_name: ::std::string::String,
         #[serde(
@@ -210,7 +210,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub at_schema_location: ::std::option::Option<::std::string::String>,
+        pub at_schema_location: ::std::option::Option<crate::support::Uri>,
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,

@@ -19,7 +19,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub link: ::std::option::Option<::std::string::String>,
+        pub link: ::std::option::Option<crate::support::Uri>,
         #[serde(rename = "count")]
         pub count: i32,
         #[serde(

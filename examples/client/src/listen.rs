@@ -84,7 +84,8 @@ pub async fn listen(client: &Client, args: ListenArgs) -> Result<(), Failure> {
     eprintln!("receiving on {callback}");
 
     let body = HubCreate {
-        callback: callback.clone(),
+        callback: tmf688_api::support::Uri::parse(&callback)
+            .map_err(|error| Failure::Input(error.to_string()))?,
         query: args.query.clone(),
         at_base_type: None,
         at_schema_location: None,

@@ -500,7 +500,8 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
             query,
         } => {
             let body = HubCreate {
-                callback,
+                callback: tmf688_api::support::Uri::parse(&callback)
+                    .map_err(|error| Failure::Input(error.to_string()))?,
                 query,
                 at_base_type: None,
                 at_schema_location: None,

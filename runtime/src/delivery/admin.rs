@@ -13,7 +13,15 @@
 //!   (a retrying one retries now). 202.
 //! * `POST /admin/hubs/{id}/replay?from=K` (or `?fromTime=2024-05-01T00:00:00Z`): moves
 //!   the cursor back so that the events from sequence K (or from the first event at or
-//!   after that `eventTime`) are sent again; resumes a halted hub. 202.
+//!   after that `eventTime`) are sent again; resumes a halted hub. 202. `K` is at
+//!   least 1 and at most the head + 1 (re-send nothing: the cursor stays at the head);
+//!   `fromTime` is a date-time (RFC 3339, or without offset as the TMF guide writes
+//!   them). Anything else is a 400: a cursor beyond the head would skip every event
+//!   published until the log caught up with it.
+//!
+//! Every answer is JSON; errors are TMF `Error` bodies (also for a malformed path or
+//! query: they are parsed here, not by axum's extractors, whose rejections are plain
+//! text). A hub id that cannot exist ([`crate::limits::path_id`]) is a 404.
 //! * `GET /admin/delivery/metrics`: engine-wide counters.
 //! * `GET /admin/metrics`: the counters and this replica's per-hub lag, cursor, failed
 //!   attempts and halted flag in the Prometheus text format, for a scraper.
@@ -24,13 +32,12 @@
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::rejection::{PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use http::StatusCode;
-use serde::Deserialize;
-use tmf688_api::support::{ApiError, json_response};
+use tmf688_api::support::{ApiError, DateTime, json_response};
 
 use super::operator::AdminError;
 use super::shared::Shared;
@@ -45,12 +52,6 @@ pub(crate) fn router<S: Store>(shared: Arc<Shared<S>>) -> Router {
         .route("/admin/delivery/metrics", get(metrics::<S>))
         .route("/admin/metrics", get(prometheus_metrics::<S>))
         .with_state(shared)
-}
-
-/// The `{id}` of the path (axum's own rejection is plain text).
-fn hub_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
-    path.map(|Path(id)| id)
-        .map_err(|rejection| ApiError::bad_request(rejection.body_text()))
 }
 
 fn admin_error(error: AdminError) -> ApiError {
@@ -68,6 +69,14 @@ async fn list<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Result<Response
     let mut statuses = shared.all_statuses().await.map_err(admin_error)?;
     statuses.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
     Ok(json_response(StatusCode::OK, &statuses))
+}
+
+/// The hub id of the path: 404 when it cannot exist, 400 when it does not decode
+/// (axum's own rejection is plain text).
+fn hub_id(path: Result<Path<String>, PathRejection>) -> Result<String, ApiError> {
+    let Path(id) = path.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
+    crate::limits::path_id("hub", &id)?;
+    Ok(id)
 }
 
 async fn one<S: Store>(
@@ -90,28 +99,56 @@ async fn resume<S: Store>(
     Ok(json_response(StatusCode::ACCEPTED, &status))
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct ReplayQuery {
-    from: Option<Seq>,
-    from_time: Option<String>,
+/// Where a replay starts.
+#[derive(Debug, PartialEq)]
+enum ReplayFrom {
+    Seq(Seq),
+    Time(DateTime),
+}
+
+/// `from=K` or `fromTime=T`, exactly one, nothing else.
+fn replay_from(query: Option<&str>) -> Result<ReplayFrom, ApiError> {
+    const BOTH: &str =
+        "give exactly one of `from` (a sequence number) and `fromTime` (an eventTime)";
+    let mut from = None;
+    for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let parsed = match name.as_ref() {
+            "from" => value.parse::<Seq>().map(ReplayFrom::Seq).map_err(|_| {
+                format!(
+                    "`from` must be a sequence number (1 for the first event), got {}",
+                    crate::limits::shown(&value)
+                )
+            }),
+            "fromTime" => DateTime::parse(&value)
+                .map(ReplayFrom::Time)
+                .map_err(|error| format!("`fromTime` is not valid: {error}")),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown parameter {}: {BOTH}",
+                    crate::limits::shown(other)
+                )));
+            }
+        }
+        .map_err(ApiError::bad_request)?;
+        if from.replace(parsed).is_some() {
+            return Err(ApiError::bad_request(BOTH));
+        }
+    }
+    from.ok_or_else(|| ApiError::bad_request(BOTH))
 }
 
 async fn replay<S: Store>(
     State(shared): State<Arc<Shared<S>>>,
     path: Result<Path<String>, PathRejection>,
-    query: Result<Query<ReplayQuery>, QueryRejection>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let id = hub_id(path)?;
-    let Query(query) = query.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
-    let from = match (query.from, query.from_time) {
-        (Some(from), None) => from,
-        (None, Some(time)) => shared.seq_at_time(&id, &time).await.map_err(admin_error)?,
-        _ => {
-            return Err(ApiError::bad_request(
-                "give exactly one of `from` (a sequence number) and `fromTime` (an eventTime)",
-            ));
-        }
+    let from = match replay_from(query.as_deref())? {
+        ReplayFrom::Seq(from) => from,
+        ReplayFrom::Time(time) => shared
+            .seq_at_time(&id, time.as_str())
+            .await
+            .map_err(admin_error)?,
     };
     shared.replay(&id, from).await.map_err(admin_error)?;
     tracing::info!(hub = %id, from, "operator: replay");

@@ -224,7 +224,8 @@ impl<S: Store> DeliveryEngine<S> {
     }
 
     /// Moves a hub's cursor back so that delivery restarts at sequence `from` (and
-    /// resumes it if halted), wherever it is delivered.
+    /// resumes it if halted), wherever it is delivered. `from` is 1 to the head of the
+    /// topic's log + 1 (nothing to re-send); [`AdminError::Invalid`] otherwise.
     pub async fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
         self.shared.replay(hub_id, from).await
     }

@@ -120,11 +120,22 @@ impl<S: Store> Shared<S> {
         self.send(hub_id, Control::Resume).await
     }
 
+    /// Re-sends from sequence `from`: 1 (the first event) to the head + 1 (nothing to
+    /// re-send). A cursor beyond the head would skip every event published until the log
+    /// caught up with it, so anything past that is refused.
     pub(crate) async fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
-        if from == 0 {
-            return Err(AdminError::Invalid(
-                "`from` is a sequence number; the first event of a log is 1".into(),
-            ));
+        let topic = self.any_status(hub_id).await?.topic_id;
+        let head = match self.store.head(&topic).await {
+            Ok(head) => head,
+            Err(StoreError::NotFound(_)) => return Err(AdminError::NotFound(hub_id.to_owned())),
+            Err(other) => return Err(admin_store(other)),
+        };
+        if from == 0 || from > head.saturating_add(1) {
+            return Err(AdminError::Invalid(format!(
+                "`from` is a sequence number of topic {topic:?}'s log: from 1 (its first \
+                 event) to {} (after its last: nothing to re-send); got {from}",
+                head.saturating_add(1)
+            )));
         }
         self.send(hub_id, Control::Replay(from - 1)).await
     }

@@ -11,7 +11,7 @@ use crate::auth::Principal;
 use crate::store::Owner;
 
 /// The authenticated caller, when authentication is on.
-fn principal(ctx: &RequestContext) -> Option<&Principal> {
+pub(super) fn principal(ctx: &RequestContext) -> Option<&Principal> {
     ctx.extensions.get::<Principal>()
 }
 

@@ -42,8 +42,10 @@ pub(super) fn topic_not_found(topic_id: &str) -> ApiError {
     ApiError::not_found(format!("there is no topic with id {topic_id:?}"))
 }
 
-/// The reserved notifications topic does not exist as far as the API is concerned.
+/// The reserved notifications topic does not exist as far as the API is concerned, nor
+/// does an id that no topic can have ([`crate::limits::path_id`]).
 pub(super) fn visible(topic_id: &str) -> Result<(), ApiError> {
+    crate::limits::path_id("topic", topic_id)?;
     if notifications::is_reserved(topic_id) {
         Err(topic_not_found(topic_id))
     } else {

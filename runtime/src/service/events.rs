@@ -19,6 +19,7 @@ use super::access::viewer;
 use super::errors::{store_error, topic_not_found, visible};
 use super::listing::count;
 use super::render::{Render, child_href, event_render, project};
+use super::validate;
 use super::{Hub688, to_bytes};
 
 /// How many events a filtered `listEvent` reads from the store at a time.
@@ -41,6 +42,7 @@ impl<S: Store> EventApi for Hub688<S> {
         mut body: EventCreate,
     ) -> Result<CreateEventResponse, ApiError> {
         visible(&topic_id)?;
+        validate::new_event(&body)?;
         // An event forwarded by another hub carries that hub's `id`/`href`: ours replace
         // them (and they must not take part in the eventId de-duplication).
         body.additional_properties.remove("id");
@@ -212,6 +214,7 @@ impl<S: Store> EventApi for Hub688<S> {
         query: RetrieveEventQuery,
     ) -> Result<RetrieveEventResponse, ApiError> {
         visible(&topic_id)?;
+        validate::path_id("event", &id)?;
         let fields = Fields::parse(query.fields.as_deref());
         let absent =
             || ApiError::not_found(format!("topic {topic_id:?} has no event with id {id:?}"));

@@ -16,6 +16,7 @@ use super::access::{owner, require_visible, viewer};
 use super::errors::{store_error, topic_not_found, visible};
 use super::listing::{count, list};
 use super::render::{Render, child_href};
+use super::validate;
 use super::{Hub688, to_bytes};
 
 /// The answer for a hub that does not exist, or that the caller may not see.
@@ -31,7 +32,8 @@ impl<S: Store> HubApi for Hub688<S> {
         body: HubCreate,
     ) -> Result<CreateHubResponse, ApiError> {
         visible(&topic_id)?;
-        let callback = body.callback.trim();
+        validate::new_hub(&ctx, &body)?;
+        let callback = body.callback.as_str().trim();
         if !(callback.starts_with("http://") || callback.starts_with("https://"))
             || callback.len() <= "http://".len()
         {
@@ -101,6 +103,7 @@ impl<S: Store> HubApi for Hub688<S> {
         id: String,
     ) -> Result<DeleteHubResponse, ApiError> {
         visible(&topic_id)?;
+        validate::path_id("hub", &id)?;
         let absent = || hub_not_found(&topic_id, &id);
         if let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? {
             require_visible(&ctx, record.owner.as_ref(), absent)?;
@@ -178,6 +181,7 @@ impl<S: Store> HubApi for Hub688<S> {
         query: RetrieveHubQuery,
     ) -> Result<RetrieveHubResponse, ApiError> {
         visible(&topic_id)?;
+        validate::path_id("hub", &id)?;
         let fields = Fields::parse(query.fields.as_deref());
         let Some(record) = self.store.hub(&topic_id, &id).await.map_err(store_error)? else {
             self.require_topic(&topic_id).await?;

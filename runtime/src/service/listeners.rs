@@ -14,6 +14,7 @@ use crate::store::{HubStart, NewHub, Store};
 
 use super::access::{owner, require_visible};
 use super::errors::store_error;
+use super::validate;
 use super::{Hub688, to_bytes};
 
 impl<S: Store> EventsSubscriptionApi for Hub688<S> {
@@ -22,6 +23,7 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
         ctx: RequestContext,
         body: EventSubscriptionInput,
     ) -> Result<RegisterListenerResponse, ApiError> {
+        validate::new_listener(&ctx, &body)?;
         let callback = body.callback.trim();
         if !(callback.starts_with("http://") || callback.starts_with("https://")) {
             return Err(ApiError::bad_request(format!(
@@ -81,6 +83,7 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
         ctx: RequestContext,
         id: String,
     ) -> Result<UnregisterListenerResponse, ApiError> {
+        validate::path_id("listener", &id)?;
         let absent = || ApiError::not_found(format!("there is no listener with id {id:?}"));
         if let Some(record) = self
             .store

@@ -19,7 +19,8 @@
 //! - `access.rs`: the caller as [`crate::access`] sees it (what it may see of events,
 //!   hubs and listeners), and the owner it records;
 //! - `quotas.rs`: enforcing the [`Quotas`] (403 past them);
-//! - `errors.rs`: store failures and unknown (or reserved) topics as API errors.
+//! - `errors.rs`: store failures and unknown (or reserved) topics as API errors;
+//! - `validate.rs`: what each operation would store, checked first ([`crate::limits`]).
 
 mod access;
 mod client_side;
@@ -33,6 +34,7 @@ mod notify;
 mod quotas;
 mod render;
 mod topics;
+mod validate;
 
 pub use config::{HubConfig, Quotas};
 

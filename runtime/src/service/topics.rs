@@ -16,6 +16,7 @@ use crate::store::{NewTopic, Store};
 use super::errors::{store_error, topic_not_found, visible};
 use super::listing::{count, list};
 use super::render::{Render, topic_href};
+use super::validate;
 use super::{Hub688, to_bytes};
 
 /// Whether a name can serve as a topic id in a URL as is.
@@ -33,6 +34,7 @@ impl<S: Store> TopicApi for Hub688<S> {
         ctx: RequestContext,
         body: TopicCreate,
     ) -> Result<CreateTopicResponse, ApiError> {
+        validate::new_topic(&body)?;
         if body.name.trim().is_empty() {
             return Err(ApiError::bad_request("`name` must not be empty"));
         }

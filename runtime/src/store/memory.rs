@@ -42,10 +42,18 @@ impl State {
     }
 
     fn hub_mut(&mut self, hub_id: &str) -> Option<&mut HubRecord> {
-        self.topics
-            .iter_mut()
-            .flat_map(|t| t.hubs.iter_mut())
-            .find(|h| h.id == hub_id)
+        self.hub_and_head(hub_id).map(|(hub, _)| hub)
+    }
+
+    /// The hub and the head of its topic's log (a cursor never passes it).
+    fn hub_and_head(&mut self, hub_id: &str) -> Option<(&mut HubRecord, Seq)> {
+        self.topics.iter_mut().find_map(|t| {
+            let head = t.log.len() as Seq;
+            t.hubs
+                .iter_mut()
+                .find(|h| h.id == hub_id)
+                .map(|hub| (hub, head))
+        })
     }
 }
 
@@ -277,10 +285,10 @@ impl Store for MemoryStore {
 
     async fn set_cursor(&self, hub_id: &str, cursor: Seq) -> Result<(), StoreError> {
         let mut state = self.write();
-        let hub = state
-            .hub_mut(hub_id)
+        let (hub, head) = state
+            .hub_and_head(hub_id)
             .ok_or_else(|| StoreError::NotFound(format!("hub {hub_id:?}")))?;
-        hub.cursor = cursor;
+        hub.cursor = cursor.min(head);
         Ok(())
     }
 
@@ -322,11 +330,11 @@ impl Store for MemoryStore {
         cursor: Option<Seq>,
     ) -> Result<HubRecord, StoreError> {
         let mut state = self.write();
-        let hub = state
-            .hub_mut(hub_id)
+        let (hub, head) = state
+            .hub_and_head(hub_id)
             .ok_or_else(|| StoreError::NotFound(format!("hub {hub_id:?}")))?;
         if let Some(cursor) = cursor {
-            hub.cursor = cursor;
+            hub.cursor = cursor.min(head);
         }
         hub.state = HubState::Active;
         hub.attempts = 0;

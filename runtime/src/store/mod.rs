@@ -365,7 +365,8 @@ pub trait Store: Send + Sync + 'static {
         id: &str,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
-    /// Moves a hub's cursor (forward after a delivery, backward for a replay).
+    /// Moves a hub's cursor (forward after a delivery, backward for a replay); a cursor
+    /// beyond the head of the topic's log is taken as the head.
     fn set_cursor(
         &self,
         hub_id: &str,
@@ -455,7 +456,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// An operator's action on a hub, made through the store so that it reaches the
     /// replica delivering it: the hub is active again with no failed attempts, its
-    /// cursor moves to `cursor` when given, and its epoch is bumped (other processes
+    /// cursor moves to `cursor` when given (at most the head of the topic's log: a
+    /// cursor never passes it), and its epoch is bumped (other processes
     /// hear of it through [`Store::subscribe_appends`]). Returns the hub as it is now;
     /// [`StoreError::NotFound`] when there is none.
     fn operate_hub(

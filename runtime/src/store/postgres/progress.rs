@@ -2,7 +2,8 @@
 //! engine saves it in batches, fenced on the hub's epoch and on the replica's lease
 //! (`save_progress`); an operator's resume or replay bumps the epoch, so that a stale
 //! batch cannot undo it (`operate_hub`). `set_cursor` and `set_hub_state` are the plain,
-//! unfenced writes.
+//! unfenced writes. A cursor given to `operate_hub` or `set_cursor` beyond the head of
+//! the topic's log is taken as the head (the operator API refuses it before).
 
 use sqlx::postgres::PgPool;
 
@@ -72,7 +73,10 @@ pub(super) async fn operate_hub(
 ) -> Result<HubRecord, StoreError> {
     let row: Option<HubRow> = sqlx::query_as(&format!(
         "UPDATE hubs SET state = 'active', attempts = 0, last_error = NULL, \
-         epoch = epoch + 1, cursor = coalesce($2, cursor) WHERE id = $1 \
+         epoch = epoch + 1, \
+         cursor = CASE WHEN $2::int8 IS NULL THEN cursor \
+                  ELSE least($2, (SELECT last_seq FROM topics t WHERE t.id = hubs.topic_id)) END \
+         WHERE id = $1 \
          RETURNING {HUB_COLUMNS}"
     ))
     .bind(hub_id)
@@ -86,12 +90,15 @@ pub(super) async fn operate_hub(
 }
 
 pub(super) async fn set_cursor(pool: &PgPool, hub_id: &str, cursor: Seq) -> Result<(), StoreError> {
-    let done = sqlx::query("UPDATE hubs SET cursor = $2 WHERE id = $1")
-        .bind(hub_id)
-        .bind(seq_param(cursor))
-        .execute(pool)
-        .await
-        .map_err(backend)?;
+    let done = sqlx::query(
+        "UPDATE hubs SET cursor = least($2, (SELECT last_seq FROM topics t WHERE t.id = hubs.topic_id)) \
+         WHERE id = $1",
+    )
+    .bind(hub_id)
+    .bind(seq_param(cursor))
+    .execute(pool)
+    .await
+    .map_err(backend)?;
     if done.rows_affected() == 0 {
         return Err(hub_not_found(hub_id));
     }
