@@ -12,10 +12,11 @@ use tmf688_api::support::ApiError;
 use crate::query::{Fields, Filter, Page};
 use crate::store::{HubStart, NewHub, Store, StoreError};
 
-use super::access::{owner, require_visible, viewer};
+use super::access::{require_visible, viewer};
 use super::errors::{store_error, topic_not_found, visible};
 use super::listing::{count, list};
 use super::render::{Render, child_href};
+use super::subscription::Subscription;
 use super::validate;
 use super::{Hub688, to_bytes};
 
@@ -33,36 +34,16 @@ impl<S: Store> HubApi for Hub688<S> {
     ) -> Result<CreateHubResponse, ApiError> {
         visible(&topic_id)?;
         validate::new_hub(&ctx, &body)?;
-        let callback = body.callback.as_str().trim();
-        if !(callback.starts_with("http://") || callback.starts_with("https://"))
-            || callback.len() <= "http://".len()
-        {
-            return Err(ApiError::bad_request(format!(
-                "`callback` must be an http(s) URL, got {:?}",
-                body.callback
-            )));
-        }
-        let query = body
-            .query
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(str::to_owned);
-        if let Some(query) = &query {
-            Filter::parse_query_string(query).map_err(|error| {
-                ApiError::bad_request(format!(
-                    "`query` is not a valid filter: {}",
-                    error.message()
-                ))
-            })?;
-        }
-        // The callback host allow-list and SSRF guard (PSI-01-02-02-03): 422.
-        self.delivery.check_callback(callback).await?;
-        let owner = owner(&ctx);
-        self.check_hub_quota(owner.as_ref()).await?;
+        let Subscription {
+            callback,
+            query,
+            owner,
+        } = self
+            .subscription(&ctx, body.callback.as_str(), body.query.as_deref())
+            .await?;
         let new = NewHub {
             topic_id: topic_id.clone(),
-            callback: callback.to_owned(),
+            callback,
             query,
             body: to_bytes(&body).map_err(store_error)?,
             owner,

@@ -9,11 +9,11 @@ use tmf688_api::server::{EventsSubscriptionApi, RequestContext};
 use tmf688_api::support::{ApiError, encode_path_segment};
 
 use crate::delivery::notifications::NOTIFICATIONS_TOPIC;
-use crate::query::Filter;
 use crate::store::{HubStart, NewHub, Store};
 
-use super::access::{owner, require_visible};
+use super::access::require_visible;
 use super::errors::store_error;
+use super::subscription::Subscription;
 use super::validate;
 use super::{Hub688, to_bytes};
 
@@ -24,36 +24,18 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
         body: EventSubscriptionInput,
     ) -> Result<RegisterListenerResponse, ApiError> {
         validate::new_listener(&ctx, &body)?;
-        let callback = body.callback.trim();
-        if !(callback.starts_with("http://") || callback.starts_with("https://")) {
-            return Err(ApiError::bad_request(format!(
-                "`callback` must be an http(s) URL, got {:?}",
-                body.callback
-            )));
-        }
-        let query = body
-            .query
-            .as_deref()
-            .map(str::trim)
-            .filter(|q| !q.is_empty())
-            .map(str::to_owned);
-        if let Some(query) = &query {
-            Filter::parse_query_string(query).map_err(|error| {
-                ApiError::bad_request(format!(
-                    "`query` is not a valid filter: {}",
-                    error.message()
-                ))
-            })?;
-        }
-        // The same allow-list and SSRF guard as for hubs (422).
-        self.delivery.check_callback(callback).await?;
-        let owner = owner(&ctx);
-        self.check_hub_quota(owner.as_ref()).await?;
+        let Subscription {
+            callback,
+            query,
+            owner,
+        } = self
+            .subscription(&ctx, &body.callback, body.query.as_deref())
+            .await?;
         // A listener is a hub of the reserved notifications topic: the delivery engine
         // serves it like any hub (see `delivery::notifications`).
         let new = NewHub {
             topic_id: NOTIFICATIONS_TOPIC.to_owned(),
-            callback: callback.to_owned(),
+            callback,
             query,
             body: to_bytes(&body).map_err(store_error)?,
             owner,

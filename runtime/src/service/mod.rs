@@ -19,6 +19,8 @@
 //! - `access.rs`: the caller as [`crate::access`] sees it (what it may see of events,
 //!   hubs and listeners), and the owner it records;
 //! - `quotas.rs`: enforcing the [`Quotas`] (403 past them);
+//! - `subscription.rs`: what registering a hub and a listener share (callback,
+//!   query, allow-list, quota);
 //! - `errors.rs`: store failures and unknown (or reserved) topics as API errors;
 //! - `validate.rs`: what each operation would store, checked first ([`crate::limits`]).
 
@@ -33,6 +35,7 @@ mod listing;
 mod notify;
 mod quotas;
 mod render;
+mod subscription;
 mod topics;
 mod validate;
 
