@@ -10,7 +10,9 @@
 //!   (Cargo.toml, README, lib.rs) through askama templates;
 //! * [`output`] formats, labels, writes, or diffs the files.
 //!
-//! Every error names the input file and the JSON pointer of the offending node.
+//! Every error names the input file and the JSON pointer of the offending node. The
+//! defects that are warnings instead are listed in one place: the README's
+//! "Tolerated input defects" (under "Generality").
 
 pub mod diff;
 pub mod emit;

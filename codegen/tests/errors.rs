@@ -23,14 +23,39 @@ fn broken_yaml_names_file_and_line() {
 }
 
 #[test]
-fn dangling_ref_names_the_reference_and_where_it_is() {
-    let message = error_of("../spec/fixtures/malformed/dangling_ref.yaml", None);
+fn dangling_internal_refs_are_any_json_with_a_warning_naming_the_pointer() {
+    let set = tmfgen::generate(&tmfgen::Settings::new("../spec/fixtures/dangling_ref.yaml"))
+        .expect("a dangling internal $ref is a tolerated defect");
+    for pointer in [
+        "/components/schemas/Check/properties/entity:",
+        "/components/schemas/Check/properties/entities/items:",
+        "/components/schemas/Alias:",
+        "/components/schemas/Extended/allOf/0:",
+        "/paths/~1check/post/requestBody/content/application~1json/schema:",
+    ] {
+        assert!(
+            set.warnings.iter().any(|w| w.contains("dangling_ref.yaml")
+                && w.contains(&format!(" at {pointer}"))
+                && w.contains("dangling $ref")
+                && w.contains("generated as any JSON")),
+            "no warning for {pointer}: {:?}",
+            set.warnings
+        );
+    }
+}
+
+#[test]
+fn merge_conflict_markers_name_file_line_and_column() {
+    let message = error_of("../spec/fixtures/malformed/merge_conflict.yaml", None);
     assert!(
-        message.contains("dangling.yaml") || message.contains("dangling_ref.yaml"),
+        message.starts_with("../spec/fixtures/malformed/merge_conflict.yaml:"),
         "{message}"
     );
-    assert!(message.contains("dangling $ref"), "{message}");
-    assert!(message.contains(" at /components/schemas/"), "{message}");
+    assert!(message.contains("not valid YAML/JSON"), "{message}");
+    assert!(
+        message.contains("line ") && message.contains("column "),
+        "{message}"
+    );
 }
 
 #[test]

@@ -103,7 +103,6 @@ impl Client {
         url.push_str(&crate::support::encode_path_segment(topic_id));
         url.push_str("/event/");
         url.push_str(&crate::support::encode_path_segment(id));
-        url.push_str("");
         let request = self.http.request(::reqwest::Method::GET, url);
         let request = request.query(&query.to_pairs()?);
         let raw = self.send(request).await?;
@@ -136,7 +135,6 @@ impl Client {
         let mut url = self.base_url.clone();
         url.push_str("/hub/");
         url.push_str(&crate::support::encode_path_segment(id));
-        url.push_str("");
         let request = self.http.request(::reqwest::Method::DELETE, url);
         let raw = self.send(request).await?;
         crate::operations::UnregisterListenerResponse::from_raw(raw)
@@ -174,7 +172,6 @@ impl Client {
         url.push_str(&crate::support::encode_path_segment(topic_id));
         url.push_str("/hub/");
         url.push_str(&crate::support::encode_path_segment(id));
-        url.push_str("");
         let request = self.http.request(::reqwest::Method::DELETE, url);
         let raw = self.send(request).await?;
         crate::operations::DeleteHubResponse::from_raw(raw)
@@ -210,7 +207,6 @@ impl Client {
         url.push_str(&crate::support::encode_path_segment(topic_id));
         url.push_str("/hub/");
         url.push_str(&crate::support::encode_path_segment(id));
-        url.push_str("");
         let request = self.http.request(::reqwest::Method::GET, url);
         let request = request.query(&query.to_pairs()?);
         let raw = self.send(request).await?;
@@ -315,7 +311,6 @@ impl Client {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
         url.push_str(&crate::support::encode_path_segment(id));
-        url.push_str("");
         let request = self.http.request(::reqwest::Method::DELETE, url);
         let raw = self.send(request).await?;
         crate::operations::DeleteTopicResponse::from_raw(raw)
@@ -345,7 +340,6 @@ impl Client {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
         url.push_str(&crate::support::encode_path_segment(id));
-        url.push_str("");
         let request = self.http.request(::reqwest::Method::GET, url);
         let request = request.query(&query.to_pairs()?);
         let raw = self.send(request).await?;

@@ -1,5 +1,12 @@
 //! Typed clients → `client.rs`: a method per operation returning the operation's
-//! response enum, and a callback client that POSTs events to registered callbacks.
+//! response enum (no `Client` for a document without operations), and a callback
+//! client that POSTs events to registered callbacks.
+//!
+//! The arguments and locals of a method are the names in
+//! [`emitted::OPERATION_LOCALS`](crate::ir::names::emitted::OPERATION_LOCALS), and the
+//! client's own methods those in
+//! [`emitted::CLIENT_METHODS`](crate::ir::names::emitted::CLIENT_METHODS): parameters
+//! and operations are named around them.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -10,7 +17,7 @@ use crate::ir::{Api, Operation};
 
 /// The `client` module.
 pub fn emit(api: &Api) -> TokenStream {
-    let methods = api.operations.iter().map(emit_method);
+    let client = emit_client(api);
     let base_doc = format!(" The spec's base path: `{}`.", api.base_path);
     let base_path = &api.base_path;
     let typed_event = api.types.get("Event").map(|_| {
@@ -29,53 +36,7 @@ pub fn emit(api: &Api) -> TokenStream {
         #[doc = #base_doc]
         pub const BASE_PATH: &str = #base_path;
 
-        /// A client for every operation of the spec. `base_url` includes the base path,
-        /// e.g. `http://127.0.0.1:8080/tmf-api/event/v4`.
-        #[derive(Clone, Debug)]
-        pub struct Client {
-            base_url: ::std::string::String,
-            http: ::reqwest::Client,
-            headers: ::http::HeaderMap,
-        }
-
-        impl Client {
-            /// A client with its own connection pool.
-            pub fn new(base_url: impl Into<::std::string::String>) -> Self {
-                Self::with_client(base_url, ::reqwest::Client::new())
-            }
-
-            /// A client over a configured `reqwest::Client` (timeouts, TLS, pool).
-            pub fn with_client(base_url: impl Into<::std::string::String>, http: ::reqwest::Client) -> Self {
-                let base_url = base_url.into().trim_end_matches('/').to_owned();
-                Self { base_url, http, headers: ::http::HeaderMap::new() }
-            }
-
-            /// Sends `Authorization: Bearer <token>` with every request.
-            pub fn with_bearer_token(mut self, token: &str) -> ::std::result::Result<Self, ClientError> {
-                let value = ::http::HeaderValue::from_str(&format!("Bearer {token}"))
-                    .map_err(|e| ClientError::Encode(e.to_string()))?;
-                self.headers.insert(::http::header::AUTHORIZATION, value);
-                Ok(self)
-            }
-
-            /// Sends `name: value` with every request.
-            pub fn with_header(mut self, name: ::http::HeaderName, value: ::http::HeaderValue) -> Self {
-                self.headers.insert(name, value);
-                self
-            }
-
-            /// The base URL requests go to.
-            pub fn base_url(&self) -> &str {
-                &self.base_url
-            }
-
-            async fn send(&self, request: ::reqwest::RequestBuilder) -> ::std::result::Result<crate::support::RawResponse, ClientError> {
-                let response = request.headers(self.headers.clone()).send().await?;
-                crate::support::RawResponse::receive(response).await
-            }
-
-            #( #methods )*
-        }
+        #client
 
         /// What a callback answered.
         #[derive(Clone, Debug)]
@@ -153,6 +114,75 @@ pub fn emit(api: &Api) -> TokenStream {
     }
 }
 
+/// `Client`: only when the document has operations (without any it would be a
+/// connection pool nothing reads, and dead code).
+fn emit_client(api: &Api) -> TokenStream {
+    if api.operations.is_empty() {
+        return TokenStream::new();
+    }
+    let methods = api.operations.iter().map(emit_method);
+    quote! {
+        /// A client for every operation of the spec. `base_url` includes the base path,
+        /// e.g. `http://127.0.0.1:8080/tmf-api/event/v4`.
+        #[derive(Clone, Debug)]
+        pub struct Client {
+            base_url: ::std::string::String,
+            http: ::reqwest::Client,
+            headers: ::http::HeaderMap,
+        }
+
+        impl Client {
+            /// A client with its own connection pool.
+            pub fn new(base_url: impl Into<::std::string::String>) -> Self {
+                Self::with_client(base_url, ::reqwest::Client::new())
+            }
+
+            /// A client over a configured `reqwest::Client` (timeouts, TLS, pool).
+            pub fn with_client(base_url: impl Into<::std::string::String>, http: ::reqwest::Client) -> Self {
+                let base_url = base_url.into().trim_end_matches('/').to_owned();
+                Self { base_url, http, headers: ::http::HeaderMap::new() }
+            }
+
+            /// Sends `Authorization: Bearer <token>` with every request.
+            pub fn with_bearer_token(mut self, token: &str) -> ::std::result::Result<Self, ClientError> {
+                let value = ::http::HeaderValue::from_str(&format!("Bearer {token}"))
+                    .map_err(|e| ClientError::Encode(e.to_string()))?;
+                self.headers.insert(::http::header::AUTHORIZATION, value);
+                Ok(self)
+            }
+
+            /// Sends `name: value` with every request.
+            pub fn with_header(mut self, name: ::http::HeaderName, value: ::http::HeaderValue) -> Self {
+                self.headers.insert(name, value);
+                self
+            }
+
+            /// The base URL requests go to.
+            pub fn base_url(&self) -> &str {
+                &self.base_url
+            }
+
+            async fn send(&self, request: ::reqwest::RequestBuilder) -> ::std::result::Result<crate::support::RawResponse, ClientError> {
+                let response = request.headers(self.headers.clone()).send().await?;
+                crate::support::RawResponse::receive(response).await
+            }
+
+            #( #methods )*
+        }
+
+    }
+}
+
+/// Appends a literal part of a path to `url` (clippy wants a `char` for one character).
+fn push_literal(literal: &str) -> TokenStream {
+    let mut chars = literal.chars();
+    match (chars.next(), chars.next()) {
+        (None, _) => TokenStream::new(),
+        (Some(c), None) => quote! { url.push(#c); },
+        _ => quote! { url.push_str(#literal); },
+    }
+}
+
 fn emit_method(op: &Operation) -> TokenStream {
     let name = ident(&op.name);
     let response = response_type(op);
@@ -167,8 +197,7 @@ fn emit_method(op: &Operation) -> TokenStream {
     let mut rest = op.path.as_str();
     let mut index = 0;
     while let Some(open) = rest.find('{') {
-        let literal = &rest[..open];
-        url_parts.push(quote! { url.push_str(#literal); });
+        url_parts.push(push_literal(&rest[..open]));
         let Some(close) = rest[open..].find('}') else {
             break;
         };
@@ -179,7 +208,7 @@ fn emit_method(op: &Operation) -> TokenStream {
         index += 1;
         rest = &rest[open + close + 1..];
     }
-    url_parts.push(quote! { url.push_str(#rest); });
+    url_parts.push(push_literal(rest));
     let query_arg = query_type(op).map(|q| quote! { query: &crate::operations::#q, });
     let query_apply =
         query_type(op).map(|_| quote! { let request = request.query(&query.to_pairs()?); });
@@ -203,10 +232,17 @@ fn emit_method(op: &Operation) -> TokenStream {
         }
     });
     let method = ident(&op.method);
+    // `&self`, the path parameters, the query and the body.
+    let arguments = 1
+        + op.path_params.len()
+        + usize::from(!op.query_params.is_empty())
+        + usize::from(op.body.is_some());
+    let allow = (arguments > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
     quote! {
         #summary
         #[doc = ""]
         #[doc = #http]
+        #allow
         pub async fn #name(&self, #( #path_args )* #query_arg #body_arg) -> ::std::result::Result<crate::operations::#response, ClientError> {
             let mut url = self.base_url.clone();
             #( #url_parts )*

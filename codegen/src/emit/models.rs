@@ -5,7 +5,8 @@ use quote::quote;
 
 use super::{doc, ident, type_tokens};
 use crate::ir::{
-    Additional, Api, Fallback, Field, StructDef, TaggedDef, TypeDef, TypeKind, TypeRef, Variant,
+    Additional, Api, Fallback, Field, IntegerValue, StructDef, TaggedDef, TypeDef, TypeKind,
+    TypeRef, Variant,
 };
 
 /// The `models` module.
@@ -100,7 +101,12 @@ fn emit_type(def: &TypeDef) -> TokenStream {
             let variants = values.iter().map(|v| {
                 let variant = ident(&v.name);
                 let value = &v.value;
-                quote! { #[serde(rename = #value)] #[doc = #value] #variant, }
+                let note = if value.is_empty() {
+                    " `\"\"` (the empty string)"
+                } else {
+                    value
+                };
+                quote! { #[serde(rename = #value)] #[doc = #note] #variant, }
             });
             let arms = values.iter().map(|v| {
                 let variant = ident(&v.name);
@@ -126,6 +132,7 @@ fn emit_type(def: &TypeDef) -> TokenStream {
                 }
             }
         }
+        TypeKind::IntegerEnum(values) => emit_integer_enum(&name, &docs, values),
         TypeKind::Tagged(tagged) => emit_tagged(&name, &docs, tagged),
         TypeKind::Untagged(variants) => emit_untagged(&name, &docs, variants),
         TypeKind::Alias(ty) => {
@@ -241,6 +248,80 @@ fn emit_field(field: &Field) -> TokenStream {
             )]
             pub #name: ::std::option::Option<::std::option::Option<#ty>>,
         },
+    }
+}
+
+/// A closed set of integers: serialized as the number, and a number outside the set is
+/// refused when read (serde's `invalid value` error, which the support module reports
+/// with its JSON path).
+fn emit_integer_enum(
+    name: &proc_macro2::Ident,
+    docs: &TokenStream,
+    values: &[IntegerValue],
+) -> TokenStream {
+    let variants = values.iter().map(|v| {
+        let variant = ident(&v.name);
+        let note = format!(" `{}`", v.value);
+        quote! { #[doc = #note] #variant, }
+    });
+    let to_value = values.iter().map(|v| {
+        let variant = ident(&v.name);
+        let value = proc_macro2::Literal::i64_unsuffixed(v.value);
+        quote! { Self::#variant => #value, }
+    });
+    let from_value = values.iter().map(|v| {
+        let variant = ident(&v.name);
+        let value = proc_macro2::Literal::i64_unsuffixed(v.value);
+        quote! { #value => ::std::option::Option::Some(Self::#variant), }
+    });
+    let expected = format!(
+        "one of {}",
+        values
+            .iter()
+            .map(|v| v.value.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    quote! {
+        #docs
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum #name { #( #variants )* }
+
+        impl #name {
+            /// The value as it appears in JSON.
+            pub fn value(&self) -> i64 {
+                match self { #( #to_value )* }
+            }
+
+            /// The variant for `value`, if it is one of the enum's.
+            pub fn from_value(value: i64) -> ::std::option::Option<Self> {
+                match value {
+                    #( #from_value )*
+                    _ => ::std::option::Option::None,
+                }
+            }
+        }
+
+        impl ::std::fmt::Display for #name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                ::std::fmt::Display::fmt(&self.value(), f)
+            }
+        }
+
+        impl ::serde::Serialize for #name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_i64(self.value())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
+                Self::from_value(value).ok_or_else(|| {
+                    <D::Error as ::serde::de::Error>::invalid_value(::serde::de::Unexpected::Signed(value), &#expected)
+                })
+            }
+        }
     }
 }
 

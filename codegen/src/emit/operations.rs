@@ -4,6 +4,12 @@
 //!
 //! Also the per-operation names the server and client emitters share: the query and
 //! response type names and the positional route path.
+//!
+//! A query struct's own field is in
+//! [`emitted::QUERY_FIELDS`](crate::ir::names::emitted::QUERY_FIELDS), a response
+//! variant's own fields and locals in
+//! [`emitted::RESPONSE_FIELDS`](crate::ir::names::emitted::RESPONSE_FIELDS): parameter
+//! and header names are claimed around them.
 
 use proc_macro2::TokenStream;
 use quote::quote;

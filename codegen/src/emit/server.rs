@@ -7,6 +7,11 @@
 //! unknown path, wrong method, wrong media type) are answered with TMF `Error` bodies
 //! before a handler runs. Provider and listener (notification receiver) traits get
 //! separate routers: neither side has to stub the other's API.
+//!
+//! The arguments and locals of a method and its handler are the names in
+//! [`emitted::OPERATION_LOCALS`](crate::ir::names::emitted::OPERATION_LOCALS); path
+//! parameters are named around them (and traits around
+//! [`emitted::SERVER_ITEMS`](crate::ir::names::emitted::SERVER_ITEMS)).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -57,7 +62,14 @@ fn method_signature(op: &Operation) -> TokenStream {
         }
     });
     let response = response_type(op);
+    // `&self`, `ctx`, the path parameters, the query and the body.
+    let arguments = 2
+        + op.path_params.len()
+        + usize::from(!op.query_params.is_empty())
+        + usize::from(op.body.is_some());
+    let allow = (arguments > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
     quote! {
+        #allow
         fn #name(&self, ctx: RequestContext, #( #path_args )* #query #body)
             -> impl ::std::future::Future<Output = ::std::result::Result<crate::operations::#response, ApiError>> + Send
     }

@@ -51,6 +51,8 @@ pub enum TypeKind {
     Struct(StructDef),
     /// A closed set of strings.
     StringEnum(Vec<EnumValue>),
+    /// A closed set of integers: any other number is refused when read.
+    IntegerEnum(Vec<IntegerValue>),
     /// A `@type` (discriminator) hierarchy, with a fallback for unknown tags.
     Tagged(TaggedDef),
     /// `oneOf`/`anyOf` without a discriminator: the first variant that fits.
@@ -105,6 +107,15 @@ pub struct EnumValue {
     pub name: String,
     /// JSON value.
     pub value: String,
+}
+
+/// A value of an integer enum.
+#[derive(Debug, Clone)]
+pub struct IntegerValue {
+    /// Rust variant name.
+    pub name: String,
+    /// JSON value.
+    pub value: i64,
 }
 
 /// A discriminated hierarchy.

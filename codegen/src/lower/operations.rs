@@ -9,7 +9,7 @@ use openapiv3::{
 
 use super::types::TypeSpace;
 use crate::error::{Error, Result, escape_pointer, unescape_pointer};
-use crate::ir::names::{Scope, camel, snake, status_variant};
+use crate::ir::names::{Scope, camel, emitted, snake, status_variant};
 use crate::ir::{self, Body, Operation, Param, TraitDef, TypeRef};
 
 /// Lowers every operation; returns them with their traits.
@@ -19,9 +19,12 @@ pub fn lower(
     file: &std::path::Path,
 ) -> Result<(Vec<Operation>, Vec<TraitDef>)> {
     let components = openapi.components.as_ref();
-    let mut methods = Scope::with_reserved(&["new", "with_client", "base_url", "client"]);
+    let mut methods = Scope::with_reserved(emitted::CLIENT_METHODS);
     let mut prefixes = Scope::default();
     let mut traits: BTreeMap<String, TraitDef> = BTreeMap::new();
+    // Tags that differ only in spelling (`foo bar`, `fooBar`) get traits of their own.
+    let mut trait_names: BTreeMap<String, String> = BTreeMap::new();
+    let mut trait_scope = Scope::with_reserved(emitted::SERVER_ITEMS);
     let tag_docs: BTreeMap<&str, Option<String>> = openapi
         .tags
         .iter()
@@ -47,7 +50,10 @@ pub fn lower(
             let name = methods.claim(snake(&id));
             let type_prefix = prefixes.claim(camel(&id));
             let tag = op.tags.first().cloned().unwrap_or_else(|| "default".into());
-            let trait_name = format!("{}Api", camel(&tag));
+            let trait_name = trait_names
+                .entry(tag.clone())
+                .or_insert_with(|| trait_scope.claim(format!("{}Api", camel(&tag))))
+                .clone();
             let listener =
                 tag.to_ascii_lowercase().contains("listener") || path.starts_with("/listener");
             traits
@@ -93,7 +99,9 @@ pub fn lower(
                     parameters.push((parameter, at));
                 }
             }
-            let mut scope = Scope::with_reserved(&["filters", "ctx", "body"]);
+            // Path parameters are arguments beside the emitter's own; query parameters are
+            // fields beside `filters`. One scope for both keeps them apart from each other.
+            let mut scope = Scope::reserving(&[emitted::OPERATION_LOCALS, emitted::QUERY_FIELDS]);
             for (parameter, at) in parameters {
                 let data = parameter.parameter_data_ref();
                 let ty = match &data.format {
@@ -200,7 +208,7 @@ pub fn lower(
                     },
                     None => None,
                 };
-                let mut header_scope = Scope::with_reserved(&["body", "status"]);
+                let mut header_scope = Scope::with_reserved(emitted::RESPONSE_FIELDS);
                 let mut headers = Vec::new();
                 for (name, header) in &response.headers {
                     let header_at = format!("{at}/headers/{}", escape_pointer(name));

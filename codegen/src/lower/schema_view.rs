@@ -19,8 +19,11 @@ pub enum Shape<'s> {
         format: Option<String>,
         values: Vec<Option<String>>,
     },
-    /// `type: integer`.
-    Integer { format: Option<String> },
+    /// `type: integer`, with its enum values (those that are integers).
+    Integer {
+        format: Option<String>,
+        values: Vec<i64>,
+    },
     /// `type: number`.
     Number,
     /// `type: boolean`.
@@ -75,6 +78,7 @@ pub fn shape(schema: &Schema) -> Shape<'_> {
                 openapiv3::IntegerFormat::Int32 => "int32",
                 openapiv3::IntegerFormat::Int64 => "int64",
             }),
+            values: i.enumeration.iter().flatten().copied().collect(),
         },
         SchemaKind::Type(Type::Number(_)) => Shape::Number,
         SchemaKind::Type(Type::Boolean(_)) => Shape::Boolean,
@@ -126,6 +130,11 @@ fn any_shape(any: &AnySchema) -> Shape<'_> {
         },
         Some("integer") => Shape::Integer {
             format: any.format.clone(),
+            values: any
+                .enumeration
+                .iter()
+                .filter_map(serde_json::Value::as_i64)
+                .collect(),
         },
         Some("number") => Shape::Number,
         Some("boolean") => Shape::Boolean,

@@ -13,10 +13,10 @@ use openapiv3::{AdditionalProperties, AnySchema, Components, Discriminator, Refe
 
 use super::schema_view::{Shape, shape};
 use crate::error::{Error, Location, Result, escape_pointer, unescape_pointer};
-use crate::ir::names::{Scope, camel, snake};
+use crate::ir::names::{Scope, camel, emitted, enum_variants, snake, type_name};
 use crate::ir::{
-    Additional, EnumValue, Fallback, Field, StructDef, TaggedDef, TaggedVariant, TypeDef, TypeKind,
-    TypeRef, Variant,
+    Additional, EnumValue, Fallback, Field, IntegerValue, StructDef, TaggedDef, TaggedVariant,
+    TypeDef, TypeKind, TypeRef, Variant,
 };
 
 const SCHEMA_PREFIX: &str = "#/components/schemas/";
@@ -51,7 +51,7 @@ impl<'a> TypeSpace<'a> {
         if let Some(components) = components {
             for (name, schema) in &components.schemas {
                 space.schemas.insert(name.as_str(), schema);
-                let rust = space.scope.claim(camel(name));
+                let rust = space.scope.claim(type_name(name));
                 space.names.insert(name.clone(), rust);
             }
             for (name, schema) in &components.schemas {
@@ -86,12 +86,28 @@ impl<'a> TypeSpace<'a> {
             let schema = self.schemas[component.as_str()];
             let def = match schema {
                 ReferenceOr::Reference { reference } => {
-                    let target = self.follow_aliases(&component, reference, &pointer)?;
-                    TypeDef {
-                        name: rust.clone(),
-                        original: component.clone(),
-                        doc: Some(format!("Alias of `{target}`.")),
-                        kind: TypeKind::Alias(TypeRef::Named(self.names[&target].clone())),
+                    match self.follow_aliases(&component, reference, &pointer) {
+                        Ok(target) => TypeDef {
+                            name: rust.clone(),
+                            original: component.clone(),
+                            doc: Some(format!("Alias of `{target}`.")),
+                            kind: TypeKind::Alias(TypeRef::Named(self.names[&target].clone())),
+                        },
+                        Err(error @ Error::DanglingRef { .. })
+                            if error_reference(&error).starts_with(SCHEMA_PREFIX) =>
+                        {
+                            self.warnings
+                                .push(format!("{error}; generated as any JSON"));
+                            TypeDef {
+                                name: rust.clone(),
+                                original: component.clone(),
+                                doc: Some(format!(
+                                    "`{reference}`, which the document does not define: any JSON."
+                                )),
+                                kind: TypeKind::Alias(TypeRef::Any),
+                            }
+                        }
+                        Err(error) => return Err(error),
                     }
                 }
                 ReferenceOr::Item(schema) => {
@@ -149,6 +165,21 @@ impl<'a> TypeSpace<'a> {
         }
     }
 
+    /// The component a `$ref` names, or `None` (and a warning naming where the
+    /// reference is) when it names a schema the document does not define: a dangling
+    /// internal reference is a tolerated defect, its node is any JSON.
+    fn tolerant_component_of(&mut self, reference: &str, pointer: &str) -> Result<Option<String>> {
+        match self.component_of(reference, pointer) {
+            Ok(name) => Ok(Some(name)),
+            Err(error @ Error::DanglingRef { .. }) if reference.starts_with(SCHEMA_PREFIX) => {
+                self.warnings
+                    .push(format!("{error}; generated as any JSON"));
+                Ok(None)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// The schema of a component, following aliases.
     fn component_schema(&self, reference: &str, pointer: &str) -> Result<(String, &'a Schema)> {
         let name = self.component_of(reference, pointer)?;
@@ -174,8 +205,10 @@ impl<'a> TypeSpace<'a> {
     ) -> Result<TypeRef> {
         match schema {
             ReferenceOr::Reference { reference } => {
-                let name = self.component_of(reference, pointer)?;
-                Ok(TypeRef::Named(self.names[&name].clone()))
+                Ok(match self.tolerant_component_of(reference, pointer)? {
+                    Some(name) => TypeRef::Named(self.names[&name].clone()),
+                    None => TypeRef::Any,
+                })
             }
             ReferenceOr::Item(schema) => self.inline(schema.borrow(), pointer, hint),
         }
@@ -190,7 +223,13 @@ impl<'a> TypeSpace<'a> {
                     Ok(string_type(format.as_deref()))
                 }
             }
-            Shape::Integer { format } => Ok(integer_type(format.as_deref())),
+            Shape::Integer { format, values } => {
+                if values.is_empty() {
+                    Ok(integer_type(format.as_deref()))
+                } else {
+                    self.new_named(hint, schema, pointer)
+                }
+            }
             Shape::Number => Ok(TypeRef::Number),
             Shape::Boolean => Ok(TypeRef::Boolean),
             Shape::Array { items } => Ok(TypeRef::Array(Box::new(match items {
@@ -225,7 +264,7 @@ impl<'a> TypeSpace<'a> {
     }
 
     fn new_named(&mut self, hint: &str, schema: &Schema, pointer: &str) -> Result<TypeRef> {
-        let rust = self.scope.claim(camel(hint));
+        let rust = self.scope.claim(type_name(hint));
         let kind = self.named_kind(hint, &rust, schema, pointer)?;
         self.types.insert(
             rust.clone(),
@@ -258,17 +297,30 @@ impl<'a> TypeSpace<'a> {
                 if values.is_empty() {
                     return Ok(TypeKind::Alias(string_type(format.as_deref())));
                 }
-                let mut scope = Scope::default();
                 let mut seen = BTreeSet::new();
-                let values = values
+                let values: Vec<String> = values
                     .into_iter()
                     .filter(|v| seen.insert(v.clone()))
-                    .map(|value| EnumValue {
-                        name: scope.claim(camel(&value)),
-                        value,
-                    })
+                    .collect();
+                let names = enum_variants(&values, &[]);
+                let values = names
+                    .into_iter()
+                    .zip(values)
+                    .map(|(name, value)| EnumValue { name, value })
                     .collect();
                 Ok(TypeKind::StringEnum(values))
+            }
+            Shape::Integer { values, .. } if !values.is_empty() => {
+                let mut seen = BTreeSet::new();
+                let values: Vec<i64> = values.into_iter().filter(|v| seen.insert(*v)).collect();
+                let texts: Vec<String> = values.iter().map(i64::to_string).collect();
+                let names = enum_variants(&texts, &[]);
+                let values = names
+                    .into_iter()
+                    .zip(values)
+                    .map(|(name, value)| IntegerValue { name, value })
+                    .collect();
+                Ok(TypeKind::IntegerEnum(values))
             }
             Shape::Union { members } => {
                 let mut scope = Scope::default();
@@ -298,7 +350,7 @@ impl<'a> TypeSpace<'a> {
                 }
             }
             other => Ok(TypeKind::Alias(match other {
-                Shape::Integer { format } => integer_type(format.as_deref()),
+                Shape::Integer { format, .. } => integer_type(format.as_deref()),
                 Shape::Number => TypeRef::Number,
                 Shape::Boolean => TypeRef::Boolean,
                 Shape::Array { items } => TypeRef::Array(Box::new(match items {
@@ -345,8 +397,9 @@ impl<'a> TypeSpace<'a> {
                 for (index, member) in members.iter().enumerate() {
                     if let ReferenceOr::Reference { reference } = member {
                         let at = format!("{pointer}/{}/{index}", union_keyword(schema));
-                        let target = self.component_of(reference, &at)?;
-                        mapping.push((target.clone(), target));
+                        if let Some(target) = self.tolerant_component_of(reference, &at)? {
+                            mapping.push((target.clone(), target));
+                        }
                     }
                 }
             } else if let Some(children) = self.children.get(component) {
@@ -385,7 +438,7 @@ impl<'a> TypeSpace<'a> {
             );
             Fallback::Base(base)
         };
-        let mut scope = Scope::with_reserved(&["Other"]);
+        let mut scope = Scope::with_reserved(emitted::TAGGED_VARIANTS);
         let mut variants = Vec::new();
         for (tag, target) in mapping {
             let ty = if target == component {
@@ -415,7 +468,7 @@ impl<'a> TypeSpace<'a> {
         if !self.collect(schema, pointer, &mut parts, &mut BTreeSet::new())? {
             return Ok(None);
         }
-        let mut scope = Scope::with_reserved(&["additional_properties"]);
+        let mut scope = Scope::with_reserved(emitted::STRUCT_FIELDS);
         let mut fields = Vec::new();
         for (json_name, (property, at)) in parts.order.iter().map(|n| (n, &parts.properties[n])) {
             let name = scope.claim(snake(json_name));
@@ -470,6 +523,9 @@ impl<'a> TypeSpace<'a> {
                     let at = format!("{pointer}/allOf/{index}");
                     let ok = match member {
                         ReferenceOr::Reference { reference } => {
+                            if self.tolerant_component_of(reference, &at)?.is_none() {
+                                continue; // a dangling member adds nothing (warned)
+                            }
                             let (name, target) = self.component_schema(reference, &at)?;
                             if !seen.insert(name.clone()) {
                                 continue; // a schema that (indirectly) extends itself
@@ -536,6 +592,14 @@ impl Parts {
             any.additional_properties.as_ref(),
             pointer,
         );
+    }
+}
+
+/// The reference a [`Error::DanglingRef`] is about.
+fn error_reference(error: &Error) -> &str {
+    match error {
+        Error::DanglingRef { reference, .. } => reference,
+        _ => "",
     }
 }
 

@@ -277,58 +277,6 @@ pub mod client {
     pub use crate::support::ClientError;
     #[doc = " The spec's base path: ``."]
     pub const BASE_PATH: &str = "";
-    #[doc = r" A client for every operation of the spec. `base_url` includes the base path,"]
-    #[doc = r" e.g. `http://127.0.0.1:8080/tmf-api/event/v4`."]
-    #[derive(Clone, Debug)]
-    pub struct Client {
-        base_url: ::std::string::String,
-        http: ::reqwest::Client,
-        headers: ::http::HeaderMap,
-    }
-    impl Client {
-        #[doc = r" A client with its own connection pool."]
-        pub fn new(base_url: impl Into<::std::string::String>) -> Self {
-            Self::with_client(base_url, ::reqwest::Client::new())
-        }
-        #[doc = r" A client over a configured `reqwest::Client` (timeouts, TLS, pool)."]
-        pub fn with_client(
-            base_url: impl Into<::std::string::String>,
-            http: ::reqwest::Client,
-        ) -> Self {
-            let base_url = base_url.into().trim_end_matches('/').to_owned();
-            Self {
-                base_url,
-                http,
-                headers: ::http::HeaderMap::new(),
-            }
-        }
-        #[doc = r" Sends `Authorization: Bearer <token>` with every request."]
-        pub fn with_bearer_token(
-            mut self,
-            token: &str,
-        ) -> ::std::result::Result<Self, ClientError> {
-            let value = ::http::HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|e| ClientError::Encode(e.to_string()))?;
-            self.headers.insert(::http::header::AUTHORIZATION, value);
-            Ok(self)
-        }
-        #[doc = r" Sends `name: value` with every request."]
-        pub fn with_header(mut self, name: ::http::HeaderName, value: ::http::HeaderValue) -> Self {
-            self.headers.insert(name, value);
-            self
-        }
-        #[doc = r" The base URL requests go to."]
-        pub fn base_url(&self) -> &str {
-            &self.base_url
-        }
-        async fn send(
-            &self,
-            request: ::reqwest::RequestBuilder,
-        ) -> ::std::result::Result<crate::support::RawResponse, ClientError> {
-            let response = request.headers(self.headers.clone()).send().await?;
-            crate::support::RawResponse::receive(response).await
-        }
-    }
     #[doc = r" What a callback answered."]
     #[derive(Clone, Debug)]
     pub struct CallbackOutcome {

@@ -141,7 +141,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub priority: ::std::option::Option<i64>,
+        pub priority: ::std::option::Option<crate::models::TaskPriority>,
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -191,6 +191,71 @@ pub mod models {
             f.write_str(self.as_str())
         }
     }
+    #[doc = " Integer enum."]
+    #[doc = ""]
+    #[doc = " Schema `TaskPriority`."]
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+    pub enum TaskPriority {
+        #[doc = " `0`"]
+        V0,
+        #[doc = " `1`"]
+        V1,
+        #[doc = " `2`"]
+        V2,
+        #[doc = " `3`"]
+        V3,
+        #[doc = " `4`"]
+        V4,
+    }
+    impl TaskPriority {
+        #[doc = r" The value as it appears in JSON."]
+        pub fn value(&self) -> i64 {
+            match self {
+                Self::V0 => 0,
+                Self::V1 => 1,
+                Self::V2 => 2,
+                Self::V3 => 3,
+                Self::V4 => 4,
+            }
+        }
+        #[doc = r" The variant for `value`, if it is one of the enum's."]
+        pub fn from_value(value: i64) -> ::std::option::Option<Self> {
+            match value {
+                0 => ::std::option::Option::Some(Self::V0),
+                1 => ::std::option::Option::Some(Self::V1),
+                2 => ::std::option::Option::Some(Self::V2),
+                3 => ::std::option::Option::Some(Self::V3),
+                4 => ::std::option::Option::Some(Self::V4),
+                _ => ::std::option::Option::None,
+            }
+        }
+    }
+    impl ::std::fmt::Display for TaskPriority {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            ::std::fmt::Display::fmt(&self.value(), f)
+        }
+    }
+    impl ::serde::Serialize for TaskPriority {
+        fn serialize<S: ::serde::Serializer>(
+            &self,
+            serializer: S,
+        ) -> ::std::result::Result<S::Ok, S::Error> {
+            serializer.serialize_i64(self.value())
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TaskPriority {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
+            Self::from_value(value).ok_or_else(|| {
+                <D::Error as ::serde::de::Error>::invalid_value(
+                    ::serde::de::Unexpected::Signed(value),
+                    &"one of 0, 1, 2, 3, 4",
+                )
+            })
+        }
+    }
 }
 pub mod operations {
     #![doc = r" Per-operation inputs and outputs, shared by the server and the client."]
@@ -236,58 +301,6 @@ pub mod client {
     pub use crate::support::ClientError;
     #[doc = " The spec's base path: ``."]
     pub const BASE_PATH: &str = "";
-    #[doc = r" A client for every operation of the spec. `base_url` includes the base path,"]
-    #[doc = r" e.g. `http://127.0.0.1:8080/tmf-api/event/v4`."]
-    #[derive(Clone, Debug)]
-    pub struct Client {
-        base_url: ::std::string::String,
-        http: ::reqwest::Client,
-        headers: ::http::HeaderMap,
-    }
-    impl Client {
-        #[doc = r" A client with its own connection pool."]
-        pub fn new(base_url: impl Into<::std::string::String>) -> Self {
-            Self::with_client(base_url, ::reqwest::Client::new())
-        }
-        #[doc = r" A client over a configured `reqwest::Client` (timeouts, TLS, pool)."]
-        pub fn with_client(
-            base_url: impl Into<::std::string::String>,
-            http: ::reqwest::Client,
-        ) -> Self {
-            let base_url = base_url.into().trim_end_matches('/').to_owned();
-            Self {
-                base_url,
-                http,
-                headers: ::http::HeaderMap::new(),
-            }
-        }
-        #[doc = r" Sends `Authorization: Bearer <token>` with every request."]
-        pub fn with_bearer_token(
-            mut self,
-            token: &str,
-        ) -> ::std::result::Result<Self, ClientError> {
-            let value = ::http::HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|e| ClientError::Encode(e.to_string()))?;
-            self.headers.insert(::http::header::AUTHORIZATION, value);
-            Ok(self)
-        }
-        #[doc = r" Sends `name: value` with every request."]
-        pub fn with_header(mut self, name: ::http::HeaderName, value: ::http::HeaderValue) -> Self {
-            self.headers.insert(name, value);
-            self
-        }
-        #[doc = r" The base URL requests go to."]
-        pub fn base_url(&self) -> &str {
-            &self.base_url
-        }
-        async fn send(
-            &self,
-            request: ::reqwest::RequestBuilder,
-        ) -> ::std::result::Result<crate::support::RawResponse, ClientError> {
-            let response = request.headers(self.headers.clone()).send().await?;
-            crate::support::RawResponse::receive(response).await
-        }
-    }
     #[doc = r" What a callback answered."]
     #[derive(Clone, Debug)]
     pub struct CallbackOutcome {

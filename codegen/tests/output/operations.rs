@@ -661,7 +661,6 @@ pub mod client {
             let mut url = self.base_url.clone();
             url.push_str("/pet/");
             url.push_str(&crate::support::encode_path_segment(id));
-            url.push_str("");
             let request = self.http.request(::reqwest::Method::DELETE, url);
             let raw = self.send(request).await?;
             crate::operations::DeletePetResponse::from_raw(raw)
@@ -690,7 +689,6 @@ pub mod client {
             let mut url = self.base_url.clone();
             url.push_str("/pet/");
             url.push_str(&crate::support::encode_path_segment(id));
-            url.push_str("");
             let request = self.http.request(::reqwest::Method::GET, url);
             let raw = self.send(request).await?;
             crate::operations::RetrievePetResponse::from_raw(raw)

@@ -83,13 +83,13 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub option: ::std::option::Option<crate::models::Option>,
+        pub option: ::std::option::Option<crate::models::Option_>,
         #[serde(
             rename = "result",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub result: ::std::option::Option<crate::models::Result>,
+        pub result: ::std::option::Option<crate::models::Result_>,
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -98,7 +98,7 @@ pub mod models {
     #[doc = ""]
     #[doc = " Schema `Option`."]
     #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
-    pub struct Option {
+    pub struct Option_ {
         #[serde(
             rename = "value",
             default,
@@ -113,7 +113,7 @@ pub mod models {
     #[doc = ""]
     #[doc = " Schema `Result`."]
     #[derive(Clone, Debug, Default, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
-    pub struct Result {
+    pub struct Result_ {
         #[serde(
             rename = "ok",
             default,
@@ -175,58 +175,6 @@ pub mod client {
     pub use crate::support::ClientError;
     #[doc = " The spec's base path: ``."]
     pub const BASE_PATH: &str = "";
-    #[doc = r" A client for every operation of the spec. `base_url` includes the base path,"]
-    #[doc = r" e.g. `http://127.0.0.1:8080/tmf-api/event/v4`."]
-    #[derive(Clone, Debug)]
-    pub struct Client {
-        base_url: ::std::string::String,
-        http: ::reqwest::Client,
-        headers: ::http::HeaderMap,
-    }
-    impl Client {
-        #[doc = r" A client with its own connection pool."]
-        pub fn new(base_url: impl Into<::std::string::String>) -> Self {
-            Self::with_client(base_url, ::reqwest::Client::new())
-        }
-        #[doc = r" A client over a configured `reqwest::Client` (timeouts, TLS, pool)."]
-        pub fn with_client(
-            base_url: impl Into<::std::string::String>,
-            http: ::reqwest::Client,
-        ) -> Self {
-            let base_url = base_url.into().trim_end_matches('/').to_owned();
-            Self {
-                base_url,
-                http,
-                headers: ::http::HeaderMap::new(),
-            }
-        }
-        #[doc = r" Sends `Authorization: Bearer <token>` with every request."]
-        pub fn with_bearer_token(
-            mut self,
-            token: &str,
-        ) -> ::std::result::Result<Self, ClientError> {
-            let value = ::http::HeaderValue::from_str(&format!("Bearer {token}"))
-                .map_err(|e| ClientError::Encode(e.to_string()))?;
-            self.headers.insert(::http::header::AUTHORIZATION, value);
-            Ok(self)
-        }
-        #[doc = r" Sends `name: value` with every request."]
-        pub fn with_header(mut self, name: ::http::HeaderName, value: ::http::HeaderValue) -> Self {
-            self.headers.insert(name, value);
-            self
-        }
-        #[doc = r" The base URL requests go to."]
-        pub fn base_url(&self) -> &str {
-            &self.base_url
-        }
-        async fn send(
-            &self,
-            request: ::reqwest::RequestBuilder,
-        ) -> ::std::result::Result<crate::support::RawResponse, ClientError> {
-            let response = request.headers(self.headers.clone()).send().await?;
-            crate::support::RawResponse::receive(response).await
-        }
-    }
     #[doc = r" What a callback answered."]
     #[derive(Clone, Debug)]
     pub struct CallbackOutcome {

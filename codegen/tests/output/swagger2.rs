@@ -734,7 +734,6 @@ pub mod client {
             let mut url = self.base_url.clone();
             url.push_str("/gadget/");
             url.push_str(&crate::support::encode_path_segment(id));
-            url.push_str("");
             let request = self.http.request(::reqwest::Method::DELETE, url);
             let raw = self.send(request).await?;
             crate::operations::DeleteGadgetResponse::from_raw(raw)
