@@ -197,6 +197,18 @@ impl<'a> Comparison<'a> {
                 let kinds = (Kind::EnumValuesRemoved, Kind::EnumValuesAdded);
                 self.push_set(&group, kinds, "enum values", values(a), values(b), uses);
             }
+            (TypeKind::IntegerEnum(a), TypeKind::IntegerEnum(b)) => {
+                let text = |e: &[crate::ir::IntegerValue]| -> Vec<String> {
+                    e.iter().map(|v| v.value.to_string()).collect()
+                };
+                let (old, new) = (text(a), text(b));
+                let kinds = (Kind::EnumValuesRemoved, Kind::EnumValuesAdded);
+                let (old, new) = (
+                    old.iter().map(String::as_str),
+                    new.iter().map(String::as_str),
+                );
+                self.push_set(&group, kinds, "enum values", old, new, uses);
+            }
             (TypeKind::Tagged(a), TypeKind::Tagged(b)) => {
                 let tags = |t: &'a crate::ir::TaggedDef| t.variants.iter().map(|v| v.tag.as_str());
                 let kinds = (Kind::VariantsRemoved, Kind::VariantsAdded);
@@ -250,7 +262,7 @@ fn resolve<'a>(api: &'a Api, mut ty: &'a TypeRef) -> &'a TypeRef {
 
 fn shape<'a>(api: &'a Api, name: &'a str) -> Shape<'a> {
     match api.types.get(name).map(|t| &t.kind) {
-        Some(TypeKind::StringEnum(_)) => Shape::Enum,
+        Some(TypeKind::StringEnum(_) | TypeKind::IntegerEnum(_)) => Shape::Enum,
         _ => Shape::Object,
     }
 }
@@ -342,6 +354,7 @@ fn kind_word(kind: &TypeKind) -> &'static str {
     match kind {
         TypeKind::Struct(_) => "object",
         TypeKind::StringEnum(_) => "string enum",
+        TypeKind::IntegerEnum(_) => "integer enum",
         TypeKind::Tagged(_) => "@type hierarchy (Rust enum)",
         TypeKind::Untagged(_) => "oneOf (Rust enum)",
         TypeKind::Alias(_) => "alias",
