@@ -969,3 +969,77 @@ async fn impossible_date_times_and_uris_are_400_on_every_store() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// What an earlier version stored before these rules (an impossible `eventTime`, a
+/// relative `@schemaLocation`, a callback with a space) is still answered, as stored —
+/// a stricter model must not turn reading old data into a 500.
+#[tokio::test]
+async fn what_was_stored_before_the_rules_is_still_answered() {
+    use tmf688_runtime::Store as _;
+    use tmf688_runtime::store::{HubStart, NewEvent, NewHub};
+    let (hub, db) = common::hub(tmf688_runtime::HubConfig::default()).await;
+    let mut legacy = event("legacy");
+    legacy["eventTime"] = json!("2024-02-30T12:00:00Z");
+    legacy["@schemaLocation"] = json!("Event.schema.json");
+    let appended = hub
+        .store()
+        .append_events(
+            "alarm",
+            vec![NewEvent {
+                event_id: "legacy".into(),
+                body: legacy.to_string().into_bytes().into(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(appended.len(), 1);
+    let callback = "http://127.0.0.1:9/a b";
+    let (legacy_hub, _) = hub
+        .store()
+        .create_hub(NewHub {
+            topic_id: "alarm".into(),
+            callback: callback.into(),
+            query: None,
+            body: json!({"callback": callback})
+                .to_string()
+                .into_bytes()
+                .into(),
+            owner: None,
+            base_path: Some(TMF.into()),
+            start: HubStart::Head,
+        })
+        .await
+        .unwrap();
+    let server = common::serve(
+        tmf688_runtime::app_with(std::sync::Arc::new(hub), &AppConfig::default()),
+        db,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let events = format!("{}{TMF}/topic/alarm/event", server.url);
+    let hubs = format!("{}{TMF}/topic/alarm/hub", server.url);
+    for (url, pointer, expected) in [
+        (events.clone(), "/0/eventTime", "2024-02-30T12:00:00Z"),
+        (
+            format!("{events}?eventId=legacy"),
+            "/0/eventTime",
+            "2024-02-30T12:00:00Z",
+        ),
+        (
+            format!("{events}/1"),
+            "/@schemaLocation",
+            "Event.schema.json",
+        ),
+        (hubs.clone(), "/0/callback", callback),
+        (format!("{hubs}/{}", legacy_hub.id), "/callback", callback),
+    ] {
+        let answer = common::json(&http, "GET", &url, None, None).await;
+        assert_eq!(answer.status, 200, "{url}: {}", answer.text);
+        assert_eq!(
+            answer.json().pointer(pointer),
+            Some(&json!(expected)),
+            "{url}: {}",
+            answer.text
+        );
+    }
+}
