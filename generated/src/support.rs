@@ -6,24 +6,89 @@
 
 use ::std::string::String;
 
-/// A date-time kept exactly as written: with an offset (`2019-11-02T14:20:54Z`) or
-/// without one (`2019-11-02T14:20:54`, as the TMF688 user guide writes them), so a
-/// round trip never changes it. It is validated when parsed: it must name a real
-/// instant, not only have the shape of one.
-///
-/// Accepted: `YYYY-MM-DD` `T` (or `t`, or a space) `hh:mm`, then optionally `:ss` and
-/// a fraction `.f…`, then optionally `Z` (or `z`), `±hh:mm` or `±hhmm` — RFC 3339 with
-/// the seconds and the offset optional. Refused: months outside 01–12, days past the
-/// end of their month (Gregorian leap years: `2024-02-29` exists, `2023-02-29` does
-/// not), hour 24, minute 60, offsets beyond ±23:59. A leap second (`:60`) is accepted
-/// where RFC 3339 places it, at 23:59 UTC (with an offset, in UTC; without one, as
-/// written); whether that day had one is not checked.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct DateTime(String);
+/// A text type validated when parsed: `$name(String)`, refused as `$invalid(String)`,
+/// checked by `$check`; with `parse`, `as_str`, `FromStr`, `Display`, `AsRef<str>`, and
+/// serde as a plain string that is checked as it is read.
+macro_rules! validated_text {
+    ($(#[$doc:meta])* $name:ident, $(#[$invalid_doc:meta])* $invalid:ident, $check:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub struct $name(String);
 
-/// Why a text is not a date-time.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InvalidDateTime(pub String);
+        $(#[$invalid_doc])*
+        #[derive(Clone, Debug, PartialEq, Eq)]
+        pub struct $invalid(pub String);
+
+        impl ::std::error::Error for $invalid {}
+
+        impl $name {
+            /// Validates and wraps `text`.
+            pub fn parse(text: &str) -> ::std::result::Result<Self, $invalid> {
+                if $check(text.as_bytes()) {
+                    Ok(Self(text.to_owned()))
+                } else {
+                    Err($invalid(text.to_owned()))
+                }
+            }
+
+            /// The text as received.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::std::str::FromStr for $name {
+            type Err = $invalid;
+            fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
+                Self::parse(text)
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl ::std::convert::AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let text = <String as ::serde::Deserialize>::deserialize(deserializer)?;
+                Self::parse(&text).map_err(::serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+validated_text!(
+    /// A date-time kept exactly as written: with an offset (`2019-11-02T14:20:54Z`) or
+    /// without one (`2019-11-02T14:20:54`, as the TMF688 user guide writes them), so a
+    /// round trip never changes it. It is validated when parsed: it must name a real
+    /// instant, not only have the shape of one.
+    ///
+    /// Accepted: `YYYY-MM-DD` `T` (or `t`, or a space) `hh:mm`, then optionally `:ss` and
+    /// a fraction `.f…`, then optionally `Z` (or `z`), `±hh:mm` or `±hhmm` — RFC 3339 with
+    /// the seconds and the offset optional. Refused: months outside 01–12, days past the
+    /// end of their month (Gregorian leap years: `2024-02-29` exists, `2023-02-29` does
+    /// not), hour 24, minute 60, offsets beyond ±23:59. A leap second (`:60`) is accepted
+    /// where RFC 3339 places it, at 23:59 UTC (with an offset, in UTC; without one, as
+    /// written); whether that day had one is not checked.
+    DateTime,
+    /// Why a text is not a date-time.
+    InvalidDateTime,
+    is_date_time
+);
 
 impl ::std::fmt::Display for InvalidDateTime {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -35,23 +100,7 @@ impl ::std::fmt::Display for InvalidDateTime {
     }
 }
 
-impl ::std::error::Error for InvalidDateTime {}
-
 impl DateTime {
-    /// Validates and wraps `text`.
-    pub fn parse(text: &str) -> ::std::result::Result<Self, InvalidDateTime> {
-        if is_date_time(text.as_bytes()) {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(InvalidDateTime(text.to_owned()))
-        }
-    }
-
-    /// The text as received.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// Whether it carries an offset (`Z` or `±hh:mm`).
     pub fn has_offset(&self) -> bool {
         let time = &self.0[11..];
@@ -142,53 +191,22 @@ fn is_date_time(b: &[u8]) -> bool {
     second < 60 || (i64::from(hour * 60 + minute) - offset).rem_euclid(24 * 60) == 23 * 60 + 59
 }
 
-impl ::std::str::FromStr for DateTime {
-    type Err = InvalidDateTime;
-    fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
-        Self::parse(text)
-    }
-}
-
-impl ::std::fmt::Display for DateTime {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl ::serde::Serialize for DateTime {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for DateTime {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let text = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Self::parse(&text).map_err(::serde::de::Error::custom)
-    }
-}
-
-/// A URI (`format: uri`) kept exactly as written, validated when parsed: an absolute
-/// URI by the grammar of RFC 3986 (`scheme:` then the rest, e.g.
-/// `https://host:8443/path?query#fragment` or `urn:example:a`), as JSON Schema defines
-/// the format.
-///
-/// Refused: no scheme (relative references such as `/path` or `../x`), characters
-/// RFC 3986 does not allow unencoded (spaces, control characters, `"`, `<`, `>`, `\`,
-/// `^`, `` ` ``, `{`, `|`, `}`, anything outside ASCII: an IRI must be percent-encoded),
-/// `%` not followed by two hex digits, a port that is not digits, brackets outside an
-/// IP literal host.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Uri(String);
-
-/// Why a text is not a URI.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct InvalidUri(pub String);
+validated_text!(
+    /// A URI (`format: uri`) kept exactly as written, validated when parsed: an absolute
+    /// URI by the grammar of RFC 3986 (`scheme:` then the rest, e.g.
+    /// `https://host:8443/path?query#fragment` or `urn:example:a`), as JSON Schema defines
+    /// the format.
+    ///
+    /// Refused: no scheme (relative references such as `/path` or `../x`), characters
+    /// RFC 3986 does not allow unencoded (spaces, control characters, `"`, `<`, `>`, `\`,
+    /// `^`, `` ` ``, `{`, `|`, `}`, anything outside ASCII: an IRI must be percent-encoded),
+    /// `%` not followed by two hex digits, a port that is not digits, brackets outside an
+    /// IP literal host.
+    Uri,
+    /// Why a text is not a URI.
+    InvalidUri,
+    is_uri
+);
 
 impl ::std::fmt::Display for InvalidUri {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -200,23 +218,7 @@ impl ::std::fmt::Display for InvalidUri {
     }
 }
 
-impl ::std::error::Error for InvalidUri {}
-
 impl Uri {
-    /// Validates and wraps `text`.
-    pub fn parse(text: &str) -> ::std::result::Result<Self, InvalidUri> {
-        if is_uri(text.as_bytes()) {
-            Ok(Self(text.to_owned()))
-        } else {
-            Err(InvalidUri(text.to_owned()))
-        }
-    }
-
-    /// The text as received.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
     /// The text, owned.
     pub fn into_string(self) -> String {
         self.0
@@ -339,43 +341,6 @@ fn is_authority(authority: &[u8]) -> bool {
     };
     is_encoded(host, |c| is_unreserved(c) || is_sub_delim(c))
         && port.is_none_or(|p| p.iter().all(u8::is_ascii_digit))
-}
-
-impl ::std::str::FromStr for Uri {
-    type Err = InvalidUri;
-    fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
-        Self::parse(text)
-    }
-}
-
-impl ::std::fmt::Display for Uri {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl ::std::convert::AsRef<str> for Uri {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl ::serde::Serialize for Uri {
-    fn serialize<S: ::serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> ::std::result::Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> ::serde::Deserialize<'de> for Uri {
-    fn deserialize<D: ::serde::Deserializer<'de>>(
-        deserializer: D,
-    ) -> ::std::result::Result<Self, D::Error> {
-        let text = <String as ::serde::Deserialize>::deserialize(deserializer)?;
-        Self::parse(&text).map_err(::serde::de::Error::custom)
-    }
 }
 
 /// Deserializes a nullable optional attribute so that `null` (`Some(None)`) stays

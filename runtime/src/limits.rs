@@ -62,35 +62,17 @@ pub struct Limit {
 }
 
 /// `eventId`.
-pub const EVENT_ID: Limit = Limit {
-    what: "`eventId`",
-    max_bytes: EVENT_ID_MAX_BYTES,
-};
+pub const EVENT_ID: Limit = Limit::new("`eventId`", EVENT_ID_MAX_BYTES);
 /// A topic's `name`.
-pub const TOPIC_NAME: Limit = Limit {
-    what: "`name`",
-    max_bytes: NAME_MAX_BYTES,
-};
+pub const TOPIC_NAME: Limit = Limit::new("`name`", NAME_MAX_BYTES);
 /// A `callback`.
-pub const CALLBACK: Limit = Limit {
-    what: "`callback`",
-    max_bytes: CALLBACK_MAX_BYTES,
-};
+pub const CALLBACK: Limit = Limit::new("`callback`", CALLBACK_MAX_BYTES);
 /// A hub's or listener's `query`.
-pub const QUERY: Limit = Limit {
-    what: "`query`",
-    max_bytes: QUERY_MAX_BYTES,
-};
+pub const QUERY: Limit = Limit::new("`query`", QUERY_MAX_BYTES);
 /// The caller's principal name, as the owner of what it registers.
-pub const OWNER: Limit = Limit {
-    what: "the caller's principal name",
-    max_bytes: OWNER_MAX_BYTES,
-};
+pub const OWNER: Limit = Limit::new("the caller's principal name", OWNER_MAX_BYTES);
 /// An id in a path.
-pub const ID: Limit = Limit {
-    what: "an id",
-    max_bytes: ID_MAX_BYTES,
-};
+pub const ID: Limit = Limit::new("an id", ID_MAX_BYTES);
 
 /// Why a value is refused.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -128,6 +110,11 @@ impl std::fmt::Display for Refusal {
 }
 
 impl Limit {
+    /// A limit of `max_bytes` for values named `what`.
+    pub const fn new(what: &'static str, max_bytes: usize) -> Self {
+        Self { what, max_bytes }
+    }
+
     /// Whether `value` respects the limit and holds no control character.
     pub fn check(&self, value: &str) -> Result<(), Refusal> {
         if value.len() > self.max_bytes {

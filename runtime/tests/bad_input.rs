@@ -599,6 +599,15 @@ impl Variant {
     }
 }
 
+/// 201 when `accepted`, else a 400 TMF `Error` whose message names `names`.
+fn created_or_refused(answer: &common::Answer, accepted: bool, names: &str) -> Result<(), String> {
+    match (accepted, answer.status) {
+        (true, 201) => Ok(()),
+        (true, status) => Err(format!("status {status}: {}", answer.text)),
+        (false, _) => answer.tmf_error(400, names),
+    }
+}
+
 /// `value` with `c` in its middle.
 fn spliced(value: &str, c: char) -> String {
     let middle = value.len() / 2;
@@ -612,7 +621,7 @@ struct Stored {
     limit: usize,
     /// A valid value of exactly `len` bytes, unique for `tag`.
     make: fn(len: usize, tag: u64) -> String,
-    method: &'static str,
+    /// Where it is POSTed.
     path: String,
     /// The request body holding the value.
     body: fn(value: &str, tag: u64) -> Value,
@@ -626,15 +635,12 @@ fn callback(len: usize, tag: u64) -> String {
 }
 
 fn stored_values() -> Vec<Stored> {
-    let events = format!("{TMF}/topic/alarm/event");
-    let hubs = format!("{TMF}/topic/alarm/hub");
-    vec![
+    let mut values = vec![
         Stored {
             field: "eventId",
             limit: 256,
             make: filler,
-            method: "POST",
-            path: events,
+            path: format!("{TMF}/topic/alarm/event"),
             body: |value, _| event(value),
             names: "eventId",
         },
@@ -642,48 +648,42 @@ fn stored_values() -> Vec<Stored> {
             field: "topic name",
             limit: 256,
             make: filler,
-            method: "POST",
             path: format!("{TMF}/topic"),
             body: |value, _| json!({"name": value}),
             names: "name",
         },
-        Stored {
-            field: "hub callback",
+    ];
+    // Hubs and listeners take the same two values.
+    for (kind, path) in [
+        ("hub", format!("{TMF}/topic/alarm/hub")),
+        ("listener", format!("{TMF}/hub")),
+    ] {
+        values.push(Stored {
+            field: if kind == "hub" {
+                "hub callback"
+            } else {
+                "listener callback"
+            },
             limit: 1024,
             make: callback,
-            method: "POST",
-            path: hubs.clone(),
+            path: path.clone(),
             body: |value, _| json!({"callback": value}),
             names: "callback",
-        },
-        Stored {
-            field: "hub query",
+        });
+        values.push(Stored {
+            field: if kind == "hub" {
+                "hub query"
+            } else {
+                "listener query"
+            },
             limit: 1024,
             make: |len, tag| format!("eventType={}", filler(len - "eventType=".len(), tag)),
-            method: "POST",
-            path: hubs,
+            path,
             body: |value, tag| json!({"callback": callback(40, tag), "query": value}),
             names: "query",
-        },
-        Stored {
-            field: "listener callback",
-            limit: 1024,
-            make: callback,
-            method: "POST",
-            path: format!("{TMF}/hub"),
-            body: |value, _| json!({"callback": value}),
-            names: "callback",
-        },
-        Stored {
-            field: "listener query",
-            limit: 1024,
-            make: |len, tag| format!("eventType={}", filler(len - "eventType=".len(), tag)),
-            method: "POST",
-            path: format!("{TMF}/hub"),
-            body: |value, tag| json!({"callback": callback(40, tag), "query": value}),
-            names: "query",
-        },
-    ]
+        });
+    }
+    values
 }
 
 /// Every value handed to a store × {NUL, control characters, one byte too long, at
@@ -702,18 +702,15 @@ async fn stored_values_are_checked_alike_on_every_store() {
             let body = (stored.body)(&value, tag);
             let answer = common::json(
                 &http,
-                stored.method,
+                "POST",
                 &format!("{}{}", server.url, stored.path),
                 None,
                 Some(&body),
             )
             .await;
             tried += 1;
-            let outcome = match variant {
-                Variant::AtLimit if answer.status == 201 => Ok(()),
-                Variant::AtLimit => Err(format!("status {}: {}", answer.status, answer.text)),
-                _ => answer.tmf_error(400, stored.names),
-            };
+            let accepted = matches!(variant, Variant::AtLimit);
+            let outcome = created_or_refused(&answer, accepted, stored.names);
             if let Err(why) = outcome {
                 failures.push(format!("{} × {variant:?}: {why}", stored.field));
             }
@@ -919,13 +916,7 @@ async fn principal_names_that_cannot_own_a_hub_are_refused_on_every_store() {
                 Some(&body),
             )
             .await;
-            let outcome = if *accepted {
-                (answer.status == 201)
-                    .then_some(())
-                    .ok_or_else(|| format!("status {}: {}", answer.status, answer.text))
-            } else {
-                answer.tmf_error(400, "principal")
-            };
+            let outcome = created_or_refused(&answer, *accepted, "principal");
             if let Err(why) = outcome {
                 failures.push(format!(
                     "{path} as {} bytes {:?}…: {why}",
@@ -971,16 +962,84 @@ async fn impossible_date_times_and_uris_are_400_on_every_store() {
     for (n, (attribute, value, accepted)) in cases.iter().enumerate() {
         let body = with(event(&format!("t-{n}")), attribute, json!(value));
         let answer = common::json(&http, "POST", &url, None, Some(&body)).await;
-        let outcome = if *accepted {
-            (answer.status == 201)
-                .then_some(())
-                .ok_or_else(|| format!("status {}: {}", answer.status, answer.text))
-        } else {
-            answer.tmf_error(400, attribute)
-        };
+        let outcome = created_or_refused(&answer, *accepted, attribute);
         if let Err(why) = outcome {
             failures.push(format!("{attribute} = {value:?}: {why}"));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// What an earlier version stored before these rules (an impossible `eventTime`, a
+/// relative `@schemaLocation`, a callback with a space) is still answered, as stored —
+/// a stricter model must not turn reading old data into a 500.
+#[tokio::test]
+async fn what_was_stored_before_the_rules_is_still_answered() {
+    use tmf688_runtime::Store as _;
+    use tmf688_runtime::store::{HubStart, NewEvent, NewHub};
+    let (hub, db) = common::hub(tmf688_runtime::HubConfig::default()).await;
+    let mut legacy = event("legacy");
+    legacy["eventTime"] = json!("2024-02-30T12:00:00Z");
+    legacy["@schemaLocation"] = json!("Event.schema.json");
+    let appended = hub
+        .store()
+        .append_events(
+            "alarm",
+            vec![NewEvent {
+                event_id: "legacy".into(),
+                body: legacy.to_string().into_bytes().into(),
+            }],
+        )
+        .await
+        .unwrap();
+    assert_eq!(appended.len(), 1);
+    let callback = "http://127.0.0.1:9/a b";
+    let (legacy_hub, _) = hub
+        .store()
+        .create_hub(NewHub {
+            topic_id: "alarm".into(),
+            callback: callback.into(),
+            query: None,
+            body: json!({"callback": callback})
+                .to_string()
+                .into_bytes()
+                .into(),
+            owner: None,
+            base_path: Some(TMF.into()),
+            start: HubStart::Head,
+        })
+        .await
+        .unwrap();
+    let server = common::serve(
+        tmf688_runtime::app_with(std::sync::Arc::new(hub), &AppConfig::default()),
+        db,
+    )
+    .await;
+    let http = reqwest::Client::new();
+    let events = format!("{}{TMF}/topic/alarm/event", server.url);
+    let hubs = format!("{}{TMF}/topic/alarm/hub", server.url);
+    for (url, pointer, expected) in [
+        (events.clone(), "/0/eventTime", "2024-02-30T12:00:00Z"),
+        (
+            format!("{events}?eventId=legacy"),
+            "/0/eventTime",
+            "2024-02-30T12:00:00Z",
+        ),
+        (
+            format!("{events}/1"),
+            "/@schemaLocation",
+            "Event.schema.json",
+        ),
+        (hubs.clone(), "/0/callback", callback),
+        (format!("{hubs}/{}", legacy_hub.id), "/callback", callback),
+    ] {
+        let answer = common::json(&http, "GET", &url, None, None).await;
+        assert_eq!(answer.status, 200, "{url}: {}", answer.text);
+        assert_eq!(
+            answer.json().pointer(pointer),
+            Some(&json!(expected)),
+            "{url}: {}",
+            answer.text
+        );
+    }
 }

@@ -223,13 +223,7 @@ async fn halt_resume_and_replay() {
     .await;
 
     // Replay from sequence 2 (e-1).
-    let (status, _) = hub
-        .request(
-            Method::POST,
-            &format!("/admin/hubs/{id}/replay?from=2"),
-            None,
-        )
-        .await;
+    let (status, _) = replay(&hub, &id, "from=2").await;
     assert_eq!(status, StatusCode::ACCEPTED);
     receiver
         .wait_for("replayed", Duration::from_secs(5), |hits| {
@@ -252,13 +246,7 @@ async fn halt_resume_and_replay() {
         .await;
     assert_eq!(metrics["delivered"], 7);
     assert_eq!(metrics["halted"], 1);
-    let (status, _) = hub
-        .request(
-            Method::POST,
-            &format!("/admin/hubs/{id}/replay?from=0"),
-            None,
-        )
-        .await;
+    let (status, _) = replay(&hub, &id, "from=0").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, _) = hub
         .request(Method::POST, &format!("/admin/hubs/{id}/replay"), None)
@@ -298,35 +286,46 @@ async fn halt_resume_and_replay() {
     }
 }
 
-/// `replay?fromTime=T` re-sends from the first event whose `eventTime` is at or after
-/// T (in log order); a time after every event re-sends nothing; `from` and `fromTime`
-/// together, or an unknown hub, are refused.
-#[tokio::test]
-async fn replay_from_a_time() {
+/// `POST /admin/hubs/{id}/replay?{query}`.
+async fn replay(hub: &TestHub, id: &str, query: &str) -> (StatusCode, Value) {
+    hub.request(
+        Method::POST,
+        &format!("/admin/hubs/{id}/replay?{query}"),
+        None,
+    )
+    .await
+}
+
+/// A hub on `order` whose log holds `count` events one second apart from
+/// 2024-05-01T10:00:00.000Z, all delivered: the hub, its receiver, the hub's id.
+async fn timed_log(count: usize) -> (TestHub, TestReceiver, String) {
     let hub = TestHub::start(fast_config(3)).await;
     let receiver = TestReceiver::start(ok()).await;
     let id = hub.register(TMF, "order", &receiver.url("/cb"), None).await;
-    for n in 0..5 {
+    for n in 0..count {
         let mut event = order_event(n);
         event["eventTime"] = json!(format!("2024-05-01T10:00:0{n}.000Z"));
         hub.publish(TMF, "order", event).await;
     }
     receiver
         .wait_for("all delivered", Duration::from_secs(5), |hits| {
-            hits.len() == 5
+            hits.len() == count
         })
         .await;
-    eventually("cursor 5", Duration::from_secs(5), || async {
-        hub.status(&id).cursor == 5
+    eventually("cursor at the head", Duration::from_secs(5), || async {
+        hub.status(&id).cursor == u64::try_from(count).unwrap()
     })
     .await;
-    let (status, body) = hub
-        .request(
-            Method::POST,
-            &format!("/admin/hubs/{id}/replay?fromTime=2024-05-01T10:00:02.500Z"),
-            None,
-        )
-        .await;
+    (hub, receiver, id)
+}
+
+/// `replay?fromTime=T` re-sends from the first event whose `eventTime` is at or after
+/// T (in log order); a time after every event re-sends nothing; `from` and `fromTime`
+/// together, or an unknown hub, are refused.
+#[tokio::test]
+async fn replay_from_a_time() {
+    let (hub, receiver, id) = timed_log(5).await;
+    let (status, body) = replay(&hub, &id, "fromTime=2024-05-01T10:00:02.500Z").await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
     assert_eq!(
         body["from"], 4,
@@ -345,13 +344,7 @@ async fn replay_from_a_time() {
     .await;
 
     // From the exact time of an event: that event is included.
-    let (status, body) = hub
-        .request(
-            Method::POST,
-            &format!("/admin/hubs/{id}/replay?fromTime=2024-05-01T10:00:04.000Z"),
-            None,
-        )
-        .await;
+    let (status, body) = replay(&hub, &id, "fromTime=2024-05-01T10:00:04.000Z").await;
     assert_eq!(
         (status, body["from"].clone()),
         (StatusCode::ACCEPTED, json!(5))
@@ -362,13 +355,7 @@ async fn replay_from_a_time() {
     assert_eq!(receiver.acknowledged()[7], "e-4");
 
     // After every event: the cursor stays at the head, nothing is re-sent.
-    let (status, body) = hub
-        .request(
-            Method::POST,
-            &format!("/admin/hubs/{id}/replay?fromTime=2030-01-01T00:00:00Z"),
-            None,
-        )
-        .await;
+    let (status, body) = replay(&hub, &id, "fromTime=2030-01-01T00:00:00Z").await;
     assert_eq!(
         (status, body["from"].clone()),
         (StatusCode::ACCEPTED, json!(6))
@@ -380,13 +367,7 @@ async fn replay_from_a_time() {
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(receiver.hits().len(), 8, "nothing re-sent");
 
-    let (status, _) = hub
-        .request(
-            Method::POST,
-            &format!("/admin/hubs/{id}/replay?from=1&fromTime=2024-05-01T00:00:00Z"),
-            None,
-        )
-        .await;
+    let (status, _) = replay(&hub, &id, "from=1&fromTime=2024-05-01T00:00:00Z").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     let (status, body) = hub
         .request(
@@ -412,13 +393,7 @@ async fn replay_past_the_end_is_refused_and_loses_nothing() {
     receiver
         .wait_for("e-0", Duration::from_secs(5), |hits| hits.len() == 1)
         .await;
-    let (status, body) = hub
-        .request(
-            Method::POST,
-            &format!("/admin/hubs/{id}/replay?from=1000000"),
-            None,
-        )
-        .await;
+    let (status, body) = replay(&hub, &id, "from=1000000").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert_eq!(body["@type"], "Error");
     assert!(
@@ -456,19 +431,8 @@ async fn replay_past_the_end_is_refused_and_loses_nothing() {
 /// `Error`, and the hub keeps delivering.
 #[tokio::test]
 async fn replay_parameters_are_validated() {
-    let hub = TestHub::start(fast_config(3)).await;
-    let receiver = TestReceiver::start(ok()).await;
-    let id = hub.register(TMF, "order", &receiver.url("/cb"), None).await;
-    for n in 0..3 {
-        let mut event = order_event(n);
-        event["eventTime"] = json!(format!("2024-05-01T10:00:0{n}Z"));
-        hub.publish(TMF, "order", event).await;
-    }
+    let (hub, receiver, id) = timed_log(3).await;
     let head = 3;
-    eventually("cursor at the head", Duration::from_secs(5), || async {
-        hub.status(&id).cursor == head
-    })
-    .await;
     let max = u64::MAX.to_string();
     // (query, accepted)
     let cases: Vec<(String, bool)> = vec![
@@ -499,13 +463,7 @@ async fn replay_parameters_are_validated() {
     ];
     let mut failures = Vec::new();
     for (query, accepted) in &cases {
-        let (status, body) = hub
-            .request(
-                Method::POST,
-                &format!("/admin/hubs/{id}/replay?{query}"),
-                None,
-            )
-            .await;
+        let (status, body) = replay(&hub, &id, query).await;
         let expected = if *accepted {
             StatusCode::ACCEPTED
         } else {

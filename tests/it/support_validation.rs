@@ -2,7 +2,26 @@
 //! date-time`) names a real instant, `Uri` (`format: uri`) is an absolute RFC 3986 URI.
 //! Both keep the text exactly as written.
 
+use std::fmt::Debug;
+
 use tmf688_api::support::{DateTime, Uri};
+
+/// Every `(text, accepted)` case: parsed and kept as written, or refused.
+fn check<T: Debug, E: Debug>(
+    cases: &[(&str, bool)],
+    parse: fn(&str) -> Result<T, E>,
+    as_str: fn(&T) -> &str,
+) {
+    let mut failures = Vec::new();
+    for (text, accepted) in cases {
+        match (parse(text), accepted) {
+            (Ok(parsed), true) if as_str(&parsed) == *text => {}
+            (Err(_), false) => {}
+            (outcome, _) => failures.push(format!("{text:?}: {outcome:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
 #[test]
 fn date_times_must_be_real_instants() {
@@ -70,15 +89,7 @@ fn date_times_must_be_real_instants() {
         ("2024-05-01T1a:00:00Z", false),
         ("２０２４-05-01T12:00:00Z", false),
     ];
-    let mut failures = Vec::new();
-    for (text, accepted) in cases {
-        match (DateTime::parse(text), accepted) {
-            (Ok(parsed), true) if parsed.as_str() == *text => {}
-            (Err(_), false) => {}
-            (outcome, _) => failures.push(format!("{text:?}: {outcome:?}")),
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check(cases, DateTime::parse, DateTime::as_str);
 }
 
 #[test]
@@ -141,15 +152,7 @@ fn uris_must_be_absolute_rfc_3986() {
         ("http://ho[st/", false),
         ("http://a@b@c/", false),
     ];
-    let mut failures = Vec::new();
-    for (text, accepted) in cases {
-        match (Uri::parse(text), accepted) {
-            (Ok(parsed), true) if parsed.as_str() == *text => {}
-            (Err(_), false) => {}
-            (outcome, _) => failures.push(format!("{text:?}: {outcome:?}")),
-        }
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    check(cases, Uri::parse, Uri::as_str);
 }
 
 /// In a model they are checked as the JSON is read, and written back unchanged.

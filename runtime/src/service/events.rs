@@ -149,16 +149,17 @@ impl<S: Store> EventApi for Hub688<S> {
                     Some(_) => event_render(&ctx, &topic_id, record, fields.as_ref())
                         .to_projection(&record.body),
                     // No JSON tree: the stored bytes decode straight into the model.
-                    None => {
-                        let mut event: Event =
-                            serde_json::from_slice(&record.body).map_err(|error| {
-                                tracing::error!(%error, "stored event does not fit its model");
-                                ApiError::internal("a stored event could not be read")
-                            })?;
-                        event.id = Some(record.id.clone());
-                        event.href = Some(child_href(&ctx, &topic_id, "event", &record.id));
-                        Ok(Projection::Full(event))
-                    }
+                    None => match serde_json::from_slice::<Event>(&record.body) {
+                        Ok(mut event) => {
+                            event.id = Some(record.id.clone());
+                            event.href = Some(child_href(&ctx, &topic_id, "event", &record.id));
+                            Ok(Projection::Full(event))
+                        }
+                        // Stored before a rule it breaks: answered as stored.
+                        Err(_) => {
+                            event_render(&ctx, &topic_id, record, None).to_projection(&record.body)
+                        }
+                    },
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
             (body, usize::try_from(head).unwrap_or(usize::MAX))

@@ -44,7 +44,7 @@ impl Render<'_> {
         if self.fields.is_some() {
             Ok(Projection::Partial(map))
         } else {
-            decode_model(Value::Object(map)).map(Projection::Full)
+            Ok(full_or_as_stored(map))
         }
     }
 
@@ -77,7 +77,21 @@ pub(super) fn project<T: DeserializeOwned>(
             fields.project(&mut map);
             Ok(Projection::Partial(map))
         }
+        (None, Value::Object(map)) => Ok(full_or_as_stored(map)),
         (_, value) => decode_model(value).map(Projection::Full),
+    }
+}
+
+/// A stored resource as the model `T` — or, when it no longer fits (stored by an
+/// earlier version, before a rule it breaks: an impossible `eventTime`, a relative
+/// `@schemaLocation`), as it was stored: what was once accepted can still be read.
+pub(super) fn full_or_as_stored<T: DeserializeOwned>(map: Map<String, Value>) -> Projection<T> {
+    match T::deserialize(&map) {
+        Ok(model) => Projection::Full(model),
+        Err(error) => {
+            tracing::warn!(%error, "a stored resource does not fit its model (stored before a rule it breaks); answered as stored");
+            Projection::Partial(map)
+        }
     }
 }
 
