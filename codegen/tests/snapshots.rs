@@ -12,21 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
-fn fixtures() -> Vec<PathBuf> {
-    let mut fixtures: Vec<PathBuf> = std::fs::read_dir("../spec/fixtures")
-        .expect("spec/fixtures exists")
-        .map(|e| e.expect("readable entry").path())
-        .filter(|p| {
-            p.is_file()
-                && matches!(
-                    p.extension().and_then(|e| e.to_str()),
-                    Some("yaml" | "json")
-                )
-        })
-        .collect();
-    fixtures.sort();
-    fixtures
-}
+mod common;
+
+use common::fixtures;
 
 const OUTPUT: &str = "tests/output";
 
