@@ -628,7 +628,7 @@ pub struct Event {
 /// The base Event with all the common attributes, as sent to create an event. Skipped properties: id, href (assigned by the server).
 ///
 /// Schema `Event_Create`.
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct EventCreate {
     /// The correlation id for this event.
     #[serde(
@@ -652,8 +652,12 @@ pub struct EventCreate {
     )]
     pub domain: ::std::option::Option<::std::string::String>,
     /// The identifier of the notification.
-    #[serde(rename = "eventId")]
-    pub event_id: ::std::string::String,
+    #[serde(
+        rename = "eventId",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub event_id: ::std::option::Option<::std::string::String>,
     /// Time of the event occurrence.
     #[serde(
         rename = "eventTime",
@@ -697,8 +701,12 @@ pub struct EventCreate {
     )]
     pub analytic_characteristic:
         ::std::option::Option<::std::vec::Vec<crate::models::Characteristic>>,
-    #[serde(rename = "event")]
-    pub event: crate::models::Any,
+    #[serde(
+        rename = "event",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub event: ::std::option::Option<crate::models::Any>,
     /// Parties or party roles linked to the event.
     #[serde(
         rename = "relatedParty",
@@ -733,40 +741,15 @@ pub struct EventCreate {
     )]
     pub at_schema_location: ::std::option::Option<crate::support::Uri>,
     /// When sub-classing, this defines the sub-class entity name
-    #[serde(rename = "@type")]
-    pub at_type: ::std::string::String,
+    #[serde(
+        rename = "@type",
+        default,
+        skip_serializing_if = "::std::option::Option::is_none"
+    )]
+    pub at_type: ::std::option::Option<::std::string::String>,
     /// Attributes the schema does not declare, kept so that nothing is lost.
     #[serde(flatten)]
     pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-}
-impl EventCreate {
-    /// A value with the required attributes and every optional one absent.
-    pub fn new(
-        event_id: ::std::string::String,
-        event: crate::models::Any,
-        at_type: ::std::string::String,
-    ) -> Self {
-        Self {
-            correlation_id: ::std::option::Option::None,
-            description: ::std::option::Option::None,
-            domain: ::std::option::Option::None,
-            event_id,
-            event_time: ::std::option::Option::None,
-            event_type: ::std::option::Option::None,
-            priority: ::std::option::Option::None,
-            time_occurred: ::std::option::Option::None,
-            title: ::std::option::Option::None,
-            analytic_characteristic: ::std::option::Option::None,
-            event,
-            related_party: ::std::option::Option::None,
-            reporting_system: ::std::option::Option::None,
-            source: ::std::option::Option::None,
-            at_base_type: ::std::option::Option::None,
-            at_schema_location: ::std::option::Option::None,
-            at_type,
-            additional_properties: ::std::default::Default::default(),
-        }
-    }
 }
 /// The notification sent when an Event is created.
 ///
@@ -1889,20 +1872,20 @@ impl ::std::convert::From<crate::models::EventCreate> for crate::models::Event {
             correlation_id: create.correlation_id,
             description: create.description,
             domain: create.domain,
-            event_id: ::std::option::Option::Some(create.event_id),
+            event_id: create.event_id,
             event_time: create.event_time,
             event_type: create.event_type,
             priority: create.priority,
             time_occurred: create.time_occurred,
             title: create.title,
             analytic_characteristic: create.analytic_characteristic,
-            event: ::std::option::Option::Some(create.event),
+            event: create.event,
             related_party: create.related_party,
             reporting_system: create.reporting_system,
             source: create.source,
             at_base_type: create.at_base_type,
             at_schema_location: create.at_schema_location,
-            at_type: ::std::option::Option::Some(create.at_type),
+            at_type: create.at_type,
             additional_properties: create.additional_properties,
         }
     }
@@ -1920,6 +1903,31 @@ impl ::std::convert::From<crate::models::TopicCreate> for crate::models::Topic {
             at_schema_location: create.at_schema_location,
             at_type: create.at_type,
             additional_properties: create.additional_properties,
+        }
+    }
+}
+impl EventCreate {
+    /// Whether the attribute named `name` (its JSON name) is present.
+    pub fn has_attribute(&self, name: &str) -> bool {
+        match name {
+            "correlationId" => self.correlation_id.is_some(),
+            "description" => self.description.is_some(),
+            "domain" => self.domain.is_some(),
+            "eventId" => self.event_id.is_some(),
+            "eventTime" => self.event_time.is_some(),
+            "eventType" => self.event_type.is_some(),
+            "priority" => self.priority.is_some(),
+            "timeOccurred" => self.time_occurred.is_some(),
+            "title" => self.title.is_some(),
+            "analyticCharacteristic" => self.analytic_characteristic.is_some(),
+            "event" => self.event.is_some(),
+            "relatedParty" => self.related_party.is_some(),
+            "reportingSystem" => self.reporting_system.is_some(),
+            "source" => self.source.is_some(),
+            "@baseType" => self.at_base_type.is_some(),
+            "@schemaLocation" => self.at_schema_location.is_some(),
+            "@type" => self.at_type.is_some(),
+            _ => false,
         }
     }
 }

@@ -92,18 +92,30 @@ pub struct BasePath {
     pub description: &'static str,
     /// Operation ids served there.
     pub operations: &'static [&'static str],
+    /// (schema, JSON names): the attributes a request body of the schema must
+    /// carry here, for each schema whose mandatory attributes differ between
+    /// base paths (profile `mandatory`).
+    pub mandatory: &'static [(&'static str, &'static [&'static str])],
 }
 impl BasePath {
     /// Whether `operation_id` is served under this base path.
     pub fn serves(&self, operation_id: &str) -> bool {
         self.operations.contains(&operation_id)
     }
+    /// The attributes mandatory here in a request body of `schema`, when the
+    /// profile makes them depend on the base path.
+    pub fn mandatory_of(&self, schema: &str) -> ::std::option::Option<&'static [&'static str]> {
+        self.mandatory
+            .iter()
+            .find(|(s, _)| *s == schema)
+            .map(|(_, attributes)| *attributes)
+    }
 }
 /// Every base path of the profile.
 pub const BASE_PATHS: &[BasePath] = &[
     BasePath {
         path: "/tmf-api/event/v4",
-        description: "TMF688 v4.0.0 base path; serves the whole API.",
+        description: "TMF688 v4.0.0 base path; serves the whole API. An Event_Create needs the guide's mandatory attributes (@type, event, eventId; CORRECTIONS.md S3).",
         operations: &[
             "createEvent",
             "listEvent",
@@ -123,10 +135,11 @@ pub const BASE_PATHS: &[BasePath] = &[
             "listTopic",
             "retrieveTopic",
         ],
+        mandatory: &[("Event_Create", &["@type", "event", "eventId"])],
     },
     BasePath {
         path: "/psi-api/event/v2",
-        description: "PSI base path, as in PSID688-Event-v4.0.0 (servers[0]). PSID688 documents listTopic, listEvent, createEvent and, on /topic/{topicId}/hub, the hub operations it names listHubSubscription, registerListener and unregisterListener; here they are our listHub, createHub and deleteHub. The retrieve operations are added so that a created resource can be read back.",
+        description: "PSI base path, as in PSID688-Event-v4.0.0 (servers[0]). PSID688 documents listTopic, listEvent, createEvent and, on /topic/{topicId}/hub, the hub operations it names listHubSubscription, registerListener and unregisterListener; here they are our listHub, createHub and deleteHub. The retrieve operations are added so that a created resource can be read back. PSID688's Event_Create declares no mandatory attribute: an event without eventId gets one from the server.",
         operations: &[
             "listTopic",
             "retrieveTopic",
@@ -138,10 +151,11 @@ pub const BASE_PATHS: &[BasePath] = &[
             "retrieveHub",
             "deleteHub",
         ],
+        mandatory: &[("Event_Create", &[])],
     },
     BasePath {
         path: "/psi/event/v2",
-        description: "Alias written in the PSI seed's sequence diagram (http://pvd.com/psi/event/v2/...); served with the same operations as /psi-api/event/v2.",
+        description: "Alias written in the PSI seed's sequence diagram (http://pvd.com/psi/event/v2/...); served like /psi-api/event/v2.",
         operations: &[
             "listTopic",
             "retrieveTopic",
@@ -153,8 +167,95 @@ pub const BASE_PATHS: &[BasePath] = &[
             "retrieveHub",
             "deleteHub",
         ],
+        mandatory: &[("Event_Create", &[])],
+    },
+    BasePath {
+        path: "/event/v2",
+        description: "Base path of the PSI interface control document (ICD); served like /psi-api/event/v2.",
+        operations: &[
+            "listTopic",
+            "retrieveTopic",
+            "listEvent",
+            "createEvent",
+            "retrieveEvent",
+            "listHub",
+            "createHub",
+            "retrieveHub",
+            "deleteHub",
+        ],
+        mandatory: &[("Event_Create", &[])],
+    },
+    BasePath {
+        path: "/eventManagement/v2",
+        description: "Base path of the PSI TOD endpoint files; served like /psi-api/event/v2.",
+        operations: &[
+            "listTopic",
+            "retrieveTopic",
+            "listEvent",
+            "createEvent",
+            "retrieveEvent",
+            "listHub",
+            "createHub",
+            "retrieveHub",
+            "deleteHub",
+        ],
+        mandatory: &[("Event_Create", &[])],
+    },
+    BasePath {
+        path: "/psi-api/eventManagement/v2",
+        description: "Base path of PSI's reference mockup; served like /psi-api/event/v2.",
+        operations: &[
+            "listTopic",
+            "retrieveTopic",
+            "listEvent",
+            "createEvent",
+            "retrieveEvent",
+            "listHub",
+            "createHub",
+            "retrieveHub",
+            "deleteHub",
+        ],
+        mandatory: &[("Event_Create", &[])],
     },
 ];
+/// The base path served at `path` (e.g. `/psi-api/event/v2`).
+pub fn base_path(path: &str) -> ::std::option::Option<&'static BasePath> {
+    BASE_PATHS.iter().find(|b| b.path == path)
+}
+/// (schema, JSON names): the document's own mandatory attributes of each schema
+/// that some base path relaxes; they apply where no base path is known (e.g. a
+/// router mounted at the root).
+pub const DOCUMENT_MANDATORY: &[(&str, &[&str])] =
+    &[("Event_Create", &["@type", "event", "eventId"])];
+/// Refuses (400, `missing field `…``) a request body of `schema` that lacks an
+/// attribute mandatory on the base path `prefix`; `has` tells whether the body carries an
+/// attribute (by JSON name).
+pub fn require_mandatory(
+    prefix: &str,
+    schema: &str,
+    has: impl Fn(&str) -> bool,
+) -> ::std::result::Result<(), crate::support::ApiError> {
+    let mandatory = base_path(prefix)
+        .and_then(|b| b.mandatory_of(schema))
+        .or_else(|| {
+            DOCUMENT_MANDATORY
+                .iter()
+                .find(|(s, _)| *s == schema)
+                .map(|(_, a)| *a)
+        })
+        .unwrap_or_default();
+    match mandatory.iter().find(|attribute| !has(attribute)) {
+        Some(attribute) => Err(crate::support::ApiError::bad_request(format!(
+            "missing field `{attribute}` (mandatory on {})",
+            if prefix.is_empty() {
+                "this API"
+            } else {
+                prefix
+            }
+        ))),
+        None => Ok(()),
+    }
+}
 /// A row of the role matrix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capability {

@@ -62,6 +62,9 @@ async fn handle_create_event<A: EventApi>(
             let call = crate::support::Call::read(request).await?;
             let topic_id = call.path_param(0usize, "topicId")?;
             let body = call.required_json_body()?;
+            crate::profile::require_mandatory(call.base_path(), "Event_Create", |attribute| {
+                crate::models::EventCreate::has_attribute(&body, attribute)
+            })?;
             let operation = &crate::operations::OPERATIONS[0];
             api.create_event(call.context(operation), topic_id, body)
                 .await

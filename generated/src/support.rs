@@ -660,14 +660,18 @@ impl Call {
         self.body.clone()
     }
 
-    /// The context handed to the handler of `operation`.
-    pub fn context(self, operation: &'static crate::operations::OperationInfo) -> RequestContext {
-        let base_path = self
-            .parts
+    /// The prefix the router is nested under (e.g. `/psi-api/event/v2`), or empty.
+    pub fn base_path(&self) -> &str {
+        self.parts
             .extensions
             .get::<::axum::extract::NestedPath>()
-            .map(|nested| nested.as_str().trim_end_matches('/').to_owned())
-            .unwrap_or_default();
+            .map(|nested| nested.as_str().trim_end_matches('/'))
+            .unwrap_or_default()
+    }
+
+    /// The context handed to the handler of `operation`.
+    pub fn context(self, operation: &'static crate::operations::OperationInfo) -> RequestContext {
+        let base_path = self.base_path().to_owned();
         let uri = self
             .parts
             .extensions

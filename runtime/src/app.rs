@@ -26,6 +26,9 @@ pub struct AppConfig {
     /// Inbound authentication and the role matrix; `None`: every caller may call
     /// every operation (only for trusted networks, e.g. loopback).
     pub auth: Option<Arc<Authenticator>>,
+    /// Base paths of the profile not to serve (e.g. `/psi/event/v2`): requests there
+    /// get 404. Check a configured list with [`check_disabled_base_paths`].
+    pub disabled_base_paths: Vec<String>,
 }
 
 impl Default for AppConfig {
@@ -33,8 +36,33 @@ impl Default for AppConfig {
         Self {
             max_body_bytes: 1024 * 1024,
             auth: None,
+            disabled_base_paths: Vec::new(),
         }
     }
+}
+
+/// `Ok` when every entry names a base path of the profile (`profile::BASE_PATHS`,
+/// trailing `/` ignored) and at least one stays served; otherwise what is wrong.
+pub fn check_disabled_base_paths(disabled: &[String]) -> Result<(), String> {
+    for path in disabled {
+        if profile::base_path(path.trim_end_matches('/')).is_none() {
+            let known: Vec<&str> = profile::BASE_PATHS.iter().map(|b| b.path).collect();
+            return Err(format!(
+                "disabled base path {path:?} is not a base path of the profile ({})",
+                known.join(", ")
+            ));
+        }
+    }
+    if profile::BASE_PATHS.iter().all(|b| is_disabled(disabled, b)) {
+        return Err("every base path of the profile is disabled: nothing would be served".into());
+    }
+    Ok(())
+}
+
+fn is_disabled(disabled: &[String], base: &BasePath) -> bool {
+    disabled
+        .iter()
+        .any(|d| d.trim_end_matches('/') == base.path)
 }
 
 /// The application with the default [`AppConfig`].
@@ -42,14 +70,18 @@ pub fn app<S: Store>(hub: Arc<Hub688<S>>) -> Router {
     app_with(hub, &AppConfig::default())
 }
 
-/// The application: the provider API under every `profile::BASE_PATHS` path (each
-/// serving only its listed operations), `GET /health`, `GET /openapi.json`, and TMF
-/// `Error` bodies for unknown paths and methods.
+/// The application: the provider API under every `profile::BASE_PATHS` path not
+/// disabled in `config` (each serving only its listed operations and checking request
+/// bodies against its own mandatory attributes), `GET /health`, `GET /openapi.json`,
+/// and TMF `Error` bodies for unknown paths and methods.
 pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
     let mut router = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi));
     for base in profile::BASE_PATHS {
+        if is_disabled(&config.disabled_base_paths, base) {
+            continue;
+        }
         let mut api = server::router(hub.clone());
         // Standard Webhooks signatures on createEvent, when `[[delivery.inbound_signatures]]`
         // asks for them (inside authentication: a caller is authenticated first).

@@ -70,6 +70,8 @@ pub struct Config {
     pub max_uri_bytes: Option<usize>,
     /// Most header field bytes (names and values) accepted (more: 431).
     pub max_header_bytes: Option<usize>,
+    /// Base paths of the profile not served (e.g. `["/psi/event/v2"]`).
+    pub disabled_base_paths: Option<Vec<String>>,
     /// Listen on a non-loopback address without authentication (see the server's
     /// `--allow-unauthenticated`).
     pub allow_unauthenticated: Option<bool>,

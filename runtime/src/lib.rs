@@ -59,7 +59,9 @@ pub mod service;
 pub mod store;
 mod sync;
 
-pub use app::{AppConfig, app, app_with, listener_app, listener_app_with};
+pub use app::{
+    AppConfig, app, app_with, check_disabled_base_paths, listener_app, listener_app_with,
+};
 pub use auth::{AuthConfig, Authenticator, Issuer, Principal};
 pub use query::PagingConfig;
 pub use serve::{ServeConfig, serve};

@@ -100,7 +100,7 @@ async fn event_samples() {
     else {
         panic!("expected 201");
     };
-    assert_eq!(event.event_id.as_deref(), Some(request.event_id.as_str()));
+    assert_eq!(event.event_id, request.event_id);
     assert_eq!(
         event.event_time, request.event_time,
         "date-time kept as written (no offset)"

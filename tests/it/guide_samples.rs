@@ -57,7 +57,7 @@ fn resources() {
 #[test]
 fn requests() {
     let create: models::EventCreate = round_trip("create_event_request.json");
-    assert!(!create.event_id.is_empty());
+    assert!(create.event_id.is_some_and(|id| !id.is_empty()));
     round_trip::<models::TopicCreate>("resource_topic_create_request.json");
     round_trip::<models::TopicCreate>("create_topic_request.json");
     round_trip::<models::HubCreate>("create_hub_request.json");

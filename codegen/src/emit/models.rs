@@ -13,11 +13,47 @@ use crate::ir::{
 pub fn emit(api: &Api) -> TokenStream {
     let items = api.types.values().map(emit_type);
     let lifecycle = api.types.values().filter_map(|def| from_create(api, def));
+    let presence = api
+        .profile
+        .iter()
+        .flat_map(|p| &p.relaxed)
+        .filter_map(|r| api.types.get(&r.rust_name))
+        .filter_map(has_attribute);
     quote! {
         //! Models: one type per schema of the spec.
         #( #items )*
         #( #lifecycle )*
+        #( #presence )*
     }
+}
+
+/// `has_attribute(name)` for a request body whose mandatory attributes depend on the
+/// base path (profile `mandatory`): the generated handler asks it for each of them.
+fn has_attribute(def: &TypeDef) -> Option<TokenStream> {
+    let TypeKind::Struct(fields) = &def.kind else {
+        return None;
+    };
+    let name = ident(&def.name);
+    let arms = fields.fields.iter().map(|f| {
+        let json = &f.json_name;
+        let field = ident(&f.name);
+        if f.required && !f.nullable {
+            quote! { #json => true, }
+        } else {
+            quote! { #json => self.#field.is_some(), }
+        }
+    });
+    Some(quote! {
+        impl #name {
+            /// Whether the attribute named `name` (its JSON name) is present.
+            pub fn has_attribute(&self, name: &str) -> bool {
+                match name {
+                    #( #arms )*
+                    _ => false,
+                }
+            }
+        }
+    })
 }
 
 /// `impl From<X_Create> for X` (TMF resource lifecycle): when `X` has every attribute

@@ -43,7 +43,15 @@ pub fn emit(api: &Api, profile: &ProfileIr) -> TokenStream {
         let path = &b.path;
         let description = b.description.clone().unwrap_or_default();
         let operations = &b.operations;
-        quote! { BasePath { path: #path, description: #description, operations: &[#(#operations),*] }, }
+        let mandatory = b.mandatory.iter().map(|(schema, attributes)| {
+            quote! { (#schema, &[#(#attributes),*]) }
+        });
+        quote! { BasePath { path: #path, description: #description, operations: &[#(#operations),*], mandatory: &[#(#mandatory),*] }, }
+    });
+    let document_mandatory = profile.relaxed.iter().map(|r| {
+        let schema = &r.schema;
+        let attributes = &r.document;
+        quote! { (#schema, &[#(#attributes),*]) }
     });
     let capabilities = profile.capabilities.iter().map(|c| {
         let name = &c.name;
@@ -143,6 +151,10 @@ pub fn emit(api: &Api, profile: &ProfileIr) -> TokenStream {
             pub description: &'static str,
             /// Operation ids served there.
             pub operations: &'static [&'static str],
+            /// (schema, JSON names): the attributes a request body of the schema must
+            /// carry here, for each schema whose mandatory attributes differ between
+            /// base paths (profile `mandatory`).
+            pub mandatory: &'static [(&'static str, &'static [&'static str])],
         }
 
         impl BasePath {
@@ -150,10 +162,47 @@ pub fn emit(api: &Api, profile: &ProfileIr) -> TokenStream {
             pub fn serves(&self, operation_id: &str) -> bool {
                 self.operations.contains(&operation_id)
             }
+
+            /// The attributes mandatory here in a request body of `schema`, when the
+            /// profile makes them depend on the base path.
+            pub fn mandatory_of(&self, schema: &str) -> ::std::option::Option<&'static [&'static str]> {
+                self.mandatory.iter().find(|(s, _)| *s == schema).map(|(_, attributes)| *attributes)
+            }
         }
 
         /// Every base path of the profile.
         pub const BASE_PATHS: &[BasePath] = &[ #( #base_paths )* ];
+
+        /// The base path served at `path` (e.g. `/psi-api/event/v2`).
+        pub fn base_path(path: &str) -> ::std::option::Option<&'static BasePath> {
+            BASE_PATHS.iter().find(|b| b.path == path)
+        }
+
+        /// (schema, JSON names): the document's own mandatory attributes of each schema
+        /// that some base path relaxes; they apply where no base path is known (e.g. a
+        /// router mounted at the root).
+        pub const DOCUMENT_MANDATORY: &[(&str, &[&str])] = &[ #( #document_mandatory ),* ];
+
+        /// Refuses (400, `missing field `…``) a request body of `schema` that lacks an
+        /// attribute mandatory on the base path `prefix`; `has` tells whether the body carries an
+        /// attribute (by JSON name).
+        pub fn require_mandatory(
+            prefix: &str,
+            schema: &str,
+            has: impl Fn(&str) -> bool,
+        ) -> ::std::result::Result<(), crate::support::ApiError> {
+            let mandatory = base_path(prefix)
+                .and_then(|b| b.mandatory_of(schema))
+                .or_else(|| DOCUMENT_MANDATORY.iter().find(|(s, _)| *s == schema).map(|(_, a)| *a))
+                .unwrap_or_default();
+            match mandatory.iter().find(|attribute| !has(attribute)) {
+                Some(attribute) => Err(crate::support::ApiError::bad_request(format!(
+                    "missing field `{attribute}` (mandatory on {})",
+                    if prefix.is_empty() { "this API" } else { prefix }
+                ))),
+                None => Ok(()),
+            }
+        }
 
         /// A row of the role matrix.
         #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -121,7 +121,12 @@ fn emit_trait(api: &Api, def: &TraitDef) -> TokenStream {
             .iter()
             .position(|o| o.id == op.id)
             .unwrap_or_default();
-        emit_handler(&name, op, proc_macro2::Literal::usize_unsuffixed(index))
+        emit_handler(
+            api,
+            &name,
+            op,
+            proc_macro2::Literal::usize_unsuffixed(index),
+        )
     });
     let router_fn = ident(&format!("{}_router", crate::ir::names::snake(&def.name)));
     let router_doc = format!(
@@ -164,6 +169,7 @@ fn emit_trait(api: &Api, def: &TraitDef) -> TokenStream {
 }
 
 fn emit_handler(
+    api: &Api,
     trait_name: &proc_macro2::Ident,
     op: &Operation,
     index: proc_macro2::Literal,
@@ -192,6 +198,7 @@ fn emit_handler(
             }
         });
     let body_arg = op.body.as_ref().map(|_| quote! { body, });
+    let mandatory = mandatory_check(api, op);
     quote! {
         async fn #handler<A: #trait_name>(
             ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
@@ -203,6 +210,7 @@ fn emit_handler(
                     #( #path_reads )*
                     #query
                     #body
+                    #mandatory
                     let operation = &crate::operations::OPERATIONS[#index];
                     api.#method(call.context(operation), #( #path_args, )* #query_arg #body_arg).await
                 }
@@ -210,6 +218,31 @@ fn emit_handler(
             )
         }
     }
+}
+
+/// For a request body whose schema the profile relaxes on some base path: refuse it
+/// when it lacks an attribute mandatory on the base path it came in on.
+fn mandatory_check(api: &Api, op: &Operation) -> Option<TokenStream> {
+    let body = op
+        .body
+        .as_ref()
+        .filter(|b| b.required && is_json(&b.content_type))?;
+    let TypeRef::Named(name) = &body.ty else {
+        return None;
+    };
+    let relaxed = api
+        .profile
+        .as_ref()?
+        .relaxed
+        .iter()
+        .find(|r| &r.rust_name == name)?;
+    let schema = &relaxed.schema;
+    let ty = ident(name);
+    Some(quote! {
+        crate::profile::require_mandatory(call.base_path(), #schema, |attribute| {
+            crate::models::#ty::has_attribute(&body, attribute)
+        })?;
+    })
 }
 
 fn emit_combined_router(name: &str, doc_line: &str, traits: &[&TraitDef]) -> TokenStream {

@@ -293,6 +293,20 @@ pub struct ProfileIr {
     pub capabilities: Vec<CapabilityIr>,
     /// Topics.
     pub topics: Vec<TopicIr>,
+    /// Request body schemas whose mandatory attributes differ between base paths.
+    pub relaxed: Vec<RelaxedIr>,
+}
+
+/// A request body schema whose mandatory attributes depend on the base path: its Rust
+/// type requires only what every base path requires, and the handlers check the rest.
+#[derive(Debug, Clone)]
+pub struct RelaxedIr {
+    /// The schema's name in the document (`Event_Create`).
+    pub schema: String,
+    /// Its Rust type (`EventCreate`).
+    pub rust_name: String,
+    /// The document's own `required` list (what applies where no base path is known).
+    pub document: Vec<String>,
 }
 
 /// A base path.
@@ -304,6 +318,8 @@ pub struct BasePathIr {
     pub description: Option<String>,
     /// Operation ids served (all of them, listed).
     pub operations: Vec<String>,
+    /// For every relaxed schema: the attributes mandatory here (schema name, JSON names).
+    pub mandatory: Vec<(String, Vec<String>)>,
 }
 
 /// A role.

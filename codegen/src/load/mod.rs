@@ -96,14 +96,19 @@ pub fn load(spec: &Path, profile: Option<&Path>) -> Result<Loaded> {
     }
 
     let mut bundler = bundle::Bundler::new(spec, document)?;
-    let profile = match profile {
+    let mut profile = match profile {
         Some(path) => Some(profile::load(path, spec, &mut bundler)?),
         None => None,
     };
     let (json, warnings) = bundler.finish()?;
     validate::schemas(spec, &json)?;
 
-    let openapi = parse_openapi(spec, &json)?;
+    // The embedded document stays as written; the types come from the one whose
+    // request bodies fit every base path of the profile.
+    let openapi = match &mut profile {
+        Some(profile) => parse_openapi(spec, &profile::relax(profile, &json)?)?,
+        None => parse_openapi(spec, &json)?,
+    };
     Ok(Loaded {
         file: spec.to_owned(),
         json,

@@ -39,6 +39,10 @@ pub struct Profile {
     /// Payload schemas (bundled into the document).
     #[serde(default)]
     pub schemas: serde_json::Map<String, Value>,
+    /// Schema name → the document's own `required` list, for every schema that a
+    /// base path's `mandatory` relaxes (filled by [`relax`]).
+    #[serde(skip)]
+    pub document_mandatory: indexmap::IndexMap<String, Vec<String>>,
 }
 
 /// One base path and the operations served under it.
@@ -52,6 +56,11 @@ pub struct BasePath {
     pub description: Option<String>,
     /// `all`, or a list of operation ids.
     pub operations: Operations,
+    /// Schema name → the attributes mandatory in a request body of that schema on
+    /// this base path, where they differ from the document's `required` (PSID688's
+    /// `Event_Create` declares none, the TMF guide three).
+    #[serde(default)]
+    pub mandatory: indexmap::IndexMap<String, Vec<String>>,
 }
 
 /// Which operations a base path serves.
@@ -130,4 +139,80 @@ pub fn load(path: &Path, spec: &Path, bundler: &mut Bundler) -> Result<Profile> 
     }
     bundler.insert_schemas(&profile.schemas, path, "/schemas")?;
     Ok(profile)
+}
+
+/// The document as the types are generated from it: every schema named under a base
+/// path's `mandatory` requires only what is mandatory on *every* base path (the
+/// document's `required` where a base path says nothing), so that one Rust type reads
+/// the request bodies of all base paths; the generated handlers then check the rest
+/// per base path. Records the document's own lists in `profile.document_mandatory`.
+///
+/// Errors name the profile file and the pointer of an unknown schema or attribute.
+pub fn relax(profile: &mut Profile, document: &Value) -> Result<Value> {
+    let mut relaxed = document.clone();
+    let file = profile.file.clone();
+    let mut everywhere: indexmap::IndexMap<String, Vec<String>> = indexmap::IndexMap::new();
+    for (index, base) in profile.base_paths.iter().enumerate() {
+        for (schema, attributes) in &base.mandatory {
+            let pointer = format!(
+                "/basePaths/{index}/mandatory/{}",
+                crate::error::escape_pointer(schema)
+            );
+            let node = document
+                .pointer(&format!(
+                    "/components/schemas/{}",
+                    crate::error::escape_pointer(schema)
+                ))
+                .ok_or_else(|| {
+                    Error::invalid(
+                        &file,
+                        &pointer,
+                        format!("unknown schema {schema:?}: not under components/schemas of the document"),
+                    )
+                })?;
+            let properties = node.get("properties").and_then(Value::as_object);
+            for (j, attribute) in attributes.iter().enumerate() {
+                if !properties.is_some_and(|p| p.contains_key(attribute)) {
+                    return Err(Error::invalid(
+                        &file,
+                        format!("{pointer}/{j}"),
+                        format!("schema {schema:?} has no property {attribute:?}"),
+                    ));
+                }
+            }
+            let declared: Vec<String> = node
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|r| {
+                    r.iter()
+                        .filter_map(Value::as_str)
+                        .map(str::to_owned)
+                        .collect()
+                })
+                .unwrap_or_default();
+            profile
+                .document_mandatory
+                .entry(schema.clone())
+                .or_insert_with(|| declared.clone());
+            let kept = everywhere.entry(schema.clone()).or_insert(declared);
+            kept.retain(|a| attributes.contains(a));
+        }
+    }
+    for (schema, kept) in everywhere {
+        // A base path that says nothing about the schema keeps the document's list,
+        // so intersecting the overrides is enough: the document's list contains `kept`.
+        let node = relaxed
+            .pointer_mut(&format!(
+                "/components/schemas/{}",
+                crate::error::escape_pointer(&schema)
+            ))
+            .and_then(Value::as_object_mut)
+            .expect("checked above");
+        if kept.is_empty() {
+            node.remove("required");
+        } else {
+            node.insert("required".into(), Value::from(kept));
+        }
+    }
+    Ok(relaxed)
 }

@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::ir::names::camel;
-use crate::ir::{BasePathIr, CapabilityIr, Operation, ProfileIr, RoleIr, TopicIr};
+use crate::ir::{BasePathIr, CapabilityIr, Operation, ProfileIr, RelaxedIr, RoleIr, TopicIr};
 use crate::load::profile::{Operations, Profile};
 
 use super::types::TypeSpace;
@@ -44,10 +44,19 @@ pub fn lower(
                 "a base path starts with `/`",
             ));
         }
+        let mandatory = profile
+            .document_mandatory
+            .iter()
+            .map(|(schema, declared)| {
+                let here = base.mandatory.get(schema).unwrap_or(declared);
+                (schema.clone(), here.clone())
+            })
+            .collect();
         base_paths.push(BasePathIr {
             path: base.path.trim_end_matches('/').to_owned(),
             description: base.description.clone(),
             operations: listed,
+            mandatory,
         });
     }
 
@@ -119,7 +128,19 @@ pub fn lower(
             event_types: topic.event_types.clone(),
         });
     }
+    let mut relaxed = Vec::new();
+    for (schema, document) in &profile.document_mandatory {
+        let rust_name = space
+            .rust_name(schema)
+            .expect("`load::profile::relax` checked that the schema exists");
+        relaxed.push(RelaxedIr {
+            schema: schema.clone(),
+            rust_name: rust_name.to_owned(),
+            document: document.clone(),
+        });
+    }
     Ok(ProfileIr {
+        relaxed,
         name: profile.profile.clone(),
         title: profile.title.clone(),
         base_paths,

@@ -135,7 +135,7 @@ impl EventApi for ReadOnlyHub {
         topic_id: String,
         body: EventCreate,
     ) -> Result<CreateEventResponse, ApiError> {
-        tracing::info!(topic = %topic_id, event_id = %body.event_id, r#type = %body.at_type, "createEvent");
+        tracing::info!(topic = %topic_id, event_id = ?body.event_id, r#type = ?body.at_type, "createEvent");
         // The typed variant, for once, instead of `Err(ApiError)`.
         let error = read_only(&ctx);
         Ok(CreateEventResponse::MethodNotAllowed(models::Error {

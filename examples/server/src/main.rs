@@ -114,6 +114,16 @@ struct Args {
     #[arg(long, env = "TMF688_MAX_HEADER_BYTES")]
     max_header_bytes: Option<usize>,
 
+    /// A base path of the profile not to serve (e.g. `/psi/event/v2`); repeat the flag or
+    /// separate paths by commas. Replaces the file's `disabled_base_paths` [default: none].
+    #[arg(
+        long = "disable-base-path",
+        env = "TMF688_DISABLED_BASE_PATHS",
+        value_name = "PATH",
+        value_delimiter = ','
+    )]
+    disabled_base_paths: Vec<String>,
+
     /// Page size of list operations when the request gives no `limit` [default: 100].
     #[arg(long, env = "TMF688_DEFAULT_LIMIT")]
     default_limit: Option<usize>,
@@ -148,6 +158,8 @@ struct Settings {
     log_format: LogFormat,
     log: String,
     max_body_bytes: usize,
+    /// Base paths of the profile not served.
+    disabled_base_paths: Vec<String>,
     /// Timeouts and connection limits (the cap before the open-file limit lowers it).
     serve: ServeConfig,
     default_limit: usize,
@@ -165,7 +177,15 @@ impl Settings {
             None => Config::default(),
         };
         let serve = serve_config(&args, &file)?;
+        let disabled_base_paths = if args.disabled_base_paths.is_empty() {
+            file.disabled_base_paths.clone().unwrap_or_default()
+        } else {
+            args.disabled_base_paths.clone()
+        };
+        tmf688_runtime::check_disabled_base_paths(&disabled_base_paths)
+            .map_err(anyhow::Error::msg)?;
         Ok(Self {
+            disabled_base_paths,
             listen: args
                 .listen
                 .or(file.listen)
@@ -411,6 +431,7 @@ async fn serve<S: Store>(
         &AppConfig {
             max_body_bytes: args.max_body_bytes,
             auth,
+            disabled_base_paths: args.disabled_base_paths.clone(),
         },
     );
 

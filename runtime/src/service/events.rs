@@ -17,6 +17,7 @@ use crate::store::{Appended, NewEvent, Seq, Store, StoreError};
 
 use super::access::viewer;
 use super::errors::{store_error, topic_not_found, visible};
+use super::event_id;
 use super::listing::count;
 use super::render::{Render, child_href, event_render, project};
 use super::validate;
@@ -47,14 +48,12 @@ impl<S: Store> EventApi for Hub688<S> {
         // them (and they must not take part in the eventId de-duplication).
         body.additional_properties.remove("id");
         body.additional_properties.remove("href");
-        if body.event_id.trim().is_empty() {
-            return Err(ApiError::bad_request("`eventId` must not be empty"));
-        }
-        if body.at_type.trim().is_empty() {
-            return Err(ApiError::bad_request("`@type` must not be empty"));
-        }
         // The profile types the payload of its topics: reject what does not fit.
-        if let Err(error) = TopicPayload::check(&topic_id, &body.event) {
+        if let Some(Err(error)) = body
+            .event
+            .as_ref()
+            .map(|payload| TopicPayload::check(&topic_id, payload))
+        {
             let payload_type = profile::TOPICS
                 .iter()
                 .find(|t| t.name == topic_id)
@@ -63,8 +62,14 @@ impl<S: Store> EventApi for Hub688<S> {
                 "`event` is not a valid {payload_type} for topic {topic_id:?}: {error}"
             )));
         }
+        // Where the profile lets a sender leave `eventId` out (PSI base paths), the hub
+        // assigns one: stored, answered and delivered (as `webhook-id`) like a sender's.
+        let event_id = match &body.event_id {
+            Some(event_id) => event_id.clone(),
+            None => body.event_id.insert(event_id::assign(&ctx)?).clone(),
+        };
         let new = NewEvent {
-            event_id: body.event_id.clone(),
+            event_id,
             body: to_bytes(&body).map_err(store_error)?,
         };
         let mut outcomes = self

@@ -28,6 +28,7 @@ mod access;
 mod client_side;
 mod config;
 mod errors;
+mod event_id;
 mod events;
 mod hubs;
 mod listeners;

@@ -11,9 +11,19 @@ use crate::limits::{self, CALLBACK, EVENT_ID, OWNER, QUERY, TOPIC_NAME};
 
 use super::access::principal;
 
-/// `createEvent`'s body: its `eventId`.
+/// `createEvent`'s body: its `eventId` and `@type`, where present (on the PSI base
+/// paths neither is mandatory; the generated handler refuses their absence elsewhere).
 pub(super) fn new_event(body: &EventCreate) -> Result<(), ApiError> {
-    EVENT_ID.field(&body.event_id)
+    if let Some(event_id) = &body.event_id {
+        EVENT_ID.field(event_id)?;
+        if event_id.trim().is_empty() {
+            return Err(ApiError::bad_request("`eventId` must not be empty"));
+        }
+    }
+    if body.at_type.as_ref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(ApiError::bad_request("`@type` must not be empty"));
+    }
+    Ok(())
 }
 
 /// `createTopic`'s body: its `name`.
