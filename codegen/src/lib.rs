@@ -8,12 +8,14 @@
 //! * [`lower`] turns it into the [`ir`], which knows nothing of either;
 //! * [`emit`] turns the IR into Rust token streams, and [`render`] the rest
 //!   (Cargo.toml, README, lib.rs) through askama templates;
-//! * [`output`] formats, labels, writes, or diffs the files.
+//! * [`output`] formats, labels, writes, or diffs the files; or, at build time,
+//!   [`build`] writes the modules as one file into a build script's `OUT_DIR`.
 //!
 //! Every error names the input file and the JSON pointer of the offending node. The
 //! defects that are warnings instead are listed in one place: the README's
 //! "Tolerated input defects" (under "Generality").
 
+pub mod build;
 pub mod diff;
 pub mod emit;
 pub mod error;

@@ -3,6 +3,6 @@
 #[test]
 fn generated_api() {
     let cases = trybuild::TestCases::new();
-    cases.pass("compile/pass/*.rs");
-    cases.compile_fail("compile/fail/*.rs");
+    cases.pass("pass/*.rs");
+    cases.compile_fail("fail/*.rs");
 }

@@ -1,6 +1,6 @@
-//! `Event_Create` requires `@type`, `event` and `eventId`.
-use tmf688_api::models::EventCreate;
+//! `Topic_Create` requires `name`: its constructor cannot be called without it.
+use tmf688_api::models::TopicCreate;
 
 fn main() {
-    let _ = EventCreate { event: serde_json::json!({}) };
+    let _ = TopicCreate::new();
 }
