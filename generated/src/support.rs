@@ -755,12 +755,43 @@ pub enum Projection<T> {
     Partial(::serde_json::Map<String, ::serde_json::Value>),
 }
 
+/// `T` from a JSON value, numbers exactly as they are in it.
+///
+/// Reading a model from a `Value` hands an integer beyond 64 bits to serde as a
+/// `u128`/`i128`, which the buffering of the models' `#[serde(flatten)]` attributes
+/// cannot hold (an error), and `-0` as the integer 0. Such values are read from their
+/// text instead, where serde_json passes every number on exactly; the others (the usual
+/// case) straight from the value.
+pub fn from_value_exact<T: ::serde::de::DeserializeOwned>(
+    value: &::serde_json::Value,
+) -> ::std::result::Result<T, ::serde_json::Error> {
+    fn needs_text(value: &::serde_json::Value) -> bool {
+        match value {
+            ::serde_json::Value::Number(n) => {
+                // Beyond 64 bits, or `-0` (no `u64`, the `i64` 0).
+                n.as_u64().is_none()
+                    && (n.as_i64() == Some(0)
+                        || (n.as_i64().is_none()
+                            && (n.as_u128().is_some() || n.as_i128().is_some())))
+            }
+            ::serde_json::Value::Array(items) => items.iter().any(needs_text),
+            ::serde_json::Value::Object(map) => map.values().any(needs_text),
+            _ => false,
+        }
+    }
+    if needs_text(value) {
+        ::serde_json::from_str(&value.to_string())
+    } else {
+        T::deserialize(value)
+    }
+}
+
 impl<'de, T: ::serde::de::DeserializeOwned> ::serde::Deserialize<'de> for Projection<T> {
     fn deserialize<D: ::serde::Deserializer<'de>>(
         deserializer: D,
     ) -> ::std::result::Result<Self, D::Error> {
         let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
-        if let Ok(full) = T::deserialize(&value) {
+        if let Ok(full) = from_value_exact::<T>(&value) {
             return Ok(Self::Full(full));
         }
         match value {

@@ -411,7 +411,7 @@ fn emit_untagged(
             _ => quote! { Self::#variant(parsed) },
         };
         quote! {
-            if let Ok(parsed) = <#ty as ::serde::Deserialize>::deserialize(&value) {
+            if let Ok(parsed) = crate::support::from_value_exact::<#ty>(&value) {
                 return Ok(#build);
             }
         }
