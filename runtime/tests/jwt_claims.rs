@@ -222,7 +222,7 @@ async fn registered_claims_table_over_http() {
         accepted + refused,
         failures.join("\n")
     );
-    // 2 entries × 3 iss × 5 aud × 11 time rows; accepted: 1 iss × 2 aud × 6 time rows
-    // for the entry with both, 3 iss × 1 aud × 6 time rows for the one with neither.
-    assert_eq!((accepted, refused), (12 + 18, 330 - 30));
+    // 2 entries × 3 iss × 5 aud × 14 time rows; accepted: 1 iss × 2 aud × 7 time rows
+    // for the entry with both, 3 iss × 1 aud × 7 time rows for the one with neither.
+    assert_eq!((accepted, refused), (14 + 21, 420 - 35));
 }
