@@ -130,6 +130,10 @@ pub struct ListEventQuery {
     pub offset: ::std::option::Option<i64>,
     /// Requested number of resources to be provided in the response
     pub limit: ::std::option::Option<i64>,
+    /// Only events whose eventTime is before this instant (eventTime.lt; offsets honoured, a date-time without an offset is UTC)
+    pub raised_before: ::std::option::Option<crate::support::DateTime>,
+    /// Only events whose eventTime is after this instant (eventTime.gt; offsets honoured, a date-time without an offset is UTC)
+    pub raised_after: ::std::option::Option<crate::support::DateTime>,
     /// Every other query parameter, in order: attribute filters such as
     /// `eventType=X` or `eventTime.gt=...` (TMF630), never dropped.
     pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
@@ -149,7 +153,13 @@ impl ListEventQuery {
         if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "limit") {
             query.limit = Some(crate::support::parse_param("limit", value)?);
         }
-        const KNOWN: &[&str] = &["fields", "offset", "limit"];
+        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "raisedBefore") {
+            query.raised_before = Some(crate::support::parse_param("raisedBefore", value)?);
+        }
+        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "raisedAfter") {
+            query.raised_after = Some(crate::support::parse_param("raisedAfter", value)?);
+        }
+        const KNOWN: &[&str] = &["fields", "offset", "limit", "raisedBefore", "raisedAfter"];
         query.filters = pairs
             .into_iter()
             .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
@@ -172,6 +182,12 @@ impl ListEventQuery {
         }
         if let Some(value) = &self.limit {
             crate::support::push_query(&mut pairs, "limit", value)?;
+        }
+        if let Some(value) = &self.raised_before {
+            crate::support::push_query(&mut pairs, "raisedBefore", value)?;
+        }
+        if let Some(value) = &self.raised_after {
+            crate::support::push_query(&mut pairs, "raisedAfter", value)?;
         }
         pairs.extend(self.filters.iter().cloned());
         Ok(pairs)

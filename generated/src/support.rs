@@ -108,6 +108,61 @@ impl DateTime {
     }
 }
 
+impl DateTime {
+    /// The instant it names, for comparing date-times written with different offsets or
+    /// precisions (`2026-01-01T12:30:00+02:00` = `2026-01-01T10:30:00.000Z`). A date-time
+    /// without an offset is taken as UTC. A leap second (`23:59:60Z`) is the instant after
+    /// `23:59:59.999…`, equal to the next day's `00:00:00Z`.
+    pub fn instant(&self) -> Instant<'_> {
+        let b = self.0.as_bytes();
+        let field = |range: ::std::ops::Range<usize>| i64::from(number(&b[range]).unwrap_or(0));
+        let (year, month, day) = (field(0..4), field(5..7), field(8..10));
+        let (hour, minute) = (field(11..13), field(14..16));
+        let mut rest = &self.0[16..];
+        let mut second = 0;
+        let mut fraction = "";
+        if let Some(tail) = rest.strip_prefix(':') {
+            second = i64::from(number(&tail.as_bytes()[..2]).unwrap_or(0));
+            rest = &tail[2..];
+            if let Some(tail) = rest.strip_prefix('.') {
+                let n = tail.bytes().take_while(u8::is_ascii_digit).count();
+                fraction = tail[..n].trim_end_matches('0');
+                rest = &tail[n..];
+            }
+        }
+        let offset_minutes = match rest.as_bytes() {
+            [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2]
+            | [sign @ (b'+' | b'-'), h1, h2, m1, m2] => {
+                let minutes = i64::from(
+                    number(&[*h1, *h2]).unwrap_or(0) * 60 + number(&[*m1, *m2]).unwrap_or(0),
+                );
+                if *sign == b'-' { -minutes } else { minutes }
+            }
+            _ => 0,
+        };
+        // Days since 1970-01-01 in the proleptic Gregorian calendar (H. Hinnant's algorithm).
+        let y = if month <= 2 { year - 1 } else { year };
+        let era = y.div_euclid(400);
+        let year_of_era = y - era * 400;
+        let day_of_year = (153 * (month + if month > 2 { -3 } else { 9 }) + 2) / 5 + day - 1;
+        let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+        let days = era * 146_097 + day_of_era - 719_468;
+        let seconds = days * 86_400 + hour * 3_600 + minute * 60 + second - offset_minutes * 60;
+        Instant { seconds, fraction }
+    }
+}
+
+/// An instant named by a [`DateTime`]: seconds since `1970-01-01T00:00:00Z` and the
+/// decimal digits of the fraction of a second, without trailing zeros, so that `.5` and
+/// `.500000` are the same instant. Ordered in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Instant<'a> {
+    /// Whole seconds since 1970-01-01T00:00:00Z (negative before).
+    pub seconds: i64,
+    /// The fraction of a second as decimal digits (`"5"` for .5), no trailing zeros.
+    pub fraction: &'a str,
+}
+
 /// The value of a run of ASCII digits (`None` if empty or not all digits).
 fn number(bytes: &[u8]) -> ::std::option::Option<u32> {
     if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
@@ -692,13 +747,64 @@ impl Call {
 /// A resource as answered to a request with `fields=`: whole, or only the selected
 /// attributes (TMF630 attribute selection keeps `id`, `href` and `@type` even where the
 /// schema makes other attributes required, so a projection is not a `T`).
-#[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+///
+/// Read through a `serde_json::Value` rather than serde's `untagged` buffering, which
+/// cannot carry serde_json's exact (`arbitrary_precision`) numbers into typed fields.
+#[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
 #[serde(untagged)]
 pub enum Projection<T> {
     /// The whole resource.
     Full(T),
     /// Only some attributes.
     Partial(::serde_json::Map<String, ::serde_json::Value>),
+}
+
+/// `T` from a JSON value, numbers exactly as they are in it.
+///
+/// Reading a model from a `Value` hands an integer beyond 64 bits to serde as a
+/// `u128`/`i128`, which the buffering of the models' `#[serde(flatten)]` attributes
+/// cannot hold (an error), and `-0` as the integer 0. Such values are read from their
+/// text instead, where serde_json passes every number on exactly; the others (the usual
+/// case) straight from the value.
+pub fn from_value_exact<T: ::serde::de::DeserializeOwned>(
+    value: &::serde_json::Value,
+) -> ::std::result::Result<T, ::serde_json::Error> {
+    fn needs_text(value: &::serde_json::Value) -> bool {
+        match value {
+            ::serde_json::Value::Number(n) => {
+                // Beyond 64 bits, or `-0` (no `u64`, the `i64` 0).
+                n.as_u64().is_none()
+                    && (n.as_i64() == Some(0)
+                        || (n.as_i64().is_none()
+                            && (n.as_u128().is_some() || n.as_i128().is_some())))
+            }
+            ::serde_json::Value::Array(items) => items.iter().any(needs_text),
+            ::serde_json::Value::Object(map) => map.values().any(needs_text),
+            _ => false,
+        }
+    }
+    if needs_text(value) {
+        ::serde_json::from_str(&value.to_string())
+    } else {
+        T::deserialize(value)
+    }
+}
+
+impl<'de, T: ::serde::de::DeserializeOwned> ::serde::Deserialize<'de> for Projection<T> {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+        if let Ok(full) = from_value_exact::<T>(&value) {
+            return Ok(Self::Full(full));
+        }
+        match value {
+            ::serde_json::Value::Object(map) => Ok(Self::Partial(map)),
+            other => Err(::serde::de::Error::custom(format!(
+                "expected an object, got {other}"
+            ))),
+        }
+    }
 }
 
 impl<T> Projection<T> {

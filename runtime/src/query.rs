@@ -6,11 +6,30 @@
 //!   comma is an OR of values (`eventType=A,B`); operators as suffixes
 //!   (`eventTime.gt=...`, `.gte`, `.lt`, `.lte`, `.ne`, `.eq`) or in brackets
 //!   (`eventTime[gt]=...`). Several parameters are a conjunction.
-//! * Comparison: numbers numerically, strings lexicographically (so ISO date-times
-//!   written in the same form compare in time order), booleans by `true`/`false`.
+//! * Comparison by the attribute's type in the API's schema ([`Schema`]):
+//!   - attributes typed `format: date-time` (`eventTime`, `timeOccurred`, the date-times
+//!     of the topic's payload type) compare as **instants**: offsets and fractions are
+//!     honoured (`12:30:00+02:00` = `10:30:00Z`, `.5` = `.500000`, `Z` = `+00:00`), and a
+//!     date-time without an offset (`2026-01-01T10:00:00`, as the TMF guide writes them)
+//!     is taken as **UTC**. A filter value that is not a date-time is a 400; a stored
+//!     value that is not one matches nothing (and `.ne` everything);
+//!   - JSON numbers compare **numerically on their exact value** ([`decimal`]: no
+//!     rounding through `f64`, so `123456789012345678901234567890` >
+//!     `123456789012345678901234567889`), equality included: `1e2` = `100` = `100.0`,
+//!     `-0` = `0`. A filter value that is not a number matches no number;
+//!   - strings by text (lexicographically; a string that looks like a date is still a
+//!     string), except that ordering operators compare two numeric texts as numbers
+//!     (`priority.lt=10` on `"3"`); booleans by `true`/`false`; `null` by `null`.
 
 use serde_json::{Map, Value};
-use tmf688_api::support::ApiError;
+use tmf688_api::support::{ApiError, DateTime};
+
+pub mod decimal;
+mod schema;
+
+pub use schema::Schema;
+
+use decimal::Decimal;
 
 /// A comparison operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +71,8 @@ pub struct Clause {
     pub op: Op,
     /// Alternatives (OR).
     pub values: Vec<String>,
+    /// The alternatives as date-times, when the schema types the attribute so.
+    date_times: Option<Vec<DateTime>>,
 }
 
 /// A conjunction of clauses; the empty filter matches everything.
@@ -62,23 +83,29 @@ pub struct Filter {
 
 impl Filter {
     /// Builds a filter from query parameters (the generated `filters` field: every
-    /// parameter that is not `fields`, `offset` or `limit`).
-    pub fn from_pairs(pairs: &[(String, String)]) -> Result<Self, ApiError> {
+    /// parameter that is not `fields`, `offset` or `limit`) over resources of `schema`.
+    pub fn from_pairs(pairs: &[(String, String)], schema: &Schema) -> Result<Self, ApiError> {
         let mut clauses = Vec::with_capacity(pairs.len());
         for (key, value) in pairs {
-            clauses.push(parse_clause(key, value)?);
+            clauses.push(parse_clause(key, value, schema)?);
         }
         Ok(Self { clauses })
     }
 
     /// Builds a filter from a query string such as a hub's `query`
-    /// (`eventType=A&event.state=completed`).
-    pub fn parse_query_string(query: &str) -> Result<Self, ApiError> {
+    /// (`eventType=A&event.state=completed`) over resources of `schema`.
+    pub fn parse_query_string(query: &str, schema: &Schema) -> Result<Self, ApiError> {
         let query = query.trim().trim_start_matches('?');
         let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query).map_err(|error| {
             ApiError::bad_request(format!("malformed query {query:?}: {error}"))
         })?;
-        Self::from_pairs(&pairs)
+        Self::from_pairs(&pairs, schema)
+    }
+
+    /// Adds a clause (e.g. one a named parameter stands for).
+    pub fn push(&mut self, key: &str, value: &str, schema: &Schema) -> Result<(), ApiError> {
+        self.clauses.push(parse_clause(key, value, schema)?);
+        Ok(())
     }
 
     /// Whether there is no condition.
@@ -97,7 +124,7 @@ impl Filter {
     }
 }
 
-fn parse_clause(key: &str, value: &str) -> Result<Clause, ApiError> {
+fn parse_clause(key: &str, value: &str, schema: &Schema) -> Result<Clause, ApiError> {
     let key = key.trim();
     let (path, op) = if let Some(open) = key.strip_suffix(']').and_then(|k| k.rfind('[')) {
         let op_text = &key[open + 1..key.len() - 1];
@@ -121,10 +148,28 @@ fn parse_clause(key: &str, value: &str) -> Result<Clause, ApiError> {
             "malformed filter attribute {key:?}"
         )));
     }
+    let path: Vec<String> = path.split('.').map(str::to_owned).collect();
+    let values: Vec<String> = value.split(',').map(str::to_owned).collect();
+    let date_times = if schema.is_date_time(&path) {
+        let parsed = values
+            .iter()
+            .map(|value| {
+                DateTime::parse(value.trim()).map_err(|error| {
+                    ApiError::bad_request(format!(
+                        "filter {key:?} compares a date-time attribute: {error}"
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Some(parsed)
+    } else {
+        None
+    };
     Ok(Clause {
-        path: path.split('.').map(str::to_owned).collect(),
+        path,
         op,
-        values: value.split(',').map(str::to_owned).collect(),
+        values,
+        date_times,
     })
 }
 
@@ -133,14 +178,26 @@ impl Clause {
     pub fn matches(&self, resource: &Value) -> bool {
         let mut leaves = Vec::new();
         collect(resource, &self.path, &mut leaves);
-        match self.op {
-            Op::Ne => !leaves
-                .iter()
-                .any(|leaf| self.values.iter().any(|v| compare(leaf, v, Op::Eq))),
-            op => leaves
+        let (op, negate) = match self.op {
+            Op::Ne => (Op::Eq, true),
+            op => (op, false),
+        };
+        let any = match &self.date_times {
+            Some(wanted) => leaves.iter().any(|leaf| {
+                let Some(instant) = leaf.as_str().and_then(|text| DateTime::parse(text).ok())
+                else {
+                    return false;
+                };
+                let instant = instant.instant();
+                wanted
+                    .iter()
+                    .any(|w| holds(Some(instant.cmp(&w.instant())), op))
+            }),
+            None => leaves
                 .iter()
                 .any(|leaf| self.values.iter().any(|v| compare(leaf, v, op))),
-        }
+        };
+        any != negate
     }
 }
 
@@ -162,12 +219,12 @@ fn collect<'a>(value: &'a Value, path: &[String], out: &mut Vec<&'a Value>) {
 fn compare(leaf: &Value, wanted: &str, op: Op) -> bool {
     use std::cmp::Ordering;
     let ordering = match leaf {
-        Value::String(text) => match (text.parse::<f64>(), wanted.parse::<f64>()) {
-            (Ok(a), Ok(b)) if op != Op::Eq => a.partial_cmp(&b),
+        Value::String(text) => match (Decimal::parse(text), Decimal::parse(wanted)) {
+            (Some(a), Some(b)) if op != Op::Eq => Some(a.cmp(&b)),
             _ => Some(text.as_str().cmp(wanted)),
         },
-        Value::Number(number) => match (number.as_f64(), wanted.parse::<f64>()) {
-            (Some(a), Ok(b)) => a.partial_cmp(&b),
+        Value::Number(number) => match (Decimal::parse(number.as_str()), Decimal::parse(wanted)) {
+            (Some(a), Some(b)) => Some(a.cmp(&b)),
             _ => None,
         },
         Value::Bool(flag) => match wanted {
@@ -178,6 +235,12 @@ fn compare(leaf: &Value, wanted: &str, op: Op) -> bool {
         Value::Null => (wanted == "null").then_some(Ordering::Equal),
         Value::Array(_) | Value::Object(_) => None,
     };
+    holds(ordering, op)
+}
+
+/// Whether `ordering` (of the stored value to the wanted one) satisfies `op`.
+fn holds(ordering: Option<std::cmp::Ordering>, op: Op) -> bool {
+    use std::cmp::Ordering;
     let Some(ordering) = ordering else {
         return false;
     };
@@ -294,7 +357,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Filter::from_pairs(&pairs).unwrap()
+        Filter::from_pairs(&pairs, &Schema::event("alarm")).unwrap()
     }
 
     #[test]
@@ -332,10 +395,11 @@ mod tests {
             !filter(&[("eventType", "AlarmCreateEvent"), ("flag", "false")]).matches(&event),
             "conjunction"
         );
-        assert!(Filter::from_pairs(&[("a[zz]".into(), "1".into())]).is_err());
-        assert!(Filter::from_pairs(&[("a..b".into(), "1".into())]).is_err());
+        let untyped = Schema::untyped();
+        assert!(Filter::from_pairs(&[("a[zz]".into(), "1".into())], &untyped).is_err());
+        assert!(Filter::from_pairs(&[("a..b".into(), "1".into())], &untyped).is_err());
         assert!(
-            Filter::parse_query_string("eventType=A&event.state=completed")
+            Filter::parse_query_string("eventType=A&event.state=completed", &untyped)
                 .unwrap()
                 .matches(&json!({"eventType": "A", "event": {"state": "completed"}}))
         );

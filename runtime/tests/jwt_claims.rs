@@ -87,7 +87,7 @@ fn aud() -> [(&'static str, Option<Value>); 5] {
 /// now, `Null` removes the claim. Every row starts from `exp` an hour ahead.
 type Time = (&'static str, &'static str, bool, fn(leeway: i64) -> Value);
 
-const TIMES: [Time; 11] = [
+const TIMES: [Time; 14] = [
     ("exp", "an hour ahead", true, |_| json!(3600)),
     ("nbf", "future beyond leeway", false, |l| json!(l + 30)),
     ("nbf", "future within leeway", true, |l| json!(l - 15)),
@@ -99,6 +99,14 @@ const TIMES: [Time; 11] = [
     ("exp", "past beyond leeway", false, |l| json!(-l - 30)),
     ("exp", "past within leeway", true, |l| json!(-l + 15)),
     ("exp", "missing", false, |_| Value::Null),
+    // RFC 7519 NumericDates may have fractions (read exactly: arbitrary_precision).
+    ("exp", "fractional, an hour ahead", true, |_| json!(3600.5)),
+    ("exp", "fractional, past beyond leeway", false, |l| {
+        json!(-l as f64 - 30.5)
+    }),
+    ("nbf", "fractional, future beyond leeway", false, |l| {
+        json!(l as f64 + 30.5)
+    }),
 ];
 
 /// A token for `entry` with these `iss` and `aud`, and the time row's claim.
@@ -117,9 +125,13 @@ fn token(entry: &Entry, iss: Option<&str>, aud: Option<&Value>, time: &Time) -> 
     }
     match value(entry.leeway) {
         Value::Null => claims.remove(*claim),
-        Value::Number(offset) => {
-            claims.insert(claim.to_string(), json!(now + offset.as_i64().unwrap()))
-        }
+        Value::Number(offset) => match offset.as_i64() {
+            Some(offset) => claims.insert(claim.to_string(), json!(now + offset)),
+            None => claims.insert(
+                claim.to_string(),
+                json!(now as f64 + offset.as_f64().unwrap()),
+            ),
+        },
         other => claims.insert(claim.to_string(), other),
     };
     jsonwebtoken::encode(
@@ -210,7 +222,7 @@ async fn registered_claims_table_over_http() {
         accepted + refused,
         failures.join("\n")
     );
-    // 2 entries × 3 iss × 5 aud × 11 time rows; accepted: 1 iss × 2 aud × 6 time rows
-    // for the entry with both, 3 iss × 1 aud × 6 time rows for the one with neither.
-    assert_eq!((accepted, refused), (12 + 18, 330 - 30));
+    // 2 entries × 3 iss × 5 aud × 14 time rows; accepted: 1 iss × 2 aud × 7 time rows
+    // for the entry with both, 3 iss × 1 aud × 7 time rows for the one with neither.
+    assert_eq!((accepted, refused), (14 + 21, 420 - 35));
 }

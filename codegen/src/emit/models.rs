@@ -439,6 +439,19 @@ fn emit_untagged(
     docs: &TokenStream,
     variants: &[Variant],
 ) -> TokenStream {
+    let attempts = variants.iter().map(|v| {
+        let variant = ident(&v.name);
+        let ty = type_tokens(&v.ty);
+        let build = match &v.ty {
+            TypeRef::Named(_) => quote! { Self::#variant(::std::boxed::Box::new(parsed)) },
+            _ => quote! { Self::#variant(parsed) },
+        };
+        quote! {
+            if let Ok(parsed) = crate::support::from_value_exact::<#ty>(&value) {
+                return Ok(#build);
+            }
+        }
+    });
     let variants = variants.iter().map(|v| {
         let variant = ident(&v.name);
         let ty = type_tokens(&v.ty);
@@ -447,12 +460,23 @@ fn emit_untagged(
             _ => quote! { #variant(#ty), },
         }
     });
+    let no_fit = format!("data did not match any variant of untagged enum {name}");
+    // Read through a `serde_json::Value`, not serde's `untagged` buffering: that buffer
+    // cannot carry serde_json's exact (`arbitrary_precision`) numbers into typed fields.
     quote! {
         #docs
         #[doc = ""]
         #[doc = " One of several shapes: the first that fits is chosen."]
-        #[derive(Clone, Debug, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        #[derive(Clone, Debug, PartialEq, ::serde::Serialize)]
         #[serde(untagged)]
         pub enum #name { #( #variants )* }
+
+        impl<'de> ::serde::Deserialize<'de> for #name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
+                let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+                #( #attempts )*
+                Err(::serde::de::Error::custom(#no_fit))
+            }
+        }
     }
 }

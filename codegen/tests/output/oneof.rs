@@ -81,33 +81,83 @@ pub mod models {
     #[doc = " Schema `OwnerInline`."]
     #[doc = ""]
     #[doc = " One of several shapes: the first that fits is chosen."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize)]
     #[serde(untagged)]
     pub enum OwnerInline {
         String(::std::string::String),
         Number(f64),
+    }
+    impl<'de> ::serde::Deserialize<'de> for OwnerInline {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+            if let Ok(parsed) = crate::support::from_value_exact::<::std::string::String>(&value) {
+                return Ok(Self::String(parsed));
+            }
+            if let Ok(parsed) = crate::support::from_value_exact::<f64>(&value) {
+                return Ok(Self::Number(parsed));
+            }
+            Err(::serde::de::Error::custom(
+                "data did not match any variant of untagged enum OwnerInline",
+            ))
+        }
     }
     #[doc = " Either a cat or a dog."]
     #[doc = ""]
     #[doc = " Schema `Pet`."]
     #[doc = ""]
     #[doc = " One of several shapes: the first that fits is chosen."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize)]
     #[serde(untagged)]
     pub enum Pet {
         Cat(::std::boxed::Box<crate::models::Cat>),
         Dog(::std::boxed::Box<crate::models::Dog>),
+    }
+    impl<'de> ::serde::Deserialize<'de> for Pet {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+            if let Ok(parsed) = crate::support::from_value_exact::<crate::models::Cat>(&value) {
+                return Ok(Self::Cat(::std::boxed::Box::new(parsed)));
+            }
+            if let Ok(parsed) = crate::support::from_value_exact::<crate::models::Dog>(&value) {
+                return Ok(Self::Dog(::std::boxed::Box::new(parsed)));
+            }
+            Err(::serde::de::Error::custom(
+                "data did not match any variant of untagged enum Pet",
+            ))
+        }
     }
     #[doc = " A reference (id only) or a full value; both may match."]
     #[doc = ""]
     #[doc = " Schema `RefOrValue`."]
     #[doc = ""]
     #[doc = " One of several shapes: the first that fits is chosen."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize)]
     #[serde(untagged)]
     pub enum RefOrValue {
         RefOrValueVariant0(::std::boxed::Box<crate::models::RefOrValueVariant0>),
         Cat(::std::boxed::Box<crate::models::Cat>),
+    }
+    impl<'de> ::serde::Deserialize<'de> for RefOrValue {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+            if let Ok(parsed) =
+                crate::support::from_value_exact::<crate::models::RefOrValueVariant0>(&value)
+            {
+                return Ok(Self::RefOrValueVariant0(::std::boxed::Box::new(parsed)));
+            }
+            if let Ok(parsed) = crate::support::from_value_exact::<crate::models::Cat>(&value) {
+                return Ok(Self::Cat(::std::boxed::Box::new(parsed)));
+            }
+            Err(::serde::de::Error::custom(
+                "data did not match any variant of untagged enum RefOrValue",
+            ))
+        }
     }
     #[doc = " Schema `RefOrValueVariant0`."]
     #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
@@ -139,11 +189,27 @@ pub mod models {
     #[doc = " Schema `StringOrInteger`."]
     #[doc = ""]
     #[doc = " One of several shapes: the first that fits is chosen."]
-    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
+    #[derive(Clone, Debug, PartialEq, :: serde :: Serialize)]
     #[serde(untagged)]
     pub enum StringOrInteger {
         String(::std::string::String),
         Integer(i64),
+    }
+    impl<'de> ::serde::Deserialize<'de> for StringOrInteger {
+        fn deserialize<D: ::serde::Deserializer<'de>>(
+            deserializer: D,
+        ) -> ::std::result::Result<Self, D::Error> {
+            let value = <::serde_json::Value as ::serde::Deserialize>::deserialize(deserializer)?;
+            if let Ok(parsed) = crate::support::from_value_exact::<::std::string::String>(&value) {
+                return Ok(Self::String(parsed));
+            }
+            if let Ok(parsed) = crate::support::from_value_exact::<i64>(&value) {
+                return Ok(Self::Integer(parsed));
+            }
+            Err(::serde::de::Error::custom(
+                "data did not match any variant of untagged enum StringOrInteger",
+            ))
+        }
     }
 }
 pub mod operations {

@@ -421,6 +421,7 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 offset,
                 limit,
                 filters,
+                ..ListEventQuery::default()
             };
             match client
                 .list_event(&paths::segment(topic, "the topic id")?, &query)

@@ -199,15 +199,19 @@ impl JwtVerifier {
                 "`leeway_seconds` = {leeway} is more than {MAX_LEEWAY_SECONDS} (it is for clock skew)"
             )));
         }
-        // jsonwebtoken checks the signature, then `exp`, `nbf`, `iss` and `aud`: a
-        // configured `iss`/`aud` is also a required one (otherwise it would only be
-        // compared when present). `check_claims` adds what it does not do.
+        // jsonwebtoken checks the signature, `iss` and `aud`: a configured `iss`/`aud`
+        // is also a required one (otherwise it would only be compared when present).
+        // `check_claims` adds what it does not do, and the times: jsonwebtoken reads
+        // `exp`/`nbf` through serde's `deserialize_any`, which with serde_json's
+        // `arbitrary_precision` (exact numbers, on in this workspace) hands it a
+        // fractional NumericDate (`1767225600.5`, valid per RFC 7519) as a map it
+        // refuses; `check_claims` reads them from the claims as numbers.
         let mut validation = Validation::new(alg);
         validation.leeway = leeway;
-        validation.validate_exp = true;
-        validation.validate_nbf = true;
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
         validation.validate_aud = true;
-        let mut required = vec!["exp"];
+        let mut required = Vec::new();
         if let Some(issuer) = &config.issuer {
             validation.set_issuer(&[issuer]);
             required.push("iss");
@@ -250,7 +254,7 @@ impl JwtVerifier {
 
     /// What jsonwebtoken's validation leaves open: `aud` present although no audience
     /// is configured (in any shape, including `[]` or `null`), an `iss` that is a list,
-    /// and `nbf`/`iat` (its `nbf` check skips a `null`; it never looks at `iat`).
+    /// and the times `exp`, `nbf`, `iat` (integers or fractions of seconds).
     fn check_claims(&self, claims: &Map<String, Value>, now: u64) -> Result<(), String> {
         if self.refuse_aud && claims.contains_key("aud") {
             return Err(
@@ -260,6 +264,13 @@ impl JwtVerifier {
         }
         if self.validation.iss.is_some() && !claims.get("iss").is_some_and(Value::is_string) {
             return Err("the JWT's issuer (iss) is not accepted".into());
+        }
+        match numeric_date(claims, "exp")? {
+            None => return Err("the JWT has no `exp` claim".into()),
+            Some(exp) if exp.saturating_add(self.validation.leeway) < now => {
+                return Err("the JWT has expired".into());
+            }
+            Some(_) => {}
         }
         let latest = now.saturating_add(self.validation.leeway);
         for (claim, what) in [

@@ -145,10 +145,7 @@ async fn replay<S: Store>(
     let id = hub_id(path)?;
     let from = match replay_from(query.as_deref())? {
         ReplayFrom::Seq(from) => from,
-        ReplayFrom::Time(time) => shared
-            .seq_at_time(&id, time.as_str())
-            .await
-            .map_err(admin_error)?,
+        ReplayFrom::Time(time) => shared.seq_at_time(&id, &time).await.map_err(admin_error)?,
     };
     shared.replay(&id, from).await.map_err(admin_error)?;
     tracing::info!(hub = %id, from, "operator: replay");

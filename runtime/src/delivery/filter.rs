@@ -11,10 +11,14 @@
 //!   but `event`); topic `contentQuery`: over the payload (`event`), paths relative to
 //!   it. Both apply to every hub of the topic. A topic query that does not parse is
 //!   ignored with a warning (it was accepted at topic creation).
+//! * Attribute types come from the schema ([`Schema`]): `eventTime`, `timeOccurred`
+//!   and the date-times of the topic's payload type compare as instants, numbers on
+//!   their exact value (see [`crate::query`]).
 
 use serde_json::Value;
 
-use crate::query::Filter;
+use super::notifications::NOTIFICATIONS_TOPIC;
+use crate::query::{Filter, Schema};
 
 /// The filters of one hub.
 #[derive(Clone, Debug, Default)]
@@ -24,10 +28,10 @@ pub struct HubFilter {
     content: Filter,
 }
 
-fn parse(what: &str, query: Option<&str>) -> Filter {
+fn parse(what: &str, query: Option<&str>, schema: &Schema) -> Filter {
     match query.map(str::trim).filter(|q| !q.is_empty()) {
         None => Filter::default(),
-        Some(text) => Filter::parse_query_string(text).unwrap_or_else(|error| {
+        Some(text) => Filter::parse_query_string(text, schema).unwrap_or_else(|error| {
             tracing::warn!(what, query = text, error = %error.message(), "filter ignored: it does not parse");
             Filter::default()
         }),
@@ -35,16 +39,22 @@ fn parse(what: &str, query: Option<&str>) -> Filter {
 }
 
 impl HubFilter {
-    /// The filters of a hub (`query`) on a topic (`headerQuery`, `contentQuery`).
+    /// The filters of a hub (`query`) on `topic` (`headerQuery`, `contentQuery`).
     pub fn new(
+        topic: &str,
         hub_query: Option<&str>,
         header_query: Option<&str>,
         content_query: Option<&str>,
     ) -> Self {
+        let events = if topic == NOTIFICATIONS_TOPIC {
+            Schema::notifications()
+        } else {
+            Schema::event(topic)
+        };
         Self {
-            query: parse("hub query", hub_query),
-            header: parse("topic headerQuery", header_query),
-            content: parse("topic contentQuery", content_query),
+            query: parse("hub query", hub_query, &events),
+            header: parse("topic headerQuery", header_query, &events),
+            content: parse("topic contentQuery", content_query, &Schema::payload(topic)),
         }
     }
 
@@ -85,26 +95,38 @@ mod tests {
         let event = json!({"eventType": "ProductOrderStateChangeEvent", "domain": "sales",
             "event": {"productOrder": {"state": "completed", "item": [{"id": "1"}, {"id": "2"}]}}});
         let f = HubFilter::new(
+            "order",
             Some("eventType=ProductOrderStateChangeEvent&event.productOrder.item.id=2"),
             None,
             None,
         );
         assert!(f.matches(&event));
-        let f = HubFilter::new(Some("event.productOrder.state=cancelled"), None, None);
+        let f = HubFilter::new(
+            "order",
+            Some("event.productOrder.state=cancelled"),
+            None,
+            None,
+        );
         assert!(!f.matches(&event));
         let f = HubFilter::new(
+            "order",
             None,
             Some("domain=sales"),
             Some("productOrder.state=completed"),
         );
         assert!(f.matches(&event));
-        let f = HubFilter::new(None, Some("event.productOrder.state=completed"), None);
+        let f = HubFilter::new(
+            "order",
+            None,
+            Some("event.productOrder.state=completed"),
+            None,
+        );
         assert!(
             !f.matches(&event),
             "the header query does not see the payload"
         );
-        let f = HubFilter::new(None, None, Some("productOrder.state=held"));
+        let f = HubFilter::new("order", None, None, Some("productOrder.state=held"));
         assert!(!f.matches(&event));
-        assert!(HubFilter::new(None, Some("a[zz]=1"), None).is_empty());
+        assert!(HubFilter::new("order", None, Some("a[zz]=1"), None).is_empty());
     }
 }

@@ -10,6 +10,7 @@ use super::shared::{Control, Shared};
 use super::status::{HubStatus, MetricsSnapshot};
 use crate::store::{HubRecord, Seq, Store, StoreError};
 use crate::sync::lock;
+use tmf688_api::support::DateTime;
 
 /// Why an operator request failed.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
@@ -140,9 +141,16 @@ impl<S: Store> Shared<S> {
         self.send(hub_id, Control::Replay(from - 1)).await
     }
 
-    /// The first sequence of `hub_id`'s topic whose `eventTime` is at or after `time`
-    /// (ISO 8601 compared as text, as the query language does).
-    pub(crate) async fn seq_at_time(&self, hub_id: &str, time: &str) -> Result<Seq, AdminError> {
+    /// The first sequence of `hub_id`'s topic whose `eventTime` is at or after `time`,
+    /// compared as instants as the query language does (offsets and fractions honoured,
+    /// a date-time without an offset taken as UTC); an event without a valid `eventTime`
+    /// is passed over.
+    pub(crate) async fn seq_at_time(
+        &self,
+        hub_id: &str,
+        time: &DateTime,
+    ) -> Result<Seq, AdminError> {
+        let time = time.instant();
         let topic = self.any_status(hub_id).await?.topic_id;
         // Scanned in batches: a long log is never held whole.
         let mut after = 0;
@@ -165,7 +173,8 @@ impl<S: Store> Shared<S> {
                 let timed: Option<Timed> = serde_json::from_slice(&event.body).ok();
                 if timed
                     .and_then(|t| t.event_time)
-                    .is_some_and(|t| t.as_str() >= time)
+                    .and_then(|t| DateTime::parse(&t).ok())
+                    .is_some_and(|t| t.instant() >= time)
                 {
                     return Ok(event.seq);
                 }

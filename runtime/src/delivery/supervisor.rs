@@ -96,6 +96,7 @@ async fn reconcile<S: Store>(
                 continue;
             }
             let filter = HubFilter::new(
+                &hub.topic_id,
                 hub.query.as_deref(),
                 header_query.as_deref(),
                 content_query.as_deref(),

@@ -12,7 +12,7 @@ use tmf688_api::server::{EventApi, RequestContext};
 use tmf688_api::support::{ApiError, Projection};
 
 use crate::delivery::notifications;
-use crate::query::{Fields, Filter, Page};
+use crate::query::{Fields, Filter, Page, Schema, decimal};
 use crate::store::{Appended, NewEvent, Seq, Store, StoreError};
 
 use super::access::viewer;
@@ -26,12 +26,14 @@ use super::{Hub688, to_bytes};
 /// How many events a filtered `listEvent` reads from the store at a time.
 const LIST_SCAN_BATCH: usize = 500;
 
-/// Same content, whatever the order of object keys.
+/// Same content, whatever the order of object keys, numbers compared on their exact
+/// value: a retry that writes `100` for `1e2` is the same event (acknowledged again),
+/// one that changes the 30th digit of a number is not (409).
 fn same_json(a: &[u8], b: &[u8]) -> bool {
     a == b
         || matches!(
             (serde_json::from_slice::<Value>(a), serde_json::from_slice::<Value>(b)),
-            (Ok(x), Ok(y)) if x == y
+            (Ok(x), Ok(y)) if decimal::same_json(&x, &y)
         )
 }
 
@@ -123,7 +125,16 @@ impl<S: Store> EventApi for Hub688<S> {
         query: ListEventQuery,
     ) -> Result<ListEventResponse, ApiError> {
         visible(&topic_id)?;
-        let filter = Filter::from_pairs(&query.filters)?;
+        // Attribute types from the schema: `eventTime` and the payload's date-times
+        // compare as instants. `raisedBefore`/`raisedAfter` (PSI) are `eventTime.lt`/`.gt`.
+        let schema = Schema::event(&topic_id);
+        let mut filter = Filter::from_pairs(&query.filters, &schema)?;
+        if let Some(before) = &query.raised_before {
+            filter.push("eventTime.lt", before.as_str(), &schema)?;
+        }
+        if let Some(after) = &query.raised_after {
+            filter.push("eventTime.gt", after.as_str(), &schema)?;
+        }
         let fields = Fields::parse(query.fields.as_deref());
         let page = Page::new(query.offset, query.limit, &self.config.paging)?;
         let not_found = |error| match error {

@@ -9,7 +9,7 @@ use tmf688_api::operations::{
 use tmf688_api::server::{HubApi, RequestContext};
 use tmf688_api::support::ApiError;
 
-use crate::query::{Fields, Filter, Page};
+use crate::query::{Fields, Filter, Page, Schema};
 use crate::store::{HubStart, NewHub, Store, StoreError};
 
 use super::access::{require_visible, viewer};
@@ -39,7 +39,12 @@ impl<S: Store> HubApi for Hub688<S> {
             query,
             owner,
         } = self
-            .subscription(&ctx, body.callback.as_str(), body.query.as_deref())
+            .subscription(
+                &ctx,
+                body.callback.as_str(),
+                body.query.as_deref(),
+                &Schema::event(&topic_id),
+            )
             .await?;
         let new = NewHub {
             topic_id: topic_id.clone(),
@@ -110,7 +115,7 @@ impl<S: Store> HubApi for Hub688<S> {
         query: ListHubQuery,
     ) -> Result<ListHubResponse, ApiError> {
         visible(&topic_id)?;
-        let filter = Filter::from_pairs(&query.filters)?;
+        let filter = Filter::from_pairs(&query.filters, &Schema::of("Hub"))?;
         let fields = Fields::parse(query.fields.as_deref());
         let page = Page::new(query.offset, query.limit, &self.config.paging)?;
         let records = self

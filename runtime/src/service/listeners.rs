@@ -9,6 +9,7 @@ use tmf688_api::server::{EventsSubscriptionApi, RequestContext};
 use tmf688_api::support::{ApiError, encode_path_segment};
 
 use crate::delivery::notifications::NOTIFICATIONS_TOPIC;
+use crate::query::Schema;
 use crate::store::{HubStart, NewHub, Store};
 
 use super::access::require_visible;
@@ -29,7 +30,12 @@ impl<S: Store> EventsSubscriptionApi for Hub688<S> {
             query,
             owner,
         } = self
-            .subscription(&ctx, &body.callback, body.query.as_deref())
+            .subscription(
+                &ctx,
+                &body.callback,
+                body.query.as_deref(),
+                &Schema::notifications(),
+            )
             .await?;
         // A listener is a hub of the reserved notifications topic: the delivery engine
         // serves it like any hub (see `delivery::notifications`).

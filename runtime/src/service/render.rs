@@ -4,7 +4,7 @@
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use tmf688_api::server::RequestContext;
-use tmf688_api::support::{ApiError, Projection, encode_path_segment};
+use tmf688_api::support::{ApiError, Projection, encode_path_segment, from_value_exact};
 
 use crate::query::Fields;
 use crate::store::EventRecord;
@@ -86,17 +86,22 @@ pub(super) fn project<T: DeserializeOwned>(
 /// earlier version, before a rule it breaks: an impossible `eventTime`, a relative
 /// `@schemaLocation`), as it was stored: what was once accepted can still be read.
 pub(super) fn full_or_as_stored<T: DeserializeOwned>(map: Map<String, Value>) -> Projection<T> {
-    match T::deserialize(&map) {
+    // Numbers exactly as stored (`-0`, integers beyond 64 bits): see `from_value_exact`.
+    let value = Value::Object(map);
+    match from_value_exact(&value) {
         Ok(model) => Projection::Full(model),
         Err(error) => {
             tracing::warn!(%error, "a stored resource does not fit its model (stored before a rule it breaks); answered as stored");
-            Projection::Partial(map)
+            Projection::Partial(match value {
+                Value::Object(map) => map,
+                _ => Map::new(), // built as an object above
+            })
         }
     }
 }
 
 fn decode_model<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    serde_json::from_value(value).map_err(|error| {
+    from_value_exact(&value).map_err(|error| {
         tracing::error!(%error, "stored resource does not fit its model");
         ApiError::internal("a stored resource could not be read")
     })

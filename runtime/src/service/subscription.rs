@@ -5,7 +5,7 @@
 use tmf688_api::server::RequestContext;
 use tmf688_api::support::ApiError;
 
-use crate::query::Filter;
+use crate::query::{Filter, Schema};
 use crate::store::{Owner, Store};
 
 use super::Hub688;
@@ -22,12 +22,14 @@ pub(super) struct Subscription {
 }
 
 impl<S: Store> Hub688<S> {
-    /// Checks a registration's `callback` and `query` and the caller's quota.
+    /// Checks a registration's `callback` and `query` (over events of `schema`: a
+    /// date-time compared with a value that is not one is a 400) and the caller's quota.
     pub(super) async fn subscription(
         &self,
         ctx: &RequestContext,
         callback: &str,
         query: Option<&str>,
+        schema: &Schema,
     ) -> Result<Subscription, ApiError> {
         let trimmed = callback.trim();
         let scheme_only = ["http://", "https://"].contains(&trimmed);
@@ -41,7 +43,7 @@ impl<S: Store> Hub688<S> {
             .filter(|q| !q.is_empty())
             .map(str::to_owned);
         if let Some(query) = &query {
-            Filter::parse_query_string(query).map_err(|error| {
+            Filter::parse_query_string(query, schema).map_err(|error| {
                 ApiError::bad_request(format!(
                     "`query` is not a valid filter: {}",
                     error.message()

@@ -10,7 +10,7 @@ use tmf688_api::server::{RequestContext, TopicApi};
 use tmf688_api::support::ApiError;
 
 use crate::delivery::notifications;
-use crate::query::{Fields, Filter, Page};
+use crate::query::{Fields, Filter, Page, Schema};
 use crate::store::{NewTopic, Store};
 
 use super::errors::{store_error, topic_not_found, visible};
@@ -107,7 +107,7 @@ impl<S: Store> TopicApi for Hub688<S> {
         ctx: RequestContext,
         query: ListTopicQuery,
     ) -> Result<ListTopicResponse, ApiError> {
-        let filter = Filter::from_pairs(&query.filters)?;
+        let filter = Filter::from_pairs(&query.filters, &Schema::of("Topic"))?;
         let fields = Fields::parse(query.fields.as_deref());
         let page = Page::new(query.offset, query.limit, &self.config.paging)?;
         let records = self.store.topics().await.map_err(store_error)?;

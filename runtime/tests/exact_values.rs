@@ -1,0 +1,430 @@
+//! Exact numbers and date-time instants, end to end over a real server on loopback and
+//! a real callback receiver, on the store `TMF688_TEST_STORE` names (memory by default,
+//! `postgres` for PostgreSQL):
+//!
+//! * numbers: POST → list/retrieve → callback keep every digit; filters compare them
+//!   numerically on the exact value (`1e2` = `100`, `-0` = `0`); `eventId`
+//!   de-duplication tells a changed 30th digit (409) from the same number (201 again);
+//! * date-times typed so by the schema (`eventTime`, the alarm payload's
+//!   `alarmRaisedTime`) compare as instants in list filters, `raisedBefore` /
+//!   `raisedAfter`, hub queries and `replay?fromTime`; a string that merely looks like
+//!   a date compares as text; a bad date-time in a date-time comparison is a 400.
+#[path = "delivery_common/mod.rs"]
+mod delivery_common;
+
+use std::time::Duration;
+
+use delivery_common::{TMF, TestHub, TestReceiver, fast_config, ok};
+use http::{Method, StatusCode};
+use serde_json::Value;
+
+const TOPIC: &str = "alarm";
+
+/// Sends a raw JSON body (numbers such as `1E+400` cannot go through `json!`).
+async fn post_raw(hub: &TestHub, path: &str, body: &str) -> (StatusCode, Value) {
+    let response = hub
+        .http
+        .post(format!("{}{path}", hub.url))
+        .header("content-type", "application/json")
+        .body(body.to_owned())
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let value = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap_or(Value::Null);
+    (status, value)
+}
+
+async fn get(hub: &TestHub, path: &str) -> (StatusCode, Value) {
+    hub.request(Method::GET, path, None).await
+}
+
+/// The eventIds a list answers, sorted.
+async fn listed(hub: &TestHub, query: &str) -> Result<Vec<String>, String> {
+    let (status, body) = get(hub, &format!("{TMF}/topic/{TOPIC}/event?{query}")).await;
+    if status != StatusCode::OK {
+        return Err(format!("{status}: {body}"));
+    }
+    let mut ids: Vec<String> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["eventId"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    Ok(ids)
+}
+
+fn number_text(value: &Value) -> String {
+    match value {
+        Value::Number(n) => n.as_str().to_owned(),
+        other => format!("not a number: {other}"),
+    }
+}
+
+/// (eventId, the number as sent, as it comes back). serde_json keeps every digit and
+/// writes the exponent marker as `e` with its sign (`1E+400` → `1e+400`, `1e2` →
+/// `1e+2`): the same number, spelt canonically.
+const NUMBERS: &[(&str, &str, &str)] = &[
+    (
+        "big",
+        "123456789012345678901234567890",
+        "123456789012345678901234567890",
+    ),
+    (
+        "big-negative",
+        "-123456789012345678901234567890",
+        "-123456789012345678901234567890",
+    ),
+    ("e2", "1e2", "1e+2"),
+    ("hundred", "100", "100"),
+    ("huge-exponent", "1E+400", "1e+400"),
+    ("tiny-exponent", "1e-400", "1e-400"),
+    ("negative-zero", "-0", "-0"),
+    (
+        "tiny-float",
+        "4.9406564584124654e-324",
+        "4.9406564584124654e-324",
+    ),
+    (
+        "huge-float",
+        "1.7976931348623157e308",
+        "1.7976931348623157e+308",
+    ),
+    (
+        "decimal",
+        "0.10000000000000000000000000001",
+        "0.10000000000000000000000000001",
+    ),
+];
+
+fn number_event(id: &str, number: &str) -> String {
+    format!(
+        r#"{{"@type":"AlarmCreateEvent","eventId":"{id}","eventType":"AlarmCreateEvent","event":{{"id":"a-{id}","n":{number}}}}}"#
+    )
+}
+
+#[tokio::test]
+async fn numbers_are_exact_from_post_to_callback() {
+    let hub = TestHub::start(fast_config(5)).await;
+    let receiver = TestReceiver::start(ok()).await;
+    let filtered = TestReceiver::start(ok()).await;
+    hub.register(TMF, TOPIC, &receiver.url("/all"), None).await;
+    hub.register(
+        TMF,
+        TOPIC,
+        &filtered.url("/big"),
+        Some("event.n.gt=123456789012345678901234567889"),
+    )
+    .await;
+
+    for (id, sent, _) in NUMBERS {
+        let (status, body) = post_raw(
+            &hub,
+            &format!("{TMF}/topic/{TOPIC}/event"),
+            &number_event(id, sent),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{id}: {body}");
+    }
+
+    // List (filtered by eventId) and retrieve: every digit kept.
+    let mut failures = Vec::new();
+    for (id, sent, kept) in NUMBERS {
+        let (_, list) = get(&hub, &format!("{TMF}/topic/{TOPIC}/event?eventId={id}")).await;
+        let listed = number_text(&list[0]["event"]["n"]);
+        let event_id = list[0]["id"].as_str().unwrap_or_default().to_owned();
+        let (_, one) = get(&hub, &format!("{TMF}/topic/{TOPIC}/event/{event_id}")).await;
+        let retrieved = number_text(&one["event"]["n"]);
+        if listed != *kept || retrieved != *kept {
+            failures.push(format!(
+                "{id}: sent {sent}, listed {listed}, retrieved {retrieved}"
+            ));
+        }
+    }
+
+    // Delivered to the callback with every digit.
+    receiver
+        .wait_for("every event delivered", Duration::from_secs(10), |hits| {
+            hits.len() >= NUMBERS.len()
+        })
+        .await;
+    for hit in receiver.hits() {
+        let (_, sent, kept) = NUMBERS
+            .iter()
+            .find(|(id, _, _)| *id == hit.event_id())
+            .unwrap();
+        let delivered = number_text(&hit.body["event"]["n"]);
+        if delivered != *kept {
+            failures.push(format!(
+                "{}: sent {sent}, delivered {delivered}",
+                hit.event_id()
+            ));
+        }
+    }
+
+    // Filters compare the exact value (query, the eventIds it lists).
+    let filters: &[(&str, &[&str])] = &[
+        (
+            "event.n.gt=123456789012345678901234567889",
+            &["big", "huge-exponent", "huge-float"],
+        ),
+        (
+            "event.n.gt=123456789012345678901234567890",
+            &["huge-exponent", "huge-float"],
+        ),
+        ("event.n=123456789012345678901234567890", &["big"]),
+        ("event.n=123456789012345678901234567891", &[]),
+        ("event.n=100", &["e2", "hundred"]),
+        ("event.n=1e2", &["e2", "hundred"]),
+        ("event.n=100.000", &["e2", "hundred"]),
+        (
+            "event.n.ne=100",
+            &[
+                "big",
+                "big-negative",
+                "decimal",
+                "huge-exponent",
+                "huge-float",
+                "negative-zero",
+                "tiny-exponent",
+                "tiny-float",
+            ],
+        ),
+        ("event.n=0", &["negative-zero"]),
+        ("event.n=-0.0", &["negative-zero"]),
+        ("event.n.lt=0", &["big-negative"]),
+        ("event.n.gte=1E400", &["huge-exponent"]),
+        ("event.n.gt=0&event.n.lt=1e-399", &["tiny-exponent"]),
+        ("event.n.gt=1e-400&event.n.lt=1e-300", &["tiny-float"]),
+        (
+            "event.n.gt=1.7976931348623156e308&event.n.lt=1e309",
+            &["huge-float"],
+        ),
+        ("event.n=0.1", &[]),
+        ("event.n.gt=0.1&event.n.lt=0.2", &["decimal"]),
+        ("event.n.gt=abc", &[]),
+    ];
+    for (query, expected) in filters {
+        match listed(&hub, query).await {
+            Ok(ids) if ids == *expected => {}
+            other => failures.push(format!("?{query}: expected {expected:?}, got {other:?}")),
+        }
+    }
+
+    // The hub query: only the three numbers above the 30-digit bound.
+    filtered
+        .wait_for("the big numbers", Duration::from_secs(10), |hits| {
+            hits.len() >= 3
+        })
+        .await;
+    let mut got: Vec<String> = filtered.acknowledged();
+    got.sort();
+    if got != ["big", "huge-exponent", "huge-float"] {
+        failures.push(format!("hub query delivered {got:?}"));
+    }
+
+    // De-duplication on the exact value: another 30th digit is another event (409);
+    // the same number, as written or written otherwise, is the same event (201 again).
+    let dedup: &[(&str, &str, StatusCode)] = &[
+        (
+            "big",
+            "123456789012345678901234567891",
+            StatusCode::CONFLICT,
+        ),
+        ("big", "123456789012345678901234567890", StatusCode::CREATED),
+        (
+            "big",
+            "1.23456789012345678901234567890e29",
+            StatusCode::CREATED,
+        ),
+        ("big", "1.2345678901234568e+29", StatusCode::CONFLICT),
+        ("e2", "100", StatusCode::CREATED),
+        ("e2", "100.0000000000000000000001", StatusCode::CONFLICT),
+        ("negative-zero", "0", StatusCode::CREATED),
+        ("tiny-exponent", "1e-401", StatusCode::CONFLICT),
+    ];
+    for (id, number, expected) in dedup {
+        let (status, body) = post_raw(
+            &hub,
+            &format!("{TMF}/topic/{TOPIC}/event"),
+            &number_event(id, number),
+        )
+        .await;
+        if status != *expected {
+            failures.push(format!("again {id} with {number}: {status} {body}"));
+        }
+    }
+    assert_eq!(
+        hub.log(TOPIC).await.len(),
+        NUMBERS.len(),
+        "no duplicate stored"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// (eventId, eventTime, alarmRaisedTime): A 10:00:00.5Z, B 10:30Z, C 10:45Z, D a leap
+/// day (2024-02-29T23:00-02:00 = 2024-03-01T01:00Z). Each event also carries its
+/// eventTime as `event.note`, a string attribute the schema does not type.
+const TIMES: &[(&str, &str)] = &[
+    ("A", "2026-01-01T10:00:00.500Z"),
+    ("B", "2026-01-01T12:30:00+02:00"),
+    ("C", "2026-01-01T09:45:00-01:00"),
+    ("D", "2024-02-29T23:00:00-02:00"),
+];
+
+fn timed_event(id: &str, time: &str) -> String {
+    format!(
+        r#"{{"@type":"AlarmCreateEvent","eventId":"{id}","eventType":"AlarmCreateEvent","eventTime":"{time}","event":{{"id":"a-{id}","alarmRaisedTime":"{time}","note":"{time}"}}}}"#
+    )
+}
+
+#[tokio::test]
+async fn date_times_compare_as_instants() {
+    let hub = TestHub::start(fast_config(5)).await;
+    let receiver = TestReceiver::start(ok()).await;
+    let since_ten = TestReceiver::start(ok()).await;
+    let hub_id = hub.register(TMF, TOPIC, &receiver.url("/all"), None).await;
+    hub.register(
+        TMF,
+        TOPIC,
+        &since_ten.url("/since-ten"),
+        Some("eventTime.gt=2026-01-01T10:00:00Z"),
+    )
+    .await;
+    for (id, time) in TIMES {
+        let (status, body) = post_raw(
+            &hub,
+            &format!("{TMF}/topic/{TOPIC}/event"),
+            &timed_event(id, time),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{id}: {body}");
+    }
+
+    let mut failures = Vec::new();
+    let rows: &[(&str, &[&str])] = &[
+        ("eventTime.gt=2026-01-01T10:00:00Z", &["A", "B", "C"]),
+        ("eventTime=2026-01-01T10:30:00Z", &["B"]),
+        ("eventTime=2026-01-01T10:30:00%2B00:00", &["B"]),
+        ("eventTime=2026-01-01T10:30:00.000-00:00", &["B"]),
+        ("eventTime=2026-01-01T11:30:00%2B01:00", &["B"]),
+        ("eventTime=2026-01-01T10:30", &["B"]),
+        ("eventTime=2026-01-01T10:00:00.5Z", &["A"]),
+        ("eventTime=2026-01-01T10:00:00.500000Z", &["A"]),
+        ("eventTime=2026-01-01T10:00:00Z", &[]),
+        ("eventTime.ne=2026-01-01T10:00:00.50Z", &["B", "C", "D"]),
+        // Without an offset: UTC.
+        ("eventTime.lt=2026-01-01T10:30:00", &["A", "D"]),
+        ("eventTime.gte=2026-01-01T10:30:00", &["B", "C"]),
+        ("eventTime.lte=2026-01-01T10:45:00", &["A", "B", "C", "D"]),
+        ("eventTime[gt]=2026-01-01T10:44:59.999999999Z", &["C"]),
+        // The leap day, with its offset carrying it into March.
+        ("eventTime=2024-03-01T01:00:00Z", &["D"]),
+        (
+            "eventTime.gt=2024-02-29T23:30:00Z&eventTime.lt=2024-03-01T01:00:00.001Z",
+            &["D"],
+        ),
+        ("eventTime.lt=2024-02-29T23:00:00Z", &[]),
+        // Alternatives (OR) are instants too.
+        (
+            "eventTime=2026-01-01T10:45:00Z,2024-03-01T01:00:00Z",
+            &["C", "D"],
+        ),
+        // PSI's raisedBefore / raisedAfter: eventTime < / > the instant.
+        ("raisedAfter=2026-01-01T10:30:00Z", &["C"]),
+        ("raisedBefore=2026-01-01T10:30:00Z", &["A", "D"]),
+        (
+            "raisedAfter=2026-01-01T10:00:00&raisedBefore=2026-01-01T11:40:00%2B01:00",
+            &["A", "B"],
+        ),
+        // A payload date-time of the topic's type (Alarm.alarmRaisedTime).
+        (
+            "event.alarmRaisedTime.gt=2026-01-01T10:00:00Z",
+            &["A", "B", "C"],
+        ),
+        ("event.alarmRaisedTime=2026-01-01T10:30:00Z", &["B"]),
+        // A string that merely looks like a date-time compares as text.
+        ("event.note.gt=2026-01-01T10:00:00Z", &["B"]),
+        ("event.note=2026-01-01T10:30:00Z", &[]),
+        ("event.note=2026-01-01T12:30:00%2B02:00", &["B"]),
+        ("event.note=yesterday", &[]),
+    ];
+    for (query, expected) in rows {
+        match listed(&hub, query).await {
+            Ok(ids) if ids == *expected => {}
+            other => failures.push(format!("?{query}: expected {expected:?}, got {other:?}")),
+        }
+    }
+
+    // Not a date-time where one is compared: 400 with a TMF Error.
+    for query in [
+        "eventTime.gt=yesterday",
+        "eventTime=2023-02-29T00:00:00Z",
+        "eventTime=2026-01-01T24:00:00Z",
+        "eventTime=2026-01-01",
+        "eventTime=2026-01-01T10:00:00Z,soon",
+        "event.alarmRaisedTime.lt=1767261600",
+        "raisedBefore=yesterday",
+        "raisedAfter=2026-13-01T00:00:00Z",
+    ] {
+        let (status, body) = get(&hub, &format!("{TMF}/topic/{TOPIC}/event?{query}")).await;
+        if status != StatusCode::BAD_REQUEST || body["code"].is_null() || body["reason"].is_null() {
+            failures.push(format!(
+                "?{query}: expected a 400 TMF Error, got {status} {body}"
+            ));
+        }
+    }
+    let (status, body) = hub
+        .request(
+            Method::POST,
+            &format!("{TMF}/topic/{TOPIC}/hub"),
+            Some(serde_json::json!({
+                "callback": receiver.url("/bad"),
+                "query": "eventTime.gt=tomorrow"
+            })),
+        )
+        .await;
+    if status != StatusCode::BAD_REQUEST {
+        failures.push(format!("hub with a bad date-time query: {status} {body}"));
+    }
+
+    // The hub query at delivery: A, B and C, not D.
+    since_ten
+        .wait_for("A, B, C", Duration::from_secs(10), |hits| hits.len() >= 3)
+        .await;
+    receiver
+        .wait_for("every event", Duration::from_secs(10), |hits| {
+            hits.len() >= 4
+        })
+        .await;
+    let mut got = since_ten.acknowledged();
+    got.sort();
+    if got != ["A", "B", "C"] {
+        failures.push(format!("hub query eventTime.gt delivered {got:?}"));
+    }
+
+    // replay?fromTime: the first event at or after 10:40Z is C (B, at 12:30+02:00, is
+    // 10:30Z: as text it would have come first).
+    let (status, body) = hub
+        .request(
+            Method::POST,
+            &format!("/admin/hubs/{hub_id}/replay?fromTime=2026-01-01T10:40:00Z"),
+            None,
+        )
+        .await;
+    if status != StatusCode::ACCEPTED || body["from"] != 3 {
+        failures.push(format!("replay?fromTime: {status} {body}"));
+    }
+    let (status, body) = hub
+        .request(
+            Method::POST,
+            &format!("/admin/hubs/{hub_id}/replay?fromTime=2026-01-01T11:40:00%2B01:00"),
+            None,
+        )
+        .await;
+    if status != StatusCode::ACCEPTED || body["from"] != 3 {
+        failures.push(format!("replay?fromTime with an offset: {status} {body}"));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
