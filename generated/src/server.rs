@@ -60,9 +60,17 @@ async fn handle_create_event<A: EventApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[0];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let body = call.required_json_body()?;
             api.create_event(call.context(operation), topic_id, body)
                 .await
         }
@@ -76,9 +84,17 @@ async fn handle_list_event<A: EventApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let query = crate::operations::ListEventQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[1];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let query = crate::operations::ListEventQuery::from_pairs(&call.raw_query()?)?;
             api.list_event(call.context(operation), topic_id, query)
                 .await
         }
@@ -92,10 +108,26 @@ async fn handle_retrieve_event<A: EventApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let id = call.path_param(1usize, "id")?;
-            let query = crate::operations::RetrieveEventQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[2];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 1usize, "id")?,
+            )?;
+            let query = crate::operations::RetrieveEventQuery::from_pairs(&call.raw_query()?)?;
             api.retrieve_event(call.context(operation), topic_id, id, query)
                 .await
         }
@@ -157,8 +189,8 @@ async fn handle_register_listener<A: EventsSubscriptionApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[3];
+            let body = call.required_json_body()?;
             api.register_listener(call.context(operation), body).await
         }
         .await,
@@ -171,8 +203,16 @@ async fn handle_unregister_listener<A: EventsSubscriptionApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let id = call.path_param(0usize, "id")?;
             let operation = &crate::operations::OPERATIONS[4];
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "id")?,
+            )?;
             api.unregister_listener(call.context(operation), id).await
         }
         .await,
@@ -266,9 +306,17 @@ async fn handle_create_hub<A: HubApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[5];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let body = call.required_json_body()?;
             api.create_hub(call.context(operation), topic_id, body)
                 .await
         }
@@ -282,9 +330,25 @@ async fn handle_delete_hub<A: HubApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let id = call.path_param(1usize, "id")?;
             let operation = &crate::operations::OPERATIONS[6];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 1usize, "id")?,
+            )?;
             api.delete_hub(call.context(operation), topic_id, id).await
         }
         .await,
@@ -297,9 +361,17 @@ async fn handle_list_hub<A: HubApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let query = crate::operations::ListHubQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[7];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let query = crate::operations::ListHubQuery::from_pairs(&call.raw_query()?)?;
             api.list_hub(call.context(operation), topic_id, query).await
         }
         .await,
@@ -312,10 +384,26 @@ async fn handle_retrieve_hub<A: HubApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let id = call.path_param(1usize, "id")?;
-            let query = crate::operations::RetrieveHubQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[8];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 1usize, "id")?,
+            )?;
+            let query = crate::operations::RetrieveHubQuery::from_pairs(&call.raw_query()?)?;
             api.retrieve_hub(call.context(operation), topic_id, id, query)
                 .await
         }
@@ -419,8 +507,8 @@ async fn handle_listen_to_event_create_event<A: NotificationListenersClientSideA
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[9];
+            let body = call.required_json_body()?;
             api.listen_to_event_create_event(call.context(operation), body)
                 .await
         }
@@ -434,8 +522,8 @@ async fn handle_listen_to_topic_change_event<A: NotificationListenersClientSideA
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[10];
+            let body = call.required_json_body()?;
             api.listen_to_topic_change_event(call.context(operation), body)
                 .await
         }
@@ -449,8 +537,8 @@ async fn handle_listen_to_topic_create_event<A: NotificationListenersClientSideA
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[11];
+            let body = call.required_json_body()?;
             api.listen_to_topic_create_event(call.context(operation), body)
                 .await
         }
@@ -464,8 +552,8 @@ async fn handle_listen_to_topic_delete_event<A: NotificationListenersClientSideA
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[12];
+            let body = call.required_json_body()?;
             api.listen_to_topic_delete_event(call.context(operation), body)
                 .await
         }
@@ -564,8 +652,8 @@ async fn handle_create_topic<A: TopicApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[13];
+            let body = call.required_json_body()?;
             api.create_topic(call.context(operation), body).await
         }
         .await,
@@ -578,8 +666,16 @@ async fn handle_delete_topic<A: TopicApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let id = call.path_param(0usize, "id")?;
             let operation = &crate::operations::OPERATIONS[14];
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "id")?,
+            )?;
             api.delete_topic(call.context(operation), id).await
         }
         .await,
@@ -592,8 +688,8 @@ async fn handle_list_topic<A: TopicApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let query = crate::operations::ListTopicQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[15];
+            let query = crate::operations::ListTopicQuery::from_pairs(&call.raw_query()?)?;
             api.list_topic(call.context(operation), query).await
         }
         .await,
@@ -606,9 +702,17 @@ async fn handle_retrieve_topic<A: TopicApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let id = call.path_param(0usize, "id")?;
-            let query = crate::operations::RetrieveTopicQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[16];
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "id")?,
+            )?;
+            let query = crate::operations::RetrieveTopicQuery::from_pairs(&call.raw_query()?)?;
             api.retrieve_topic(call.context(operation), id, query).await
         }
         .await,
