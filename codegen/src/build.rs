@@ -20,7 +20,9 @@
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
-use crate::{Settings, display, ensure_newline, load, lower, modules, support_source};
+use crate::{
+    Settings, display, ensure_newline, load, lower, modules, params_source, support_source,
+};
 
 /// Generates the API for `settings` into `$OUT_DIR/<name>.rs` (and the bundled
 /// document beside it, `<name>.openapi.json`) and prints the `cargo:rerun-if-changed`
@@ -69,6 +71,7 @@ pub fn generate_single_module(settings: &Settings, json_path: &Path) -> Result<(
         ));
     }
     text.push_str(&format!("pub mod support {{\n{}\n}}\n", support_source()?));
+    text.push_str(&format!("pub mod params {{\n{}\n}}\n", params_source()?));
     let json_literal = json_path
         .to_string_lossy()
         .replace('\\', "\\\\")

@@ -107,6 +107,9 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     let support = output::format_rust_text("src/support.rs", &support_source()?, &mut warnings)?;
     set.files
         .insert("src/support.rs".into(), format!("{header}{support}"));
+    let params = output::format_rust_text("src/params.rs", &params_source()?, &mut warnings)?;
+    set.files
+        .insert("src/params.rs".into(), format!("{header}{params}"));
 
     let lib = render::LibRs {
         source: &source,
@@ -200,6 +203,15 @@ fn support_source() -> Result<String> {
     .map_err(|e| render_error("src/support.rs", e))
 }
 
+fn params_source() -> Result<String> {
+    render::ParamsRs {
+        server: true,
+        client: true,
+    }
+    .render()
+    .map_err(|e| render_error("src/params.rs", e))
+}
+
 /// Loads, lowers and emits without formatting or writing: every Rust module as a token
 /// stream, for tools and tests that only need to know that generation succeeds.
 pub fn emit_modules(settings: &Settings) -> Result<Vec<(&'static str, proc_macro2::TokenStream)>> {
@@ -214,6 +226,10 @@ pub fn emit_modules(settings: &Settings) -> Result<Vec<(&'static str, proc_macro
 /// to a fresh rendering of the template, so the snapshots need no copy of it.
 pub const SNAPSHOT_SUPPORT_PATH: &str = "../../../generated/src/support.rs";
 
+/// Where a [`generate_single_file`] snapshot finds its `params` module, like
+/// [`SNAPSHOT_SUPPORT_PATH`].
+pub const SNAPSHOT_PARAMS_PATH: &str = "../../../generated/src/params.rs";
+
 /// The whole crate as one Rust file (`#![deny(warnings)]`, the generated modules inline,
 /// a `main`): what snapshot tests review and compile. The hand-written support module,
 /// the same for every spec, is not inlined: the file includes it from
@@ -226,7 +242,8 @@ pub fn generate_single_file(settings: &Settings) -> Result<String> {
         text.push_str(&format!("pub mod {name} {{ {tokens} }}\n"));
     }
     text.push_str(&format!(
-        "#[path = \"{SNAPSHOT_SUPPORT_PATH}\"]\npub mod support;\n"
+        "#[path = \"{SNAPSHOT_SUPPORT_PATH}\"]\npub mod support;\n\
+         #[path = \"{SNAPSHOT_PARAMS_PATH}\"]\npub mod params;\n"
     ));
     text.push_str("fn main() {}\n");
     let mut warnings = Vec::new();

@@ -56,6 +56,16 @@ pub struct LibRs<'a> {
     pub has_profile: bool,
 }
 
+/// `src/params.rs`: hand-written Rust that writes and reads parameters per style.
+#[derive(Debug, Template)]
+#[template(path = "params.rs", escape = "none")]
+pub struct ParamsRs {
+    /// Emit the server half.
+    pub server: bool,
+    /// Emit the client half.
+    pub client: bool,
+}
+
 /// `src/support.rs`: hand-written Rust shared by the generated modules.
 #[derive(Debug, Template)]
 #[template(path = "support.rs", escape = "none")]

@@ -40,6 +40,13 @@ fn fixture_crates_pass_clippy_with_no_warnings() {
         let dir = out.join(crate_name).join("tests");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("checks.rs"), test).unwrap();
+        // Checks that serve the generated router need a runtime (already in the lock).
+        let manifest = out.join(crate_name).join("Cargo.toml");
+        let mut text = std::fs::read_to_string(&manifest).unwrap();
+        text.push_str(
+            "\n[dev-dependencies]\ntokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"net\"] }\n",
+        );
+        std::fs::write(manifest, text).unwrap();
     }
     std::fs::write(
         out.join("Cargo.toml"),
@@ -93,9 +100,11 @@ fn fixture_crates_pass_clippy_with_no_warnings() {
 }
 
 /// Behaviour checks, by fixture crate.
-const CHECKS: &[(&str, &str)] = &[(
-    "fixture-enum-values",
-    r##"
+const CHECKS: &[(&str, &str)] = &[
+    ("fixture-parameters", include_str!("checks/parameters.rs")),
+    (
+        "fixture-enum-values",
+        r##"
 use fixture_enum_values::models::{Level, Reading, Sign};
 
 fn refusal(json: &str) -> String {
@@ -136,4 +145,5 @@ fn enum_values_round_trip() {
     assert_eq!(Level::V1.to_string(), "1");
 }
 "##,
-)];
+    ),
+];

@@ -62,7 +62,15 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::CreateEventResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
-        url.push_str(&crate::support::encode_path_segment(topic_id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "topicId",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &topic_id,
+        )?);
         url.push_str("/event");
         let request = self.http.request(::reqwest::Method::POST, url);
         let bytes = ::serde_json::to_vec(body).map_err(|e| ClientError::Encode(e.to_string()))?;
@@ -82,10 +90,22 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::ListEventResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
-        url.push_str(&crate::support::encode_path_segment(topic_id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "topicId",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &topic_id,
+        )?);
         url.push_str("/event");
+        let query = query.to_query_string()?;
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
         let request = self.http.request(::reqwest::Method::GET, url);
-        let request = request.query(&query.to_pairs()?);
         let raw = self.send(request).await?;
         crate::operations::ListEventResponse::from_raw(raw)
     }
@@ -100,11 +120,31 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::RetrieveEventResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
-        url.push_str(&crate::support::encode_path_segment(topic_id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "topicId",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &topic_id,
+        )?);
         url.push_str("/event/");
-        url.push_str(&crate::support::encode_path_segment(id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "id",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &id,
+        )?);
+        let query = query.to_query_string()?;
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
         let request = self.http.request(::reqwest::Method::GET, url);
-        let request = request.query(&query.to_pairs()?);
         let raw = self.send(request).await?;
         crate::operations::RetrieveEventResponse::from_raw(raw)
     }
@@ -134,7 +174,15 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::UnregisterListenerResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/hub/");
-        url.push_str(&crate::support::encode_path_segment(id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "id",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &id,
+        )?);
         let request = self.http.request(::reqwest::Method::DELETE, url);
         let raw = self.send(request).await?;
         crate::operations::UnregisterListenerResponse::from_raw(raw)
@@ -149,7 +197,15 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::CreateHubResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
-        url.push_str(&crate::support::encode_path_segment(topic_id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "topicId",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &topic_id,
+        )?);
         url.push_str("/hub");
         let request = self.http.request(::reqwest::Method::POST, url);
         let bytes = ::serde_json::to_vec(body).map_err(|e| ClientError::Encode(e.to_string()))?;
@@ -169,9 +225,25 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::DeleteHubResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
-        url.push_str(&crate::support::encode_path_segment(topic_id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "topicId",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &topic_id,
+        )?);
         url.push_str("/hub/");
-        url.push_str(&crate::support::encode_path_segment(id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "id",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &id,
+        )?);
         let request = self.http.request(::reqwest::Method::DELETE, url);
         let raw = self.send(request).await?;
         crate::operations::DeleteHubResponse::from_raw(raw)
@@ -186,10 +258,22 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::ListHubResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
-        url.push_str(&crate::support::encode_path_segment(topic_id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "topicId",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &topic_id,
+        )?);
         url.push_str("/hub");
+        let query = query.to_query_string()?;
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
         let request = self.http.request(::reqwest::Method::GET, url);
-        let request = request.query(&query.to_pairs()?);
         let raw = self.send(request).await?;
         crate::operations::ListHubResponse::from_raw(raw)
     }
@@ -204,11 +288,31 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::RetrieveHubResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
-        url.push_str(&crate::support::encode_path_segment(topic_id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "topicId",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &topic_id,
+        )?);
         url.push_str("/hub/");
-        url.push_str(&crate::support::encode_path_segment(id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "id",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &id,
+        )?);
+        let query = query.to_query_string()?;
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
         let request = self.http.request(::reqwest::Method::GET, url);
-        let request = request.query(&query.to_pairs()?);
         let raw = self.send(request).await?;
         crate::operations::RetrieveHubResponse::from_raw(raw)
     }
@@ -310,7 +414,15 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::DeleteTopicResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
-        url.push_str(&crate::support::encode_path_segment(id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "id",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &id,
+        )?);
         let request = self.http.request(::reqwest::Method::DELETE, url);
         let raw = self.send(request).await?;
         crate::operations::DeleteTopicResponse::from_raw(raw)
@@ -324,8 +436,12 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::ListTopicResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic");
+        let query = query.to_query_string()?;
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
         let request = self.http.request(::reqwest::Method::GET, url);
-        let request = request.query(&query.to_pairs()?);
         let raw = self.send(request).await?;
         crate::operations::ListTopicResponse::from_raw(raw)
     }
@@ -339,9 +455,21 @@ impl Client {
     ) -> ::std::result::Result<crate::operations::RetrieveTopicResponse, ClientError> {
         let mut url = self.base_url.clone();
         url.push_str("/topic/");
-        url.push_str(&crate::support::encode_path_segment(id));
+        url.push_str(&crate::params::write_path(
+            &crate::params::ParamSpec {
+                name: "id",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Scalar,
+            },
+            &id,
+        )?);
+        let query = query.to_query_string()?;
+        if !query.is_empty() {
+            url.push('?');
+            url.push_str(&query);
+        }
         let request = self.http.request(::reqwest::Method::GET, url);
-        let request = request.query(&query.to_pairs()?);
         let raw = self.send(request).await?;
         crate::operations::RetrieveTopicResponse::from_raw(raw)
     }

@@ -8,6 +8,7 @@
 pub mod client;
 pub mod models;
 pub mod operations;
+pub mod params;
 pub mod profile;
 pub mod server;
 pub mod support;

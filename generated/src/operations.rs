@@ -139,58 +139,76 @@ pub struct ListEventQuery {
     pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
 }
 impl ListEventQuery {
+    /// How each documented parameter is written, in field order.
+    pub const PARAMS: &'static [crate::params::ParamSpec] = &[
+        crate::params::ParamSpec {
+            name: "fields",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+        crate::params::ParamSpec {
+            name: "offset",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+        crate::params::ParamSpec {
+            name: "limit",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+        crate::params::ParamSpec {
+            name: "raisedBefore",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+        crate::params::ParamSpec {
+            name: "raisedAfter",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+    ];
     /// Reads the documented parameters from `pairs`; the rest become `filters`.
     pub fn from_pairs(
-        pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+        pairs: &crate::params::RawPairs,
     ) -> ::std::result::Result<Self, crate::support::ApiError> {
-        let mut query = Self::default();
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "fields") {
-            query.fields = Some(crate::support::parse_param("fields", value)?);
-        }
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "offset") {
-            query.offset = Some(crate::support::parse_param("offset", value)?);
-        }
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "limit") {
-            query.limit = Some(crate::support::parse_param("limit", value)?);
-        }
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "raisedBefore") {
-            query.raised_before = Some(crate::support::parse_param("raisedBefore", value)?);
-        }
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "raisedAfter") {
-            query.raised_after = Some(crate::support::parse_param("raisedAfter", value)?);
-        }
-        const KNOWN: &[&str] = &["fields", "offset", "limit", "raisedBefore", "raisedAfter"];
-        query.filters = pairs
-            .into_iter()
-            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-            .collect();
+        let query = Self {
+            fields: pairs.read(&Self::PARAMS[0usize])?,
+            offset: pairs.read(&Self::PARAMS[1usize])?,
+            limit: pairs.read(&Self::PARAMS[2usize])?,
+            raised_before: pairs.read(&Self::PARAMS[3usize])?,
+            raised_after: pairs.read(&Self::PARAMS[4usize])?,
+            filters: pairs.rest(Self::PARAMS)?,
+        };
         Ok(query)
     }
-    /// The query as name/value pairs (documented parameters first, then filters).
-    pub fn to_pairs(
+    /// The query string (without `?`): documented parameters first, each in its
+    /// style, then the filters.
+    pub fn to_query_string(
         &self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-        crate::support::ClientError,
-    > {
-        let mut pairs = ::std::vec::Vec::new();
+    ) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+        let mut query = ::std::string::String::new();
         if let Some(value) = &self.fields {
-            crate::support::push_query(&mut pairs, "fields", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[0usize], value)?;
         }
         if let Some(value) = &self.offset {
-            crate::support::push_query(&mut pairs, "offset", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[1usize], value)?;
         }
         if let Some(value) = &self.limit {
-            crate::support::push_query(&mut pairs, "limit", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[2usize], value)?;
         }
         if let Some(value) = &self.raised_before {
-            crate::support::push_query(&mut pairs, "raisedBefore", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[3usize], value)?;
         }
         if let Some(value) = &self.raised_after {
-            crate::support::push_query(&mut pairs, "raisedAfter", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[4usize], value)?;
         }
-        pairs.extend(self.filters.iter().cloned());
-        Ok(pairs)
+        crate::params::write_filters(&mut query, &self.filters);
+        Ok(query)
     }
 }
 /// The documented responses of `listEvent`.
@@ -369,34 +387,34 @@ pub struct RetrieveEventQuery {
     pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
 }
 impl RetrieveEventQuery {
+    /// How each documented parameter is written, in field order.
+    pub const PARAMS: &'static [crate::params::ParamSpec] = &[crate::params::ParamSpec {
+        name: "fields",
+        style: crate::params::Style::Form,
+        explode: true,
+        shape: crate::params::Shape::Scalar,
+    }];
     /// Reads the documented parameters from `pairs`; the rest become `filters`.
     pub fn from_pairs(
-        pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+        pairs: &crate::params::RawPairs,
     ) -> ::std::result::Result<Self, crate::support::ApiError> {
-        let mut query = Self::default();
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "fields") {
-            query.fields = Some(crate::support::parse_param("fields", value)?);
-        }
-        const KNOWN: &[&str] = &["fields"];
-        query.filters = pairs
-            .into_iter()
-            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-            .collect();
+        let query = Self {
+            fields: pairs.read(&Self::PARAMS[0usize])?,
+            filters: pairs.rest(Self::PARAMS)?,
+        };
         Ok(query)
     }
-    /// The query as name/value pairs (documented parameters first, then filters).
-    pub fn to_pairs(
+    /// The query string (without `?`): documented parameters first, each in its
+    /// style, then the filters.
+    pub fn to_query_string(
         &self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-        crate::support::ClientError,
-    > {
-        let mut pairs = ::std::vec::Vec::new();
+    ) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+        let mut query = ::std::string::String::new();
         if let Some(value) = &self.fields {
-            crate::support::push_query(&mut pairs, "fields", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[0usize], value)?;
         }
-        pairs.extend(self.filters.iter().cloned());
-        Ok(pairs)
+        crate::params::write_filters(&mut query, &self.filters);
+        Ok(query)
     }
 }
 /// The documented responses of `retrieveEvent`.
@@ -985,46 +1003,56 @@ pub struct ListHubQuery {
     pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
 }
 impl ListHubQuery {
+    /// How each documented parameter is written, in field order.
+    pub const PARAMS: &'static [crate::params::ParamSpec] = &[
+        crate::params::ParamSpec {
+            name: "fields",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+        crate::params::ParamSpec {
+            name: "offset",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+        crate::params::ParamSpec {
+            name: "limit",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+    ];
     /// Reads the documented parameters from `pairs`; the rest become `filters`.
     pub fn from_pairs(
-        pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+        pairs: &crate::params::RawPairs,
     ) -> ::std::result::Result<Self, crate::support::ApiError> {
-        let mut query = Self::default();
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "fields") {
-            query.fields = Some(crate::support::parse_param("fields", value)?);
-        }
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "offset") {
-            query.offset = Some(crate::support::parse_param("offset", value)?);
-        }
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "limit") {
-            query.limit = Some(crate::support::parse_param("limit", value)?);
-        }
-        const KNOWN: &[&str] = &["fields", "offset", "limit"];
-        query.filters = pairs
-            .into_iter()
-            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-            .collect();
+        let query = Self {
+            fields: pairs.read(&Self::PARAMS[0usize])?,
+            offset: pairs.read(&Self::PARAMS[1usize])?,
+            limit: pairs.read(&Self::PARAMS[2usize])?,
+            filters: pairs.rest(Self::PARAMS)?,
+        };
         Ok(query)
     }
-    /// The query as name/value pairs (documented parameters first, then filters).
-    pub fn to_pairs(
+    /// The query string (without `?`): documented parameters first, each in its
+    /// style, then the filters.
+    pub fn to_query_string(
         &self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-        crate::support::ClientError,
-    > {
-        let mut pairs = ::std::vec::Vec::new();
+    ) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+        let mut query = ::std::string::String::new();
         if let Some(value) = &self.fields {
-            crate::support::push_query(&mut pairs, "fields", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[0usize], value)?;
         }
         if let Some(value) = &self.offset {
-            crate::support::push_query(&mut pairs, "offset", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[1usize], value)?;
         }
         if let Some(value) = &self.limit {
-            crate::support::push_query(&mut pairs, "limit", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[2usize], value)?;
         }
-        pairs.extend(self.filters.iter().cloned());
-        Ok(pairs)
+        crate::params::write_filters(&mut query, &self.filters);
+        Ok(query)
     }
 }
 /// The documented responses of `listHub`.
@@ -1203,34 +1231,34 @@ pub struct RetrieveHubQuery {
     pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
 }
 impl RetrieveHubQuery {
+    /// How each documented parameter is written, in field order.
+    pub const PARAMS: &'static [crate::params::ParamSpec] = &[crate::params::ParamSpec {
+        name: "fields",
+        style: crate::params::Style::Form,
+        explode: true,
+        shape: crate::params::Shape::Scalar,
+    }];
     /// Reads the documented parameters from `pairs`; the rest become `filters`.
     pub fn from_pairs(
-        pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+        pairs: &crate::params::RawPairs,
     ) -> ::std::result::Result<Self, crate::support::ApiError> {
-        let mut query = Self::default();
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "fields") {
-            query.fields = Some(crate::support::parse_param("fields", value)?);
-        }
-        const KNOWN: &[&str] = &["fields"];
-        query.filters = pairs
-            .into_iter()
-            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-            .collect();
+        let query = Self {
+            fields: pairs.read(&Self::PARAMS[0usize])?,
+            filters: pairs.rest(Self::PARAMS)?,
+        };
         Ok(query)
     }
-    /// The query as name/value pairs (documented parameters first, then filters).
-    pub fn to_pairs(
+    /// The query string (without `?`): documented parameters first, each in its
+    /// style, then the filters.
+    pub fn to_query_string(
         &self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-        crate::support::ClientError,
-    > {
-        let mut pairs = ::std::vec::Vec::new();
+    ) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+        let mut query = ::std::string::String::new();
         if let Some(value) = &self.fields {
-            crate::support::push_query(&mut pairs, "fields", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[0usize], value)?;
         }
-        pairs.extend(self.filters.iter().cloned());
-        Ok(pairs)
+        crate::params::write_filters(&mut query, &self.filters);
+        Ok(query)
     }
 }
 /// The documented responses of `retrieveHub`.
@@ -2004,46 +2032,56 @@ pub struct ListTopicQuery {
     pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
 }
 impl ListTopicQuery {
+    /// How each documented parameter is written, in field order.
+    pub const PARAMS: &'static [crate::params::ParamSpec] = &[
+        crate::params::ParamSpec {
+            name: "fields",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+        crate::params::ParamSpec {
+            name: "offset",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+        crate::params::ParamSpec {
+            name: "limit",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        },
+    ];
     /// Reads the documented parameters from `pairs`; the rest become `filters`.
     pub fn from_pairs(
-        pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+        pairs: &crate::params::RawPairs,
     ) -> ::std::result::Result<Self, crate::support::ApiError> {
-        let mut query = Self::default();
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "fields") {
-            query.fields = Some(crate::support::parse_param("fields", value)?);
-        }
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "offset") {
-            query.offset = Some(crate::support::parse_param("offset", value)?);
-        }
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "limit") {
-            query.limit = Some(crate::support::parse_param("limit", value)?);
-        }
-        const KNOWN: &[&str] = &["fields", "offset", "limit"];
-        query.filters = pairs
-            .into_iter()
-            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-            .collect();
+        let query = Self {
+            fields: pairs.read(&Self::PARAMS[0usize])?,
+            offset: pairs.read(&Self::PARAMS[1usize])?,
+            limit: pairs.read(&Self::PARAMS[2usize])?,
+            filters: pairs.rest(Self::PARAMS)?,
+        };
         Ok(query)
     }
-    /// The query as name/value pairs (documented parameters first, then filters).
-    pub fn to_pairs(
+    /// The query string (without `?`): documented parameters first, each in its
+    /// style, then the filters.
+    pub fn to_query_string(
         &self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-        crate::support::ClientError,
-    > {
-        let mut pairs = ::std::vec::Vec::new();
+    ) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+        let mut query = ::std::string::String::new();
         if let Some(value) = &self.fields {
-            crate::support::push_query(&mut pairs, "fields", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[0usize], value)?;
         }
         if let Some(value) = &self.offset {
-            crate::support::push_query(&mut pairs, "offset", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[1usize], value)?;
         }
         if let Some(value) = &self.limit {
-            crate::support::push_query(&mut pairs, "limit", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[2usize], value)?;
         }
-        pairs.extend(self.filters.iter().cloned());
-        Ok(pairs)
+        crate::params::write_filters(&mut query, &self.filters);
+        Ok(query)
     }
 }
 /// The documented responses of `listTopic`.
@@ -2222,34 +2260,34 @@ pub struct RetrieveTopicQuery {
     pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
 }
 impl RetrieveTopicQuery {
+    /// How each documented parameter is written, in field order.
+    pub const PARAMS: &'static [crate::params::ParamSpec] = &[crate::params::ParamSpec {
+        name: "fields",
+        style: crate::params::Style::Form,
+        explode: true,
+        shape: crate::params::Shape::Scalar,
+    }];
     /// Reads the documented parameters from `pairs`; the rest become `filters`.
     pub fn from_pairs(
-        pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+        pairs: &crate::params::RawPairs,
     ) -> ::std::result::Result<Self, crate::support::ApiError> {
-        let mut query = Self::default();
-        if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "fields") {
-            query.fields = Some(crate::support::parse_param("fields", value)?);
-        }
-        const KNOWN: &[&str] = &["fields"];
-        query.filters = pairs
-            .into_iter()
-            .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-            .collect();
+        let query = Self {
+            fields: pairs.read(&Self::PARAMS[0usize])?,
+            filters: pairs.rest(Self::PARAMS)?,
+        };
         Ok(query)
     }
-    /// The query as name/value pairs (documented parameters first, then filters).
-    pub fn to_pairs(
+    /// The query string (without `?`): documented parameters first, each in its
+    /// style, then the filters.
+    pub fn to_query_string(
         &self,
-    ) -> ::std::result::Result<
-        ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-        crate::support::ClientError,
-    > {
-        let mut pairs = ::std::vec::Vec::new();
+    ) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+        let mut query = ::std::string::String::new();
         if let Some(value) = &self.fields {
-            crate::support::push_query(&mut pairs, "fields", value)?;
+            crate::params::write_query(&mut query, &Self::PARAMS[0usize], value)?;
         }
-        pairs.extend(self.filters.iter().cloned());
-        Ok(pairs)
+        crate::params::write_filters(&mut query, &self.filters);
+        Ok(query)
     }
 }
 /// The documented responses of `retrieveTopic`.

@@ -60,12 +60,20 @@ async fn handle_create_event<A: EventApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
+            let operation = &crate::operations::OPERATIONS[0];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
             let body = call.required_json_body()?;
             crate::profile::require_mandatory(call.base_path(), "Event_Create", |attribute| {
                 crate::models::EventCreate::has_attribute(&body, attribute)
             })?;
-            let operation = &crate::operations::OPERATIONS[0];
             api.create_event(call.context(operation), topic_id, body)
                 .await
         }
@@ -79,9 +87,17 @@ async fn handle_list_event<A: EventApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let query = crate::operations::ListEventQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[1];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let query = crate::operations::ListEventQuery::from_pairs(&call.raw_query()?)?;
             api.list_event(call.context(operation), topic_id, query)
                 .await
         }
@@ -95,10 +111,26 @@ async fn handle_retrieve_event<A: EventApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let id = call.path_param(1usize, "id")?;
-            let query = crate::operations::RetrieveEventQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[2];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 1usize, "id")?,
+            )?;
+            let query = crate::operations::RetrieveEventQuery::from_pairs(&call.raw_query()?)?;
             api.retrieve_event(call.context(operation), topic_id, id, query)
                 .await
         }
@@ -160,8 +192,8 @@ async fn handle_register_listener<A: EventsSubscriptionApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[3];
+            let body = call.required_json_body()?;
             api.register_listener(call.context(operation), body).await
         }
         .await,
@@ -174,8 +206,16 @@ async fn handle_unregister_listener<A: EventsSubscriptionApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let id = call.path_param(0usize, "id")?;
             let operation = &crate::operations::OPERATIONS[4];
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "id")?,
+            )?;
             api.unregister_listener(call.context(operation), id).await
         }
         .await,
@@ -269,9 +309,17 @@ async fn handle_create_hub<A: HubApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[5];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let body = call.required_json_body()?;
             api.create_hub(call.context(operation), topic_id, body)
                 .await
         }
@@ -285,9 +333,25 @@ async fn handle_delete_hub<A: HubApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let id = call.path_param(1usize, "id")?;
             let operation = &crate::operations::OPERATIONS[6];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 1usize, "id")?,
+            )?;
             api.delete_hub(call.context(operation), topic_id, id).await
         }
         .await,
@@ -300,9 +364,17 @@ async fn handle_list_hub<A: HubApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let query = crate::operations::ListHubQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[7];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let query = crate::operations::ListHubQuery::from_pairs(&call.raw_query()?)?;
             api.list_hub(call.context(operation), topic_id, query).await
         }
         .await,
@@ -315,10 +387,26 @@ async fn handle_retrieve_hub<A: HubApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let topic_id = call.path_param(0usize, "topicId")?;
-            let id = call.path_param(1usize, "id")?;
-            let query = crate::operations::RetrieveHubQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[8];
+            let topic_id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "topicId",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "topicId")?,
+            )?;
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 1usize, "id")?,
+            )?;
+            let query = crate::operations::RetrieveHubQuery::from_pairs(&call.raw_query()?)?;
             api.retrieve_hub(call.context(operation), topic_id, id, query)
                 .await
         }
@@ -422,8 +510,8 @@ async fn handle_listen_to_event_create_event<A: NotificationListenersClientSideA
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[9];
+            let body = call.required_json_body()?;
             api.listen_to_event_create_event(call.context(operation), body)
                 .await
         }
@@ -437,8 +525,8 @@ async fn handle_listen_to_topic_change_event<A: NotificationListenersClientSideA
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[10];
+            let body = call.required_json_body()?;
             api.listen_to_topic_change_event(call.context(operation), body)
                 .await
         }
@@ -452,8 +540,8 @@ async fn handle_listen_to_topic_create_event<A: NotificationListenersClientSideA
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[11];
+            let body = call.required_json_body()?;
             api.listen_to_topic_create_event(call.context(operation), body)
                 .await
         }
@@ -467,8 +555,8 @@ async fn handle_listen_to_topic_delete_event<A: NotificationListenersClientSideA
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[12];
+            let body = call.required_json_body()?;
             api.listen_to_topic_delete_event(call.context(operation), body)
                 .await
         }
@@ -567,8 +655,8 @@ async fn handle_create_topic<A: TopicApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let body = call.required_json_body()?;
             let operation = &crate::operations::OPERATIONS[13];
+            let body = call.required_json_body()?;
             api.create_topic(call.context(operation), body).await
         }
         .await,
@@ -581,8 +669,16 @@ async fn handle_delete_topic<A: TopicApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let id = call.path_param(0usize, "id")?;
             let operation = &crate::operations::OPERATIONS[14];
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "id")?,
+            )?;
             api.delete_topic(call.context(operation), id).await
         }
         .await,
@@ -595,8 +691,8 @@ async fn handle_list_topic<A: TopicApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let query = crate::operations::ListTopicQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[15];
+            let query = crate::operations::ListTopicQuery::from_pairs(&call.raw_query()?)?;
             api.list_topic(call.context(operation), query).await
         }
         .await,
@@ -609,9 +705,17 @@ async fn handle_retrieve_topic<A: TopicApi>(
     crate::support::respond(
         async move {
             let call = crate::support::Call::read(request).await?;
-            let id = call.path_param(0usize, "id")?;
-            let query = crate::operations::RetrieveTopicQuery::from_pairs(call.query_pairs()?)?;
             let operation = &crate::operations::OPERATIONS[16];
+            let id = crate::params::read_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call.raw_path_param(operation.route, 0usize, "id")?,
+            )?;
+            let query = crate::operations::RetrieveTopicQuery::from_pairs(&call.raw_query()?)?;
             api.retrieve_topic(call.context(operation), id, query).await
         }
         .await,

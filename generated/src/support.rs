@@ -644,29 +644,39 @@ impl Call {
         Ok(Self { parts, path, body })
     }
 
-    /// The `index`-th path parameter, parsed; `name` is its name in the spec.
-    pub fn path_param<T: ::serde::de::DeserializeOwned>(
+    /// The `index`-th path parameter of `route` (as in `OperationInfo::route`) as sent,
+    /// still percent-encoded: a style's delimiters are told from data before decoding.
+    pub fn raw_path_param(
         &self,
+        route: &str,
         index: usize,
         name: &str,
-    ) -> ::std::result::Result<T, ApiError> {
-        let raw = self
-            .path
+    ) -> ::std::result::Result<String, ApiError> {
+        // (Spelled this way: the template language reads a doubled brace.)
+        let placeholder = format!("{}{index}{}", "{p", "}");
+        let route: ::std::vec::Vec<&str> = route.split('/').collect();
+        let path: ::std::vec::Vec<&str> = self.parts.uri.path().split('/').collect();
+        if route.len() == path.len()
+            && let Some(at) = route.iter().position(|segment| *segment == placeholder)
+        {
+            return Ok(path[at].to_owned());
+        }
+        // A parameter sharing its segment with literal text: the router's decoded value,
+        // encoded again (its own delimiters, if any, are then data).
+        self.path
             .get(index)
-            .map(|(_, value)| value.as_str())
-            .ok_or_else(|| ApiError::bad_request(format!("missing path parameter `{name}`")))?;
-        parse_param(name, raw)
+            .map(|(_, value)| crate::params::encode_component(value))
+            .ok_or_else(|| ApiError::bad_request(format!("missing path parameter `{name}`")))
     }
 
-    /// The query string as name/value pairs, in order (percent-decoded).
-    pub fn query_pairs(
-        &self,
-    ) -> ::std::result::Result<::std::vec::Vec<(String, String)>, ApiError> {
-        match self.parts.uri.query() {
-            None => Ok(::std::vec::Vec::new()),
-            Some(query) => ::serde_urlencoded::from_str(query)
-                .map_err(|error| ApiError::bad_request(format!("malformed query string: {error}"))),
-        }
+    /// The query string's pairs, names decoded and values as sent.
+    pub fn raw_query(&self) -> ::std::result::Result<crate::params::RawPairs, ApiError> {
+        crate::params::RawPairs::query(self.parts.uri.query())
+    }
+
+    /// The request headers (header and cookie parameters are read from them).
+    pub fn headers(&self) -> &::http::HeaderMap {
+        &self.parts.headers
     }
 
     /// The JSON body, parsed; `None` when the body is empty.
@@ -848,17 +858,6 @@ pub fn parse_param<T: ::serde::de::DeserializeOwned>(
     })
 }
 
-/// Parses a list parameter: comma-separated and/or repeated.
-pub fn parse_list_param<T: ::serde::de::DeserializeOwned>(
-    name: &str,
-    raws: &[&str],
-) -> ::std::result::Result<::std::vec::Vec<T>, ApiError> {
-    raws.iter()
-        .flat_map(|raw| raw.split(','))
-        .map(|raw| parse_param(name, raw))
-        .collect()
-}
-
 /// What can go wrong calling a remote API.
 #[derive(Debug)]
 pub enum ClientError {
@@ -986,42 +985,11 @@ impl RawResponse {
     }
 }
 
-/// Appends `name=value` pairs for a query parameter to `pairs`.
-pub fn push_query<T: ::serde::Serialize>(
-    pairs: &mut ::std::vec::Vec<(String, String)>,
-    name: &str,
-    value: &T,
-) -> ::std::result::Result<(), ClientError> {
-    match ::serde_json::to_value(value).map_err(|e| ClientError::Encode(e.to_string()))? {
-        ::serde_json::Value::Null => {}
-        ::serde_json::Value::String(text) => pairs.push((name.to_owned(), text)),
-        ::serde_json::Value::Array(items) => {
-            let joined: ::std::vec::Vec<String> = items
-                .into_iter()
-                .map(|item| match item {
-                    ::serde_json::Value::String(text) => text,
-                    other => other.to_string(),
-                })
-                .collect();
-            pairs.push((name.to_owned(), joined.join(",")));
-        }
-        other => pairs.push((name.to_owned(), other.to_string())),
-    }
-    Ok(())
-}
-
-/// Percent-encodes one path segment.
+/// Percent-encodes one path segment (everything but RFC 3986 `unreserved`). Clients
+/// write path parameters with [`crate::params::write_path`], which also refuses empty
+/// and dot segments.
 pub fn encode_path_segment(segment: &str) -> String {
-    let mut out = String::with_capacity(segment.len());
-    for byte in segment.bytes() {
-        match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                out.push(byte as char)
-            }
-            other => out.push_str(&format!("%{other:02X}")),
-        }
-    }
-    out
+    crate::params::encode_component(segment)
 }
 
 /// Why `body` is not a `T`, naming where: `invalid JSON body at `event.id`: ...`.

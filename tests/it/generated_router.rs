@@ -102,7 +102,10 @@ async fn well_formed_requests_reach_the_handler() {
         .await
         .unwrap();
     let body = tmf_error(created, 501).await;
-    assert_eq!(body["message"], json!("createEvent reached the handler"));
+    assert_eq!(
+        body["message"],
+        json!(r#"createEvent reached the handler with ["order"]"#)
+    );
 
     let listed = http
         .get(format!("{base}/tmf-api/event/v4/topic/order/event?fields=eventType&offset=0&limit=5&eventType=X"))

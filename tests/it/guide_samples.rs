@@ -82,11 +82,37 @@ fn notifications() {
 }
 
 #[test]
-fn mandatory_attributes_are_enforced_by_the_types() {
+fn mandatory_attributes_are_enforced_per_base_path() {
+    use tmf688_api::profile::require_mandatory;
+    // A type's required attribute cannot be left out.
+    let mut topic = sample("create_topic_request.json");
+    topic.as_object_mut().unwrap().remove("name");
+    let error = serde_json::from_value::<models::TopicCreate>(topic).unwrap_err();
+    assert!(error.to_string().contains("name"), "{error}");
+    // Event_Create's depend on the base path (profile `mandatory`): the guide's three on
+    // the TMF path (and where no base path is known), none on the PSI paths.
     let mut request = sample("create_event_request.json");
     request.as_object_mut().unwrap().remove("eventId");
-    let error = serde_json::from_value::<models::EventCreate>(request).unwrap_err();
-    assert!(error.to_string().contains("eventId"), "{error}");
+    let event: models::EventCreate = serde_json::from_value(request).unwrap();
+    let has = |attribute: &str| event.has_attribute(attribute);
+    for strict in ["/tmf-api/event/v4", ""] {
+        let error = require_mandatory(strict, "Event_Create", has).unwrap_err();
+        assert!(
+            error
+                .body
+                .message
+                .as_deref()
+                .unwrap_or_default()
+                .contains("`eventId`"),
+            "{strict}: {error:?}"
+        );
+    }
+    for lenient in ["/psi-api/event/v2", "/event/v2", "/eventManagement/v2"] {
+        assert!(
+            require_mandatory(lenient, "Event_Create", has).is_ok(),
+            "{lenient}"
+        );
+    }
 }
 
 #[test]

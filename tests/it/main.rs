@@ -3,4 +3,5 @@
 mod generated_router;
 mod guide_requests;
 mod guide_samples;
+mod path_ids;
 mod support_validation;

@@ -11,9 +11,9 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::operations::{query_type, response_type};
+use super::operations::{headers_type, param_spec, query_type, response_type};
 use super::{doc, ident, type_tokens};
-use crate::ir::{Api, Operation};
+use crate::ir::{Api, Operation, TypeRef};
 
 /// The `client` module.
 pub fn emit(api: &Api) -> TokenStream {
@@ -190,7 +190,13 @@ fn emit_method(op: &Operation) -> TokenStream {
     let http = format!(" Sends `{} {}`.", op.method, op.path);
     let path_args = op.path_params.iter().map(|p| {
         let arg = ident(&p.name);
-        quote! { #arg: &str, }
+        match p.ty {
+            TypeRef::String => quote! { #arg: &str, },
+            _ => {
+                let ty = type_tokens(&p.ty);
+                quote! { #arg: &#ty, }
+            }
+        }
     });
     // Build the URL from literal segments and encoded parameters.
     let mut url_parts = Vec::new();
@@ -203,15 +209,28 @@ fn emit_method(op: &Operation) -> TokenStream {
         };
         if let Some(param) = op.path_params.get(index) {
             let arg = ident(&param.name);
-            url_parts.push(quote! { url.push_str(&crate::support::encode_path_segment(#arg)); });
+            let spec = param_spec(param);
+            url_parts.push(quote! { url.push_str(&crate::params::write_path(&#spec, &#arg)?); });
         }
         index += 1;
         rest = &rest[open + close + 1..];
     }
     url_parts.push(push_literal(rest));
     let query_arg = query_type(op).map(|q| quote! { query: &crate::operations::#q, });
-    let query_apply =
-        query_type(op).map(|_| quote! { let request = request.query(&query.to_pairs()?); });
+    // The query string is built here, not by `reqwest`: a style's delimiters must stay
+    // literal while the same characters inside elements are encoded.
+    let query_apply = query_type(op).map(|_| {
+        quote! {
+            let query = query.to_query_string()?;
+            if !query.is_empty() {
+                url.push('?');
+                url.push_str(&query);
+            }
+        }
+    });
+    let headers_arg = headers_type(op).map(|h| quote! { headers: &crate::operations::#h, });
+    let headers_apply = headers_type(op)
+        .map(|_| quote! { let request = request.headers(headers.to_header_map()?); });
     let body_arg = op.body.as_ref().map(|b| {
         if b.content_type.contains("json") {
             let ty = type_tokens(&b.ty);
@@ -232,10 +251,11 @@ fn emit_method(op: &Operation) -> TokenStream {
         }
     });
     let method = ident(&op.method);
-    // `&self`, the path parameters, the query and the body.
+    // `&self`, the path parameters, the query, the headers and the body.
     let arguments = 1
         + op.path_params.len()
         + usize::from(!op.query_params.is_empty())
+        + usize::from(headers_type(op).is_some())
         + usize::from(op.body.is_some());
     let allow = (arguments > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
     quote! {
@@ -243,11 +263,12 @@ fn emit_method(op: &Operation) -> TokenStream {
         #[doc = ""]
         #[doc = #http]
         #allow
-        pub async fn #name(&self, #( #path_args )* #query_arg #body_arg) -> ::std::result::Result<crate::operations::#response, ClientError> {
+        pub async fn #name(&self, #( #path_args )* #query_arg #headers_arg #body_arg) -> ::std::result::Result<crate::operations::#response, ClientError> {
             let mut url = self.base_url.clone();
             #( #url_parts )*
-            let request = self.http.request(::reqwest::Method::#method, url);
             #query_apply
+            let request = self.http.request(::reqwest::Method::#method, url);
+            #headers_apply
             #body_apply
             let raw = self.send(request).await?;
             crate::operations::#response::from_raw(raw)

@@ -15,14 +15,15 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{doc, ident, type_tokens};
-use crate::ir::{Api, Operation, Param, Response, TypeRef};
+use crate::ir::{self, Api, Operation, Param, Response, Style, TypeRef};
 
 /// The `operations` module.
 pub fn emit(api: &Api, server: bool, client: bool) -> TokenStream {
     let items = api.operations.iter().map(|op| {
         let query = emit_query(op, client);
+        let headers = emit_headers(op, client);
         let response = emit_response(op, server, client);
-        quote! { #query #response }
+        quote! { #query #headers #response }
     });
     let table = api.operations.iter().map(|op| {
         let id = &op.id;
@@ -75,6 +76,38 @@ pub fn query_type(op: &Operation) -> Option<proc_macro2::Ident> {
     (!op.query_params.is_empty()).then(|| ident(&format!("{}Query", op.type_prefix)))
 }
 
+/// Name of the struct of `op`'s header and cookie parameters, if it has any.
+pub fn headers_type(op: &Operation) -> Option<proc_macro2::Ident> {
+    (!op.header_params.is_empty() || !op.cookie_params.is_empty())
+        .then(|| ident(&format!("{}Headers", op.type_prefix)))
+}
+
+/// A parameter's wire description, `crate::params::ParamSpec { .. }`.
+pub fn param_spec(p: &Param) -> TokenStream {
+    let name = &p.http_name;
+    let style = ident(match p.wire.style {
+        Style::Form => "Form",
+        Style::Simple => "Simple",
+        Style::Label => "Label",
+        Style::Matrix => "Matrix",
+        Style::SpaceDelimited => "SpaceDelimited",
+        Style::PipeDelimited => "PipeDelimited",
+        Style::TabDelimited => "TabDelimited",
+        Style::DeepObject => "DeepObject",
+    });
+    let explode = p.wire.explode;
+    let shape = match &p.wire.shape {
+        ir::Shape::Scalar => quote! { crate::params::Shape::Scalar },
+        ir::Shape::Array => quote! { crate::params::Shape::Array },
+        ir::Shape::Object(properties) => {
+            quote! { crate::params::Shape::Object(&[#(#properties),*]) }
+        }
+    };
+    quote! {
+        crate::params::ParamSpec { name: #name, style: crate::params::Style::#style, explode: #explode, shape: #shape }
+    }
+}
+
 /// Name of the response enum of `op`.
 pub fn response_type(op: &Operation) -> proc_macro2::Ident {
     ident(&format!("{}Response", op.type_prefix))
@@ -104,10 +137,6 @@ pub(crate) fn route_path(path: &str) -> String {
     if out.is_empty() { "/".into() } else { out }
 }
 
-fn is_list(ty: &TypeRef) -> bool {
-    matches!(ty, TypeRef::Array(_))
-}
-
 fn emit_query(op: &Operation, client: bool) -> TokenStream {
     let Some(name) = query_type(op) else {
         return TokenStream::new();
@@ -119,23 +148,10 @@ fn emit_query(op: &Operation, client: bool) -> TokenStream {
         let docs = doc(p.doc.as_deref());
         quote! { #docs pub #field: ::std::option::Option<#ty>, }
     });
-    let parse = op.query_params.iter().map(|p| {
+    let specs = op.query_params.iter().map(param_spec);
+    let parse = op.query_params.iter().enumerate().map(|(index, p)| {
         let field = ident(&p.name);
-        let http = &p.http_name;
-        if is_list(&p.ty) {
-            quote! {
-                let values: ::std::vec::Vec<&str> = pairs.iter().filter(|(k, _)| k == #http).map(|(_, v)| v.as_str()).collect();
-                if !values.is_empty() {
-                    query.#field = Some(crate::support::parse_list_param(#http, &values)?);
-                }
-            }
-        } else {
-            quote! {
-                if let Some((_, value)) = pairs.iter().find(|(k, _)| k == #http) {
-                    query.#field = Some(crate::support::parse_param(#http, value)?);
-                }
-            }
-        }
+        quote! { #field: pairs.read(&Self::PARAMS[#index])?, }
     });
     let required = op.query_params.iter().filter(|p| p.required).map(|p| {
         let field = ident(&p.name);
@@ -146,24 +162,23 @@ fn emit_query(op: &Operation, client: bool) -> TokenStream {
             }
         }
     });
-    let known = op.query_params.iter().map(|p| &p.http_name);
-    let push = op.query_params.iter().map(|p| {
+    let push = op.query_params.iter().enumerate().map(|(index, p)| {
         let field = ident(&p.name);
-        let http = &p.http_name;
         quote! {
             if let Some(value) = &self.#field {
-                crate::support::push_query(&mut pairs, #http, value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[#index], value)?;
             }
         }
     });
-    let to_pairs = client.then(|| {
+    let to_query = client.then(|| {
         quote! {
-            /// The query as name/value pairs (documented parameters first, then filters).
-            pub fn to_pairs(&self) -> ::std::result::Result<::std::vec::Vec<(::std::string::String, ::std::string::String)>, crate::support::ClientError> {
-                let mut pairs = ::std::vec::Vec::new();
+            /// The query string (without `?`): documented parameters first, each in its
+            /// style, then the filters.
+            pub fn to_query_string(&self) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+                let mut query = ::std::string::String::new();
                 #( #push )*
-                pairs.extend(self.filters.iter().cloned());
-                Ok(pairs)
+                crate::params::write_filters(&mut query, &self.filters);
+                Ok(query)
             }
         }
     });
@@ -178,17 +193,118 @@ fn emit_query(op: &Operation, client: bool) -> TokenStream {
         }
 
         impl #name {
+            /// How each documented parameter is written, in field order.
+            pub const PARAMS: &'static [crate::params::ParamSpec] = &[#(#specs),*];
+
             /// Reads the documented parameters from `pairs`; the rest become `filters`.
-            pub fn from_pairs(pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>) -> ::std::result::Result<Self, crate::support::ApiError> {
-                let mut query = Self::default();
-                #( #parse )*
+            pub fn from_pairs(pairs: &crate::params::RawPairs) -> ::std::result::Result<Self, crate::support::ApiError> {
+                let query = Self { #( #parse )* filters: pairs.rest(Self::PARAMS)? };
                 #( #required )*
-                const KNOWN: &[&str] = &[#(#known),*];
-                query.filters = pairs.into_iter().filter(|(k, _)| !KNOWN.contains(&k.as_str())).collect();
                 Ok(query)
             }
 
-            #to_pairs
+            #to_query
+        }
+    }
+}
+
+/// The struct of an operation's header and cookie parameters (cookies travel in the
+/// `Cookie` header): read from the request's headers, written as headers by the client.
+fn emit_headers(op: &Operation, client: bool) -> TokenStream {
+    let Some(name) = headers_type(op) else {
+        return TokenStream::new();
+    };
+    let doc_line = format!(" Header and cookie parameters of `{}`.", op.id);
+    let all: Vec<&Param> = op.header_params.iter().chain(&op.cookie_params).collect();
+    let fields = all.iter().map(|p| {
+        let field = ident(&p.name);
+        let ty = type_tokens(&p.ty);
+        let docs = doc(p.doc.as_deref());
+        quote! { #docs pub #field: ::std::option::Option<#ty>, }
+    });
+    let specs = all.iter().map(|p| param_spec(p));
+    let headers = op.header_params.len();
+    let read = all.iter().enumerate().map(|(index, p)| {
+        let field = ident(&p.name);
+        if index < headers {
+            quote! { #field: crate::params::read_header(headers, &Self::PARAMS[#index])?, }
+        } else {
+            quote! { #field: cookies.read(&Self::PARAMS[#index])?, }
+        }
+    });
+    let cookies = (!op.cookie_params.is_empty())
+        .then(|| quote! { let cookies = crate::params::RawPairs::cookies(headers)?; });
+    let required = all.iter().filter(|p| p.required).map(|p| {
+        let field = ident(&p.name);
+        let message = format!("parameter `{}` is required", p.http_name);
+        quote! {
+            if value.#field.is_none() {
+                return Err(crate::support::ApiError::bad_request(#message));
+            }
+        }
+    });
+    let write = all.iter().enumerate().map(|(index, p)| {
+        let field = ident(&p.name);
+        let http = p.http_name.to_ascii_lowercase();
+        if index < headers {
+            quote! {
+                if let Some(value) = &self.#field
+                    && let Some(value) = crate::params::write_header(&Self::PARAMS[#index], value)?
+                {
+                    map.append(::http::HeaderName::from_static(#http), value);
+                }
+            }
+        } else {
+            quote! {
+                if let Some(value) = &self.#field {
+                    crate::params::write_cookie(&mut cookies, &Self::PARAMS[#index], value)?;
+                }
+            }
+        }
+    });
+    let cookie_header = (!op.cookie_params.is_empty()).then(|| {
+        quote! {
+            if !cookies.is_empty() {
+                let value = ::http::HeaderValue::from_str(&cookies.join("; "))
+                    .map_err(|e| crate::support::ClientError::Encode(e.to_string()))?;
+                map.append(::http::header::COOKIE, value);
+            }
+        }
+    });
+    let cookie_list = (!op.cookie_params.is_empty())
+        .then(|| quote! { let mut cookies = ::std::vec::Vec::new(); });
+    let to_map = client.then(|| {
+        quote! {
+            /// The parameters as request headers (cookies in one `Cookie` header).
+            pub fn to_header_map(&self) -> ::std::result::Result<::http::HeaderMap, crate::support::ClientError> {
+                let mut map = ::http::HeaderMap::new();
+                #cookie_list
+                #( #write )*
+                #cookie_header
+                Ok(map)
+            }
+        }
+    });
+    quote! {
+        #[doc = #doc_line]
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub struct #name {
+            #( #fields )*
+        }
+
+        impl #name {
+            /// How each parameter is written, in field order (headers, then cookies).
+            pub const PARAMS: &'static [crate::params::ParamSpec] = &[#(#specs),*];
+
+            /// Reads the parameters from the request's headers.
+            pub fn from_headers(headers: &::http::HeaderMap) -> ::std::result::Result<Self, crate::support::ApiError> {
+                #cookies
+                let value = Self { #( #read )* };
+                #( #required )*
+                Ok(value)
+            }
+
+            #to_map
         }
     }
 }

@@ -16,7 +16,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::operations::{query_type, response_type, route_path};
+use super::operations::{headers_type, param_spec, query_type, response_type, route_path};
 use super::{doc, ident, type_tokens};
 use crate::ir::{Api, Operation, TraitDef, TypeRef};
 
@@ -53,6 +53,7 @@ fn method_signature(op: &Operation) -> TokenStream {
         quote! { #arg: #ty, }
     });
     let query = query_type(op).map(|q| quote! { query: crate::operations::#q, });
+    let headers = headers_type(op).map(|h| quote! { headers: crate::operations::#h, });
     let body = op.body.as_ref().map(|b| {
         let ty = body_type(&b.ty, &b.content_type);
         if b.required {
@@ -62,15 +63,16 @@ fn method_signature(op: &Operation) -> TokenStream {
         }
     });
     let response = response_type(op);
-    // `&self`, `ctx`, the path parameters, the query and the body.
+    // `&self`, `ctx`, the path parameters, the query, the headers and the body.
     let arguments = 2
         + op.path_params.len()
         + usize::from(!op.query_params.is_empty())
+        + usize::from(headers_type(op).is_some())
         + usize::from(op.body.is_some());
     let allow = (arguments > 7).then(|| quote! { #[allow(clippy::too_many_arguments)] });
     quote! {
         #allow
-        fn #name(&self, ctx: RequestContext, #( #path_args )* #query #body)
+        fn #name(&self, ctx: RequestContext, #( #path_args )* #query #headers #body)
             -> impl ::std::future::Future<Output = ::std::result::Result<crate::operations::#response, ApiError>> + Send
     }
 }
@@ -179,13 +181,20 @@ fn emit_handler(
     let path_reads = op.path_params.iter().enumerate().map(|(index, p)| {
         let arg = ident(&p.name);
         let http = &p.http_name;
-        quote! { let #arg = call.path_param(#index, #http)?; }
+        let spec = param_spec(p);
+        quote! {
+            let #arg = crate::params::read_path(&#spec, &call.raw_path_param(operation.route, #index, #http)?)?;
+        }
     });
     let path_args = op.path_params.iter().map(|p| ident(&p.name));
     let query = query_type(op).map(|q| {
-        quote! { let query = crate::operations::#q::from_pairs(call.query_pairs()?)?; }
+        quote! { let query = crate::operations::#q::from_pairs(&call.raw_query()?)?; }
     });
     let query_arg = query_type(op).map(|_| quote! { query, });
+    let headers = headers_type(op).map(|h| {
+        quote! { let headers = crate::operations::#h::from_headers(call.headers())?; }
+    });
+    let headers_arg = headers_type(op).map(|_| quote! { headers, });
     let body = op
         .body
         .as_ref()
@@ -207,12 +216,13 @@ fn emit_handler(
             crate::support::respond(
                 async move {
                     let call = crate::support::Call::read(request).await?;
+                    let operation = &crate::operations::OPERATIONS[#index];
                     #( #path_reads )*
                     #query
+                    #headers
                     #body
                     #mandatory
-                    let operation = &crate::operations::OPERATIONS[#index];
-                    api.#method(call.context(operation), #( #path_args, )* #query_arg #body_arg).await
+                    api.#method(call.context(operation), #( #path_args, )* #query_arg #headers_arg #body_arg).await
                 }
                 .await,
             )

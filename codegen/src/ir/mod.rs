@@ -224,6 +224,8 @@ pub struct Operation {
     pub query_params: Vec<Param>,
     /// Request headers declared by the operation.
     pub header_params: Vec<Param>,
+    /// Cookies declared by the operation.
+    pub cookie_params: Vec<Param>,
     /// The JSON body.
     pub body: Option<Body>,
     /// Documented responses, by status.
@@ -245,6 +247,63 @@ pub struct Param {
     pub ty: TypeRef,
     /// Required.
     pub required: bool,
+    /// How it is written on the wire (`style`, `explode`, and its shape).
+    pub wire: Wire,
+}
+
+/// How a parameter is written: OpenAPI 3.0 `style` and `explode` (defaults filled in),
+/// and the shape of its schema, which decides how its text is split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wire {
+    /// `style`.
+    pub style: Style,
+    /// `explode`.
+    pub explode: bool,
+    /// What the schema is.
+    pub shape: Shape,
+}
+
+impl Wire {
+    /// A scalar written as it is (`simple`): response headers.
+    pub fn simple_scalar() -> Self {
+        Self {
+            style: Style::Simple,
+            explode: false,
+            shape: Shape::Scalar,
+        }
+    }
+}
+
+/// OpenAPI 3.0 parameter styles, plus Swagger 2.0's `collectionFormat: tsv`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    /// `form` (query, cookie).
+    Form,
+    /// `simple` (path, header).
+    Simple,
+    /// `label` (path).
+    Label,
+    /// `matrix` (path).
+    Matrix,
+    /// `spaceDelimited` (query).
+    SpaceDelimited,
+    /// `pipeDelimited` (query).
+    PipeDelimited,
+    /// Swagger 2.0 `tsv` (query), which OpenAPI 3.0 has no style for.
+    TabDelimited,
+    /// `deepObject` (query objects).
+    DeepObject,
+}
+
+/// The shape of a parameter's schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Shape {
+    /// A string, number, boolean or enum.
+    Scalar,
+    /// An array (its items scalars; anything else is written as JSON text).
+    Array,
+    /// An object or map, with its declared property names.
+    Object(Vec<String>),
 }
 
 /// A request body.

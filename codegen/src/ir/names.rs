@@ -64,6 +64,7 @@ pub mod emitted {
     pub const OPERATION_LOCALS: &[&str] = &[
         "ctx",
         "query",
+        "headers",
         "body",
         "api",
         "request",

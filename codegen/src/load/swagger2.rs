@@ -311,13 +311,49 @@ fn convert_parameter(parameter: Value) -> Value {
         return Value::Object(map);
     }
     let schema = simple_schema(&Value::Object(map.clone()));
+    let array = map.get("type").and_then(Value::as_str) == Some("array");
+    let place = map
+        .get("in")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     for keyword in SCHEMA_KEYWORDS {
         map.remove(*keyword);
     }
-    map.remove("collectionFormat");
+    if let (true, Some(Value::String(format))) = (array, map.remove("collectionFormat")) {
+        collection_format(&mut map, &place, &format);
+    } else if array && place == "query" {
+        // csv, Swagger 2.0's default: unlike OpenAPI 3.0's (form, exploded).
+        collection_format(&mut map, &place, "csv");
+    }
     map.remove("allowEmptyValue");
     map.insert("schema".into(), schema);
     Value::Object(map)
+}
+
+/// An array parameter's `collectionFormat` as OpenAPI 3.0 `style`/`explode`: in a
+/// query, csv → form, multi → form exploded, ssv → spaceDelimited, pipes →
+/// pipeDelimited, tsv → form unexploded marked `x-collectionFormat: tsv` (no OpenAPI 3.0
+/// style); in a path or header, csv is the default `simple`, and any other format is
+/// kept as `x-collectionFormat` for the lowering to refuse (no style writes it there).
+fn collection_format(map: &mut Map<String, Value>, place: &str, format: &str) {
+    let (style, explode) = match (place, format) {
+        (_, "csv") if place != "query" => return,
+        ("query", "csv") => ("form", false),
+        ("query", "multi") => ("form", true),
+        ("query", "ssv") => ("spaceDelimited", false),
+        ("query", "pipes") => ("pipeDelimited", false),
+        ("query", "tsv") => {
+            map.insert("x-collectionFormat".into(), json!("tsv"));
+            ("form", false)
+        }
+        _ => {
+            map.insert("x-collectionFormat".into(), json!(format));
+            return;
+        }
+    };
+    map.insert("style".into(), json!(style));
+    map.insert("explode".into(), json!(explode));
 }
 
 fn convert_response(response: Value, produces: &[String]) -> Value {

@@ -3,6 +3,7 @@
 
 mod cycles;
 mod operations;
+mod params;
 mod profile;
 mod schema_view;
 mod types;

@@ -7,10 +7,11 @@ use openapiv3::{
     StatusCode,
 };
 
+use super::params::{self, Place};
 use super::types::TypeSpace;
 use crate::error::{Error, Result, escape_pointer, unescape_pointer};
 use crate::ir::names::{Scope, camel, emitted, snake, status_variant};
-use crate::ir::{self, Body, Operation, Param, TraitDef, TypeRef};
+use crate::ir::{self, Body, Operation, Param, TraitDef, TypeRef, Wire};
 
 /// Lowers every operation; returns them with their traits.
 pub fn lower(
@@ -77,6 +78,7 @@ pub fn lower(
                 path_params: vec![],
                 query_params: vec![],
                 header_params: vec![],
+                cookie_params: vec![],
                 body: None,
                 responses: vec![],
                 roles: vec![],
@@ -112,12 +114,20 @@ pub fn lower(
                     )?,
                     ParameterSchemaOrContent::Content(_) => TypeRef::String,
                 };
+                let place = match parameter {
+                    Parameter::Path { style, .. } => Place::Path(style),
+                    Parameter::Query { style, .. } => Place::Query(style),
+                    Parameter::Header { .. } => Place::Header,
+                    Parameter::Cookie { .. } => Place::Cookie,
+                };
+                let wire = params::wire(place, data, &ty, &space.types, file, &at)?;
                 let param = Param {
                     name: scope.claim(snake(&data.name)),
                     http_name: data.name.clone(),
                     doc: data.description.clone(),
                     ty,
                     required: data.required,
+                    wire,
                 };
                 match parameter {
                     Parameter::Path { .. } => operation.path_params.push(Param {
@@ -126,7 +136,7 @@ pub fn lower(
                     }),
                     Parameter::Query { .. } => operation.query_params.push(param),
                     Parameter::Header { .. } => operation.header_params.push(param),
-                    Parameter::Cookie { .. } => {}
+                    Parameter::Cookie { .. } => operation.cookie_params.push(param),
                 }
             }
             // Path parameters in the order they appear in the path.
@@ -143,6 +153,7 @@ pub fn lower(
                         doc: None,
                         ty: TypeRef::String,
                         required: true,
+                        wire: Wire::simple_scalar(),
                     });
                 }
             }
@@ -244,6 +255,7 @@ pub fn lower(
                         doc: header.description.clone(),
                         ty: simple_header_type(ty),
                         required: header.required,
+                        wire: Wire::simple_scalar(),
                     });
                 }
                 let projectable = operation

@@ -150,8 +150,8 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let body = call.required_json_body()?;
                 let operation = &crate::operations::OPERATIONS[0];
+                let body = call.required_json_body()?;
                 api.create_check(call.context(operation), body).await
             }
             .await,
@@ -340,6 +340,8 @@ pub mod client {
         }
     }
 }
+#[path = "../../../generated/src/params.rs"]
+pub mod params;
 #[path = "../../../generated/src/support.rs"]
 pub mod support;
 fn main() {}

@@ -600,94 +600,121 @@ pub mod operations {
         pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
     }
     impl SendQuery {
+        #[doc = r" How each documented parameter is written, in field order."]
+        pub const PARAMS: &'static [crate::params::ParamSpec] = &[
+            crate::params::ParamSpec {
+                name: "query",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+            crate::params::ParamSpec {
+                name: "filters",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+            crate::params::ParamSpec {
+                name: "body",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+            crate::params::ParamSpec {
+                name: "pairs",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+            crate::params::ParamSpec {
+                name: "values",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Array,
+            },
+            crate::params::ParamSpec {
+                name: "value",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+            crate::params::ParamSpec {
+                name: "KNOWN",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+            crate::params::ParamSpec {
+                name: "self",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+            crate::params::ParamSpec {
+                name: "Some",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+        ];
         #[doc = r" Reads the documented parameters from `pairs`; the rest become `filters`."]
         pub fn from_pairs(
-            pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+            pairs: &crate::params::RawPairs,
         ) -> ::std::result::Result<Self, crate::support::ApiError> {
-            let mut query = Self::default();
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "query") {
-                query.query2 = Some(crate::support::parse_param("query", value)?);
-            }
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "filters") {
-                query.filters2 = Some(crate::support::parse_param("filters", value)?);
-            }
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "body") {
-                query.body2 = Some(crate::support::parse_param("body", value)?);
-            }
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "pairs") {
-                query.pairs = Some(crate::support::parse_param("pairs", value)?);
-            }
-            let values: ::std::vec::Vec<&str> = pairs
-                .iter()
-                .filter(|(k, _)| k == "values")
-                .map(|(_, v)| v.as_str())
-                .collect();
-            if !values.is_empty() {
-                query.values = Some(crate::support::parse_list_param("values", &values)?);
-            }
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "value") {
-                query.value = Some(crate::support::parse_param("value", value)?);
-            }
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "KNOWN") {
-                query.known = Some(crate::support::parse_param("KNOWN", value)?);
-            }
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "self") {
-                query.self_ = Some(crate::support::parse_param("self", value)?);
-            }
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "Some") {
-                query.some = Some(crate::support::parse_param("Some", value)?);
-            }
+            let query = Self {
+                query2: pairs.read(&Self::PARAMS[0usize])?,
+                filters2: pairs.read(&Self::PARAMS[1usize])?,
+                body2: pairs.read(&Self::PARAMS[2usize])?,
+                pairs: pairs.read(&Self::PARAMS[3usize])?,
+                values: pairs.read(&Self::PARAMS[4usize])?,
+                value: pairs.read(&Self::PARAMS[5usize])?,
+                known: pairs.read(&Self::PARAMS[6usize])?,
+                self_: pairs.read(&Self::PARAMS[7usize])?,
+                some: pairs.read(&Self::PARAMS[8usize])?,
+                filters: pairs.rest(Self::PARAMS)?,
+            };
             if query.self_.is_none() {
                 return Err(crate::support::ApiError::bad_request(
                     "query parameter `self` is required",
                 ));
             }
-            const KNOWN: &[&str] = &[
-                "query", "filters", "body", "pairs", "values", "value", "KNOWN", "self", "Some",
-            ];
-            query.filters = pairs
-                .into_iter()
-                .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-                .collect();
             Ok(query)
         }
-        #[doc = r" The query as name/value pairs (documented parameters first, then filters)."]
-        pub fn to_pairs(
+        #[doc = r" The query string (without `?`): documented parameters first, each in its"]
+        #[doc = r" style, then the filters."]
+        pub fn to_query_string(
             &self,
-        ) -> ::std::result::Result<
-            ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-            crate::support::ClientError,
-        > {
-            let mut pairs = ::std::vec::Vec::new();
+        ) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+            let mut query = ::std::string::String::new();
             if let Some(value) = &self.query2 {
-                crate::support::push_query(&mut pairs, "query", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[0usize], value)?;
             }
             if let Some(value) = &self.filters2 {
-                crate::support::push_query(&mut pairs, "filters", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[1usize], value)?;
             }
             if let Some(value) = &self.body2 {
-                crate::support::push_query(&mut pairs, "body", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[2usize], value)?;
             }
             if let Some(value) = &self.pairs {
-                crate::support::push_query(&mut pairs, "pairs", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[3usize], value)?;
             }
             if let Some(value) = &self.values {
-                crate::support::push_query(&mut pairs, "values", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[4usize], value)?;
             }
             if let Some(value) = &self.value {
-                crate::support::push_query(&mut pairs, "value", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[5usize], value)?;
             }
             if let Some(value) = &self.known {
-                crate::support::push_query(&mut pairs, "KNOWN", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[6usize], value)?;
             }
             if let Some(value) = &self.self_ {
-                crate::support::push_query(&mut pairs, "self", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[7usize], value)?;
             }
             if let Some(value) = &self.some {
-                crate::support::push_query(&mut pairs, "Some", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[8usize], value)?;
             }
-            pairs.extend(self.filters.iter().cloned());
-            Ok(pairs)
+            crate::params::write_filters(&mut query, &self.filters);
+            Ok(query)
         }
     }
     #[doc = " The documented responses of `send`."]
@@ -914,8 +941,16 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let new = call.path_param(0usize, "new")?;
                 let operation = &crate::operations::OPERATIONS[1];
+                let new = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "new",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 0usize, "new")?,
+                )?;
                 api.new2(call.context(operation), new).await
             }
             .await,
@@ -1072,9 +1107,17 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let query2 = call.path_param(0usize, "query")?;
-                let body = call.required_json_body()?;
                 let operation = &crate::operations::OPERATIONS[4];
+                let query2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "query",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 0usize, "query")?,
+                )?;
+                let body = call.required_json_body()?;
                 api.create_thing(call.context(operation), query2, body)
                     .await
             }
@@ -1088,36 +1131,252 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let ctx2 = call.path_param(0usize, "ctx")?;
-                let body3 = call.path_param(1usize, "body")?;
-                let api2 = call.path_param(2usize, "api")?;
-                let request2 = call.path_param(3usize, "request")?;
-                let call2 = call.path_param(4usize, "call")?;
-                let operation2 = call.path_param(5usize, "operation")?;
-                let url2 = call.path_param(6usize, "url")?;
-                let bytes2 = call.path_param(7usize, "bytes")?;
-                let raw2 = call.path_param(8usize, "raw")?;
-                let e2 = call.path_param(9usize, "e")?;
-                let self_2 = call.path_param(10usize, "self")?;
-                let crate_ = call.path_param(11usize, "crate")?;
-                let super_ = call.path_param(12usize, "super")?;
-                let filters3 = call.path_param(13usize, "filters")?;
-                let a = call.path_param(14usize, "A")?;
-                let some2 = call.path_param(15usize, "Some")?;
-                let none = call.path_param(16usize, "None")?;
-                let ok = call.path_param(17usize, "Ok")?;
-                let err = call.path_param(18usize, "Err")?;
-                let string = call.path_param(19usize, "String")?;
-                let option = call.path_param(20usize, "Option")?;
-                let result = call.path_param(21usize, "Result")?;
-                let vec = call.path_param(22usize, "Vec")?;
-                let box_ = call.path_param(23usize, "Box")?;
-                let self_3 = call.path_param(24usize, "Self")?;
-                let response = call.path_param(25usize, "response")?;
-                let status = call.path_param(26usize, "status")?;
-                let query = crate::operations::SendQuery::from_pairs(call.query_pairs()?)?;
-                let body = call.json_body()?;
                 let operation = &crate::operations::OPERATIONS[5];
+                let ctx2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "ctx",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 0usize, "ctx")?,
+                )?;
+                let body3 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "body",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 1usize, "body")?,
+                )?;
+                let api2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "api",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 2usize, "api")?,
+                )?;
+                let request2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "request",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 3usize, "request")?,
+                )?;
+                let call2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "call",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 4usize, "call")?,
+                )?;
+                let operation2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "operation",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 5usize, "operation")?,
+                )?;
+                let url2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "url",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 6usize, "url")?,
+                )?;
+                let bytes2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "bytes",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 7usize, "bytes")?,
+                )?;
+                let raw2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "raw",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 8usize, "raw")?,
+                )?;
+                let e2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "e",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 9usize, "e")?,
+                )?;
+                let self_2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "self",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 10usize, "self")?,
+                )?;
+                let crate_ = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "crate",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 11usize, "crate")?,
+                )?;
+                let super_ = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "super",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 12usize, "super")?,
+                )?;
+                let filters3 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "filters",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 13usize, "filters")?,
+                )?;
+                let a = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "A",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 14usize, "A")?,
+                )?;
+                let some2 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "Some",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 15usize, "Some")?,
+                )?;
+                let none = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "None",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 16usize, "None")?,
+                )?;
+                let ok = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "Ok",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 17usize, "Ok")?,
+                )?;
+                let err = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "Err",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 18usize, "Err")?,
+                )?;
+                let string = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "String",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 19usize, "String")?,
+                )?;
+                let option = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "Option",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 20usize, "Option")?,
+                )?;
+                let result = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "Result",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 21usize, "Result")?,
+                )?;
+                let vec = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "Vec",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 22usize, "Vec")?,
+                )?;
+                let box_ = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "Box",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 23usize, "Box")?,
+                )?;
+                let self_3 = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "Self",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 24usize, "Self")?,
+                )?;
+                let response = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "response",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 25usize, "response")?,
+                )?;
+                let status = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "status",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 26usize, "status")?,
+                )?;
+                let query = crate::operations::SendQuery::from_pairs(&call.raw_query()?)?;
+                let body = call.json_body()?;
                 api.send2(
                     call.context(operation),
                     ctx2,
@@ -1263,7 +1522,15 @@ pub mod client {
         ) -> ::std::result::Result<crate::operations::NewResponse, ClientError> {
             let mut url = self.base_url.clone();
             url.push_str("/client/");
-            url.push_str(&crate::support::encode_path_segment(new));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "new",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &new,
+            )?);
             let request = self.http.request(::reqwest::Method::GET, url);
             let raw = self.send(request).await?;
             crate::operations::NewResponse::from_raw(raw)
@@ -1299,7 +1566,15 @@ pub mod client {
         ) -> ::std::result::Result<crate::operations::CreateThingResponse, ClientError> {
             let mut url = self.base_url.clone();
             url.push_str("/things/");
-            url.push_str(&crate::support::encode_path_segment(query2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "query",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &query2,
+            )?);
             let request = self.http.request(::reqwest::Method::POST, url);
             let bytes =
                 ::serde_json::to_vec(body).map_err(|e| ClientError::Encode(e.to_string()))?;
@@ -1346,61 +1621,281 @@ pub mod client {
         ) -> ::std::result::Result<crate::operations::SendResponse, ClientError> {
             let mut url = self.base_url.clone();
             url.push_str("/all/");
-            url.push_str(&crate::support::encode_path_segment(ctx2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "ctx",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &ctx2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(body3));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "body",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &body3,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(api2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "api",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &api2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(request2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "request",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &request2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(call2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "call",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &call2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(operation2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "operation",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &operation2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(url2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "url",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &url2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(bytes2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "bytes",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &bytes2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(raw2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "raw",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &raw2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(e2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "e",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &e2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(self_2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "self",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &self_2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(crate_));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "crate",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &crate_,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(super_));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "super",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &super_,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(filters3));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "filters",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &filters3,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(a));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "A",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &a,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(some2));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "Some",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &some2,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(none));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "None",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &none,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(ok));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "Ok",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &ok,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(err));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "Err",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &err,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(string));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "String",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &string,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(option));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "Option",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &option,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(result));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "Result",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &result,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(vec));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "Vec",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &vec,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(box_));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "Box",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &box_,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(self_3));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "Self",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &self_3,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(response));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "response",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &response,
+            )?);
             url.push('/');
-            url.push_str(&crate::support::encode_path_segment(status));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "status",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &status,
+            )?);
+            let query = query.to_query_string()?;
+            if !query.is_empty() {
+                url.push('?');
+                url.push_str(&query);
+            }
             let request = self.http.request(::reqwest::Method::PUT, url);
-            let request = request.query(&query.to_pairs()?);
             let bytes =
                 ::serde_json::to_vec(body).map_err(|e| ClientError::Encode(e.to_string()))?;
             let request = request
@@ -1512,6 +2007,8 @@ pub mod client {
         }
     }
 }
+#[path = "../../../generated/src/params.rs"]
+pub mod params;
 #[path = "../../../generated/src/support.rs"]
 pub mod support;
 fn main() {}

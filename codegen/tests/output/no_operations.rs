@@ -151,6 +151,8 @@ pub mod client {
         }
     }
 }
+#[path = "../../../generated/src/params.rs"]
+pub mod params;
 #[path = "../../../generated/src/support.rs"]
 pub mod support;
 fn main() {}

@@ -15,34 +15,34 @@ pub mod operations {
         pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
     }
     impl EchoQuery {
+        #[doc = r" How each documented parameter is written, in field order."]
+        pub const PARAMS: &'static [crate::params::ParamSpec] = &[crate::params::ParamSpec {
+            name: "times",
+            style: crate::params::Style::Form,
+            explode: true,
+            shape: crate::params::Shape::Scalar,
+        }];
         #[doc = r" Reads the documented parameters from `pairs`; the rest become `filters`."]
         pub fn from_pairs(
-            pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+            pairs: &crate::params::RawPairs,
         ) -> ::std::result::Result<Self, crate::support::ApiError> {
-            let mut query = Self::default();
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "times") {
-                query.times = Some(crate::support::parse_param("times", value)?);
-            }
-            const KNOWN: &[&str] = &["times"];
-            query.filters = pairs
-                .into_iter()
-                .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-                .collect();
+            let query = Self {
+                times: pairs.read(&Self::PARAMS[0usize])?,
+                filters: pairs.rest(Self::PARAMS)?,
+            };
             Ok(query)
         }
-        #[doc = r" The query as name/value pairs (documented parameters first, then filters)."]
-        pub fn to_pairs(
+        #[doc = r" The query string (without `?`): documented parameters first, each in its"]
+        #[doc = r" style, then the filters."]
+        pub fn to_query_string(
             &self,
-        ) -> ::std::result::Result<
-            ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-            crate::support::ClientError,
-        > {
-            let mut pairs = ::std::vec::Vec::new();
+        ) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+            let mut query = ::std::string::String::new();
             if let Some(value) = &self.times {
-                crate::support::push_query(&mut pairs, "times", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[0usize], value)?;
             }
-            pairs.extend(self.filters.iter().cloned());
-            Ok(pairs)
+            crate::params::write_filters(&mut query, &self.filters);
+            Ok(query)
         }
     }
     #[doc = " The documented responses of `echo`."]
@@ -204,9 +204,17 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let text = call.path_param(0usize, "text")?;
-                let query = crate::operations::EchoQuery::from_pairs(call.query_pairs()?)?;
                 let operation = &crate::operations::OPERATIONS[0];
+                let text = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "text",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 0usize, "text")?,
+                )?;
+                let query = crate::operations::EchoQuery::from_pairs(&call.raw_query()?)?;
                 api.echo(call.context(operation), text, query).await
             }
             .await,
@@ -313,9 +321,21 @@ pub mod client {
         ) -> ::std::result::Result<crate::operations::EchoResponse, ClientError> {
             let mut url = self.base_url.clone();
             url.push_str("/echo/");
-            url.push_str(&crate::support::encode_path_segment(text));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "text",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &text,
+            )?);
+            let query = query.to_query_string()?;
+            if !query.is_empty() {
+                url.push('?');
+                url.push_str(&query);
+            }
             let request = self.http.request(::reqwest::Method::GET, url);
-            let request = request.query(&query.to_pairs()?);
             let raw = self.send(request).await?;
             crate::operations::EchoResponse::from_raw(raw)
         }
@@ -421,6 +441,8 @@ pub mod client {
         }
     }
 }
+#[path = "../../../generated/src/params.rs"]
+pub mod params;
 #[path = "../../../generated/src/support.rs"]
 pub mod support;
 fn main() {}

@@ -120,8 +120,8 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let body = call.required_json_body()?;
                 let operation = &crate::operations::OPERATIONS[0];
+                let body = call.required_json_body()?;
                 api.thing_create_event(call.context(operation), body).await
             }
             .await,
@@ -313,6 +313,8 @@ pub mod client {
         }
     }
 }
+#[path = "../../../generated/src/params.rs"]
+pub mod params;
 #[path = "../../../generated/src/support.rs"]
 pub mod support;
 fn main() {}

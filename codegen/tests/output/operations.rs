@@ -220,46 +220,56 @@ pub mod operations {
         pub filters: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
     }
     impl ListPetQuery {
+        #[doc = r" How each documented parameter is written, in field order."]
+        pub const PARAMS: &'static [crate::params::ParamSpec] = &[
+            crate::params::ParamSpec {
+                name: "fields",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+            crate::params::ParamSpec {
+                name: "offset",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+            crate::params::ParamSpec {
+                name: "limit",
+                style: crate::params::Style::Form,
+                explode: true,
+                shape: crate::params::Shape::Scalar,
+            },
+        ];
         #[doc = r" Reads the documented parameters from `pairs`; the rest become `filters`."]
         pub fn from_pairs(
-            pairs: ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
+            pairs: &crate::params::RawPairs,
         ) -> ::std::result::Result<Self, crate::support::ApiError> {
-            let mut query = Self::default();
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "fields") {
-                query.fields = Some(crate::support::parse_param("fields", value)?);
-            }
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "offset") {
-                query.offset = Some(crate::support::parse_param("offset", value)?);
-            }
-            if let Some((_, value)) = pairs.iter().find(|(k, _)| k == "limit") {
-                query.limit = Some(crate::support::parse_param("limit", value)?);
-            }
-            const KNOWN: &[&str] = &["fields", "offset", "limit"];
-            query.filters = pairs
-                .into_iter()
-                .filter(|(k, _)| !KNOWN.contains(&k.as_str()))
-                .collect();
+            let query = Self {
+                fields: pairs.read(&Self::PARAMS[0usize])?,
+                offset: pairs.read(&Self::PARAMS[1usize])?,
+                limit: pairs.read(&Self::PARAMS[2usize])?,
+                filters: pairs.rest(Self::PARAMS)?,
+            };
             Ok(query)
         }
-        #[doc = r" The query as name/value pairs (documented parameters first, then filters)."]
-        pub fn to_pairs(
+        #[doc = r" The query string (without `?`): documented parameters first, each in its"]
+        #[doc = r" style, then the filters."]
+        pub fn to_query_string(
             &self,
-        ) -> ::std::result::Result<
-            ::std::vec::Vec<(::std::string::String, ::std::string::String)>,
-            crate::support::ClientError,
-        > {
-            let mut pairs = ::std::vec::Vec::new();
+        ) -> ::std::result::Result<::std::string::String, crate::support::ClientError> {
+            let mut query = ::std::string::String::new();
             if let Some(value) = &self.fields {
-                crate::support::push_query(&mut pairs, "fields", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[0usize], value)?;
             }
             if let Some(value) = &self.offset {
-                crate::support::push_query(&mut pairs, "offset", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[1usize], value)?;
             }
             if let Some(value) = &self.limit {
-                crate::support::push_query(&mut pairs, "limit", value)?;
+                crate::params::write_query(&mut query, &Self::PARAMS[2usize], value)?;
             }
-            pairs.extend(self.filters.iter().cloned());
-            Ok(pairs)
+            crate::params::write_filters(&mut query, &self.filters);
+            Ok(query)
         }
     }
     #[doc = " The documented responses of `listPet`."]
@@ -501,8 +511,8 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let body = call.required_json_body()?;
                 let operation = &crate::operations::OPERATIONS[0];
+                let body = call.required_json_body()?;
                 api.create_pet(call.context(operation), body).await
             }
             .await,
@@ -515,8 +525,16 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let id = call.path_param(0usize, "id")?;
                 let operation = &crate::operations::OPERATIONS[1];
+                let id = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "id",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 0usize, "id")?,
+                )?;
                 api.delete_pet(call.context(operation), id).await
             }
             .await,
@@ -529,8 +547,8 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let query = crate::operations::ListPetQuery::from_pairs(call.query_pairs()?)?;
                 let operation = &crate::operations::OPERATIONS[2];
+                let query = crate::operations::ListPetQuery::from_pairs(&call.raw_query()?)?;
                 api.list_pet(call.context(operation), query).await
             }
             .await,
@@ -543,8 +561,16 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let id = call.path_param(0usize, "id")?;
                 let operation = &crate::operations::OPERATIONS[3];
+                let id = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "id",
+                        style: crate::params::Style::Simple,
+                        explode: false,
+                        shape: crate::params::Shape::Scalar,
+                    },
+                    &call.raw_path_param(operation.route, 0usize, "id")?,
+                )?;
                 api.retrieve_pet(call.context(operation), id).await
             }
             .await,
@@ -660,7 +686,15 @@ pub mod client {
         ) -> ::std::result::Result<crate::operations::DeletePetResponse, ClientError> {
             let mut url = self.base_url.clone();
             url.push_str("/pet/");
-            url.push_str(&crate::support::encode_path_segment(id));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &id,
+            )?);
             let request = self.http.request(::reqwest::Method::DELETE, url);
             let raw = self.send(request).await?;
             crate::operations::DeletePetResponse::from_raw(raw)
@@ -674,8 +708,12 @@ pub mod client {
         ) -> ::std::result::Result<crate::operations::ListPetResponse, ClientError> {
             let mut url = self.base_url.clone();
             url.push_str("/pet");
+            let query = query.to_query_string()?;
+            if !query.is_empty() {
+                url.push('?');
+                url.push_str(&query);
+            }
             let request = self.http.request(::reqwest::Method::GET, url);
-            let request = request.query(&query.to_pairs()?);
             let raw = self.send(request).await?;
             crate::operations::ListPetResponse::from_raw(raw)
         }
@@ -688,7 +726,15 @@ pub mod client {
         ) -> ::std::result::Result<crate::operations::RetrievePetResponse, ClientError> {
             let mut url = self.base_url.clone();
             url.push_str("/pet/");
-            url.push_str(&crate::support::encode_path_segment(id));
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "id",
+                    style: crate::params::Style::Simple,
+                    explode: false,
+                    shape: crate::params::Shape::Scalar,
+                },
+                &id,
+            )?);
             let request = self.http.request(::reqwest::Method::GET, url);
             let raw = self.send(request).await?;
             crate::operations::RetrievePetResponse::from_raw(raw)
@@ -784,6 +830,8 @@ pub mod client {
         }
     }
 }
+#[path = "../../../generated/src/params.rs"]
+pub mod params;
 #[path = "../../../generated/src/support.rs"]
 pub mod support;
 fn main() {}
