@@ -36,6 +36,7 @@ fn new_topic(id: Option<&str>, name: &str) -> NewTopic {
 fn new_event(event_id: &str) -> NewEvent {
     NewEvent {
         event_id: event_id.into(),
+        publisher: String::new(),
         body: Bytes::from(format!(r#"{{"eventId":"{event_id}","b":1,"a":[2]}}"#)),
     }
 }
