@@ -334,6 +334,11 @@ impl Connections {
                     .map_or_else(|| error.to_string(), ToString::to_string);
                 tracing::debug!(%peer, error = why, "connection closed");
             }
+            // The peer's place first: once the global permit is back, the accept loop
+            // may take a connection from this peer at once, and must find its place
+            // free (else it would close a connection the caps allow).
+            let (permit, slot) = permit;
+            drop(slot);
             drop(permit);
         }
     }
