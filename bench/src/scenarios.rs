@@ -281,6 +281,7 @@ fn memory(settings: &Settings) -> anyhow::Result<Outcome> {
             let event_id = value["eventId"].as_str().unwrap_or_default().to_owned();
             batch.push(NewEvent {
                 event_id,
+                publisher: String::new(),
                 body: bytes::Bytes::from(serde_json::to_vec(&value)?),
             });
             if batch.len() == 1000 {

@@ -66,6 +66,9 @@ pub struct Config {
     pub idle_timeout_ms: Option<u64>,
     /// Connections served at once (the server lowers it to fit its open-file limit).
     pub max_connections: Option<usize>,
+    /// Connections served at once for one peer (IPv4 address, IPv6 /64); default a
+    /// quarter of `max_connections`.
+    pub max_connections_per_ip: Option<usize>,
     /// Longest request target accepted, in bytes (longer: 414).
     pub max_uri_bytes: Option<usize>,
     /// Most header field bytes (names and values) accepted (more: 431).
@@ -214,7 +217,8 @@ mod tests {
                 "provider-a",
                 crate::auth::Role::Provider,
                 crate::auth::Issuer::ApiKey
-            ))
+            )
+            .with_party(Some("provider-a".into())))
         );
     }
 

@@ -30,6 +30,7 @@ fn auth_config() -> AuthConfig {
         .iter()
         .map(|role| ApiKeyConfig {
             name: format!("{role}-by-key"),
+            party: None,
             role: *role,
             sha256: sha256_hex(&api_key(*role)),
         })

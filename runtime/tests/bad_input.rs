@@ -861,43 +861,51 @@ async fn nul_inside_the_payload_is_stored_and_answered_exactly() {
     assert_eq!(list.json()[0]["event"]["note"], "a\u{0}b\u{1b}c");
 }
 
-/// The caller's principal name is stored as the owner of what it registers: a name the
-/// store cannot keep is refused (400) rather than failing the store (it was 500 on
-/// PostgreSQL for a NUL). API key names come from the configuration; JWT subjects
-/// from an identity provider.
+/// The caller's principal name is stored as the owner of what it registers, and
+/// logged: a name the store cannot keep or a log line would print raw never becomes a
+/// principal. An API key with such a name is a configuration error at start-up (JWT
+/// subjects: a 401, `jwt_claims`); a name at the limit owns hubs and listeners on
+/// every store.
 #[tokio::test]
 async fn principal_names_that_cannot_own_a_hub_are_refused_on_every_store() {
     use tmf688_api::profile::Role;
     use tmf688_runtime::auth::{ApiKeyConfig, AuthConfig, sha256_hex};
-    // (principal name, accepted)
+    // (principal name, accepted; else the configuration error names …)
     let names = [
-        ("a\u{0}b".to_owned(), false),
-        ("a\u{1b}b".to_owned(), false),
-        (filler(257, 1), false),
-        (filler(256, 2), true),
+        ("a\u{0}b".to_owned(), Some("U+0000")),
+        ("a\u{1b}b".to_owned(), Some("U+001B")),
+        (filler(257, 1), Some("257 bytes")),
+        (filler(256, 2), None),
     ];
-    let api_keys = names
-        .iter()
-        .enumerate()
-        .map(|(n, (name, _))| ApiKeyConfig {
-            name: name.clone(),
+    let config = |n: usize, name: &str| AuthConfig {
+        api_keys: vec![ApiKeyConfig {
+            name: name.to_owned(),
+            party: None,
             role: Role::Provider,
             sha256: sha256_hex(&format!("key-{n}")),
-        })
-        .collect();
-    let auth = tmf688_runtime::Authenticator::from_config(&AuthConfig {
-        api_keys,
+        }],
         ..AuthConfig::default()
-    })
-    .unwrap();
-    let server = common::spawn(AppConfig {
-        auth: Some(std::sync::Arc::new(auth)),
-        ..AppConfig::default()
-    })
-    .await;
+    };
     let http = reqwest::Client::new();
     let mut failures = Vec::new();
-    for (n, (name, accepted)) in names.iter().enumerate() {
+    for (n, (name, refusal)) in names.iter().enumerate() {
+        let label = format!("{} bytes {:?}…", name.len(), &name[..3]);
+        let auth = match (
+            tmf688_runtime::Authenticator::from_config(&config(n, name)),
+            refusal,
+        ) {
+            (Err(error), Some(needle)) if error.0.contains(needle) => continue,
+            (Ok(auth), None) => auth,
+            (outcome, _) => {
+                failures.push(format!("{label}: configuration {outcome:?}"));
+                continue;
+            }
+        };
+        let server = common::spawn(AppConfig {
+            auth: Some(std::sync::Arc::new(auth)),
+            ..AppConfig::default()
+        })
+        .await;
         for (path, body) in [
             (
                 format!("{PSI}/topic/alarm/hub"),
@@ -916,13 +924,8 @@ async fn principal_names_that_cannot_own_a_hub_are_refused_on_every_store() {
                 Some(&body),
             )
             .await;
-            let outcome = created_or_refused(&answer, *accepted, "principal");
-            if let Err(why) = outcome {
-                failures.push(format!(
-                    "{path} as {} bytes {:?}…: {why}",
-                    name.len(),
-                    &name[..3]
-                ));
+            if let Err(why) = created_or_refused(&answer, true, "principal") {
+                failures.push(format!("{path} as {label}: {why}"));
             }
         }
     }
@@ -987,6 +990,7 @@ async fn what_was_stored_before_the_rules_is_still_answered() {
             "alarm",
             vec![NewEvent {
                 event_id: "legacy".into(),
+                publisher: String::new(),
                 body: legacy.to_string().into_bytes().into(),
             }],
         )
@@ -1042,4 +1046,107 @@ async fn what_was_stored_before_the_rules_is_still_answered() {
             answer.text
         );
     }
+}
+
+/// No id the hub hands out or accepts is a path dot-segment or empty: a topic named
+/// `.` or `..` would get an id no URL can reach (clients and proxies remove such
+/// segments), so the name is refused; names around them are plain ids and reachable.
+/// Server-assigned ids (topics with other names, hubs, listeners, events) are checked
+/// to be reachable too.
+#[tokio::test]
+async fn no_id_is_a_dot_segment_or_empty() {
+    let server = server().await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{TMF}{path}", server.url);
+    // (name, refused with a message naming …, or None: created under an id that works)
+    let names: &[(&str, Option<&str>)] = &[
+        (".", Some("dot-segment")),
+        ("..", Some("dot-segment")),
+        ("", Some("empty")),
+        (" ", Some("empty")),
+        ("...", None),
+        (".hidden", None),
+        ("a..b", None),
+        ("v1.", None),
+        ("~", None),
+        ("a b", None),
+        ("./x", None),
+    ];
+    let mut failures = Vec::new();
+    for (name, refusal) in names {
+        let answer = common::json(
+            &http,
+            "POST",
+            &url("/topic"),
+            None,
+            Some(&json!({"name": name})),
+        )
+        .await;
+        let outcome = match refusal {
+            Some(needle) => answer.tmf_error(400, needle),
+            None if answer.status != 201 => Err(format!("{} {}", answer.status, answer.text)),
+            None => {
+                let id = answer.json()["id"].as_str().unwrap_or_default().to_owned();
+                let reached = common::json(
+                    &http,
+                    "GET",
+                    &url(&format!("/topic/{}", encode(&id))),
+                    None,
+                    None,
+                )
+                .await;
+                if matches!(id.as_str(), "" | "." | "..") || reached.json()["name"] != json!(name) {
+                    Err(format!("id {id:?}: {} {}", reached.status, reached.text))
+                } else {
+                    Ok(())
+                }
+            }
+        };
+        if let Err(why) = outcome {
+            failures.push(format!("name {name:?}: {why}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // Ids the server makes up: hubs, listeners, events (with and without eventId).
+    let hub = common::json(
+        &http,
+        "POST",
+        &url("/topic/order/hub"),
+        None,
+        Some(&json!({"callback": "http://127.0.0.1:9/h"})),
+    )
+    .await;
+    let listener = common::json(
+        &http,
+        "POST",
+        &url("/hub"),
+        None,
+        Some(&json!({"callback": "http://127.0.0.1:9/l"})),
+    )
+    .await;
+    let event = common::json(
+        &http,
+        "POST",
+        &url("/topic/alarm/event"),
+        None,
+        Some(&event("..")),
+    )
+    .await;
+    for (what, answer) in [("hub", &hub), ("listener", &listener), ("event", &event)] {
+        let id = answer.json()["id"].as_str().unwrap_or_default().to_owned();
+        assert!(
+            answer.status == 201 && !matches!(id.as_str(), "" | "." | ".."),
+            "{what}: {} {}",
+            answer.status,
+            answer.text
+        );
+    }
+}
+
+/// A path segment, percent-encoded where it must be.
+fn encode(segment: &str) -> String {
+    segment
+        .replace('%', "%25")
+        .replace(' ', "%20")
+        .replace('/', "%2F")
 }

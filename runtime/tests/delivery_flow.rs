@@ -13,7 +13,7 @@ use http::{Method, StatusCode};
 use serde_json::{Value, json};
 use tmf688_runtime::Store as _;
 use tmf688_runtime::delivery::{CallbackHost, DeliveryConfig, OutboundAuth};
-use tmf688_runtime::store::{HubStart, NewHub, Owner};
+use tmf688_runtime::store::{HubStart, NewHub, Owner, Reach};
 
 /// PSI acceptance: hub A registers hub B's `.../topic/order/event` as a callback on
 /// A's `order` topic and vice versa; 1,000 events posted to A arrive at B exactly once
@@ -230,7 +230,7 @@ async fn filters_select_what_each_hub_receives() {
                 callback: url(&format!("/owner-{owner}")),
                 query: None,
                 body: Bytes::from(json!({"callback": url(&format!("/owner-{owner}"))}).to_string()),
-                owner: Some(Owner::new("api-key", owner)),
+                owner: Some(Owner::new("api-key", owner).with_reach(Reach::Party(owner.into()))),
                 base_path: None,
                 start: HubStart::Head,
             })

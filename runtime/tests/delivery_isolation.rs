@@ -120,6 +120,7 @@ impl Prepared {
                     "event": {"alarm": {"id": format!("a{n}"), "state": "raised"}}});
                 NewEvent {
                     event_id: format!("e-{n}"),
+                    publisher: String::new(),
                     body: StoreBytes::from(body.to_string()),
                 }
             })

@@ -226,3 +226,104 @@ async fn registered_claims_table_over_http() {
     // for the entry with both, 3 iss × 1 aud × 7 time rows for the one with neither.
     assert_eq!((accepted, refused), (14 + 21, 420 - 35));
 }
+
+/// Claims that are there but unusable are refused saying what is wrong with them (not
+/// that they are missing), and principal names that could not be stored or logged as
+/// they are (control characters, longer than the owner limit) are refused at
+/// authentication: 401 with a TMF `Error`.
+#[tokio::test]
+async fn unusable_claims_and_names_are_refused_saying_why() {
+    let auth = Authenticator::from_config(&AuthConfig {
+        api_keys: Vec::new(),
+        jwt: vec![JwtConfig {
+            secret: Some(SECRET_BARE.into()),
+            ..jwt_config("HS256")
+        }],
+    })
+    .unwrap();
+    let server = common::spawn(AppConfig {
+        auth: Some(Arc::new(auth)),
+        ..AppConfig::default()
+    })
+    .await;
+    let http = reqwest::Client::new();
+    let url = format!("{}/tmf-api/event/v4/topic", server.url);
+    let in_an_hour = jsonwebtoken::get_current_timestamp() + 3600;
+    // (case, claim, value, refusal naming … or None: accepted)
+    let cases: Vec<(&str, &str, Value, Option<&str>)> = vec![
+        ("plain", "sub", json!("provider-a"), None),
+        ("sub at the limit", "sub", json!("x".repeat(256)), None),
+        (
+            "exp 1e30",
+            "exp",
+            json!(1e30),
+            Some("`exp` claim is malformed"),
+        ),
+        (
+            "exp with a fraction (a NumericDate may have one)",
+            "exp",
+            json!(in_an_hour as f64 + 0.5),
+            None,
+        ),
+        (
+            "exp a string",
+            "exp",
+            json!("tomorrow"),
+            Some("`exp` claim is malformed"),
+        ),
+        (
+            "exp negative",
+            "exp",
+            json!(-1),
+            Some("`exp` claim is malformed"),
+        ),
+        (
+            "sub with a line break",
+            "sub",
+            json!("provider-a\nadmin"),
+            Some("control character U+000A"),
+        ),
+        (
+            "sub with an escape",
+            "sub",
+            json!("a\u{1b}[2J"),
+            Some("control character U+001B"),
+        ),
+        (
+            "sub with a C1 control",
+            "sub",
+            json!("a\u{9b}"),
+            Some("U+009B"),
+        ),
+        (
+            "sub over the limit",
+            "sub",
+            json!("x".repeat(257)),
+            Some("257 bytes"),
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (case, claim, value, refusal) in cases {
+        let mut claims = Map::new();
+        claims.insert("sub".into(), json!("provider-a"));
+        claims.insert("role".into(), json!("provider"));
+        claims.insert("exp".into(), json!(in_an_hour));
+        claims.insert(claim.into(), value);
+        let token = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(SECRET_BARE.as_bytes()),
+        )
+        .unwrap();
+        let answer = common::json(&http, "GET", &url, Some(&token), None).await;
+        let outcome = match refusal {
+            None if answer.status == 200 => Ok(()),
+            None => Err(format!("refused: {} {}", answer.status, answer.text)),
+            Some(needle) => answer.tmf_error(401, needle),
+        };
+        if let Err(why) = outcome {
+            failures.push(format!("{case}: {why}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

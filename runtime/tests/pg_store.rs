@@ -36,6 +36,7 @@ fn new_topic(id: Option<&str>, name: &str) -> NewTopic {
 fn new_event(event_id: &str) -> NewEvent {
     NewEvent {
         event_id: event_id.into(),
+        publisher: String::new(),
         body: Bytes::from(format!(r#"{{"eventId":"{event_id}","b":1,"a":[2]}}"#)),
     }
 }
@@ -1239,4 +1240,79 @@ async fn hub_progress_epochs_and_operator_actions() {
 fn sorted(mut ids: Vec<String>) -> Vec<String> {
     ids.sort();
     ids
+}
+
+/// A database written before migrations 0006 (owner reach) and 0007 (event
+/// publishers): its events stay readable and belong to the anonymous publisher (whose
+/// retry still finds them; an authenticated publisher's same eventId is a new event),
+/// and its owned hubs get the reach the migration promises — an API key owner's name
+/// as its party, a JWT or unknown owner none.
+#[tokio::test]
+async fn rows_from_before_bound_parties_and_publishers_stay_readable() {
+    use tmf688_runtime::store::Reach;
+    use tmf688_runtime::store::postgres::MIGRATOR;
+    let db = test_db!("upgrade");
+    let before = sqlx::migrate::Migrator {
+        migrations: std::borrow::Cow::Owned(
+            MIGRATOR
+                .iter()
+                .filter(|m| m.version <= 5)
+                .cloned()
+                .collect(),
+        ),
+        ..sqlx::migrate::Migrator::DEFAULT
+    };
+    let pool = other_connection(&db).await;
+    before.run(&pool).await.unwrap();
+    sqlx::raw_sql(
+        r#"INSERT INTO topics (id, name, body, last_seq) VALUES ('t', 't', '{}', 1);
+           INSERT INTO events (topic_id, seq, event_id, body)
+                VALUES ('t', 1, 'old', '{"eventId":"old"}');
+           INSERT INTO hubs (id, topic_id, callback, owner, owner_issuer, body) VALUES
+                ('hub-k', 't', 'http://127.0.0.1:9/k', 'provider-a', 'api-key', '{}'),
+                ('hub-j', 't', 'http://127.0.0.1:9/j', 'provider-a', 'jwt:https://idp', '{}'),
+                ('hub-u', 't', 'http://127.0.0.1:9/u', 'provider-a', 'unknown', '{}'),
+                ('hub-n', 't', 'http://127.0.0.1:9/n', NULL, NULL, '{}');"#,
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let store = db.store().await;
+    let log = store.read_events("t", 0, 10).await.unwrap();
+    assert_eq!(
+        log.iter()
+            .map(|e| (e.event_id.as_str(), e.publisher.as_str(), &e.body[..]))
+            .collect::<Vec<_>>(),
+        [("old", "", &br#"{"eventId":"old"}"#[..])]
+    );
+    for (id, reach) in [
+        ("hub-k", Some(Reach::Party("provider-a".into()))),
+        ("hub-j", Some(Reach::Unaddressed)),
+        ("hub-u", Some(Reach::Unaddressed)),
+        ("hub-n", None),
+    ] {
+        let hub = store.hub("t", id).await.unwrap().unwrap();
+        assert_eq!(hub.owner.map(|o| o.reach), reach, "{id}");
+    }
+    let body = Bytes::from_static(br#"{"eventId":"old"}"#);
+    let out = store
+        .append_events(
+            "t",
+            vec![
+                NewEvent::anonymous("old", body.clone()),
+                NewEvent {
+                    event_id: "old".into(),
+                    publisher: "api-key\u{1f}provider-b".into(),
+                    body,
+                },
+            ],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        out.iter().map(created_seq).collect::<Vec<_>>(),
+        [None, Some(2)]
+    );
 }

@@ -62,6 +62,8 @@ async fn answered_connection(address: &str) -> TcpStream {
 async fn at_the_cap_a_newcomer_waits_until_a_connection_closes() {
     let served = start(ServeConfig {
         max_connections: 2,
+        // One peer here: the global cap is under test, not the per-peer one.
+        max_connections_per_ip: Some(2),
         idle_timeout: IDLE,
         ..ServeConfig::default()
     })
@@ -132,4 +134,76 @@ async fn graceful_shutdown_finishes_the_request_in_progress() {
         .await
         .expect("serve returns once every connection is closed")
         .unwrap();
+}
+
+/// A connection from `local` (a loopback address of ours) to `address`.
+async fn connect_from(local: &str, address: &str) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind(format!("{local}:0").parse().unwrap()).unwrap();
+    socket.connect(address.parse().unwrap()).await.unwrap()
+}
+
+/// One request on a new connection from `local`: its status, or `None` when the server
+/// closed the connection without an answer.
+async fn health_from(local: &str, address: &str) -> Option<u16> {
+    let mut stream = connect_from(local, address).await;
+    // The server may close before reading: a failed write is a refusal too.
+    stream.write_all(HEALTH).await.ok()?;
+    let answer = timeout(DEADLINE, read_answer(&mut stream)).await.ok()?;
+    answer.ok().map(|answer| answer.status)
+}
+
+/// One peer cannot hold every connection: with `max_connections = 4` and
+/// `max_connections_per_ip = 2`, a third connection from 127.0.0.1 is closed at once
+/// (no answer) while 127.0.0.2 is served; once the peer closes one of its own, it gets
+/// a place again.
+#[tokio::test]
+async fn one_peer_cannot_take_every_connection() {
+    let served = start(ServeConfig {
+        max_connections: 4,
+        max_connections_per_ip: Some(2),
+        ..ServeConfig::default()
+    })
+    .await;
+    let address = served.address.as_str();
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect_from("127.0.0.1", address).await;
+        stream.write_all(HEALTH).await.unwrap();
+        let answer = read_answer(&mut stream).await.unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.head);
+        held.push(stream);
+    }
+    // The third from the same peer: closed by the server without an answer.
+    let mut third = connect_from("127.0.0.1", address).await;
+    let closed = closed_by_server(&mut third, Instant::now(), DEADLINE).await;
+    assert!(
+        closed
+            .as_ref()
+            .is_ok_and(|after| *after < Duration::from_secs(5)),
+        "a third connection from one peer is closed on accept: {closed:?}"
+    );
+    // Another peer is served meanwhile, twice at once.
+    let mut other = Vec::new();
+    for _ in 0..2 {
+        let mut stream = connect_from("127.0.0.2", address).await;
+        stream.write_all(HEALTH).await.unwrap();
+        let answer = timeout(DEADLINE, read_answer(&mut stream))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(answer.status, 200, "{}", answer.head);
+        other.push(stream);
+    }
+    // The first peer closes one of its connections: it is served again (the server
+    // notices the close a moment later — asked until it does).
+    drop(held.pop());
+    let deadline = Instant::now() + DEADLINE;
+    loop {
+        if health_from("127.0.0.1", address).await == Some(200) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the peer got no place back");
+        tokio::task::yield_now().await;
+    }
 }

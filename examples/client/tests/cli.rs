@@ -393,6 +393,7 @@ async fn listen_count_exits_after_n_distinct_events_with_a_token() {
     let auth = Authenticator::from_config(&AuthConfig {
         api_keys: vec![ApiKeyConfig {
             name: "cli".into(),
+            party: None,
             role: Role::Provider,
             sha256: sha256_hex(key),
         }],

@@ -104,6 +104,11 @@ struct Args {
     #[arg(long, env = "TMF688_MAX_CONNECTIONS")]
     max_connections: Option<usize>,
 
+    /// Connections served at once for one peer (IPv4 address, IPv6 /64); more from it
+    /// are closed on accept [default: a quarter of max-connections].
+    #[arg(long, env = "TMF688_MAX_CONNECTIONS_PER_IP")]
+    max_connections_per_ip: Option<usize>,
+
     /// Longest request target (path and query) accepted, in bytes (longer: 414)
     /// [default: 8192].
     #[arg(long, env = "TMF688_MAX_URI_BYTES")]
@@ -275,6 +280,10 @@ fn serve_config(args: &Args, file: &Config) -> anyhow::Result<ServeConfig> {
             file.max_connections,
             defaults.max_connections,
         )?,
+        max_connections_per_ip: match args.max_connections_per_ip.or(file.max_connections_per_ip) {
+            Some(0) => bail!("--max-connections-per-ip must be at least 1"),
+            other => other,
+        },
         max_uri_bytes: positive(
             "max-uri-bytes",
             args.max_uri_bytes,

@@ -32,7 +32,9 @@ const MARGIN: Duration = Duration::from_millis(1000);
 /// How early: the server's clock may start a moment before ours.
 const EARLY: Duration = Duration::from_millis(100);
 
-/// The server with header, body and idle timeouts of `timeout`.
+/// The server with header, body and idle timeouts of `timeout`. Every hostile peer of
+/// these tests is one loopback address: the per-peer cap is lifted so that what they
+/// measure is the timeouts and the global cap.
 fn start_with_timeouts(timeout: Duration) -> Running {
     let millis = timeout.as_millis().to_string();
     start(server_command(&[
@@ -42,6 +44,8 @@ fn start_with_timeouts(timeout: Duration) -> Running {
         &millis,
         "--idle-timeout-ms",
         &millis,
+        "--max-connections-per-ip",
+        "1000000",
     ]))
 }
 
@@ -230,7 +234,12 @@ async fn with_1024_open_files_1100_slow_sockets_delay_health_by_at_most_two_time
     let server = start(server_command_with_open_files(
         256,
         1_024,
-        &["--header-read-timeout-ms", "1000"],
+        &[
+            "--header-read-timeout-ms",
+            "1000",
+            "--max-connections-per-ip",
+            "1000000",
+        ],
     ));
     let open_files = server.startup_fields("open-file limit").unwrap().clone();
     assert_eq!(
@@ -425,6 +434,7 @@ fn zero_limits_are_refused() {
         "--body-read-timeout-ms",
         "--idle-timeout-ms",
         "--max-connections",
+        "--max-connections-per-ip",
         "--max-uri-bytes",
         "--max-header-bytes",
     ] {

@@ -11,13 +11,20 @@ use sha2::{Digest as _, Sha256};
 use subtle::ConstantTimeEq as _;
 
 use super::principal::{AuthConfigError, Issuer, Principal, Role, deserialize_role};
+use crate::limits::{OWNER, shown};
 
 /// `[[auth.api_keys]]`: one key.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ApiKeyConfig {
-    /// The principal's name (recorded as the owner of the hubs it registers).
+    /// The principal's name (recorded as the owner of the hubs it registers). At most
+    /// [`OWNER_MAX_BYTES`](crate::limits::OWNER_MAX_BYTES) bytes, no control
+    /// characters (else a configuration error).
     pub name: String,
+    /// The party id it speaks for in need-to-know (an event's `relatedParty` id);
+    /// default: `name`. Same limits as `name`.
+    #[serde(default)]
+    pub party: Option<String>,
     /// Its role.
     #[serde(deserialize_with = "deserialize_role")]
     pub role: Role,
@@ -29,6 +36,7 @@ impl std::fmt::Debug for ApiKeyConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ApiKeyConfig")
             .field("name", &self.name)
+            .field("party", &self.party)
             .field("role", &self.role)
             .field("sha256", &"<hash>")
             .finish()
@@ -63,6 +71,7 @@ fn decode_hex(text: &str) -> Option<[u8; 32]> {
 
 struct Entry {
     name: String,
+    party: String,
     role: Role,
     hash: [u8; 32],
 }
@@ -94,6 +103,22 @@ impl ApiKeys {
                     "auth.api_keys[{index}]: `name` must not be empty"
                 )));
             }
+            // Refused here rather than at the first request: a name reaches logs and
+            // owner records, and must be one the hub can store and print as is.
+            let party = key.party.clone().unwrap_or_else(|| key.name.clone());
+            for (field, value) in [("name", &key.name), ("party", &party)] {
+                OWNER.check(value).map_err(|why| {
+                    AuthConfigError(format!(
+                        "auth.api_keys[{index}]: `{field}` {} {why}",
+                        shown(value)
+                    ))
+                })?;
+            }
+            if party.trim().is_empty() {
+                return Err(AuthConfigError(format!(
+                    "auth.api_keys[{index}]: `party` must not be empty"
+                )));
+            }
             let hash = decode_hex(&key.sha256).ok_or_else(|| {
                 AuthConfigError(format!(
                     "auth.api_keys[{index}] ({}): `sha256` must be 64 hex digits (the SHA-256 of the key, e.g. `printf %s \"$KEY\" | sha256sum`)",
@@ -108,6 +133,7 @@ impl ApiKeys {
             }
             entries.push(Entry {
                 name: key.name.clone(),
+                party,
                 role: key.role,
                 hash,
             });
@@ -135,7 +161,10 @@ impl ApiKeys {
                 found = Some(entry);
             }
         }
-        found.map(|entry| Principal::new(entry.name.clone(), entry.role, Issuer::ApiKey))
+        found.map(|entry| {
+            Principal::new(entry.name.clone(), entry.role, Issuer::ApiKey)
+                .with_party(Some(entry.party.clone()))
+        })
     }
 }
 
@@ -157,11 +186,13 @@ mod tests {
         let keys = ApiKeys::from_config(&[
             ApiKeyConfig {
                 name: "p1".into(),
+                party: None,
                 role: Role::Provider,
                 sha256: sha256_hex("key-one"),
             },
             ApiKeyConfig {
                 name: "ops".into(),
+                party: Some("operator".into()),
                 role: Role::Admin,
                 sha256: sha256_hex("key-two").to_uppercase(),
             },
@@ -169,14 +200,51 @@ mod tests {
         .unwrap();
         assert_eq!(
             keys.find("key-one"),
-            Some(Principal::new("p1", Role::Provider, Issuer::ApiKey))
+            Some(
+                Principal::new("p1", Role::Provider, Issuer::ApiKey).with_party(Some("p1".into()))
+            )
         );
         assert_eq!(
             keys.find("key-two"),
-            Some(Principal::new("ops", Role::Admin, Issuer::ApiKey))
+            Some(
+                Principal::new("ops", Role::Admin, Issuer::ApiKey)
+                    .with_party(Some("operator".into()))
+            )
         );
         assert_eq!(keys.find("key-three"), None);
         assert_eq!(keys.find(""), None);
+    }
+
+    #[test]
+    fn rejects_names_that_could_not_be_stored_or_logged() {
+        let bad = |name: &str, party: Option<&str>| {
+            ApiKeys::from_config(&[ApiKeyConfig {
+                name: name.into(),
+                party: party.map(Into::into),
+                role: Role::Pss,
+                sha256: sha256_hex("k"),
+            }])
+            .map(|_| ())
+            .map_err(|error| error.0)
+        };
+        // (name, party, refusal naming …)
+        let cases: &[(&str, Option<&str>, Option<&str>)] = &[
+            ("pss-b", None, None),
+            ("pss-b", Some("party-b"), None),
+            ("pss\nb", None, Some("control character U+000A")),
+            ("pss\u{1b}[31mb", None, Some("U+001B")),
+            ("pss\u{85}", None, Some("U+0085")),
+            (&"x".repeat(257), None, Some("257 bytes")),
+            ("pss-b", Some("p\u{0}"), Some("`party`")),
+            ("pss-b", Some(" "), Some("`party` must not be empty")),
+        ];
+        for (name, party, refusal) in cases {
+            match (bad(name, *party), refusal) {
+                (Ok(()), None) => {}
+                (Err(why), Some(needle)) if why.contains(needle) => {}
+                (outcome, _) => panic!("{name:?} {party:?}: {outcome:?}"),
+            }
+        }
     }
 
     #[test]
@@ -184,6 +252,7 @@ mod tests {
         let bad = |sha256: &str| {
             ApiKeys::from_config(&[ApiKeyConfig {
                 name: "x".into(),
+                party: None,
                 role: Role::Pss,
                 sha256: sha256.into(),
             }])

@@ -77,6 +77,16 @@ impl Authenticator {
                 })
             })
             .collect::<Result<Vec<_>, _>>()?;
+        for (index, verifier) in jwt.iter().enumerate() {
+            if !verifier.binds_parties() {
+                tracing::warn!(
+                    "auth.jwt[{index}] has no `subjects`: its tokens may name anyone, so \
+                     they speak for no party — they see only events naming no related \
+                     party. List the names it may vouch for in `subjects` to bind them \
+                     to their parties"
+                );
+            }
+        }
         Ok(Self { api_keys, jwt })
     }
 

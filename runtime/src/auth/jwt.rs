@@ -17,10 +17,19 @@
 //!   holding it; without `audience`, a token carrying any `aud` is refused (it was
 //!   meant for someone else).
 //!
-//! The principal is the `name_claim` (default `sub`), its role the `role_claim`
-//! (default `role`; a dot path such as `realm_access.roles` reaches into objects; on a
-//! list, the first element that names a role counts).
+//! The principal is the `name_claim` (default `sub`; at most
+//! [`OWNER_MAX_BYTES`](crate::limits::OWNER_MAX_BYTES) bytes, no control characters),
+//! its role the `role_claim` (default `role`; a dot path such as `realm_access.roles`
+//! reaches into objects; on a list, the first element that names a role counts).
+//!
+//! **Parties** (need-to-know, [`crate::access`]): an entry's `subjects` lists the
+//! names its tokens may carry, and each of them speaks for the party of that id. A
+//! token naming anyone else is refused (401): a key trusted for one party's IdP
+//! cannot mint another party's name. An entry without `subjects` accepts any name,
+//! but its principals speak for no party — they see only events that name no party
+//! (the server warns about such entries at start-up).
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 use std::str::FromStr as _;
 
@@ -30,6 +39,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::principal::{AuthConfigError, Issuer, Principal, Role};
+use crate::limits::{OWNER, shown};
 
 fn default_role_claim() -> String {
     "role".into()
@@ -82,6 +92,11 @@ pub struct JwtConfig {
     /// (default [`DEFAULT_LEEWAY_SECONDS`], at most [`MAX_LEEWAY_SECONDS`]).
     #[serde(default)]
     pub leeway_seconds: Option<u64>,
+    /// The names (`name_claim`) this key may vouch for; each speaks for the party of
+    /// that id. A token naming another is refused. `None`: any name, speaking for no
+    /// party (sees only events naming no party). Must not be empty when given.
+    #[serde(default)]
+    pub subjects: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for JwtConfig {
@@ -96,6 +111,7 @@ impl std::fmt::Debug for JwtConfig {
             .field("role_claim", &self.role_claim)
             .field("name_claim", &self.name_claim)
             .field("leeway_seconds", &self.leeway_seconds)
+            .field("subjects", &self.subjects)
             .finish_non_exhaustive()
     }
 }
@@ -110,6 +126,9 @@ pub struct JwtVerifier {
     role_claim: String,
     name_claim: String,
     issuer: Issuer,
+    /// `subjects`: the names it may vouch for, each its own party (`None`: any name,
+    /// no party).
+    subjects: Option<HashSet<String>>,
 }
 
 impl std::fmt::Debug for JwtVerifier {
@@ -120,6 +139,7 @@ impl std::fmt::Debug for JwtVerifier {
             .field("aud", &self.validation.aud)
             .field("leeway", &self.validation.leeway)
             .field("role_claim", &self.role_claim)
+            .field("subjects", &self.subjects)
             .finish_non_exhaustive()
     }
 }
@@ -226,6 +246,24 @@ impl JwtVerifier {
                 "`role_claim` and `name_claim` must not be empty".into(),
             ));
         }
+        let subjects = match &config.subjects {
+            None => None,
+            Some(list) if list.is_empty() => {
+                return Err(AuthConfigError(
+                    "`subjects` is empty: no token could be accepted (list the names this \
+                     key may vouch for, or leave it out)"
+                        .into(),
+                ));
+            }
+            Some(list) => {
+                for subject in list {
+                    check_name(subject).map_err(|why| {
+                        AuthConfigError(format!("`subjects`: {} {why}", shown(subject)))
+                    })?;
+                }
+                Some(list.iter().cloned().collect())
+            }
+        };
         Ok(Self {
             alg,
             key,
@@ -234,14 +272,20 @@ impl JwtVerifier {
             role_claim: config.role_claim.clone(),
             name_claim: config.name_claim.clone(),
             issuer,
+            subjects,
         })
+    }
+
+    /// Whether it binds its tokens' names to parties (`subjects` configured).
+    pub fn binds_parties(&self) -> bool {
+        self.subjects.is_some()
     }
 
     fn verify(&self, token: &str) -> Result<Principal, Refusal> {
         let data = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &self.validation)
             .map_err(|error| Refusal {
             bad_signature: matches!(error.kind(), ErrorKind::InvalidSignature),
-            why: describe(&error),
+            why: self.explain(token, &error),
         })?;
         let claims = data.claims;
         self.check_claims(&claims, jsonwebtoken::get_current_timestamp())
@@ -284,6 +328,37 @@ impl JwtVerifier {
         Ok(())
     }
 
+    /// Why jsonwebtoken refused a token whose signature this key verified or not. Its
+    /// "missing claim" also stands for a claim that is present but not a whole number
+    /// of seconds it can hold (e.g. `exp: 1e30` or `1.5e9`): the claims are then read
+    /// again, signature still verified, to say which it is.
+    fn explain(&self, token: &str, error: &jsonwebtoken::errors::Error) -> String {
+        if let ErrorKind::MissingRequiredClaim(claim) = error.kind() {
+            let mut relaxed = Validation::new(self.alg);
+            relaxed.validate_exp = false;
+            relaxed.validate_nbf = false;
+            relaxed.validate_aud = false;
+            relaxed.set_required_spec_claims::<&str>(&[]);
+            let present = jsonwebtoken::decode::<Map<String, Value>>(token, &self.key, &relaxed)
+                .ok()
+                .and_then(|data| data.claims.get(claim.as_str()).cloned());
+            if let Some(value) = present {
+                let kind = match value {
+                    Value::Number(_) => {
+                        "a number that is not a whole number of seconds since 1970 within range"
+                    }
+                    Value::Null => "null",
+                    Value::String(_) => "a string",
+                    _ => "not a number",
+                };
+                return format!(
+                    "the JWT's `{claim}` claim is malformed: {kind} (expected a NumericDate, whole seconds since 1970)"
+                );
+            }
+        }
+        describe(error)
+    }
+
     /// The principal named by the verified claims.
     fn principal(&self, claims: &Map<String, Value>) -> Result<Principal, String> {
         let name = claims
@@ -291,6 +366,19 @@ impl JwtVerifier {
             .and_then(Value::as_str)
             .filter(|name| !name.trim().is_empty())
             .ok_or_else(|| format!("the token has no `{}` claim", self.name_claim))?;
+        // Refused before the name reaches a log line or an owner record.
+        check_name(name).map_err(|why| format!("the token's `{}` claim {why}", self.name_claim))?;
+        let party = match &self.subjects {
+            None => None,
+            Some(subjects) if subjects.contains(name) => Some(name.to_owned()),
+            Some(_) => {
+                return Err(format!(
+                    "the token's `{}` claim names a principal its key is not trusted for \
+                     (not among the entry's `subjects`)",
+                    self.name_claim
+                ));
+            }
+        };
         let role = role_at(claims, &self.role_claim).ok_or_else(|| {
             format!(
                 "the token's `{}` claim names no role (expected one of: {})",
@@ -302,8 +390,13 @@ impl JwtVerifier {
                     .join(", ")
             )
         })?;
-        Ok(Principal::new(name, role, self.issuer.clone()))
+        Ok(Principal::new(name, role, self.issuer.clone()).with_party(party))
     }
+}
+
+/// A principal name (or a configured subject) the hub can store and log as is.
+fn check_name(name: &str) -> Result<(), crate::limits::Refusal> {
+    OWNER.check(name)
 }
 
 /// Whether `credential` has the shape of a JWS compact serialization.
@@ -420,6 +513,7 @@ mod tests {
             role_claim: default_role_claim(),
             name_claim: default_name_claim(),
             leeway_seconds: None,
+            subjects: None,
         }
     }
 

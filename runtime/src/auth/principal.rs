@@ -28,7 +28,8 @@ impl fmt::Display for Issuer {
     }
 }
 
-/// Who is calling: a configured name, its role, and the namespace of the name.
+/// Who is calling: a configured name, its role, the namespace of the name, and the
+/// party it speaks for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Principal {
     /// The API key's configured name, or the JWT's `sub`.
@@ -37,16 +38,31 @@ pub struct Principal {
     pub role: Role,
     /// Which credential kind (and JWT issuer) vouches for `name`.
     pub issuer: Issuer,
+    /// The party id need-to-know compares with an event's related parties
+    /// ([`crate::access`]), as the configuration binds it to the credential: an API
+    /// key's `party` (default: its name), a JWT's `sub` when its `[[auth.jwt]]` entry
+    /// lists it in `subjects`. `None`: the credential speaks for no party, so the
+    /// principal sees only events that name no party. Never taken from a bare name: a
+    /// JWT entry trusted for one party's IdP cannot mint another party's id.
+    pub party: Option<String>,
 }
 
 impl Principal {
-    /// A principal.
+    /// A principal that speaks for no party (see [`Principal::with_party`]).
     pub fn new(name: impl Into<String>, role: Role, issuer: Issuer) -> Self {
         Self {
             name: name.into(),
             role,
             issuer,
+            party: None,
         }
+    }
+
+    /// The same principal, speaking for `party`.
+    #[must_use]
+    pub fn with_party(mut self, party: Option<String>) -> Self {
+        self.party = party;
+        self
     }
 
     /// Whether the profile lets this principal call `operation_id`.

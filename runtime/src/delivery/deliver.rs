@@ -105,14 +105,21 @@ impl<S: Store> Worker<S> {
                 self.hub.callback.clone(),
             )
         };
-        // The Standard Webhooks message id: stable across retries and replays.
-        let webhook_id = if !event.event_id.is_empty()
-            && event.event_id.len() <= 256
-            && http::HeaderValue::from_str(&event.event_id).is_ok()
+        // The Standard Webhooks message id: stable across retries and replays, and one
+        // per event (receivers drop a second message with the same id). eventIds are
+        // unique per publisher, not per topic (DESIGN §4b): an authenticated
+        // publisher's event adds its server id, so another publisher's event with the
+        // same eventId is not dropped as a duplicate of it. The anonymous publisher's
+        // eventId is unique in the topic and is the id as it always was.
+        let webhook_id = if event.event_id.is_empty()
+            || event.event_id.len() > 256
+            || http::HeaderValue::from_str(&event.event_id).is_err()
         {
+            event.id.clone()
+        } else if event.publisher == crate::store::ANONYMOUS_PUBLISHER {
             event.event_id.clone()
         } else {
-            event.id.clone()
+            format!("{}.{}", event.event_id, event.id)
         };
         let config = self.shared.config.clone();
         let authority = authority_of(&target);

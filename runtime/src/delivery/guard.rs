@@ -12,7 +12,7 @@
 //!   through [`GuardedResolver`], which drops non-public addresses for hosts not
 //!   allowed them — so DNS rebinding after registration does not reach inside.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -40,10 +40,25 @@ fn not_public(ip: IpAddr) -> Option<String> {
     })
 }
 
+/// A host name as the guard compares **and** resolves it: lower-case, without the
+/// root's trailing dot (`localhost.` is `localhost`). One form for both, so that what
+/// the allow-list judged is what is looked up.
+fn normalised(domain: &str) -> String {
+    domain.trim_end_matches('.').to_ascii_lowercase()
+}
+
+/// The addresses of a name that is loopback by definition (RFC 6761 §6.3: `localhost`
+/// and the names under it), given without asking any resolver: such a name never
+/// leaves the machine as a DNS query. IPv4 first (what local receivers listen on most).
+fn loopback_name(host: &str) -> Option<[IpAddr; 2]> {
+    (host == "localhost" || host.ends_with(".localhost"))
+        .then_some([Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()])
+}
+
 /// The host of a URL as the allow-list compares it: lower-case, IPv6 without brackets.
 fn host_text(url: &Url) -> Option<String> {
     Some(match url.host()? {
-        Host::Domain(domain) => domain.trim_end_matches('.').to_ascii_lowercase(),
+        Host::Domain(domain) => normalised(domain),
         Host::Ipv4(ip) => ip.to_string(),
         Host::Ipv6(ip) => ip.to_string(),
     })
@@ -108,20 +123,24 @@ impl CallbackGuard {
         let Some(Host::Domain(domain)) = url.host() else {
             return Ok(()); // IP literals were checked by `allowed`
         };
+        let domain = normalised(domain);
         let port = url.port_or_known_default().unwrap_or(80);
-        let lookup = tokio::net::lookup_host((domain, port));
-        let addrs: Vec<SocketAddr> = match tokio::time::timeout(self.resolve_timeout, lookup).await
-        {
-            Ok(Ok(addrs)) => addrs.collect(),
-            Ok(Err(error)) => {
-                return Err(format!(
-                    "callback host {domain} cannot be resolved: {error}"
-                ));
-            }
-            Err(_) => {
-                return Err(format!(
-                    "callback host {domain} cannot be resolved: timeout"
-                ));
+        let addrs: Vec<SocketAddr> = if let Some(loopback) = loopback_name(&domain) {
+            loopback.map(|ip| SocketAddr::new(ip, port)).to_vec()
+        } else {
+            let lookup = tokio::net::lookup_host((domain.as_str(), port));
+            match tokio::time::timeout(self.resolve_timeout, lookup).await {
+                Ok(Ok(addrs)) => addrs.collect(),
+                Ok(Err(error)) => {
+                    return Err(format!(
+                        "callback host {domain} cannot be resolved: {error}"
+                    ));
+                }
+                Err(_) => {
+                    return Err(format!(
+                        "callback host {domain} cannot be resolved: timeout"
+                    ));
+                }
             }
         };
         if addrs.is_empty() {
@@ -150,7 +169,7 @@ impl GuardedResolver {
 
 impl Resolve for GuardedResolver {
     fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().trim_end_matches('.').to_ascii_lowercase();
+        let host = normalised(name.as_str());
         let entries: Vec<&CallbackHost> = self
             .config
             .allowed_callback_hosts
@@ -163,8 +182,12 @@ impl Resolve for GuardedResolver {
             if !listed {
                 return Err(format!("{host} is not an allowed callback host").into());
             }
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0))
-                .await?
+            let found: Vec<SocketAddr> = match loopback_name(&host) {
+                Some(loopback) => loopback.map(|ip| SocketAddr::new(ip, 0)).to_vec(),
+                None => tokio::net::lookup_host((host.as_str(), 0)).await?.collect(),
+            };
+            let addrs: Vec<SocketAddr> = found
+                .into_iter()
                 .filter(|addr| allow_private || is_public(addr.ip()))
                 .collect();
             if addrs.is_empty() {
@@ -198,6 +221,58 @@ mod tests {
                 .collect(),
             ..DeliveryConfig::default()
         })
+    }
+
+    /// Loopback names, with or without the root's trailing dot and in any case, are
+    /// judged and resolved as one name, without any resolver: refused at once where
+    /// private addresses are not allowed (no DNS query, no 3 s wait), resolved to
+    /// loopback where they are.
+    #[tokio::test]
+    async fn loopback_names_are_never_looked_up() {
+        let strict = CallbackGuard {
+            // A lookup would fail the test rather than wait.
+            resolve_timeout: Duration::from_millis(1),
+            ..CallbackGuard::new(config(&[("localhost", false), ("*.localhost", false)]))
+        };
+        for callback in [
+            "http://localhost:9/x",
+            "http://localhost.:9/x",
+            "http://LocalHost.:9/x",
+            "http://hub.localhost./x",
+            "http://a.b.localhost:9/x",
+        ] {
+            let refused = strict.check_registration(callback).await.unwrap_err();
+            assert!(
+                refused.contains("resolves to 127.0.0.1 is a loopback"),
+                "{callback}: {refused}"
+            );
+        }
+        let open = CallbackGuard::new(config(&[("localhost", true), ("*.localhost", true)]));
+        for callback in ["http://localhost.:9/x", "http://hub.localhost./x"] {
+            open.check_registration(callback).await.unwrap();
+        }
+        // At delivery: the same names, answered without a lookup.
+        let resolved = |hosts: &[(&str, bool)], name: &'static str| {
+            let resolver = GuardedResolver::new(config(hosts));
+            async move {
+                resolver
+                    .resolve(name.parse().unwrap())
+                    .await
+                    .map(|addrs| addrs.map(|a| a.ip()).collect::<Vec<_>>())
+                    .map_err(|error| error.to_string())
+            }
+        };
+        let loopback: Vec<IpAddr> = vec![Ipv4Addr::LOCALHOST.into(), Ipv6Addr::LOCALHOST.into()];
+        for name in ["localhost.", "hub.localhost."] {
+            let hosts = [("localhost", true), ("*.localhost", true)];
+            assert_eq!(resolved(&hosts, name).await, Ok(loopback.clone()), "{name}");
+            let hosts = [("localhost", false), ("*.localhost", false)];
+            let refused = resolved(&hosts, name).await.unwrap_err();
+            assert!(
+                refused.contains("no address that may be called"),
+                "{refused}"
+            );
+        }
     }
 
     #[test]

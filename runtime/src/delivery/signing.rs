@@ -5,8 +5,9 @@
 //! every attempt carries
 //!
 //! * `webhook-id`: the event's `eventId` (its server `id` when the `eventId` is not a
-//!   valid header value) — the same on every retry and replay, so receivers can
-//!   de-duplicate on it;
+//!   valid header value; `<eventId>.<id>` for an authenticated publisher's event, as
+//!   eventIds are unique per publisher only) — one per event, the same on every retry
+//!   and replay, so receivers can de-duplicate on it;
 //! * `webhook-timestamp`: the attempt's time, in Unix seconds (fresh on every retry, so a
 //!   late retry is not refused as stale);
 //! * `webhook-signature`: `v1,` + base64(HMAC-SHA256(key, "{id}.{timestamp}.{body}")),

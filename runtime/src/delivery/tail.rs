@@ -122,6 +122,7 @@ mod tests {
             seq,
             id: seq.to_string(),
             event_id: format!("e-{seq}"),
+            publisher: String::new(),
             body: Bytes::from_static(b"{}"),
         }
     }

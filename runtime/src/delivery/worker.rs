@@ -19,7 +19,7 @@ use super::notifications;
 use super::shared::{Control, Shared};
 use super::status::HubStatus;
 use super::tail::LogEvent;
-use crate::access::hub_party;
+use crate::access::Scope;
 use crate::store::{HubProgress, HubRecord, HubState, Seq, Store, StoreError};
 use crate::sync::lock;
 
@@ -236,8 +236,9 @@ impl<S: Store> Worker<S> {
     }
 
     fn qualifies(&self, event: &LogEvent) -> bool {
-        let policy = hub_party(self.hub.owner.as_ref(), self.shared.policy.as_ref());
-        if self.filter.is_empty() && policy.is_none() {
+        let scope = Scope::of_owner(self.hub.owner.as_ref());
+        let restricted = scope.restricted_by(self.shared.policy.as_ref());
+        if self.filter.is_empty() && !restricted {
             return true;
         }
         let Some(value) = event.value() else {
@@ -247,7 +248,7 @@ impl<S: Store> Worker<S> {
         // Need-to-know judges an EventCreateEvent by the event it carries.
         let judged = notifications::carried_event(value).unwrap_or(value);
         self.filter.matches(value)
-            && policy.is_none_or(|party| self.shared.policy.allows(party, judged))
+            && (!restricted || scope.sees(self.shared.policy.as_ref(), judged))
     }
 
     async fn remove_gone(&mut self) {

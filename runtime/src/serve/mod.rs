@@ -20,6 +20,11 @@
 //!   accepting costs no file descriptor and no work per refused peer, where accepting
 //!   and closing at once would spend both under a flood; the timeouts above free slots
 //!   within seconds. Reaching the cap is logged (a warning at most once a minute).
+//! * **Per-peer cap** ([`ServeConfig::max_connections_per_ip`]): connections from one
+//!   IPv4 address (one IPv6 /64, which a single host commonly holds whole) at once;
+//!   beyond it a new connection from there is closed as soon as it is accepted (its
+//!   address is only known then), so one peer cannot hold every slot of the global cap
+//!   and starve the others. Logged at most once a minute.
 //! * **Head limits** ([`ServeConfig::max_uri_bytes`], [`ServeConfig::max_header_bytes`],
 //!   at most [`MAX_HEADER_FIELDS`] fields): `414`/`431` with a TMF `Error`; see
 //!   `request.rs` for what hyper answers itself beyond about twice these limits.
@@ -41,7 +46,7 @@ mod request;
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -72,6 +77,10 @@ pub struct ServeConfig {
     /// Connections served at once (at least 1). Default 10,000; `tmf688-server` lowers
     /// it to what its open-file limit allows.
     pub max_connections: usize,
+    /// Connections served at once for one peer address (IPv4 address, IPv6 /64);
+    /// `None`: a quarter of `max_connections` (at least 1). Behind a proxy that connects
+    /// for every client, set it to `max_connections`.
+    pub max_connections_per_ip: Option<usize>,
     /// The longest request target (path and query) accepted (longer: 414). Default
     /// 8 KiB.
     pub max_uri_bytes: usize,
@@ -87,6 +96,7 @@ impl Default for ServeConfig {
             body_read_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
             max_connections: 10_000,
+            max_connections_per_ip: None,
             max_uri_bytes: 8 * 1024,
             max_header_bytes: 16 * 1024,
         }
@@ -112,6 +122,12 @@ pub async fn serve(
         .max_connections
         .clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
     let permits = Arc::new(Semaphore::new(max));
+    let per_peer = config
+        .max_connections_per_ip
+        .unwrap_or(max / 4)
+        .clamp(1, max);
+    let peers = Peers::default();
+    let mut peer_warned: Option<Instant> = None;
     let connections = Connections::new(router, &config);
     let (stop, stopping) = watch::channel(());
     let mut shutdown = pin!(shutdown);
@@ -151,12 +167,88 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        tokio::spawn(connections.serve(stream, peer, permit, stopping.clone()));
+        let Some(slot) = peers.enter(peer.ip(), per_peer) else {
+            if peer_warned.is_none_or(|at| at.elapsed() >= CAP_WARNING_INTERVAL) {
+                tracing::warn!(
+                    %peer,
+                    max_connections_per_ip = per_peer,
+                    "per-peer connection cap reached: further connections from this peer are closed"
+                );
+                peer_warned = Some(Instant::now());
+            }
+            drop(stream);
+            continue;
+        };
+        tokio::spawn(connections.serve(stream, peer, (permit, slot), stopping.clone()));
     }
     drop(listener);
     drop(stop);
     // Every connection holds a permit until it is closed.
     let _all_closed = permits.acquire_many(max as u32).await;
+}
+
+/// The open connections per peer key ([`peer_key`]).
+#[derive(Clone, Debug, Default)]
+struct Peers(Arc<std::sync::Mutex<std::collections::HashMap<IpAddr, usize>>>);
+
+/// A connection's place among its peer's; given back when dropped.
+#[derive(Debug)]
+struct PeerSlot {
+    peers: Peers,
+    key: IpAddr,
+}
+
+impl Peers {
+    /// A place for one more connection from `ip`, unless it has `max` already.
+    fn enter(&self, ip: IpAddr, max: usize) -> Option<PeerSlot> {
+        let key = peer_key(ip);
+        let mut open = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let count = open.entry(key).or_insert(0);
+        if *count >= max {
+            return None;
+        }
+        *count += 1;
+        Some(PeerSlot {
+            peers: self.clone(),
+            key,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut open = self
+            .peers
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(count) = open.get_mut(&self.key) {
+            *count -= 1;
+            if *count == 0 {
+                open.remove(&self.key);
+            }
+        }
+    }
+}
+
+/// Whom a connection counts against: its IPv4 address (also when IPv4-mapped), or the
+/// /64 of its IPv6 address (a host is commonly given a whole /64, so counting single
+/// IPv6 addresses would let it open any number of connections).
+fn peer_key(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(v4) => IpAddr::V4(v4),
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mut segments = v6.segments();
+                segments[4..].fill(0);
+                IpAddr::V6(Ipv6Addr::from(segments))
+            }
+        },
+    }
 }
 
 /// An accept error about one peer (it went away before the accept): the next accept
@@ -211,7 +303,7 @@ impl Connections {
         &self,
         stream: TcpStream,
         peer: SocketAddr,
-        permit: OwnedSemaphorePermit,
+        permit: (OwnedSemaphorePermit, PeerSlot),
         mut stopping: watch::Receiver<()>,
     ) -> impl Future<Output = ()> + Send + 'static {
         let activity = Arc::new(Activity::new());
@@ -242,6 +334,11 @@ impl Connections {
                     .map_or_else(|| error.to_string(), ToString::to_string);
                 tracing::debug!(%peer, error = why, "connection closed");
             }
+            // The peer's place first: once the global permit is back, the accept loop
+            // may take a connection from this peer at once, and must find its place
+            // free (else it would close a connection the caps allow).
+            let (permit, slot) = permit;
+            drop(slot);
             drop(permit);
         }
     }

@@ -26,6 +26,19 @@ pub(super) fn owner(ctx: &RequestContext) -> Option<Owner> {
     principal(ctx).map(owner_of)
 }
 
+/// Who publishes an event, for its `eventId` de-duplication
+/// ([`NewEvent::publisher`](crate::store::NewEvent::publisher)): the caller's identity,
+/// (issuer, name) — never the bare name, which another namespace may hold too — or the
+/// one anonymous publisher without authentication.
+pub(super) fn publisher(ctx: &RequestContext) -> String {
+    match principal(ctx) {
+        // Names hold no control character (refused at authentication), so the last
+        // U+001F separates them from the issuer: no two identities give one string.
+        Some(principal) => format!("{}\u{1f}{}", principal.issuer, principal.name),
+        None => crate::store::ANONYMOUS_PUBLISHER.to_owned(),
+    }
+}
+
 /// `Ok` when the caller sees a hub or listener registered by `owner`; otherwise the
 /// same 404 as for an id that does not exist (`absent`).
 pub(super) fn require_visible(

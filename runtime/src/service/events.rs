@@ -15,7 +15,7 @@ use crate::delivery::notifications;
 use crate::query::{Fields, Filter, Page, Schema, decimal};
 use crate::store::{Appended, NewEvent, Seq, Store, StoreError};
 
-use super::access::viewer;
+use super::access::{publisher, viewer};
 use super::errors::{store_error, topic_not_found, visible};
 use super::event_id;
 use super::listing::count;
@@ -70,8 +70,11 @@ impl<S: Store> EventApi for Hub688<S> {
             Some(event_id) => event_id.clone(),
             None => body.event_id.insert(event_id::assign(&ctx)?).clone(),
         };
+        // De-duplicated per publisher: another principal's eventId is no key to its
+        // events (neither found out about nor blocked; DESIGN §4b).
         let new = NewEvent {
             event_id,
+            publisher: publisher(&ctx),
             body: to_bytes(&body).map_err(store_error)?,
         };
         let mut outcomes = self

@@ -55,7 +55,10 @@ impl<S: Store> Hub688<S> {
         let (event_id, body) = notifications::build(event_type, key, resource);
         match self
             .store
-            .append_events(NOTIFICATIONS_TOPIC, vec![NewEvent { event_id, body }])
+            .append_events(
+                NOTIFICATIONS_TOPIC,
+                vec![NewEvent::anonymous(event_id, body)],
+            )
             .await
         {
             Ok(outcomes) => {

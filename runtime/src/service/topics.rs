@@ -19,13 +19,21 @@ use super::render::{Render, topic_href};
 use super::validate;
 use super::{Hub688, to_bytes};
 
-/// Whether a name can serve as a topic id in a URL as is.
+/// Whether a name can serve as a topic id in a URL as is: unreserved characters only,
+/// and never a dot-segment (`.` and `..` are removed from paths by every client and
+/// proxy, RFC 3986 §5.2.4: such a topic could not be reached).
 fn is_plain_id(name: &str) -> bool {
     !name.is_empty()
+        && !is_dot_segment(name)
         && name.len() <= 128
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+}
+
+/// `.` or `..`: a path segment that URL resolution removes.
+fn is_dot_segment(name: &str) -> bool {
+    matches!(name, "." | "..")
 }
 
 impl<S: Store> TopicApi for Hub688<S> {
@@ -37,6 +45,14 @@ impl<S: Store> TopicApi for Hub688<S> {
         validate::new_topic(&body)?;
         if body.name.trim().is_empty() {
             return Err(ApiError::bad_request("`name` must not be empty"));
+        }
+        // Refused rather than given a `topic-N` id: a topic called `..` would name
+        // `/topic/..` in every other peer's configuration, which no client can send.
+        if is_dot_segment(&body.name) {
+            return Err(ApiError::bad_request(format!(
+                "`name` {:?} is a path dot-segment, which cannot name a topic in a URL",
+                body.name
+            )));
         }
         if notifications::is_reserved(&body.name) {
             return Err(ApiError::conflict(format!(

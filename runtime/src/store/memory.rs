@@ -20,7 +20,8 @@ struct TopicState {
     /// The log; the event with sequence `n` is at index `n - 1`.
     log: Vec<EventRecord>,
     /// `eventId` → sequence.
-    by_event_id: HashMap<String, Seq>,
+    /// (publisher, eventId) → sequence: the de-duplication key.
+    by_event_id: HashMap<(String, String), Seq>,
     /// Hubs in registration order.
     hubs: Vec<HubRecord>,
 }
@@ -152,7 +153,8 @@ impl Store for MemoryStore {
             .ok_or_else(|| topic_not_found(topic_id))?;
         let mut outcomes = Vec::with_capacity(events.len());
         for event in events {
-            if let Some(&seq) = topic.by_event_id.get(&event.event_id) {
+            let key = (event.publisher, event.event_id);
+            if let Some(&seq) = topic.by_event_id.get(&key) {
                 let stored = topic.log[(seq - 1) as usize].clone();
                 outcomes.push(Appended::Existing(stored));
                 continue;
@@ -161,10 +163,11 @@ impl Store for MemoryStore {
             let record = EventRecord {
                 seq,
                 id: seq.to_string(),
-                event_id: event.event_id,
+                event_id: key.1.clone(),
+                publisher: key.0.clone(),
                 body: event.body,
             };
-            topic.by_event_id.insert(record.event_id.clone(), seq);
+            topic.by_event_id.insert(key, seq);
             topic.log.push(record.clone());
             outcomes.push(Appended::Created(record));
         }
@@ -392,6 +395,7 @@ mod tests {
     fn new_event(event_id: &str) -> NewEvent {
         NewEvent {
             event_id: event_id.into(),
+            publisher: String::new(),
             body: Bytes::from(format!(r#"{{"eventId":"{event_id}"}}"#)),
         }
     }

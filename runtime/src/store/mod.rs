@@ -24,23 +24,88 @@ pub use postgres::PgStore;
 /// Who registered a hub or listener: a principal's name within the namespace of the
 /// credential that authenticated it (DESIGN §4b: identity = (issuer, name)). An API key
 /// named `provider-a` and a JWT whose `sub` is `provider-a` are different owners.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+///
+/// Two owners are the same owner when issuer and name are: [`Owner::reach`] is what
+/// the owner could read when it registered, not part of who it is.
+#[derive(Clone, Debug)]
 pub struct Owner {
     /// The namespace: `api-key`, `jwt:<issuer>` (or `jwt:#<n>` for the n-th
     /// `[[auth.jwt]]` entry without an `issuer`), or `unknown` for owners recorded
     /// before identities were namespaced (no caller matches those; an admin does).
     pub issuer: String,
-    /// The principal's name in that namespace (the API key's name, the JWT's `sub`):
-    /// also the party id the need-to-know policy compares with related parties.
+    /// The principal's name in that namespace (the API key's name, the JWT's `sub`).
     pub name: String,
+    /// Which events need-to-know lets its hubs receive, fixed at registration from
+    /// the registering principal (admin, its bound party, or none).
+    pub reach: Reach,
 }
 
 impl Owner {
-    /// An owner.
+    /// An owner that speaks for no party ([`Reach::Unaddressed`]; see
+    /// [`Owner::with_reach`]).
     pub fn new(issuer: impl Into<String>, name: impl Into<String>) -> Self {
         Self {
             issuer: issuer.into(),
             name: name.into(),
+            reach: Reach::Unaddressed,
+        }
+    }
+
+    /// The same owner with another reach.
+    #[must_use]
+    pub fn with_reach(mut self, reach: Reach) -> Self {
+        self.reach = reach;
+        self
+    }
+}
+
+impl PartialEq for Owner {
+    fn eq(&self, other: &Self) -> bool {
+        self.issuer == other.issuer && self.name == other.name
+    }
+}
+
+impl Eq for Owner {}
+
+impl std::hash::Hash for Owner {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.issuer.hash(state);
+        self.name.hash(state);
+    }
+}
+
+/// What need-to-know lets a hub (or listener) receive, decided when it is registered
+/// from who registered it ([`crate::access`], DESIGN §4b).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Reach {
+    /// Every event: registered by an admin (as admins read everything).
+    Everything,
+    /// Events naming this party id among their related parties, and events naming
+    /// none: the registering credential's bound party.
+    Party(String),
+    /// Only events naming no party: the registering credential speaks for no party
+    /// (a JWT entry without `subjects`, an owner recorded before parties were bound).
+    Unaddressed,
+}
+
+impl Reach {
+    /// As stored in PostgreSQL's `owner_reach` column: `all`, `none` or
+    /// `party:<id>`.
+    pub fn to_column(&self) -> String {
+        match self {
+            Self::Everything => "all".into(),
+            Self::Party(party) => format!("party:{party}"),
+            Self::Unaddressed => "none".into(),
+        }
+    }
+
+    /// From the `owner_reach` column (anything unknown reads as the narrowest reach).
+    pub fn from_column(text: &str) -> Self {
+        match text {
+            "all" => Self::Everything,
+            _ => text
+                .strip_prefix("party:")
+                .map_or(Self::Unaddressed, |party| Self::Party(party.to_owned())),
         }
     }
 }
@@ -96,19 +161,43 @@ pub struct EventRecord {
     pub seq: Seq,
     /// Its server-assigned id (unique within the topic).
     pub id: String,
-    /// The sender's `eventId` (the de-duplication key within the topic).
+    /// The sender's `eventId`; with `publisher`, the de-duplication key within the
+    /// topic.
     pub event_id: String,
+    /// Who published it ([`NewEvent::publisher`]).
+    pub publisher: String,
     /// The `Event_Create` body as compact JSON (no `id`/`href`).
     pub body: Bytes,
 }
+
+/// The publisher of events appended without authentication, by the hub itself, or
+/// before publishers were recorded (PostgreSQL migration 0007): one publisher, so a
+/// single-party hub de-duplicates as it always did.
+pub const ANONYMOUS_PUBLISHER: &str = "";
 
 /// An event to append.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewEvent {
     /// The sender's `eventId`.
     pub event_id: String,
+    /// Who publishes it: `eventId`s are de-duplicated per (topic, publisher, eventId),
+    /// so that one publisher can neither find out about nor block another's events by
+    /// their `eventId` (DESIGN §4b). The authenticated principal's identity
+    /// (`<issuer>` U+001F `<name>`), or [`ANONYMOUS_PUBLISHER`].
+    pub publisher: String,
     /// The `Event_Create` body as compact JSON.
     pub body: Bytes,
+}
+
+impl NewEvent {
+    /// An event of the [`ANONYMOUS_PUBLISHER`].
+    pub fn anonymous(event_id: impl Into<String>, body: Bytes) -> Self {
+        Self {
+            event_id: event_id.into(),
+            publisher: ANONYMOUS_PUBLISHER.to_owned(),
+            body,
+        }
+    }
 }
 
 /// The outcome of appending one event.
@@ -116,8 +205,8 @@ pub struct NewEvent {
 pub enum Appended {
     /// It was appended.
     Created(EventRecord),
-    /// An event with the same `eventId` was already in the topic; nothing was written.
-    /// The caller decides whether the contents agree.
+    /// An event with the same `eventId` by the same publisher was already in the
+    /// topic; nothing was written. The caller decides whether the contents agree.
     Existing(EventRecord),
 }
 

@@ -22,5 +22,6 @@ pub fn jwt_config(alg: &str) -> JwtConfig {
         role_claim: "role".into(),
         name_claim: "sub".into(),
         leeway_seconds: None,
+        subjects: None,
     }
 }

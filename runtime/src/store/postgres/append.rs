@@ -16,7 +16,18 @@ use super::rows::{body_text, event_record, seq_value};
 use crate::store::{Appended, EventRecord, NewEvent, StoreError};
 
 /// The topic's `last_seq`, and one of the batch's events it already has (if any).
-type LockedTopicRow = (i64, Option<i64>, Option<String>, Option<String>);
+type LockedTopicRow = (
+    i64,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// The de-duplication key of an event: (publisher, eventId).
+fn key(event: &NewEvent) -> (&str, &str) {
+    (event.publisher.as_str(), event.event_id.as_str())
+}
 
 /// One append transaction (see the [parent module](super)'s documentation): lock the
 /// topic's row, look up the batch's eventIds, insert the new events with the next
@@ -70,10 +81,10 @@ async fn append_new(
     // Within the batch, a repeated eventId is answered with its first occurrence:
     // per event, (index among the distinct ones, whether it is the first).
     let mut distinct: Vec<&NewEvent> = Vec::with_capacity(events.len());
-    let mut index_of: HashMap<&str, usize> = HashMap::with_capacity(events.len());
+    let mut index_of: HashMap<(&str, &str), usize> = HashMap::with_capacity(events.len());
     let mut slots = Vec::with_capacity(events.len());
     for event in events {
-        match index_of.entry(event.event_id.as_str()) {
+        match index_of.entry(key(event)) {
             Entry::Occupied(seen) => slots.push((*seen.get(), false)),
             Entry::Vacant(new) => {
                 new.insert(distinct.len());
@@ -83,6 +94,7 @@ async fn append_new(
         }
     }
     let ids: Vec<&str> = distinct.iter().map(|e| e.event_id.as_str()).collect();
+    let publishers: Vec<&str> = distinct.iter().map(|e| e.publisher.as_str()).collect();
     let bodies = distinct
         .iter()
         .map(|e| body_text(&e.body))
@@ -95,12 +107,14 @@ async fn append_new(
         "WITH moved AS ( \
              UPDATE topics SET last_seq = last_seq + $4 \
              WHERE id = $1 \
-               AND NOT EXISTS (SELECT 1 FROM events WHERE topic_id = $1 AND event_id = ANY($2)) \
+               AND NOT EXISTS (SELECT 1 FROM events e, unnest($2::text[], $6::text[]) AS k (e, p) \
+                               WHERE e.topic_id = $1 AND e.event_id = k.e AND e.publisher = k.p) \
              RETURNING last_seq - $4 AS base \
          ), appended AS ( \
-             INSERT INTO events (topic_id, seq, event_id, body) \
-             SELECT $1, moved.base + u.n, u.e, u.b::json \
-             FROM moved, unnest($2::text[], $3::text[]) WITH ORDINALITY AS u (e, b, n) \
+             INSERT INTO events (topic_id, seq, event_id, publisher, body) \
+             SELECT $1, moved.base + u.n, u.e, u.p, u.b::json \
+             FROM moved, unnest($2::text[], $3::text[], $6::text[]) WITH ORDINALITY \
+                  AS u (e, b, p, n) \
          ) \
          SELECT base, pg_notify($5, $1 || ':' || (base + $4)::text)::text FROM moved",
     )
@@ -109,6 +123,7 @@ async fn append_new(
     .bind(&bodies)
     .bind(count)
     .bind(APPENDED_CHANNEL)
+    .bind(&publishers)
     .fetch_optional(pool)
     .await;
     let base = match row {
@@ -124,6 +139,7 @@ async fn append_new(
             seq: seq_value(base + n),
             id: (base + n).to_string(),
             event_id: event.event_id.clone(),
+            publisher: event.publisher.clone(),
             body: event.body.clone(),
         })
         .collect();
@@ -154,29 +170,37 @@ async fn append_locked(
     // sequences are assigned and committed in order, and the de-duplication check
     // cannot race), with the events of the batch it already has.
     let wanted: Vec<&str> = events.iter().map(|e| e.event_id.as_str()).collect();
+    let publishers: Vec<&str> = events.iter().map(|e| e.publisher.as_str()).collect();
     let rows: Vec<LockedTopicRow> = sqlx::query_as(
-        "SELECT t.last_seq, e.seq, e.event_id, e.body::text \
-         FROM topics t LEFT JOIN events e ON e.topic_id = t.id AND e.event_id = ANY($2) \
+        "SELECT t.last_seq, e.seq, e.event_id, e.publisher, e.body::text \
+         FROM topics t LEFT JOIN events e ON e.topic_id = t.id \
+              AND (e.event_id, e.publisher) IN \
+                  (SELECT * FROM unnest($2::text[], $3::text[])) \
          WHERE t.id = $1 FOR UPDATE OF t",
     )
     .bind(topic_id)
     .bind(&wanted)
+    .bind(&publishers)
     .fetch_all(&mut *tx)
     .await
     .map_err(backend)?;
     let Some(&(mut last, ..)) = rows.first() else {
         return Err(topic_not_found(topic_id));
     };
-    let mut known: HashMap<String, EventRecord> = rows
+    let mut known: HashMap<(String, String), EventRecord> = rows
         .into_iter()
-        .filter_map(|(_, seq, event_id, body)| Some(event_record((seq?, event_id?, body?))))
-        .map(|record| (record.event_id.clone(), record))
+        .filter_map(|(_, seq, event_id, publisher, body)| {
+            Some(event_record((seq?, event_id?, publisher?, body?)))
+        })
+        .map(|record| ((record.publisher.clone(), record.event_id.clone()), record))
         .collect();
 
     let mut outcomes = Vec::with_capacity(events.len());
     let (mut seqs, mut ids, mut bodies) = (Vec::new(), Vec::new(), Vec::new());
+    let mut publishers = Vec::new();
     for event in events {
-        if let Some(existing) = known.get(&event.event_id) {
+        let key = (event.publisher, event.event_id);
+        if let Some(existing) = known.get(&key) {
             outcomes.push(Appended::Existing(existing.clone()));
             continue;
         }
@@ -185,21 +209,23 @@ async fn append_locked(
         let record = EventRecord {
             seq: seq_value(last),
             id: last.to_string(),
-            event_id: event.event_id,
+            event_id: key.1.clone(),
+            publisher: key.0.clone(),
             body: event.body,
         };
         seqs.push(last);
         ids.push(record.event_id.clone());
+        publishers.push(record.publisher.clone());
         bodies.push(text);
-        known.insert(record.event_id.clone(), record.clone());
+        known.insert(key, record.clone());
         outcomes.push(Appended::Created(record));
     }
     if !seqs.is_empty() {
         sqlx::query(
             "WITH appended AS ( \
-                 INSERT INTO events (topic_id, seq, event_id, body) \
-                 SELECT $1, s, e, b::json FROM unnest($2::bigint[], $3::text[], $4::text[]) \
-                 AS t (s, e, b) \
+                 INSERT INTO events (topic_id, seq, event_id, publisher, body) \
+                 SELECT $1, s, e, p, b::json \
+                 FROM unnest($2::bigint[], $3::text[], $4::text[], $7::text[]) AS t (s, e, b, p) \
              ) \
              UPDATE topics SET last_seq = $5 WHERE id = $1 \
              RETURNING pg_notify($6, $1 || ':' || $5::text)",
@@ -210,6 +236,7 @@ async fn append_locked(
         .bind(&bodies)
         .bind(last)
         .bind(APPENDED_CHANNEL)
+        .bind(&publishers)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;

@@ -6,7 +6,7 @@ use sqlx::postgres::PgPool;
 
 use super::errors::{backend, topic_not_found};
 use super::group_commit::{AppendQueues, group_append};
-use super::rows::{EventRow, event_record, seq_param, seq_value};
+use super::rows::{EVENT_COLUMNS, EventRow, event_record, seq_param, seq_value};
 use super::topics::topic_exists;
 use crate::store::{Appended, EventRecord, NewEvent, Seq, StoreError};
 
@@ -38,9 +38,9 @@ pub(super) async fn event(
     if seq <= 0 || seq.to_string() != id {
         return Ok(None);
     }
-    let row: Option<EventRow> = sqlx::query_as(
-        "SELECT seq, event_id, body::text FROM events WHERE topic_id = $1 AND seq = $2",
-    )
+    let row: Option<EventRow> = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events WHERE topic_id = $1 AND seq = $2"
+    ))
     .bind(topic_id)
     .bind(seq)
     .fetch_optional(pool)
@@ -55,10 +55,10 @@ pub(super) async fn read_events(
     after: Seq,
     max: usize,
 ) -> Result<Vec<EventRecord>, StoreError> {
-    let rows: Vec<EventRow> = sqlx::query_as(
-        "SELECT seq, event_id, body::text FROM events \
-         WHERE topic_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-    )
+    let rows: Vec<EventRow> = sqlx::query_as(&format!(
+        "SELECT {EVENT_COLUMNS} FROM events \
+         WHERE topic_id = $1 AND seq > $2 ORDER BY seq LIMIT $3"
+    ))
     .bind(topic_id)
     .bind(seq_param(after))
     .bind(i64::try_from(max).unwrap_or(i64::MAX))

@@ -6,7 +6,7 @@ use sqlx::postgres::PgPool;
 
 use super::errors::{backend, topic_not_found};
 use super::notify::{HUBS_CHANNEL, announce_hub};
-use super::rows::{HUB_COLUMNS, HubRow, body_text, hub_record, owner_columns};
+use super::rows::{HUB_COLUMNS, HubRow, body_text, hub_record, owner_columns, reach_column};
 use super::topics::topic_exists;
 use crate::store::{HubRecord, HubStart, NewHub, Owner, StoreError};
 
@@ -18,9 +18,9 @@ pub(super) async fn create_hub(
     let (owner, owner_issuer) = owner_columns(hub.owner.as_ref());
     let inserted: Option<HubRow> = sqlx::query_as(&format!(
         "INSERT INTO hubs (id, topic_id, callback, query, owner, body, cursor, base_path, \
-                           owner_issuer) \
+                           owner_issuer, owner_reach) \
          SELECT 'hub-' || nextval('ids'), t.id, $2, $3, $4, $5::text::json, \
-                CASE WHEN $6 THEN t.last_seq ELSE 0 END, $7, $8 \
+                CASE WHEN $6 THEN t.last_seq ELSE 0 END, $7, $8, $9 \
          FROM topics t WHERE t.id = $1 \
          ON CONFLICT (topic_id, callback, (coalesce(query, '')), (query IS NULL), \
                       (coalesce(owner_issuer, '')), (coalesce(owner, '')), (owner IS NULL)) \
@@ -35,6 +35,7 @@ pub(super) async fn create_hub(
     .bind(from_head)
     .bind(&hub.base_path)
     .bind(owner_issuer)
+    .bind(reach_column(hub.owner.as_ref()))
     .fetch_optional(pool)
     .await
     .map_err(backend)?;

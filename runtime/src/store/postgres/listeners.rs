@@ -3,7 +3,7 @@
 use sqlx::postgres::PgPool;
 
 use super::errors::backend;
-use super::rows::{LISTENER_COLUMNS, ListenerRow, listener_record, owner_columns};
+use super::rows::{LISTENER_COLUMNS, ListenerRow, listener_record, owner_columns, reach_column};
 use crate::store::{ListenerRecord, NewListener, StoreError};
 
 pub(super) async fn create_listener(
@@ -12,13 +12,14 @@ pub(super) async fn create_listener(
 ) -> Result<ListenerRecord, StoreError> {
     let (owner, owner_issuer) = owner_columns(listener.owner.as_ref());
     let (id,): (String,) = sqlx::query_as(
-        "INSERT INTO listeners (id, callback, query, owner, owner_issuer) \
-         VALUES ('listener-' || nextval('ids'), $1, $2, $3, $4) RETURNING id",
+        "INSERT INTO listeners (id, callback, query, owner, owner_issuer, owner_reach) \
+         VALUES ('listener-' || nextval('ids'), $1, $2, $3, $4, $5) RETURNING id",
     )
     .bind(&listener.callback)
     .bind(&listener.query)
     .bind(owner)
     .bind(owner_issuer)
+    .bind(reach_column(listener.owner.as_ref()))
     .fetch_one(pool)
     .await
     .map_err(backend)?;

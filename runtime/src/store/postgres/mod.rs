@@ -8,7 +8,7 @@
 //!   `topics.last_seq` and inserts the event: sequences are gapless, commit in order
 //!   (a reader never sees sequence `n + 1` before `n`), and once the call returns the
 //!   event is durable — the 201 the service answers after it is true;
-//! * `eventId` de-duplication is the unique `(topic_id, event_id)` key, checked under
+//! * `eventId` de-duplication is the unique `(topic_id, publisher, event_id)` key, checked under
 //!   the same row lock (so a concurrent duplicate waits and then finds the first);
 //! * concurrent appends to one topic are grouped into one transaction (group commit:
 //!   one WAL flush for many events) by a committer task per busy topic; each caller

@@ -6,7 +6,7 @@
 use bytes::Bytes;
 
 use crate::store::{
-    EventRecord, HubRecord, HubState, ListenerRecord, Owner, Seq, StoreError, TopicRecord,
+    EventRecord, HubRecord, HubState, ListenerRecord, Owner, Reach, Seq, StoreError, TopicRecord,
 };
 
 /// A stored body as text (the service stores compact JSON, always UTF-8).
@@ -48,13 +48,18 @@ pub(super) fn topic_record((id, name, body): TopicRow) -> TopicRecord {
     }
 }
 
-pub(super) type EventRow = (i64, String, String);
+/// `seq, event_id, publisher, body::text` of `events` ([`EVENT_COLUMNS`]).
+pub(super) type EventRow = (i64, String, String, String);
 
-pub(super) fn event_record((seq, event_id, body): EventRow) -> EventRecord {
+/// The columns of an [`EventRow`].
+pub(super) const EVENT_COLUMNS: &str = "seq, event_id, publisher, body::text";
+
+pub(super) fn event_record((seq, event_id, publisher, body): EventRow) -> EventRecord {
     EventRecord {
         seq: seq_value(seq),
         id: seq.to_string(),
         event_id,
+        publisher,
         body: Bytes::from(body),
     }
 }
@@ -68,6 +73,7 @@ pub(super) struct HubRow {
     query: Option<String>,
     owner: Option<String>,
     owner_issuer: Option<String>,
+    owner_reach: Option<String>,
     body: String,
     cursor: i64,
     state: String,
@@ -78,7 +84,7 @@ pub(super) struct HubRow {
     holder: Option<String>,
 }
 
-pub(super) const HUB_COLUMNS: &str = "id, topic_id, callback, query, owner, owner_issuer, body::text AS body, cursor, \
+pub(super) const HUB_COLUMNS: &str = "id, topic_id, callback, query, owner, owner_issuer, owner_reach, body::text AS body, cursor, \
      state, base_path, attempts, last_error, epoch, \
      CASE WHEN lease_until > now() THEN lease_owner END AS holder";
 
@@ -91,7 +97,7 @@ pub(super) fn hub_record(row: HubRow) -> HubRecord {
         body: Bytes::from(row.body),
         cursor: seq_value(row.cursor),
         state: state_value(&row.state),
-        owner: owner(row.owner, row.owner_issuer),
+        owner: owner(row.owner, row.owner_issuer, row.owner_reach),
         base_path: row.base_path,
         attempts: u32::try_from(row.attempts).unwrap_or(0),
         last_error: row.last_error,
@@ -106,33 +112,45 @@ pub(super) type ListenerRow = (
     Option<String>,
     Option<String>,
     Option<String>,
+    Option<String>,
 );
 
 /// The columns of a [`ListenerRow`].
-pub(super) const LISTENER_COLUMNS: &str = "id, callback, query, owner, owner_issuer";
+pub(super) const LISTENER_COLUMNS: &str = "id, callback, query, owner, owner_issuer, owner_reach";
 
-pub(super) fn listener_record((id, callback, query, name, issuer): ListenerRow) -> ListenerRecord {
+pub(super) fn listener_record(
+    (id, callback, query, name, issuer, reach): ListenerRow,
+) -> ListenerRecord {
     ListenerRecord {
         id,
         callback,
         query,
-        owner: owner(name, issuer),
+        owner: owner(name, issuer, reach),
     }
 }
 
-/// The `owner`/`owner_issuer` columns as an [`Owner`] (a name without a namespace
-/// cannot be written since migration 0005; read as `unknown`, which no caller matches).
-fn owner(name: Option<String>, issuer: Option<String>) -> Option<Owner> {
+/// The `owner`/`owner_issuer`/`owner_reach` columns as an [`Owner`] (a name without a
+/// namespace cannot be written since migration 0005; read as `unknown`, which no
+/// caller matches; a missing reach, impossible since migration 0006, as the narrowest).
+fn owner(name: Option<String>, issuer: Option<String>, reach: Option<String>) -> Option<Owner> {
     name.map(|name| Owner {
         issuer: issuer.unwrap_or_else(|| "unknown".to_owned()),
         name,
+        reach: reach
+            .as_deref()
+            .map_or(Reach::Unaddressed, Reach::from_column),
     })
 }
 
-/// The `owner`/`owner_issuer` columns of an [`Owner`].
+/// The `owner`/`owner_issuer` columns of an [`Owner`] (its identity).
 pub(super) fn owner_columns(owner: Option<&Owner>) -> (Option<&str>, Option<&str>) {
     match owner {
         Some(owner) => (Some(owner.name.as_str()), Some(owner.issuer.as_str())),
         None => (None, None),
     }
+}
+
+/// The `owner_reach` column of an [`Owner`].
+pub(super) fn reach_column(owner: Option<&Owner>) -> Option<String> {
+    owner.map(|owner| owner.reach.to_column())
 }
