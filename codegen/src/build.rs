@@ -6,7 +6,7 @@
 //! //     include!(concat!(env!("OUT_DIR"), "/tmf_api.rs"));
 //! let mut settings = tmfgen::Settings::new("spec/tmf688.yaml");
 //! settings.with_profile("spec/psi-profile.yaml");
-//! tmfgen::build::generate_to_out_dir(&settings, "tmf_api").unwrap();
+//! tmfgen::build::run(&settings, "tmf_api");
 //! ```
 //!
 //! The file holds the same modules as a generated crate (`models`, `operations`,
@@ -24,10 +24,26 @@ use crate::{
     Settings, display, ensure_newline, load, lower, modules, params_source, support_source,
 };
 
+/// For a build script: [`generate_to_out_dir`], and on failure the generator's
+/// message (file, JSON pointer, schema) as a Cargo diagnostic (`cargo::error=`, one
+/// per line of the message), the build failed.
+pub fn run(settings: &Settings, name: &str) {
+    match generate_to_out_dir(settings, name) {
+        Ok(_) => {}
+        Err(error) => {
+            for line in format!("tmfgen: {error}").lines() {
+                println!("cargo::error={line}");
+            }
+            std::process::exit(1);
+        }
+    }
+}
+
 /// Generates the API for `settings` into `$OUT_DIR/<name>.rs` (and the bundled
-/// document beside it, `<name>.openapi.json`) and prints the `cargo:rerun-if-changed`
-/// lines. Returns the Rust file's path. Errors: those of generation (file, JSON pointer,
-/// schema), `OUT_DIR` unset (not run from a build script), or the files not written.
+/// document beside it, `<name>.openapi.json`), and prints the `cargo:rerun-if-changed`
+/// lines and a `cargo::warning` per tolerated input defect. Returns the Rust file's
+/// path. Errors: those of generation (file, JSON pointer, schema), `OUT_DIR` unset (not
+/// run from a build script), or the files not written.
 pub fn generate_to_out_dir(settings: &Settings, name: &str) -> Result<PathBuf> {
     let out_dir = std::env::var_os("OUT_DIR").ok_or_else(|| Error::Internal {
         file: format!("{name}.rs"),
@@ -36,10 +52,13 @@ pub fn generate_to_out_dir(settings: &Settings, name: &str) -> Result<PathBuf> {
     for input in std::iter::once(&settings.spec).chain(settings.profile.as_ref()) {
         println!("cargo:rerun-if-changed={}", input.display());
     }
-    let (rust, json) = generate_single_module(
+    let (rust, json, warnings) = generate_single_module(
         settings,
         &Path::new(&out_dir).join(format!("{name}.openapi.json")),
     )?;
+    for warning in warnings {
+        println!("cargo::warning=tmfgen: {}", warning.replace('\n', " "));
+    }
     let rust_path = Path::new(&out_dir).join(format!("{name}.rs"));
     write(&rust_path, &rust)?;
     write(
@@ -50,8 +69,12 @@ pub fn generate_to_out_dir(settings: &Settings, name: &str) -> Result<PathBuf> {
 }
 
 /// The API as one Rust text (modules inline) whose `OPENAPI_JSON` includes `json_path`,
-/// and the bundled document to write there.
-pub fn generate_single_module(settings: &Settings, json_path: &Path) -> Result<(String, String)> {
+/// the bundled document to write there, and the generator's warnings (tolerated input
+/// defects).
+pub fn generate_single_module(
+    settings: &Settings,
+    json_path: &Path,
+) -> Result<(String, String, Vec<String>)> {
     let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
     let api = lower::lower(&loaded)?;
     let mut text = format!(
@@ -84,7 +107,8 @@ pub fn generate_single_module(settings: &Settings, json_path: &Path) -> Result<(
         message: e.to_string(),
     })?;
     // As `tmfgen generate` writes `src/openapi.json`: the same bytes.
-    Ok((text, ensure_newline(json)))
+    let warnings = [loaded.warnings, api.warnings].concat();
+    Ok((text, ensure_newline(json), warnings))
 }
 
 fn write(path: &Path, contents: &str) -> Result<()> {

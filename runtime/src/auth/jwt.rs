@@ -434,8 +434,14 @@ pub fn verify_any(verifiers: &[JwtVerifier], token: &str) -> Result<Principal, S
     ))
 }
 
+/// The last second a NumericDate may name: 9999-12-31T23:59:59Z, the end of the
+/// four-digit years of RFC 3339. Later "dates" (`exp: 1e30`) are tokens that never
+/// expire in disguise, refused as malformed.
+const LAST_NUMERIC_DATE: u64 = 253_402_300_799;
+
 /// A NumericDate claim (seconds since 1970, as jsonwebtoken reads `exp`): `None`
-/// when absent, an error when it is anything but a non-negative number.
+/// when absent, an error when it is anything but a non-negative number of seconds up
+/// to [`LAST_NUMERIC_DATE`].
 fn numeric_date(claims: &Map<String, Value>, claim: &str) -> Result<Option<u64>, String> {
     let Some(value) = claims.get(claim) else {
         return Ok(None);
@@ -444,9 +450,11 @@ fn numeric_date(claims: &Map<String, Value>, claim: &str) -> Result<Option<u64>,
         value
             .as_f64()
             .filter(|seconds| seconds.is_finite() && *seconds >= 0.0)
+            .filter(|seconds| *seconds <= LAST_NUMERIC_DATE as f64)
             .map(|seconds| seconds.round() as u64)
     });
     seconds
+        .filter(|seconds| *seconds <= LAST_NUMERIC_DATE)
         .map(Some)
         .ok_or_else(|| format!("the JWT's `{claim}` claim is malformed (not seconds since 1970)"))
 }
