@@ -428,3 +428,47 @@ async fn date_times_compare_as_instants() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// A topic's `headerQuery`/`contentQuery` are filters applied at delivery: one with an
+/// impossible date-time for a date-time attribute is refused when the topic is
+/// created, not ignored later.
+#[tokio::test]
+async fn topic_queries_with_impossible_date_times_are_refused_at_creation() {
+    let hub = TestHub::start(fast_config(3)).await;
+    let cases = [
+        (
+            r#"{"name": "q-1", "headerQuery": "eventTime.gt=2024-02-30T00:00:00Z"}"#,
+            Some("headerQuery"),
+        ),
+        (
+            r#"{"name": "q-2", "headerQuery": "eventTime.lt=soon"}"#,
+            Some("headerQuery"),
+        ),
+        // A topic the profile does not type has an untyped payload: text, not a date.
+        (
+            r#"{"name": "alarm-2", "contentQuery": "alarmRaisedTime.gte=2024-13-01T00:00:00Z"}"#,
+            None,
+        ),
+        (
+            // A query is a query string: `+` is a space there, an offset's plus is `%2B`.
+            r#"{"name": "q-3", "headerQuery": "eventTime.gt=2024-02-29T00:00:00%2B02:00"}"#,
+            None,
+        ),
+        (
+            r#"{"name": "q-4", "headerQuery": "title=2024-02-30"}"#,
+            None,
+        ),
+    ];
+    for (body, refused) in cases {
+        let (status, answer) = post_raw(&hub, &format!("{TMF}/topic"), body).await;
+        match refused {
+            Some(attribute) => {
+                assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+                assert_eq!(answer["@type"], "Error");
+                let message = answer["message"].as_str().unwrap_or_default();
+                assert!(message.contains(attribute), "{body}: {message}");
+            }
+            None => assert_eq!(status, StatusCode::CREATED, "{body}: {answer}"),
+        }
+    }
+}

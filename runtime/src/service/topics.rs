@@ -60,6 +60,7 @@ impl<S: Store> TopicApi for Hub688<S> {
                 body.name
             )));
         }
+        check_topic_queries(&body)?;
         self.check_topic_quota().await?;
         let id = is_plain_id(&body.name).then(|| body.name.clone());
         let new = NewTopic {
@@ -180,4 +181,36 @@ impl<S: Store> TopicApi for Hub688<S> {
         .to_projection(&record.body)?;
         Ok(RetrieveTopicResponse::Ok(topic))
     }
+}
+
+/// A new topic's `headerQuery` (over the Event without its payload) and
+/// `contentQuery` (over the payload) must parse as filters over the schema the topic's
+/// events will have: they are applied at delivery, where one that does not parse
+/// could only be ignored. 400 names the attribute and what is wrong (e.g. a date-time
+/// attribute compared with `2024-02-30`).
+fn check_topic_queries(body: &TopicCreate) -> Result<(), ApiError> {
+    let checks = [
+        (
+            "headerQuery",
+            body.header_query.as_deref(),
+            Schema::event(&body.name),
+        ),
+        (
+            "contentQuery",
+            body.content_query.as_deref(),
+            std::sync::Arc::new(Schema::payload(&body.name)),
+        ),
+    ];
+    for (attribute, query, schema) in checks {
+        let Some(query) = query.map(str::trim).filter(|q| !q.is_empty()) else {
+            continue;
+        };
+        Filter::parse_query_string(query, &schema).map_err(|error| {
+            ApiError::bad_request(format!(
+                "`{attribute}` is not a valid filter: {}",
+                error.message()
+            ))
+        })?;
+    }
+    Ok(())
 }
