@@ -107,8 +107,9 @@ async fn append_new(
         "WITH moved AS ( \
              UPDATE topics SET last_seq = last_seq + $4 \
              WHERE id = $1 \
-               AND NOT EXISTS (SELECT 1 FROM events e, unnest($2::text[], $6::text[]) AS k (e, p) \
-                               WHERE e.topic_id = $1 AND e.event_id = k.e AND e.publisher = k.p) \
+               AND NOT EXISTS (SELECT 1 FROM unnest($2::text[], $6::text[]) AS k (e, p) \
+                               WHERE EXISTS (SELECT 1 FROM events ev WHERE ev.topic_id = $1 \
+                                             AND ev.publisher = k.p AND ev.event_id = k.e)) \
              RETURNING last_seq - $4 AS base \
          ), appended AS ( \
              INSERT INTO events (topic_id, seq, event_id, publisher, body) \
@@ -173,9 +174,11 @@ async fn append_locked(
     let publishers: Vec<&str> = events.iter().map(|e| e.publisher.as_str()).collect();
     let rows: Vec<LockedTopicRow> = sqlx::query_as(
         "SELECT t.last_seq, e.seq, e.event_id, e.publisher, e.body::text \
-         FROM topics t LEFT JOIN events e ON e.topic_id = t.id \
-              AND (e.event_id, e.publisher) IN \
-                  (SELECT * FROM unnest($2::text[], $3::text[])) \
+         FROM topics t LEFT JOIN LATERAL \
+              (SELECT ev.seq, ev.event_id, ev.publisher, ev.body \
+               FROM unnest($2::text[], $3::text[]) AS k (e, p) \
+               JOIN events ev ON ev.topic_id = t.id AND ev.publisher = k.p \
+                             AND ev.event_id = k.e) e ON true \
          WHERE t.id = $1 FOR UPDATE OF t",
     )
     .bind(topic_id)
