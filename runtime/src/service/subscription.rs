@@ -43,12 +43,7 @@ impl<S: Store> Hub688<S> {
             .filter(|q| !q.is_empty())
             .map(str::to_owned);
         if let Some(query) = &query {
-            Filter::parse_query_string(query, schema).map_err(|error| {
-                ApiError::bad_request(format!(
-                    "`query` is not a valid filter: {}",
-                    error.message()
-                ))
-            })?;
+            check_filter("query", query, schema)?;
         }
         self.delivery.check_callback(trimmed).await?;
         let owner = owner(ctx);
@@ -59,4 +54,18 @@ impl<S: Store> Hub688<S> {
             owner,
         })
     }
+}
+
+/// 400 unless `query` parses as a filter over `schema`; the message names the
+/// attribute holding it (`query`, `headerQuery`, `contentQuery`). Such filters are
+/// applied at delivery, where one that does not parse could only be ignored.
+pub(super) fn check_filter(attribute: &str, query: &str, schema: &Schema) -> Result<(), ApiError> {
+    Filter::parse_query_string(query, schema)
+        .map(drop)
+        .map_err(|error| {
+            ApiError::bad_request(format!(
+                "`{attribute}` is not a valid filter: {}",
+                error.message()
+            ))
+        })
 }

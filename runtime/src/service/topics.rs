@@ -16,6 +16,7 @@ use crate::store::{NewTopic, Store};
 use super::errors::{store_error, topic_not_found, visible};
 use super::listing::{count, list};
 use super::render::{Render, topic_href};
+use super::subscription::check_filter;
 use super::validate;
 use super::{Hub688, to_bytes};
 
@@ -205,12 +206,7 @@ fn check_topic_queries(body: &TopicCreate) -> Result<(), ApiError> {
         let Some(query) = query.map(str::trim).filter(|q| !q.is_empty()) else {
             continue;
         };
-        Filter::parse_query_string(query, &schema).map_err(|error| {
-            ApiError::bad_request(format!(
-                "`{attribute}` is not a valid filter: {}",
-                error.message()
-            ))
-        })?;
+        check_filter(attribute, query, &schema)?;
     }
     Ok(())
 }
