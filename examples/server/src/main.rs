@@ -1,7 +1,8 @@
 //! `tmf688-server`: the reference TMF688 / PSI event hub, in memory or on PostgreSQL.
 //!
 //! Serves the TMF688 API under `/tmf-api/event/v4`, the PSI profile under
-//! `/psi-api/event/v2` (and its alias `/psi/event/v2`), `/health` and `/openapi.json`.
+//! `/psi-api/event/v2` (and its alias `/psi/event/v2`), `/health` and `/openapi.json`,
+//! and for operators `/admin`, `/metrics` (Prometheus) and the console at `/console`.
 //! The profile's topics `order`, `inquiry` and `alarm` exist from the start.
 //!
 //! Run with:
@@ -189,6 +190,7 @@ impl Settings {
         };
         tmf688_runtime::check_disabled_base_paths(&disabled_base_paths)
             .map_err(anyhow::Error::msg)?;
+        file.metrics.validate().map_err(anyhow::Error::msg)?;
         Ok(Self {
             disabled_base_paths,
             listen: args
@@ -441,6 +443,8 @@ async fn serve<S: Store>(
             max_body_bytes: args.max_body_bytes,
             auth,
             disabled_base_paths: args.disabled_base_paths.clone(),
+            metrics: args.file.metrics.clone(),
+            console: args.file.console.clone(),
         },
     );
 
