@@ -190,6 +190,8 @@ impl HubRow {
 fn answer(status: Option<u16>, error: Option<&str>, outcome: &str) -> String {
     let error = error.map(|e| shorten(e, 80));
     match (status, error) {
+        // `answered 503 Service Unavailable` says it already.
+        (Some(status), Some(error)) if error.contains(&status.to_string()) => error,
         (Some(status), Some(error)) => format!("{status}: {error}"),
         (Some(status), None) => format!("{status} {outcome}"),
         (None, Some(error)) => error,
