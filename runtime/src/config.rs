@@ -76,15 +76,17 @@ impl MetricsSection {
     /// `Ok` when the settings fit together (a token mode has a well-formed hash).
     pub fn validate(&self) -> Result<(), String> {
         match (&self.auth, &self.token_sha256) {
-            (MetricsAuth::Token, None) => {
-                Err("[metrics] auth = \"token\" needs token_sha256 (the scrape token's SHA-256)".into())
-            }
-            (MetricsAuth::Token, Some(hash)) if crate::auth::api_key::decode_hex(hash).is_none() => {
+            (MetricsAuth::Token, None) => Err(
+                "[metrics] auth = \"token\" needs token_sha256 (the scrape token's SHA-256)".into(),
+            ),
+            (MetricsAuth::Token, Some(hash))
+                if crate::auth::api_key::decode_hex(hash).is_none() =>
+            {
                 Err("[metrics] token_sha256 must be 64 hex digits (a SHA-256)".into())
             }
-            (MetricsAuth::Admin | MetricsAuth::Open, Some(_)) => Err(
-                "[metrics] token_sha256 is only used with auth = \"token\"".into(),
-            ),
+            (MetricsAuth::Admin | MetricsAuth::Open, Some(_)) => {
+                Err("[metrics] token_sha256 is only used with auth = \"token\"".into())
+            }
             _ => Ok(()),
         }
     }
@@ -309,10 +311,20 @@ mod tests {
         assert!(!token.console.enabled);
         for (text, why) in [
             ("[metrics]\nauth = \"token\"", "needs token_sha256"),
-            ("[metrics]\nauth = \"token\"\ntoken_sha256 = \"abc\"", "64 hex digits"),
-            ("[metrics]\nauth = \"open\"\ntoken_sha256 = \"abc\"", "only used with"),
+            (
+                "[metrics]\nauth = \"token\"\ntoken_sha256 = \"abc\"",
+                "64 hex digits",
+            ),
+            (
+                "[metrics]\nauth = \"open\"\ntoken_sha256 = \"abc\"",
+                "only used with",
+            ),
         ] {
-            let error = Config::from_toml(text).unwrap().metrics.validate().unwrap_err();
+            let error = Config::from_toml(text)
+                .unwrap()
+                .metrics
+                .validate()
+                .unwrap_err();
             assert!(error.contains(why), "{text}: {error}");
         }
         assert!(Config::from_toml("[metrics]\nauth = \"everyone\"").is_err());

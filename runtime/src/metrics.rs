@@ -45,7 +45,9 @@ pub(crate) fn router(
         .and_then(crate::auth::api_key::decode_hex);
     if section.auth == MetricsAuth::Token && token.is_none() {
         // `MetricsSection::validate` refuses this at start-up; fail closed regardless.
-        tracing::error!("[metrics] auth = \"token\" without a valid token_sha256: every scrape is refused");
+        tracing::error!(
+            "[metrics] auth = \"token\" without a valid token_sha256: every scrape is refused"
+        );
     }
     Router::new()
         .route("/metrics", get(scrape))
@@ -59,13 +61,13 @@ pub(crate) fn router(
 
 async fn scrape(State(scrape): State<Arc<Scrape>>, headers: HeaderMap) -> Response {
     if let Err(response) = scrape.allow(&headers) {
-        return response;
+        return *response;
     }
     crate::delivery::prometheus::response(scrape.operator.prometheus())
 }
 
 impl Scrape {
-    fn allow(&self, headers: &HeaderMap) -> Result<(), Response> {
+    fn allow(&self, headers: &HeaderMap) -> Result<(), Box<Response>> {
         match self.mode {
             MetricsAuth::Open => Ok(()),
             MetricsAuth::Admin => match &self.auth {
@@ -73,7 +75,8 @@ impl Scrape {
                 Some(auth) => admin(auth, headers),
             },
             MetricsAuth::Token => {
-                let presented = bearer(headers).map_err(|failure| unauthorized(&failure))?;
+                let presented =
+                    bearer(headers).map_err(|failure| Box::new(unauthorized(&failure)))?;
                 let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
                 if self
                     .token
@@ -83,9 +86,9 @@ impl Scrape {
                 }
                 match &self.auth {
                     Some(auth) => admin(auth, headers),
-                    None => Err(unauthorized(&AuthFailure::Invalid(
+                    None => Err(Box::new(unauthorized(&AuthFailure::Invalid(
                         "not the scrape token".into(),
-                    ))),
+                    )))),
                 }
             }
         }
@@ -93,18 +96,20 @@ impl Scrape {
 }
 
 /// `Ok` for an admin's credential.
-fn admin(auth: &Authenticator, headers: &HeaderMap) -> Result<(), Response> {
+fn admin(auth: &Authenticator, headers: &HeaderMap) -> Result<(), Box<Response>> {
     let principal = auth
         .authenticate(headers)
-        .map_err(|failure| unauthorized(&failure))?;
+        .map_err(|failure| Box::new(unauthorized(&failure)))?;
     if principal.role == Role::Admin {
         Ok(())
     } else {
-        Err(forbidden(format!(
-            "{} (role {}) may not scrape /metrics; it needs the admin role or the scrape token",
-            principal.name, principal.role
+        Err(Box::new(
+            forbidden(format!(
+                "{} (role {}) may not scrape /metrics; it needs the admin role or the scrape token",
+                principal.name, principal.role
+            ))
+            .into_response(),
         ))
-        .into_response())
     }
 }
 

@@ -294,9 +294,7 @@ async fn operator_resumes_a_halted_hub_in_the_console() {
         if std::env::var("CI").is_ok_and(|ci| ci == "true") {
             panic!("{message}: the console's browser test cannot run in CI");
         }
-        eprintln!(
-            "\n!!! SKIPPED operator_resumes_a_halted_hub_in_the_console: {message} !!!\n"
-        );
+        eprintln!("\n!!! SKIPPED operator_resumes_a_halted_hub_in_the_console: {message} !!!\n");
         return;
     };
 
@@ -377,10 +375,18 @@ async fn drive(
     assert_eq!(first.attr("data-state").await?.as_deref(), Some("halted"));
     assert_eq!(first.attr("data-lag").await?.as_deref(), Some("3"));
     let answer = element(client, "the last answer", &format!("{row} td.last .answer")).await;
-    assert!(answer.text().await?.contains("503"), "{:?}", answer.text().await);
+    assert!(
+        answer.text().await?.contains("503"),
+        "{:?}",
+        answer.text().await
+    );
     // Topics are listed with their last sequence.
     let alarm = element(client, "the alarm topic", "tr[data-topic=\"alarm\"]").await;
-    assert!(alarm.text().await?.contains("1 / 3"), "{:?}", alarm.text().await);
+    assert!(
+        alarm.text().await?.contains("1 / 3"),
+        "{:?}",
+        alarm.text().await
+    );
 
     // The hub's detail: its attempt log shows the failed attempts.
     click(client, "the hub's detail", &format!("{row} td.id a")).await;
@@ -390,18 +396,16 @@ async fn drive(
     if let Some(path) = std::env::var_os("TMF688_CONSOLE_SCREENSHOT").filter(|p| !p.is_empty()) {
         let png = client.screenshot().await?;
         std::fs::write(&path, png).expect("the screenshot is written");
-        eprintln!("console screenshot saved to {}", PathBuf::from(path).display());
+        eprintln!(
+            "console screenshot saved to {}",
+            PathBuf::from(path).display()
+        );
     }
 
     // The callback recovers; the operator resumes the hub.
     failing.failing.store(false, Ordering::SeqCst);
     click(client, "Resume", &format!("{row} button.resume")).await;
-    element(
-        client,
-        "the resume confirmation",
-        "section#hubs .flash.ok",
-    )
-    .await;
+    element(client, "the resume confirmation", "section#hubs .flash.ok").await;
     element(
         client,
         "the hub active with no lag",

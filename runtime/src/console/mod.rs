@@ -37,7 +37,9 @@ use axum::routing::{get, post};
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
 use self::session::{Access, Denied, Sessions, Via, check_action, same_origin};
-use self::views::{Detail, DetailLive, Flash, HubsPanel, Login, MAX_ROWS, Page, TopicRow, TopicsPanel};
+use self::views::{
+    Detail, DetailLive, Flash, HubsPanel, Login, MAX_ROWS, Page, TopicRow, TopicsPanel,
+};
 use crate::auth::Authenticator;
 use crate::config::ConsoleSection;
 use crate::delivery::{AdminError, DeliveryState, HubStatus, Operator, ReplayFrom};
@@ -144,7 +146,7 @@ fn login_form(error: Option<String>) -> Response {
 /// and (htmx) `HX-Redirect` to the page, whose login form then shows.
 fn denied(denied: Denied, headers: &HeaderMap, page: bool) -> Response {
     match denied {
-        Denied::Answer(response) => response,
+        Denied::Answer(response) => *response,
         Denied::Login if page => login_form(None),
         Denied::Login if is_htmx(headers) => (
             StatusCode::UNAUTHORIZED,
@@ -250,22 +252,31 @@ impl<S: Store> Console<S> {
     }
 
     /// One hub's status, or the error page/fragment for it.
-    async fn hub_status(&self, path: Result<Path<String>, PathRejection>) -> Result<HubStatus, Response> {
+    async fn hub_status(
+        &self,
+        path: Result<Path<String>, PathRejection>,
+    ) -> Result<HubStatus, Box<Response>> {
         let id = hub_id(path)?;
         let statuses = self
             .statuses()
             .await
-            .map_err(|(status, message)| flash_response(status, message))?;
+            .map_err(|(status, message)| Box::new(flash_response(status, message)))?;
         statuses
             .into_iter()
             .find(|status| status.hub_id == id)
-            .ok_or_else(|| failure_response(&AdminError::NotFound(id)))
+            .ok_or_else(|| Box::new(failure_response(&AdminError::NotFound(id))))
     }
 }
 
 /// A fragment saying what went wrong, with `status`.
 fn flash_response(status: StatusCode, message: String) -> Response {
-    html(status, views::FlashOnly { flash: Flash::error(message) }.render())
+    html(
+        status,
+        views::FlashOnly {
+            flash: Flash::error(message),
+        }
+        .render(),
+    )
 }
 
 fn failure_response(error: &AdminError) -> Response {
@@ -273,10 +284,9 @@ fn failure_response(error: &AdminError) -> Response {
     flash_response(status, message)
 }
 
-fn hub_id(path: Result<Path<String>, PathRejection>) -> Result<String, Response> {
-    let Path(id) = path.map_err(|rejection| {
-        failure_response(&AdminError::Invalid(rejection.body_text()))
-    })?;
+fn hub_id(path: Result<Path<String>, PathRejection>) -> Result<String, Box<Response>> {
+    let Path(id) =
+        path.map_err(|rejection| failure_response(&AdminError::Invalid(rejection.body_text())))?;
     crate::limits::path_id("hub", &id)
         .map_err(|_| failure_response(&AdminError::NotFound(id.clone())))?;
     Ok(id)
@@ -287,7 +297,10 @@ async fn page<S: Store>(State(console): State<Arc<Console<S>>>, headers: HeaderM
         Ok(access) => access,
         Err(denial) => return denied(denial, &headers, true),
     };
-    html(StatusCode::OK, console.page(&access, None, None).await.render())
+    html(
+        StatusCode::OK,
+        console.page(&access, None, None).await.render(),
+    )
 }
 
 async fn hubs_panel<S: Store>(
@@ -323,7 +336,7 @@ async fn detail<S: Store>(
     };
     let status = match console.hub_status(path).await {
         Ok(status) => status,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     let detail = Detail {
         hub: views::HubRow::new(&status),
@@ -351,7 +364,7 @@ async fn detail_live<S: Store>(
     }
     match console.hub_status(path).await {
         Ok(status) => html(StatusCode::OK, DetailLive::new(&status).render()),
-        Err(response) => response,
+        Err(response) => *response,
     }
 }
 
@@ -372,13 +385,16 @@ async fn login<S: Store>(
     body: Bytes,
 ) -> Response {
     if let Err(response) = same_origin(&headers) {
-        return response;
+        return *response;
     }
     if !console.sessions.login_required() {
         return see_other("/console");
     }
     let form = form(&body);
-    match console.sessions.login(field(&form, "token").unwrap_or_default()) {
+    match console
+        .sessions
+        .login(field(&form, "token").unwrap_or_default())
+    {
         Ok(cookie) => {
             let mut response = see_other("/console");
             response.headers_mut().insert(header::SET_COOKIE, cookie);
@@ -402,7 +418,7 @@ async fn logout<S: Store>(
     };
     let form = form(&body);
     if let Err(response) = check_action(&access, &headers, field(&form, "csrf")) {
-        return response;
+        return *response;
     }
     let mut response = see_other("/console");
     if let Some(cookie) = console.sessions.logout(&access) {
@@ -423,7 +439,7 @@ async fn action<S: Store>(
     };
     let form = form(&body);
     if let Err(response) = check_action(&access, &headers, field(&form, "csrf")) {
-        return response;
+        return *response;
     }
     let outcome = match path {
         Err(rejection) => Err(AdminError::Invalid(rejection.body_text())),
@@ -444,7 +460,10 @@ async fn action<S: Store>(
     } else if status.is_success() {
         see_other("/console")
     } else {
-        html(status, console.page(&access, Some(flash), None).await.render())
+        html(
+            status,
+            console.page(&access, Some(flash), None).await.render(),
+        )
     }
 }
 
@@ -459,7 +478,9 @@ async fn run_action(
     match action {
         "resume" => {
             operator.resume(id).await?;
-            Ok(format!("hub {id} resumed: delivery continues from its cursor"))
+            Ok(format!(
+                "hub {id} resumed: delivery continues from its cursor"
+            ))
         }
         "replay" => {
             // Empty fields of the form are not given; exactly one of the others is.

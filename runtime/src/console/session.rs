@@ -78,7 +78,7 @@ pub(super) enum Denied {
     /// No credentials (or an ended session): show the login form.
     Login,
     /// Bad credentials or not an admin: this answer.
-    Answer(Response),
+    Answer(Box<Response>),
 }
 
 impl Sessions {
@@ -112,9 +112,12 @@ impl Sessions {
         if headers.contains_key(header::AUTHORIZATION) {
             let principal = auth
                 .authenticate(headers)
-                .map_err(|failure| Denied::Answer(unauthorized(&failure)))?;
+                .map_err(|failure| Denied::Answer(Box::new(unauthorized(&failure))))?;
             if principal.role != Role::Admin {
-                return Err(Denied::Answer(not_admin(&principal.name, principal.role)));
+                return Err(Denied::Answer(Box::new(not_admin(
+                    &principal.name,
+                    principal.role,
+                ))));
             }
             return Ok(Access {
                 via: Via::Bearer,
@@ -157,12 +160,12 @@ impl Sessions {
         if credential.is_empty() {
             return Err("enter an admin API key or JWT".into());
         }
-        let principal = auth
-            .authenticate_credential(credential)
-            .map_err(|failure| match failure {
-                AuthFailure::Invalid(why) => format!("not accepted: {why}"),
-                other => other.to_string(),
-            })?;
+        let principal =
+            auth.authenticate_credential(credential)
+                .map_err(|failure| match failure {
+                    AuthFailure::Invalid(why) => format!("not accepted: {why}"),
+                    other => other.to_string(),
+                })?;
         if principal.role != Role::Admin {
             return Err(format!(
                 "{} has the role {}; the console needs the admin role",
@@ -243,7 +246,7 @@ pub(super) fn check_action(
     access: &Access,
     headers: &HeaderMap,
     csrf: Option<&str>,
-) -> Result<(), Response> {
+) -> Result<(), Box<Response>> {
     same_origin(headers)?;
     if access.via == Via::Bearer {
         return Ok(());
@@ -251,22 +254,26 @@ pub(super) fn check_action(
     let expected = access.csrf.as_deref().unwrap_or_default();
     let presented = csrf.unwrap_or_default();
     if expected.is_empty() || !bool::from(expected.as_bytes().ct_eq(presented.as_bytes())) {
-        return Err(forbidden(
-            "the console's CSRF token is missing or stale: reload the console and try again",
-        )
-        .into_response());
+        return Err(Box::new(
+            forbidden(
+                "the console's CSRF token is missing or stale: reload the console and try again",
+            )
+            .into_response(),
+        ));
     }
     Ok(())
 }
 
 /// `Ok` unless the browser says the request comes from another site: an `Origin` other
 /// than this host, or a `Sec-Fetch-Site` other than `same-origin` / `none`.
-pub(super) fn same_origin(headers: &HeaderMap) -> Result<(), Response> {
+pub(super) fn same_origin(headers: &HeaderMap) -> Result<(), Box<Response>> {
     let refuse = |why: &str| {
-        Err(forbidden(format!(
-            "console actions are only taken from the console's own page ({why})"
+        Err(Box::new(
+            forbidden(format!(
+                "console actions are only taken from the console's own page ({why})"
+            ))
+            .into_response(),
         ))
-        .into_response())
     };
     if let Some(site) = headers.get("sec-fetch-site") {
         if !matches!(site.as_bytes(), b"same-origin" | b"none") {
@@ -313,7 +320,10 @@ mod tests {
     fn finds_the_session_cookie_among_others() {
         let map = headers(&[("cookie", "a=1; tmf688_console=abc; b=2")]);
         assert_eq!(session_cookie(&map), Some("abc"));
-        assert_eq!(session_cookie(&headers(&[("cookie", "tmf688_console=")])), None);
+        assert_eq!(
+            session_cookie(&headers(&[("cookie", "tmf688_console=")])),
+            None
+        );
         assert_eq!(session_cookie(&headers(&[])), None);
     }
 
@@ -321,13 +331,40 @@ mod tests {
     fn actions_need_the_same_origin() {
         for (pairs, allowed) in [
             (vec![("host", "127.0.0.1:8080")], true),
-            (vec![("host", "127.0.0.1:8080"), ("origin", "http://127.0.0.1:8080")], true),
-            (vec![("host", "hub.example"), ("origin", "https://hub.example")], true),
-            (vec![("host", "127.0.0.1:8080"), ("origin", "http://evil.example")], false),
+            (
+                vec![
+                    ("host", "127.0.0.1:8080"),
+                    ("origin", "http://127.0.0.1:8080"),
+                ],
+                true,
+            ),
+            (
+                vec![("host", "hub.example"), ("origin", "https://hub.example")],
+                true,
+            ),
+            (
+                vec![
+                    ("host", "127.0.0.1:8080"),
+                    ("origin", "http://evil.example"),
+                ],
+                false,
+            ),
             (vec![("host", "127.0.0.1:8080"), ("origin", "null")], false),
-            (vec![("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")], false),
-            (vec![("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-site")], false),
-            (vec![("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-origin")], true),
+            (
+                vec![("host", "127.0.0.1:8080"), ("sec-fetch-site", "cross-site")],
+                false,
+            ),
+            (
+                vec![("host", "127.0.0.1:8080"), ("sec-fetch-site", "same-site")],
+                false,
+            ),
+            (
+                vec![
+                    ("host", "127.0.0.1:8080"),
+                    ("sec-fetch-site", "same-origin"),
+                ],
+                true,
+            ),
         ] {
             assert_eq!(same_origin(&headers(&pairs)).is_ok(), allowed, "{pairs:?}");
         }

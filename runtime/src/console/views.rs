@@ -38,7 +38,10 @@ impl Flash {
 
 /// Only a message (a detail that cannot be shown).
 #[derive(Debug, Template)]
-#[template(source = "<p class=\"flash {{ flash.class }}\">{{ flash.text }}</p>", ext = "html")]
+#[template(
+    source = "<p class=\"flash {{ flash.class }}\">{{ flash.text }}</p>",
+    ext = "html"
+)]
 pub(super) struct FlashOnly {
     pub(super) flash: Flash,
 }
@@ -356,6 +359,9 @@ mod tests {
             .unwrap();
         assert!(!html.contains("<b>&"), "{html}");
         assert!(!html.contains("<script>"), "{html}");
-        assert!(html.contains("/console/hubs/%3Cb%3E%26%22x%2Fy/resume"), "{html}");
+        assert!(
+            html.contains("/console/hubs/%3Cb%3E%26%22x%2Fy/resume"),
+            "{html}"
+        );
     }
 }

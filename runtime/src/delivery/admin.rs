@@ -36,9 +36,9 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse as _;
 use axum::response::Response;
 use axum::routing::{get, post};
-use axum::response::IntoResponse as _;
 use http::StatusCode;
 use tmf688_api::support::{ApiError, json_response};
 
