@@ -83,7 +83,7 @@ pub fn app<S: Store>(hub: Arc<Hub688<S>>) -> Router {
 /// bodies against its own mandatory attributes), `GET /health`, `GET /openapi.json`,
 /// and TMF `Error` bodies for unknown paths and methods. With a delivery engine
 /// attached, also its operator API (`/admin`), `GET /metrics` and the operator console
-/// (`/console`, [`crate::console`]).
+/// (`/console`).
 pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
     let mut router = Router::new()
         .route("/health", get(health))

@@ -146,15 +146,20 @@ fn progress_bar(total: Option<u64>) -> ProgressBar {
     let (bar, template) = match total {
         Some(total) => (
             ProgressBar::new(total),
-            "[{elapsed_precise}] {wide_bar} {pos}/{len} · {per_sec} · ETA {eta}",
+            "[{elapsed_precise}] {wide_bar} {pos}/{len} · {rate} · ETA {eta}",
         ),
         None => (
             ProgressBar::no_length(),
-            "[{elapsed_precise}] {spinner} {pos} · {per_sec}",
+            "[{elapsed_precise}] {spinner} {pos} · {rate}",
         ),
     };
     if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style);
+        bar.set_style(style.with_key(
+            "rate",
+            |state: &indicatif::ProgressState, out: &mut dyn std::fmt::Write| {
+                let _ = write!(out, "{:.0} events/s", state.per_sec());
+            },
+        ));
     }
     bar
 }
