@@ -82,6 +82,13 @@ fn display(path: &Path) -> String {
 
 /// Runs the whole pipeline and returns the crate's files.
 pub fn generate(settings: &Settings) -> Result<FileSet> {
+    // The templates are the same for every document: rustfmt formats them while the
+    // document is loaded and lowered.
+    let mut rust = output::RustFormatter::new();
+    rust.start(vec![
+        output::RustFile::from_text("src/support.rs", support_source()?)?,
+        output::RustFile::from_text("src/params.rs", params_source()?)?,
+    ]);
     let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
     let api = lower::lower(&loaded)?;
     let mut set = FileSet {
@@ -94,13 +101,6 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     } else {
         settings.crate_name.clone()
     };
-    let header = output::rust_header(&source);
-    let mut rust = output::RustSources::default();
-    for (name, tokens) in modules(&api) {
-        rust.add_tokens(format!("src/{name}.rs"), &tokens.to_string())?;
-    }
-    rust.add_text("src/support.rs", support_source()?)?;
-    rust.add_text("src/params.rs", params_source()?)?;
     let lib = render::LibRs {
         source: &source,
         title: &api.title,
@@ -109,8 +109,16 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     }
     .render()
     .map_err(|e| render_error("src/lib.rs", e))?;
-    rust.add_text("src/lib.rs", lib)?;
-    for (path, text) in rust.format(&mut set.warnings) {
+    let mut files = vec![output::RustFile::from_text("src/lib.rs", lib)?];
+    for (name, tokens) in modules(&api) {
+        files.push(output::RustFile::from_tokens(
+            format!("src/{name}.rs"),
+            &tokens.to_string(),
+        )?);
+    }
+    rust.start(files);
+    let header = output::rust_header(&source);
+    for (path, text) in rust.finish(&mut set.warnings) {
         set.files.insert(path, format!("{header}{text}"));
     }
 
