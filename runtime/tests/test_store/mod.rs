@@ -18,8 +18,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use tmf688_runtime::store::{
-    AppendNotice, Appended, EventRecord, HubProgress, HubRecord, HubState, ListenerRecord,
-    NewEvent, NewHub, NewListener, NewTopic, Owner, Seq, TopicRecord,
+    AppendNotice, Appended, EventRecord, HubProgress, HubRecord, HubState, IndexKey,
+    ListenerRecord, NewEvent, NewHub, NewListener, NewTopic, Owner, Seq, TopicRecord,
 };
 use tmf688_runtime::{MemoryStore, PgStore, Store, StoreError};
 use tokio::sync::mpsc;
@@ -102,6 +102,8 @@ delegate_store! {
         event(topic_id: &str, id: &str) -> Result<Option<EventRecord>, StoreError>;
         read_events(topic_id: &str, after: Seq, max: usize) -> Result<Vec<EventRecord>, StoreError>;
         head(topic_id: &str) -> Result<Seq, StoreError>;
+        indexed_events(topic_id: &str, key: &IndexKey, after: Seq, max: usize) -> Result<Option<Vec<EventRecord>>, StoreError>;
+        count_indexed(topic_id: &str, key: &IndexKey) -> Result<Option<u64>, StoreError>;
         create_hub(hub: NewHub) -> Result<(HubRecord, bool), StoreError>;
         hub(topic_id: &str, id: &str) -> Result<Option<HubRecord>, StoreError>;
         hubs(topic_id: &str) -> Result<Vec<HubRecord>, StoreError>;
