@@ -175,6 +175,14 @@ fn measure(settings: &Settings, count: usize, postgres: bool) -> anyhow::Result<
 /// Appends `count` copies of the guide's alarm event (eventIds `scale-<n>`, the four
 /// `eventType`s in turn) in batches.
 async fn fill<S: Store>(store: &S, count: usize) -> anyhow::Result<()> {
+    // The hub finds the profile's topic made already.
+    store
+        .create_topic(tmf688_runtime::store::NewTopic {
+            id: Some(TOPIC.into()),
+            name: TOPIC.into(),
+            body: bytes::Bytes::from(format!(r#"{{"name":"{TOPIC}","@type":"Topic"}}"#)),
+        })
+        .await?;
     let template: serde_json::Value = serde_json::from_str(&Bodies::new(SAMPLE_EVENT, "t").next())?;
     let mut batch = Vec::with_capacity(2_000);
     for n in 0..count {
@@ -214,7 +222,7 @@ async fn median_ms(
             "{url}: {}",
             response.status()
         );
-        let body: Vec<serde_json::Value> = response.json().await?;
+        let body: Vec<serde_json::Value> = serde_json::from_slice(&response.bytes().await?)?;
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         anyhow::ensure!(body.len() == expected, "{url}: {} events", body.len());
     }
@@ -241,7 +249,7 @@ async fn replay(
         .send()
         .await?;
     anyhow::ensure!(response.status().is_success(), "hub: {}", response.status());
-    let id = response.json::<serde_json::Value>().await?["id"]
+    let id = serde_json::from_slice::<serde_json::Value>(&response.bytes().await?)?["id"]
         .as_str()
         .unwrap_or_default()
         .to_owned();
