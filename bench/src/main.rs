@@ -5,7 +5,7 @@
 //! Run with:
 //!
 //! ```sh
-//! cargo run --release --bin tmf688-bench -- --quick            # < 2 minutes
+//! cargo run --release --bin tmf688-bench -- --quick            # < 2 minutes (CI runs it in debug, as a smoke test)
 //! cargo run --release --bin tmf688-bench -- --json bench.json  # full run
 //! ```
 //!

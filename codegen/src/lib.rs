@@ -95,22 +95,12 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
         settings.crate_name.clone()
     };
     let header = output::rust_header(&source);
-    let mut warnings = Vec::new();
-
+    let mut rust = output::RustSources::default();
     for (name, tokens) in modules(&api) {
-        let file = format!("src/{name}.rs");
-        let text = output::format_rust(&file, &tokens.to_string(), &mut warnings)?;
-        set.files
-            .insert(PathBuf::from(file), format!("{header}{text}"));
+        rust.add_tokens(format!("src/{name}.rs"), &tokens.to_string())?;
     }
-
-    let support = output::format_rust_text("src/support.rs", &support_source()?, &mut warnings)?;
-    set.files
-        .insert("src/support.rs".into(), format!("{header}{support}"));
-    let params = output::format_rust_text("src/params.rs", &params_source()?, &mut warnings)?;
-    set.files
-        .insert("src/params.rs".into(), format!("{header}{params}"));
-
+    rust.add_text("src/support.rs", support_source()?)?;
+    rust.add_text("src/params.rs", params_source()?)?;
     let lib = render::LibRs {
         source: &source,
         title: &api.title,
@@ -119,9 +109,10 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     }
     .render()
     .map_err(|e| render_error("src/lib.rs", e))?;
-    let lib = output::format_rust_text("src/lib.rs", &lib, &mut warnings)?;
-    set.files
-        .insert("src/lib.rs".into(), format!("{header}{lib}"));
+    rust.add_text("src/lib.rs", lib)?;
+    for (path, text) in rust.format(&mut set.warnings) {
+        set.files.insert(path, format!("{header}{text}"));
+    }
 
     let description = format!("{} {} API, generated from {source}", api.title, api.version)
         .replace(['"', '\\', '\n'], " ");
@@ -169,7 +160,6 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     })?;
     set.files
         .insert("src/openapi.json".into(), ensure_newline(json));
-    set.warnings.extend(warnings);
     Ok(set)
 }
 
