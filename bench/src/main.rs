@@ -20,6 +20,7 @@ mod hostile;
 mod load;
 mod postgres;
 mod report;
+mod scale;
 mod scenarios;
 mod server;
 
@@ -71,6 +72,17 @@ fn main() -> anyhow::Result<()> {
         }
         eprintln!("▶ {}", scenario.name);
         results.push((scenario.run)(&settings)?);
+    }
+    for scenario in scale::ALL {
+        if cli
+            .only
+            .as_deref()
+            .is_some_and(|only| !scenario.name.contains(only))
+        {
+            continue;
+        }
+        eprintln!("▶ {}", scenario.name);
+        results.extend((scenario.run)(&settings)?);
     }
     report::print_table(&results);
     if let Some(path) = cli.json {

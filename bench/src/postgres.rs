@@ -21,14 +21,15 @@ fn server_url() -> String {
 }
 
 /// A fresh database on the server; dropped when the guard goes.
-struct Database {
+pub(crate) struct Database {
     admin: String,
     name: String,
-    url: String,
+    /// Its URL.
+    pub(crate) url: String,
 }
 
 impl Database {
-    async fn create(tag: &str) -> anyhow::Result<Self> {
+    pub(crate) async fn create(tag: &str) -> anyhow::Result<Self> {
         let admin = server_url();
         let name = format!("tmf688_bench_{tag}_{}", std::process::id());
         let mut connection = sqlx::PgConnection::connect(&admin).await?;
@@ -45,7 +46,7 @@ impl Database {
         Ok(Self { admin, name, url })
     }
 
-    async fn drop_now(self) -> anyhow::Result<()> {
+    pub(crate) async fn drop_now(self) -> anyhow::Result<()> {
         let mut connection = sqlx::PgConnection::connect(&self.admin).await?;
         sqlx::query(&format!(
             "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",

@@ -157,6 +157,8 @@ pub struct Config {
     pub paging: PagingSection,
     /// `[quotas]`: what one principal may create.
     pub quotas: crate::service::Quotas,
+    /// `[scans]`: what a filtered `listEvent` no index answers may cost.
+    pub scans: crate::service::ScanLimits,
     /// `[auth]`: `[[auth.api_keys]]` and `[[auth.jwt]]`.
     pub auth: AuthConfig,
     /// `[metrics]`: who may scrape `GET /metrics`.

@@ -70,5 +70,5 @@ pub use app::{
 pub use auth::{AuthConfig, Authenticator, Issuer, Principal};
 pub use query::PagingConfig;
 pub use serve::{ServeConfig, serve};
-pub use service::{Hub688, HubConfig, Quotas};
+pub use service::{Hub688, HubConfig, Quotas, ScanLimits};
 pub use store::{MemoryStore, PgStore, Store, StoreError};

@@ -404,6 +404,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             max_limit: args.max_limit,
         },
         quotas: args.file.quotas.clone(),
+        scans: args.file.scans.clone(),
     };
     // Two monomorphised paths, no boxing: the store is a type parameter throughout.
     match args.database_url.clone() {

@@ -4,10 +4,10 @@
 //! lock held for microseconds is both correct and cheaper than an async one. Event
 //! bodies are `Bytes`, so reading the log clones reference counts, not JSON.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use super::index::{EventIndex, IndexKey};
 use super::{
     Appended, EventRecord, HubProgress, HubRecord, HubStart, HubState, ListenerRecord, NewEvent,
     NewHub, NewListener, NewTopic, Owner, Seq, Store, StoreError, TopicRecord,
@@ -19,11 +19,21 @@ struct TopicState {
     record: TopicRecord,
     /// The log; the event with sequence `n` is at index `n - 1`.
     log: Vec<EventRecord>,
-    /// `eventId` → sequence.
-    /// (publisher, eventId) → sequence: the de-duplication key.
-    by_event_id: HashMap<(String, String), Seq>,
+    /// `eventId`s, `eventType`s and `eventTime`s → sequences: the de-duplication key
+    /// (an `eventId`'s events, checked for the publisher) and the indexed lookups.
+    index: EventIndex,
     /// Hubs in registration order.
     hubs: Vec<HubRecord>,
+}
+
+impl TopicState {
+    /// The event with sequence `seq`, if the log holds it (found from the first
+    /// sequence the log holds, not assuming it is 1).
+    fn event_at(&self, seq: Seq) -> Option<&EventRecord> {
+        let first = self.log.first()?.seq;
+        let index = usize::try_from(seq.checked_sub(first)?).ok()?;
+        self.log.get(index).filter(|record| record.seq == seq)
+    }
 }
 
 #[derive(Debug, Default)]
@@ -116,7 +126,7 @@ impl Store for MemoryStore {
         state.topics.push(TopicState {
             record: record.clone(),
             log: Vec::new(),
-            by_event_id: HashMap::new(),
+            index: EventIndex::default(),
             hubs: Vec::new(),
         });
         Ok(record)
@@ -153,21 +163,25 @@ impl Store for MemoryStore {
             .ok_or_else(|| topic_not_found(topic_id))?;
         let mut outcomes = Vec::with_capacity(events.len());
         for event in events {
-            let key = (event.publisher, event.event_id);
-            if let Some(&seq) = topic.by_event_id.get(&key) {
-                let stored = topic.log[(seq - 1) as usize].clone();
-                outcomes.push(Appended::Existing(stored));
+            let existing = topic
+                .index
+                .event_id(&event.event_id)
+                .iter()
+                .filter_map(|&seq| topic.event_at(seq))
+                .find(|stored| stored.publisher == event.publisher);
+            if let Some(stored) = existing {
+                outcomes.push(Appended::Existing(stored.clone()));
                 continue;
             }
             let seq = topic.log.len() as Seq + 1;
             let record = EventRecord {
                 seq,
                 id: seq.to_string(),
-                event_id: key.1.clone(),
-                publisher: key.0.clone(),
+                event_id: event.event_id,
+                publisher: event.publisher,
                 body: event.body,
             };
-            topic.by_event_id.insert(key, seq);
+            topic.index.insert(seq, &record.event_id, &record.body);
             topic.log.push(record.clone());
             outcomes.push(Appended::Created(record));
         }
@@ -203,6 +217,40 @@ impl Store for MemoryStore {
             .unwrap_or(usize::MAX)
             .min(topic.log.len());
         Ok(topic.log[start..].iter().take(max).cloned().collect())
+    }
+
+    async fn indexed_events(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+        after: Seq,
+        max: usize,
+    ) -> Result<Option<Vec<EventRecord>>, StoreError> {
+        let state = self.read();
+        let topic = state
+            .topic(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        // Entries of events no longer in the log (before its first) are passed over.
+        let after = after.max(topic.log.first().map_or(0, |first| first.seq - 1));
+        let events = topic
+            .index
+            .candidates(key, after, max)
+            .into_iter()
+            .filter_map(|seq| topic.event_at(seq).cloned())
+            .collect();
+        Ok(Some(events))
+    }
+
+    async fn count_indexed(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+    ) -> Result<Option<u64>, StoreError> {
+        let state = self.read();
+        let topic = state
+            .topic(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        Ok(topic.index.count(key))
     }
 
     async fn head(&self, topic_id: &str) -> Result<Seq, StoreError> {
