@@ -49,11 +49,14 @@ impl Default for AppConfig {
     }
 }
 
-/// `Ok` when every entry names a base path of the profile (`profile::BASE_PATHS`,
-/// trailing `/` ignored) and at least one stays served; otherwise what is wrong.
+/// `Ok` when every entry names a base path of the profile (`profile::BASE_PATHS`;
+/// surrounding white space and a trailing `/` ignored, empty entries skipped, so that
+/// `"/psi/event/v2, /event/v2/"` works) and at least one stays served; otherwise what
+/// is wrong.
 pub fn check_disabled_base_paths(disabled: &[String]) -> Result<(), String> {
     for path in disabled {
-        if profile::base_path(path.trim_end_matches('/')).is_none() {
+        let entry = normal_entry(path);
+        if !entry.is_empty() && profile::base_path(entry).is_none() {
             let known: Vec<&str> = profile::BASE_PATHS.iter().map(|b| b.path).collect();
             return Err(format!(
                 "disabled base path {path:?} is not a base path of the profile ({})",
@@ -61,16 +64,27 @@ pub fn check_disabled_base_paths(disabled: &[String]) -> Result<(), String> {
             ));
         }
     }
-    if profile::BASE_PATHS.iter().all(|b| is_disabled(disabled, b)) {
+    if served_base_paths(disabled).next().is_none() {
         return Err("every base path of the profile is disabled: nothing would be served".into());
     }
     Ok(())
 }
 
-fn is_disabled(disabled: &[String], base: &BasePath) -> bool {
-    disabled
+/// The base paths of the profile served when `disabled` (entries as
+/// [`check_disabled_base_paths`] reads them) are not: what [`app_with`] mounts.
+pub fn served_base_paths(disabled: &[String]) -> impl Iterator<Item = &'static BasePath> + '_ {
+    profile::BASE_PATHS
         .iter()
-        .any(|d| d.trim_end_matches('/') == base.path)
+        .filter(move |base| !is_disabled(disabled, base))
+}
+
+/// A disabled-path entry as compared.
+fn normal_entry(entry: &str) -> &str {
+    entry.trim().trim_end_matches('/')
+}
+
+fn is_disabled(disabled: &[String], base: &BasePath) -> bool {
+    disabled.iter().any(|d| normal_entry(d) == base.path)
 }
 
 /// The application with the default [`AppConfig`].
@@ -88,11 +102,11 @@ pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
     let mut router = Router::new()
         .route("/health", get(health))
         .route("/openapi.json", get(openapi));
-    for base in profile::BASE_PATHS {
-        if is_disabled(&config.disabled_base_paths, base) {
-            continue;
-        }
+    for base in served_base_paths(&config.disabled_base_paths) {
         let mut api = server::router(hub.clone());
+        // Innermost: a `null` the model would drop is refused once the caller is
+        // authenticated and its signature checked (nulls.rs).
+        api = api.route_layer(middleware::from_fn(crate::nulls::refuse_dropped_nulls));
         // Standard Webhooks signatures on createEvent, when `[[delivery.inbound_signatures]]`
         // asks for them (inside authentication: a caller is authenticated first).
         let hooks = hub.delivery_hooks().clone();

@@ -58,6 +58,7 @@ mod console;
 pub mod delivery;
 pub mod limits;
 mod metrics;
+mod nulls;
 pub mod query;
 pub mod serve;
 pub mod service;
@@ -66,6 +67,7 @@ mod sync;
 
 pub use app::{
     AppConfig, app, app_with, check_disabled_base_paths, listener_app, listener_app_with,
+    served_base_paths,
 };
 pub use auth::{AuthConfig, Authenticator, Issuer, Principal};
 pub use query::PagingConfig;

@@ -136,6 +136,70 @@ async fn profile_topics_exist_and_cannot_be_deleted() {
     assert!(answer.body["message"].as_str().unwrap().contains("profile"));
 }
 
+/// Only a taken NAME is a 409, and its message names the topic that has it; a topic
+/// whose id would be another topic's (`a b` got `topic-N`, then a topic named
+/// `topic-N`) gets a fresh generated id (review of issue 12, item 11).
+#[tokio::test]
+async fn topic_ids_taken_by_another_topic_get_a_fresh_id() {
+    let app = test_app().await;
+    let topics = format!("{TMF}/topic");
+    let create =
+        |name: &'static str| call(&app, Method::POST, &topics, Some(json!({"name": name})));
+    let spaced = create("a b").await;
+    assert_eq!(spaced.status, StatusCode::CREATED, "{}", spaced.body);
+    let generated = spaced.body["id"].as_str().unwrap().to_owned();
+    assert_ne!(generated, "a b");
+
+    // A topic named like the generated id: created, with another id.
+    let named = call(
+        &app,
+        Method::POST,
+        &format!("{TMF}/topic"),
+        Some(json!({"name": generated})),
+    )
+    .await;
+    assert_eq!(named.status, StatusCode::CREATED, "{}", named.body);
+    assert_eq!(named.body["name"], generated);
+    let fresh = named.body["id"].as_str().unwrap().to_owned();
+    assert_ne!(fresh, generated);
+    assert_ne!(fresh, "a b");
+    // Both reachable under their ids, each the topic it was created as.
+    for (id, name) in [(&generated, "a b"), (&fresh, generated.as_str())] {
+        let got = call(&app, Method::GET, &format!("{TMF}/topic/{id}"), None).await;
+        assert_eq!(got.status, StatusCode::OK, "{}", got.body);
+        assert_eq!(got.body["name"], name, "{}", got.body);
+    }
+
+    // Taken names: 409 naming the topic that has the name, whichever it is.
+    for (name, id) in [("a b", &generated), (generated.as_str(), &fresh)] {
+        let again = call(
+            &app,
+            Method::POST,
+            &format!("{TMF}/topic"),
+            Some(json!({"name": name})),
+        )
+        .await;
+        assert_tmf_error(&again, StatusCode::CONFLICT);
+        let message = again.body["message"].as_str().unwrap();
+        assert!(
+            message.contains(&format!(
+                "a topic named {name:?} already exists (id {id:?})"
+            )),
+            "{message}"
+        );
+    }
+    let conflict = create("alarm").await;
+    assert_tmf_error(&conflict, StatusCode::CONFLICT);
+    assert!(
+        conflict.body["message"]
+            .as_str()
+            .unwrap()
+            .contains(r#"a topic named "alarm" already exists (id "alarm")"#),
+        "{}",
+        conflict.body
+    );
+}
+
 #[tokio::test]
 async fn topics_crud_filter_and_fields() {
     let app = test_app().await;

@@ -14,9 +14,9 @@ mod delivery_common;
 
 use std::time::Duration;
 
-use delivery_common::{TMF, TestHub, TestReceiver, fast_config, ok};
+use delivery_common::{PSI, TMF, TestHub, TestReceiver, fast_config, ok};
 use http::{Method, StatusCode};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const TOPIC: &str = "alarm";
 
@@ -260,6 +260,223 @@ async fn numbers_are_exact_from_post_to_callback() {
         NUMBERS.len(),
         "no duplicate stored"
     );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Exponents past any machine integer (review of issue 12, item 7): l = 1e10^17,
+/// m = 1e(10^17 + 1) and n = 10e10^17 (= m) compare exactly in filters and in the
+/// eventId de-duplication; a retry judged a duplicate is answered with the stored text.
+#[tokio::test]
+async fn long_exponents_compare_exactly_and_retries_get_the_stored_text() {
+    let hub = TestHub::start(fast_config(5)).await;
+    let events = [
+        ("l", "1e100000000000000000"),
+        ("m", "1e100000000000000001"),
+        ("n", "10e100000000000000000"),
+        ("big", "123456789012345678901234567890"),
+    ];
+    for (id, number) in events {
+        let (status, body) = post_raw(
+            &hub,
+            &format!("{TMF}/topic/{TOPIC}/event"),
+            &number_event(id, number),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{id}: {body}");
+    }
+    let mut failures = Vec::new();
+    let filters: &[(&str, &[&str])] = &[
+        ("event.n=1e100000000000000001", &["m", "n"]),
+        ("event.n=10e100000000000000000", &["m", "n"]),
+        ("event.n=1e100000000000000000", &["l"]),
+        ("event.n.gt=1e100000000000000000", &["m", "n"]),
+        ("event.n.gte=1e100000000000000000", &["l", "m", "n"]),
+        ("event.n.lt=1e100000000000000001", &["big", "l"]),
+        (
+            "event.n.lte=0.1e100000000000000002",
+            &["big", "l", "m", "n"],
+        ),
+        ("event.n.gt=1e100000000000000001", &[]),
+        (
+            "event.n.gt=1e99999999999999999999999999999999999999999",
+            &[],
+        ),
+        (
+            "event.n.lt=1e99999999999999999999999999999999999999999",
+            &["big", "l", "m", "n"],
+        ),
+        ("event.n.ne=1e100000000000000001", &["big", "l"]),
+    ];
+    for (query, expected) in filters {
+        match listed(&hub, query).await {
+            Ok(ids) if ids == *expected => {}
+            other => failures.push(format!("?{query}: expected {expected:?}, got {other:?}")),
+        }
+    }
+    // (eventId, number sent again, status).
+    let dedup: &[(&str, &str, StatusCode)] = &[
+        ("l", "1e100000000000000001", StatusCode::CONFLICT),
+        ("l", "10e99999999999999999", StatusCode::CREATED),
+        ("m", "1e100000000000000000", StatusCode::CONFLICT),
+        ("n", "1e100000000000000001", StatusCode::CREATED),
+        ("n", "100e99999999999999999", StatusCode::CREATED),
+        ("n", "1e100000000000000002", StatusCode::CONFLICT),
+        (
+            "big",
+            "123456789012345678901234567890.0",
+            StatusCode::CREATED,
+        ),
+        (
+            "big",
+            "1.23456789012345678901234567890e29",
+            StatusCode::CREATED,
+        ),
+    ];
+    for (id, number, expected) in dedup {
+        let (status, body) = post_raw(
+            &hub,
+            &format!("{TMF}/topic/{TOPIC}/event"),
+            &number_event(id, number),
+        )
+        .await;
+        if status != *expected {
+            failures.push(format!("again {id} with {number}: {status} {body}"));
+            continue;
+        }
+        if status != StatusCode::CREATED {
+            continue;
+        }
+        // The answer is the stored event: its text, not the retry's spelling.
+        let (_, stored) = get(
+            &hub,
+            &format!("{TMF}/topic/{TOPIC}/event/{}", body["id"].as_str().unwrap()),
+        )
+        .await;
+        let (answered, kept) = (
+            number_text(&body["event"]["n"]),
+            number_text(&stored["event"]["n"]),
+        );
+        if answered != kept || answered == *number {
+            failures.push(format!(
+                "again {id} with {number}: answered {answered}, stored {kept}"
+            ));
+        }
+    }
+    assert_eq!(
+        hub.log(TOPIC).await.len(),
+        events.len(),
+        "no duplicate stored"
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Explicit nulls (review of issue 12, item 8). An attribute `Event_Create` declares
+/// (none nullable) given `null` is refused with a 400 naming it, on the PSI paths as on
+/// the TMF path, and nothing is stored; an attribute it does not declare keeps its null
+/// as written, stored, listed, retrieved and delivered (PSI: every attribute is kept),
+/// as does a null inside the payload.
+#[tokio::test]
+async fn explicit_nulls_are_kept_as_written_or_refused_by_name() {
+    let hub = TestHub::start(fast_config(5)).await;
+    let receiver = TestReceiver::start(ok()).await;
+    hub.register(PSI, TOPIC, &receiver.url("/all"), None).await;
+    let mut failures = Vec::new();
+    // (base path, body, the attribute named in the 400)
+    let refused: &[(&str, Value, &str)] = &[
+        (PSI, json!({"@type": null, "eventType": "x"}), "@type"),
+        (PSI, json!({"event": null, "eventType": "x"}), "event"),
+        (
+            PSI,
+            json!({"eventTime": null, "eventType": "x"}),
+            "eventTime",
+        ),
+        (PSI, json!({"eventId": null, "eventType": "x"}), "eventId"),
+        (PSI, json!({"eventType": null}), "eventType"),
+        (PSI, json!({"timeOccurred": null}), "timeOccurred"),
+        (PSI, json!({"relatedParty": null}), "relatedParty"),
+        (PSI, json!({"@schemaLocation": null}), "@schemaLocation"),
+        (
+            "/event/v2",
+            json!({"eventType": "x", "eventTime": null}),
+            "eventTime",
+        ),
+        (
+            TMF,
+            json!({"@type": "AlarmCreateEvent", "eventId": "t", "event": {"id": "a"}, "eventTime": null}),
+            "eventTime",
+        ),
+        (
+            TMF,
+            json!({"@type": null, "eventId": "t", "event": {"id": "a"}}),
+            "@type",
+        ),
+    ];
+    for (base, body, attribute) in refused {
+        let (status, answer) = hub
+            .request(
+                Method::POST,
+                &format!("{base}/topic/{TOPIC}/event"),
+                Some(body.clone()),
+            )
+            .await;
+        let message = answer["message"].as_str().unwrap_or_default();
+        if status != StatusCode::BAD_REQUEST
+            || answer["code"] != "400"
+            || !message.starts_with(&format!("`{attribute}` is null"))
+        {
+            failures.push(format!("{base} {body}: {status} {answer}"));
+        }
+    }
+    assert!(hub.log(TOPIC).await.is_empty(), "nothing refused is stored");
+
+    // Undeclared attributes and payload attributes keep their null.
+    let kept = json!({
+        "eventId": "nulls",
+        "eventType": "AlarmCreateEvent",
+        "vendorNote": null,
+        "value": null,
+        "event": {"id": "a-nulls", "note": null}
+    });
+    let (status, created) = hub
+        .request(
+            Method::POST,
+            &format!("{PSI}/topic/{TOPIC}/event"),
+            Some(kept.clone()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap();
+    let (_, retrieved) = get(&hub, &format!("{PSI}/topic/{TOPIC}/event/{id}")).await;
+    let (_, listed) = get(&hub, &format!("{PSI}/topic/{TOPIC}/event?eventId=nulls")).await;
+    receiver
+        .wait_for("the event delivered", Duration::from_secs(10), |hits| {
+            hits.iter().any(|h| h.event_id() == "nulls")
+        })
+        .await;
+    let delivered = receiver
+        .hits()
+        .into_iter()
+        .find(|h| h.event_id() == "nulls")
+        .unwrap()
+        .body;
+    let stored = hub.log(TOPIC).await.remove(0);
+    for (what, event) in [
+        ("answered", &created),
+        ("retrieved", &retrieved),
+        ("listed", &listed[0]),
+        ("stored", &stored),
+        ("delivered", &delivered),
+    ] {
+        let object = event.as_object().unwrap();
+        for attribute in ["vendorNote", "value"] {
+            if object.get(attribute) != Some(&Value::Null) {
+                failures.push(format!("{what}: {attribute} not kept as null: {event}"));
+            }
+        }
+        if event["event"].as_object().and_then(|e| e.get("note")) != Some(&Value::Null) {
+            failures.push(format!("{what}: event.note not kept as null: {event}"));
+        }
+    }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 

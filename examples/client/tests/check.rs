@@ -106,6 +106,71 @@ async fn our_hub_passes_every_mandatory_check() {
     engine.shutdown().await;
 }
 
+/// A hub whose pages are smaller than its topic list (`[paging] default_limit = 2,
+/// max_limit = 5`: `GET /topic` answers 206 with 2 of 3+ topics) passes: the kit
+/// follows the pages. On a PSI base path without `--topic`, createTopic is not served
+/// (405): `topics.create` is skipped with the reason and the checks run on `alarm`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn small_pages_and_psi_paths_without_topic_pass() {
+    let config = tmf688_runtime::HubConfig {
+        paging: tmf688_runtime::PagingConfig {
+            default_limit: 2,
+            max_limit: 5,
+        },
+        ..Default::default()
+    };
+    let (url, server, engine) = common::serve_configured(config).await;
+
+    for (base, topics, create) in [
+        ("/psi-api/event/v2", 3, "skip"),
+        ("/tmf-api/event/v4", 3, "pass"),
+    ] {
+        let output = check(&format!("{url}{base}"), &["--json", "--events", "5"]).await;
+        let report = report(&output);
+        assert_eq!(output.status.code(), Some(0), "{base}: {report:#}");
+        assert_eq!(report["summary"]["mandatory_failed"], 0, "{report:#}");
+        assert_eq!(outcome(&report, "topics.list"), "pass", "{report:#}");
+        let list = find(&report, "topics.list");
+        let detail = list["detail"].as_str().unwrap();
+        assert!(
+            detail.contains(&format!(
+                "206 (partial pages, 2 requests) answered JSON arrays of {topics} topics"
+            )),
+            "{list:#}"
+        );
+        assert_eq!(
+            list["evidence"][1]["request"], "GET /topic?offset=2",
+            "{list:#}"
+        );
+        assert_eq!(outcome(&report, "topics.psi"), "pass", "{report:#}");
+        assert_eq!(outcome(&report, "topics.create"), create, "{report:#}");
+        for check in report["checks"].as_array().unwrap() {
+            if check["id"] != "topics.create" {
+                assert_eq!(check["outcome"], "pass", "{base}: {check:#}");
+            }
+        }
+    }
+    let psi = check(
+        &format!("{url}/psi-api/event/v2"),
+        &["--json", "--events", "5"],
+    )
+    .await;
+    let psi = report(&psi);
+    let create = find(&psi, "topics.create")["detail"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        create.starts_with("405: this base path does not serve createTopic")
+            && create.ends_with("the event checks run on alarm"),
+        "{create}"
+    );
+    assert_eq!(psi["topic"], "alarm", "{psi:#}");
+
+    server.abort();
+    engine.shutdown().await;
+}
+
 /// A peer that gets many things wrong: 200 on create without `href`, text/plain
 /// errors, no paging headers, `fields` ignored, a deleted hub deletes again with 204,
 /// and every event delivered twice with each pair swapped.

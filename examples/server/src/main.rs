@@ -188,6 +188,13 @@ impl Settings {
         } else {
             args.disabled_base_paths.clone()
         };
+        // `"/psi/event/v2, /event/v2"`: entries trimmed, empty ones (a trailing comma)
+        // dropped.
+        let disabled_base_paths: Vec<String> = disabled_base_paths
+            .iter()
+            .map(|path| path.trim().to_owned())
+            .filter(|path| !path.is_empty())
+            .collect();
         tmf688_runtime::check_disabled_base_paths(&disabled_base_paths)
             .map_err(anyhow::Error::msg)?;
         file.metrics.validate().map_err(anyhow::Error::msg)?;
@@ -464,7 +471,8 @@ async fn serve<S: Store>(
         .await
         .with_context(|| format!("could not listen on {}", args.listen))?;
     let local = listener.local_addr()?;
-    for base in tmf688_api::profile::BASE_PATHS {
+    // Only what `app_with` mounted: a disabled base path is not served (404).
+    for base in tmf688_runtime::served_base_paths(&args.disabled_base_paths) {
         tracing::info!("serving http://{local}{}", base.path);
     }
     tracing::info!(store = store_kind, topics = ?tmf688_api::profile::TOPICS.iter().map(|t| t.name).collect::<Vec<_>>(), "tmf688-server listening on {local}");

@@ -80,6 +80,56 @@ async fn quick_start_serves_the_psi_topics_warns_and_stops_on_sigterm() {
     assert!(status.success(), "graceful shutdown: {status:?}");
 }
 
+/// Disabled base paths (flag or `TMF688_DISABLED_BASE_PATHS`, entries trimmed, a
+/// trailing comma ignored): the start-up log lists only the base paths served, a
+/// disabled one answers 404, the others serve.
+#[tokio::test]
+async fn disabled_base_paths_are_trimmed_and_not_logged_as_served() {
+    let all: Vec<&str> = tmf688_api::profile::BASE_PATHS
+        .iter()
+        .map(|b| b.path)
+        .collect();
+    // (how the server is told, the paths disabled)
+    let cases: Vec<(Command, &[&str])> = vec![
+        (
+            {
+                let mut command = server_command(&[]);
+                command.env(
+                    "TMF688_DISABLED_BASE_PATHS",
+                    "/psi/event/v2, /eventManagement/v2 ,",
+                );
+                command
+            },
+            &["/psi/event/v2", "/eventManagement/v2"],
+        ),
+        (
+            server_command(&["--disable-base-path", " /event/v2/"]),
+            &["/event/v2"],
+        ),
+    ];
+    for (command, disabled) in cases {
+        let server = start(command);
+        let logged: Vec<String> = server
+            .startup
+            .iter()
+            .filter_map(|log| log["fields"]["message"].as_str())
+            .filter_map(|m| m.strip_prefix(&format!("serving {}", server.url)))
+            .map(str::to_owned)
+            .collect();
+        let served: Vec<&str> = all
+            .iter()
+            .copied()
+            .filter(|p| !disabled.contains(p))
+            .collect();
+        assert_eq!(logged, served, "disabled {disabled:?}");
+        for path in &all {
+            let (status, _) = get(&format!("{}{path}/topic", server.url), None).await;
+            let expected = if disabled.contains(path) { 404 } else { 200 };
+            assert_eq!(status, expected, "{path} with {disabled:?} disabled");
+        }
+    }
+}
+
 #[test]
 fn refuses_a_non_loopback_address_without_auth() {
     let output = server_command(&["--listen", "0.0.0.0:0"]).output().unwrap();

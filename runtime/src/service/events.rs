@@ -103,9 +103,18 @@ impl<S: Store> EventApi for Hub688<S> {
             None => return Err(ApiError::internal("the store appended nothing")),
         };
         let href = child_href(&ctx, &topic_id, "event", &record.id);
-        // What is stored is `body` (or, for a retry, the same content): answer from it
-        // rather than parsing the stored bytes back.
-        let mut event = Event::from(body);
+        // A new event is stored as `body`: answer from it rather than parsing the stored
+        // bytes back. A retry judged a duplicate is answered with the stored event as
+        // first written (`…890`, not the retry's equal `…890.0`): what was delivered.
+        let mut event = if created {
+            Event::from(body)
+        } else {
+            serde_json::from_slice::<Event>(&record.body).unwrap_or_else(|error| {
+                // Stored before a rule it breaks: the retry's equal content instead.
+                tracing::warn!(%error, topic = %topic_id, id = %record.id, "stored event does not decode");
+                Event::from(body)
+            })
+        };
         event.id = Some(record.id.clone());
         event.href = Some(href.clone());
         if created {

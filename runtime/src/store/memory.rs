@@ -103,20 +103,21 @@ fn topic_not_found(id: &str) -> StoreError {
 
 impl Store for MemoryStore {
     async fn create_topic(&self, topic: NewTopic) -> Result<TopicRecord, StoreError> {
-        let id = match topic.id {
-            Some(id) => id,
-            None => self.fresh_id("topic"),
-        };
         let mut state = self.write();
-        if let Some(existing) = state
-            .topics
-            .iter()
-            .find(|t| t.record.id == id || t.record.name == topic.name)
-        {
+        // Only a taken name is a conflict; an id taken by another topic (a topic
+        // named `topic-5` after `a b` got `topic-5`) is replaced by a fresh one.
+        if let Some(existing) = state.topics.iter().find(|t| t.record.name == topic.name) {
             return Err(StoreError::Conflict(format!(
                 "a topic named {:?} already exists (id {:?})",
                 existing.record.name, existing.record.id
             )));
+        }
+        let mut id = match topic.id {
+            Some(id) => id,
+            None => self.fresh_id("topic"),
+        };
+        while state.topics.iter().any(|t| t.record.id == id) {
+            id = self.fresh_id("topic");
         }
         let record = TopicRecord {
             id,

@@ -148,7 +148,7 @@ pub struct TopicRecord {
 /// A topic to create.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewTopic {
-    /// The id to give it; `None` lets the store assign one.
+    /// The id to give it; `None` (or an id another topic has) lets the store assign one.
     pub id: Option<String>,
     /// Its name (must be unique, else [`StoreError::Conflict`]).
     pub name: String,
@@ -367,7 +367,8 @@ pub enum AppendNotice {
 ///
 /// Every method is atomic on its own. Lists come in creation order (events: log order).
 pub trait Store: Send + Sync + 'static {
-    /// Creates a topic. [`StoreError::Conflict`] when its id or name is taken.
+    /// Creates a topic. [`StoreError::Conflict`] when its name is taken (the message
+    /// names that topic); when its id is another topic's, it gets a fresh `topic-N`.
     fn create_topic(
         &self,
         topic: NewTopic,

@@ -3,13 +3,20 @@
 
 use serde_json::{Value, json};
 
+use super::report::Evidence;
 use super::report::Level::{Mandatory, Optional};
-use super::{Run, expected, topic_path};
+use super::{Answer, Run, expected, topic_path};
 
 /// The topics every PSI hub has.
 const PSI_TOPICS: [&str; 3] = ["order", "inquiry", "alarm"];
 
-/// `GET /topic`. Returns false when the peer could not be reached.
+/// Pages fetched at most while following a partial list (a peer that answers 206
+/// forever is not followed forever).
+const MAX_PAGES: usize = 100;
+
+/// `GET /topic`, following the pages of a partial answer (206, TMF630: `offset` moved
+/// past what came, until `X-Total-Count` topics came, an empty page or a 200). Returns
+/// false when the peer could not be reached.
 pub async fn run(run: &mut Run) -> bool {
     let answer = match run.peer.get("/topic").await {
         Ok(answer) => answer,
@@ -24,22 +31,43 @@ pub async fn run(run: &mut Run) -> bool {
             return false;
         }
     };
-    let evidence = vec![answer.evidence.clone()];
-    let topics = answer.json().and_then(|v| v.as_array().cloned());
-    let passed = answer.status == 200 && topics.is_some();
-    let detail = match &topics {
-        Some(topics) => format!(
-            "{} answered a JSON array of {} topics",
-            answer.status,
-            topics.len()
+    let mut evidence = vec![answer.evidence.clone()];
+    let first_page = answer.json().and_then(|v| v.as_array().cloned());
+    let (topics, problem) = match (answer.status, first_page) {
+        (200, Some(topics)) => (Some(topics), None),
+        (206, Some(page)) => {
+            let (topics, problem) = follow_pages(run, page, &answer, &mut evidence).await;
+            (Some(topics), problem)
+        }
+        (status, Some(topics)) => (
+            Some(topics),
+            Some(format!(
+                "{status} (expected 200, or 206 for a partial page)"
+            )),
         ),
-        None => format!(
-            "{} answered no JSON array (expected 200 and [...])",
-            answer.status
+        (status, None) => (
+            None,
+            Some(format!(
+                "{status} answered no JSON array (expected 200 or 206 and [...])"
+            )),
         ),
     };
-    run.report
-        .verdict("topics.list", Mandatory, passed, detail, evidence.clone());
+    let count = topics.as_ref().map_or(0, Vec::len);
+    let detail = match &problem {
+        Some(problem) => problem.clone(),
+        None if answer.status == 206 => format!(
+            "206 (partial pages, {} requests) answered JSON arrays of {count} topics in all",
+            evidence.len()
+        ),
+        None => format!("{} answered a JSON array of {count} topics", answer.status),
+    };
+    run.report.verdict(
+        "topics.list",
+        Mandatory,
+        problem.is_none(),
+        detail,
+        evidence.clone(),
+    );
     let Some(topics) = topics else {
         run.report
             .skip("topics.psi", Optional, "no topic list to look in");
@@ -61,6 +89,60 @@ pub async fn run(run: &mut Run) -> bool {
     run.report
         .verdict("topics.psi", Optional, missing.is_empty(), detail, evidence);
     true
+}
+
+/// The topics of every page after a first 206 page: the next page starts at `offset` =
+/// the topics so far, in the peer's default page size. Ends at `X-Total-Count` topics
+/// (when the peer sends it), a 200, an empty page or [`MAX_PAGES`]; a page that is not
+/// a 200/206 JSON array is the problem returned.
+async fn follow_pages(
+    run: &Run,
+    first: Vec<Value>,
+    answer: &Answer,
+    evidence: &mut Vec<Evidence>,
+) -> (Vec<Value>, Option<String>) {
+    let total = |answer: &Answer| {
+        answer
+            .header("x-total-count")
+            .and_then(|v| v.trim().parse::<usize>().ok())
+    };
+    let mut total_count = total(answer);
+    let mut topics = first;
+    let mut last_len = topics.len();
+    for _ in 1..MAX_PAGES {
+        if last_len == 0 || total_count.is_some_and(|t| topics.len() >= t) {
+            return (topics, None);
+        }
+        let path = format!("/topic?offset={}", topics.len());
+        let answer = match run.peer.get(&path).await {
+            Ok(answer) => answer,
+            Err(error) => {
+                evidence.push(error.evidence);
+                return (topics, Some(format!("{path}: no answer (transport error)")));
+            }
+        };
+        evidence.push(answer.evidence.clone());
+        let Some(page) = answer.json().and_then(|v| v.as_array().cloned()) else {
+            let problem = format!("{path} answered {} and no JSON array", answer.status);
+            return (topics, Some(problem));
+        };
+        if !matches!(answer.status, 200 | 206) {
+            let problem = format!("{path} answered {} (expected 200 or 206)", answer.status);
+            return (topics, Some(problem));
+        }
+        total_count = total(&answer).or(total_count);
+        last_len = page.len();
+        topics.extend(page);
+        if answer.status == 200 {
+            return (topics, None);
+        }
+    }
+    let problem = format!(
+        "still 206 after {MAX_PAGES} pages ({} topics, X-Total-Count {})",
+        topics.len(),
+        total_count.map_or_else(|| "absent".to_owned(), |t| t.to_string())
+    );
+    (topics, Some(problem))
 }
 
 /// A topic's id, else its name.
@@ -100,6 +182,9 @@ pub async fn choose_topic(run: &mut Run) -> Option<String> {
         // An id that cannot be a path segment ("..") is no usable id.
         .filter(|id| crate::paths::is_safe(id));
     let evidence = vec![answer.evidence.clone()];
+    // PSI base paths do not serve createTopic (PSID688 has no topic operations but the
+    // list): a 405 is the peer's profile, not a fault.
+    let not_served = answer.status == 405;
     if let (201, Some(id)) = (answer.status, &id) {
         run.report.verdict(
             "topics.create",
@@ -121,21 +206,26 @@ pub async fn choose_topic(run: &mut Run) -> Option<String> {
         .get(&topic_path(fallback))
         .await
         .is_ok_and(|a| a.status == 200);
-    run.report.verdict(
-        "topics.create",
-        Optional,
-        false,
-        format!(
-            "{} (expected 201 with an id){}",
-            answer.status,
-            if has_alarm {
-                "; the event checks run on alarm"
-            } else {
-                ""
-            }
-        ),
-        evidence,
-    );
+    let on_alarm = if has_alarm {
+        "; the event checks run on alarm"
+    } else {
+        ""
+    };
+    if not_served {
+        run.report.skip(
+            "topics.create",
+            Optional,
+            format!("405: this base path does not serve createTopic (as PSI paths){on_alarm}"),
+        );
+    } else {
+        run.report.verdict(
+            "topics.create",
+            Optional,
+            false,
+            format!("{} (expected 201 with an id){on_alarm}", answer.status),
+            evidence,
+        );
+    }
     if has_alarm {
         return Some(fallback.to_owned());
     }

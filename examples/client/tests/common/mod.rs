@@ -14,7 +14,19 @@ pub async fn serve_with_delivery() -> (
     tokio::task::JoinHandle<()>,
     DeliveryEngine<MemoryStore>,
 ) {
-    let hub = Hub688::new(Arc::new(MemoryStore::new()), HubConfig::default())
+    serve_configured(HubConfig::default()).await
+}
+
+/// [`serve_with_delivery`] with the hub configured by `config` (e.g. its paging).
+#[allow(dead_code)] // not every test binary uses every helper
+pub async fn serve_configured(
+    config: HubConfig,
+) -> (
+    String,
+    tokio::task::JoinHandle<()>,
+    DeliveryEngine<MemoryStore>,
+) {
+    let hub = Hub688::new(Arc::new(MemoryStore::new()), config)
         .await
         .unwrap();
     let engine = DeliveryEngine::start(&hub, DeliveryConfig::default())

@@ -67,6 +67,7 @@ fn without_settings_env(mut command: Command) -> Command {
         "TMF688_LISTEN",
         "TMF688_LOG_FORMAT",
         "TMF688_ALLOW_UNAUTHENTICATED",
+        "TMF688_DISABLED_BASE_PATHS",
         "DATABASE_URL",
         "RUST_LOG",
     ] {

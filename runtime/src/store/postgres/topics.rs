@@ -17,45 +17,61 @@ pub(super) async fn topic_exists(pool: &PgPool, id: &str) -> Result<bool, StoreE
     Ok(found.is_some())
 }
 
+/// Attempts at a fresh id when the one tried is taken (each takes the next value of
+/// `ids`; only topics named `topic-N` by hand can be in the way).
+const FRESH_ID_ATTEMPTS: usize = 16;
+
+/// Inserts the topic: a taken name is a conflict naming the topic that has it; an id
+/// taken by another topic (a topic named `topic-5` after `a b` got `topic-5`) is
+/// replaced by a fresh `topic-N`.
 pub(super) async fn create_topic(
     pool: &PgPool,
     topic: NewTopic,
 ) -> Result<TopicRecord, StoreError> {
-    let inserted: Result<(String,), _> = sqlx::query_as(
-        "INSERT INTO topics (id, name, body) \
-         VALUES (coalesce($1, 'topic-' || nextval('ids')), $2, $3::text::json) \
-         RETURNING id",
-    )
-    .bind(&topic.id)
-    .bind(&topic.name)
-    .bind(body_text(&topic.body)?)
-    .fetch_one(pool)
-    .await;
-    match inserted.map_err(backend) {
-        Ok((id,)) => Ok(TopicRecord {
-            id,
-            name: topic.name,
-            body: topic.body,
-        }),
-        Err(StoreError::Conflict(why)) => {
-            // Say which topic is in the way, as the memory store does.
-            let existing: Option<(String, String)> = sqlx::query_as(
-                "SELECT id, name FROM topics WHERE id = $1 OR name = $2 ORDER BY ord LIMIT 1",
-            )
-            .bind(&topic.id)
-            .bind(&topic.name)
-            .fetch_optional(pool)
-            .await
-            .map_err(backend)?;
-            Err(StoreError::Conflict(match existing {
-                Some((id, name)) => {
-                    format!("a topic named {name:?} already exists (id {id:?})")
+    let mut id = topic.id.clone();
+    for _ in 0..FRESH_ID_ATTEMPTS {
+        let inserted: Result<(String,), _> = sqlx::query_as(
+            "INSERT INTO topics (id, name, body) \
+             VALUES (coalesce($1, 'topic-' || nextval('ids')), $2, $3::text::json) \
+             RETURNING id",
+        )
+        .bind(&id)
+        .bind(&topic.name)
+        .bind(body_text(&topic.body)?)
+        .fetch_one(pool)
+        .await;
+        match inserted.map_err(backend) {
+            Ok((id,)) => {
+                return Ok(TopicRecord {
+                    id,
+                    name: topic.name,
+                    body: topic.body,
+                });
+            }
+            Err(StoreError::Conflict(why)) => {
+                let named: Option<(String,)> =
+                    sqlx::query_as("SELECT id FROM topics WHERE name = $1")
+                        .bind(&topic.name)
+                        .fetch_optional(pool)
+                        .await
+                        .map_err(backend)?;
+                if let Some((existing,)) = named {
+                    return Err(StoreError::Conflict(format!(
+                        "a topic named {:?} already exists (id {existing:?})",
+                        topic.name
+                    )));
                 }
-                None => why,
-            }))
+                // The id was in the way (or the name's topic went meanwhile): a fresh id.
+                tracing::debug!(name = %topic.name, tried = ?id, %why, "topic id taken: a fresh one");
+                id = None;
+            }
+            Err(other) => return Err(other),
         }
-        Err(other) => Err(other),
     }
+    Err(StoreError::Conflict(format!(
+        "no free id for topic {:?} after {FRESH_ID_ATTEMPTS} attempts",
+        topic.name
+    )))
 }
 
 pub(super) async fn topic(pool: &PgPool, id: &str) -> Result<Option<TopicRecord>, StoreError> {
