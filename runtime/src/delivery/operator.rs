@@ -21,6 +21,15 @@ pub enum AdminError {
     /// The request is not valid.
     #[error("{0}")]
     Invalid(String),
+    /// Something else the request names does not exist (e.g. a dead letter).
+    #[error("{0}")]
+    Missing(String),
+    /// The request conflicts with the hub's state (e.g. it was removed).
+    #[error("{0}")]
+    Conflict(String),
+    /// What the request names is no longer held (removed by retention).
+    #[error("{0}")]
+    Gone(String),
     /// The store failed.
     #[error("the store failed: {0}")]
     Store(String),
@@ -126,16 +135,23 @@ impl<S: Store> Shared<S> {
     /// caught up with it, so anything past that is refused.
     pub(crate) async fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
         let topic = self.any_status(hub_id).await?.topic_id;
-        let head = match self.store.head(&topic).await {
-            Ok(head) => head,
+        let bounds = match self.store.log_bounds(&topic).await {
+            Ok(bounds) => bounds,
             Err(StoreError::NotFound(_)) => return Err(AdminError::NotFound(hub_id.to_owned())),
             Err(other) => return Err(admin_store(other)),
         };
+        let (first, head) = (bounds.first, bounds.head);
         if from == 0 || from > head.saturating_add(1) {
             return Err(AdminError::Invalid(format!(
-                "`from` is a sequence number of topic {topic:?}'s log: from 1 (its first \
-                 event) to {} (after its last: nothing to re-send); got {from}",
+                "`from` is a sequence number of topic {topic:?}'s log: from {first} (its first \
+                 event held) to {} (after its last: nothing to re-send); got {from}",
                 head.saturating_add(1)
+            )));
+        }
+        if from < first {
+            return Err(AdminError::Gone(format!(
+                "events before sequence {first} of topic {topic:?} were removed by retention \
+                 (its first sequence is {first}): replay from {first} or later; got {from}"
             )));
         }
         self.send(hub_id, Control::Replay(from - 1)).await
@@ -152,8 +168,15 @@ impl<S: Store> Shared<S> {
     ) -> Result<Seq, AdminError> {
         let time = time.instant();
         let topic = self.any_status(hub_id).await?.topic_id;
+        // From the first event held (none: the head + 1, nothing to re-send).
+        let mut after = self
+            .store
+            .log_bounds(&topic)
+            .await
+            .map_err(admin_store)?
+            .first
+            - 1;
         // Scanned in batches: a long log is never held whole.
-        let mut after = 0;
         loop {
             let events = self
                 .store
@@ -183,6 +206,6 @@ impl<S: Store> Shared<S> {
     }
 }
 
-fn admin_store(error: StoreError) -> AdminError {
+pub(super) fn admin_store(error: StoreError) -> AdminError {
     AdminError::Store(error.to_string())
 }

@@ -81,6 +81,9 @@ pub(crate) struct Shared<S> {
     pub(super) generations: AtomicU64,
     /// Progress not saved yet, by hub: the latest only (see the module documentation).
     pub(super) progress: Mutex<HashMap<String, PendingProgress>>,
+    /// Retention, once [`DeliveryEngine::start_retention`](super::DeliveryEngine::start_retention)
+    /// attached it.
+    pub(super) retention: std::sync::OnceLock<Arc<super::trimmer::Retention>>,
 }
 
 /// A hub's progress waiting for the flusher.

@@ -76,6 +76,12 @@ pub struct HubStatus {
     /// The last error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Why retention halted the hub (events it was not delivered within
+    /// `max_undelivered_age` were given up and recorded as a dead letter: see
+    /// `GET /admin/hubs/{id}/dead-letters`). Absent for a halt after the retry budget
+    /// (`lastError` says why) and once the hub is resumed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub halt_reason: Option<String>,
     /// When an event was last delivered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_success_at: Option<String>,
@@ -95,6 +101,7 @@ impl HubStatus {
         self.state = DeliveryState::Active;
         self.attempts = 0;
         self.next_attempt_at = None;
+        self.halt_reason = None;
     }
 
     /// A fresh status.
@@ -116,6 +123,7 @@ impl HubStatus {
             next_attempt_at: None,
             last_status: None,
             last_error: None,
+            halt_reason: None,
             last_success_at: None,
             delivered: 0,
             failed_attempts: 0,
@@ -137,7 +145,20 @@ impl HubStatus {
         status.replica.clone_from(&hub.holder);
         status.attempts = hub.attempts;
         status.last_error.clone_from(&hub.last_error);
+        status.halt_reason.clone_from(&hub.halt_reason);
         status
+    }
+
+    /// Drops the attempt-log entries that started before `cutoff` (an RFC 3339 time as
+    /// [`rfc3339`] writes them, which sort as text).
+    pub fn forget_attempts_before(&mut self, cutoff: &str) {
+        while self
+            .attempt_log
+            .front()
+            .is_some_and(|attempt| attempt.at.as_str() < cutoff)
+        {
+            self.attempt_log.pop_front();
+        }
     }
 
     /// Appends to the attempt log, keeping at most `capacity` entries.

@@ -284,16 +284,19 @@ impl Store for MemoryStore {
             .topic_mut(topic_id)
             .ok_or_else(|| topic_not_found(topic_id))?;
         // Never past a hub's cursor: what a hub has not passed stays.
-        let passed = topic.hubs.iter().map(|h| h.cursor).min().unwrap_or(Seq::MAX);
+        let passed = topic
+            .hubs
+            .iter()
+            .map(|h| h.cursor)
+            .min()
+            .unwrap_or(Seq::MAX);
         let up_to = up_to.min(passed).min(topic.head());
         let count = usize::try_from((up_to + 1).saturating_sub(topic.first))
             .unwrap_or(usize::MAX)
             .min(max_rows);
         for _ in 0..count {
             if let Some(event) = topic.log.pop_front() {
-                topic
-                    .by_event_id
-                    .remove(&(event.publisher, event.event_id));
+                topic.by_event_id.remove(&(event.publisher, event.event_id));
             }
             topic.stored_at.pop_front();
         }

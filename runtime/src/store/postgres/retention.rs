@@ -16,9 +16,7 @@ use sqlx::postgres::PgPool;
 use super::errors::{backend, topic_not_found};
 use super::notify::announce_hub;
 use super::rows::{HUB_COLUMNS, HubRow, hub_record, seq_param, seq_value};
-use crate::store::{
-    DeadLetterKind, DeadLetterRecord, LogBounds, NewDeadLetter, Seq, StoreError,
-};
+use crate::store::{DeadLetterKind, DeadLetterRecord, LogBounds, NewDeadLetter, Seq, StoreError};
 
 /// `time` as seconds since the Unix epoch, for `to_timestamp`.
 fn epoch_seconds(time: SystemTime) -> f64 {
