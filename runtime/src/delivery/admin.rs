@@ -241,7 +241,13 @@ async fn prometheus_metrics<S: Store>(State(shared): State<Arc<Shared<S>>>) -> R
     use axum::response::IntoResponse as _;
     let mut hubs = shared.statuses();
     hubs.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
-    let text = super::prometheus::render(&shared.metrics(), &hubs);
+    let mut text = super::prometheus::render(&shared.metrics(), &hubs);
+    // Retention's figures come from the store; without it the rest is still worth
+    // scraping.
+    match shared.topic_logs().await {
+        Ok(topics) => text.push_str(&super::prometheus::render_topics(&topics)),
+        Err(error) => tracing::warn!(%error, "metrics: could not read the topics' log bounds"),
+    }
     (
         [(http::header::CONTENT_TYPE, super::prometheus::CONTENT_TYPE)],
         text,

@@ -320,6 +320,9 @@ impl Store for MemoryStore {
             return Ok(None);
         }
         let first = hub.cursor + 1;
+        // Still halted since its last expiry (not resumed, not replayed): the range
+        // continues that one.
+        let continues = hub.state == HubState::Halted;
         hub.cursor = up_to;
         hub.state = HubState::Halted;
         hub.halt_reason = Some(reason.to_owned());
@@ -328,13 +331,14 @@ impl Store for MemoryStore {
         hub.epoch += 1;
         let (topic_id, callback) = (hub.topic_id.clone(), hub.callback.clone());
         let at_ms = unix_ms(SystemTime::now());
-        // A range that continues the hub's last expired one extends it.
+        // A range that continues the hub's last expired one (the hub halted since)
+        // extends it.
         if let Some(last) = state
             .dead_letters
             .iter_mut()
             .rev()
             .find(|d| d.hub_id == hub_id)
-            .filter(|d| d.kind == DeadLetterKind::Expired && d.last + 1 == first)
+            .filter(|d| continues && d.kind == DeadLetterKind::Expired && d.last + 1 == first)
         {
             last.last = up_to;
             last.at_ms = at_ms;

@@ -145,15 +145,15 @@ pub(super) async fn expire_backlog(
 ) -> Result<Option<DeadLetterRecord>, StoreError> {
     let mut tx = pool.begin().await.map_err(backend)?;
     // The hub's row locked: its cursor cannot move under us.
-    let cursor: Option<(i64, String, String, i64)> = sqlx::query_as(
-        "SELECT h.cursor, h.topic_id, h.callback, t.last_seq \
+    let cursor: Option<(i64, String, String, i64, bool)> = sqlx::query_as(
+        "SELECT h.cursor, h.topic_id, h.callback, t.last_seq, h.state = 'halted' \
          FROM hubs h JOIN topics t ON t.id = h.topic_id WHERE h.id = $1 FOR UPDATE OF h",
     )
     .bind(hub_id)
     .fetch_optional(&mut *tx)
     .await
     .map_err(backend)?;
-    let Some((cursor, topic_id, callback, head)) = cursor else {
+    let Some((cursor, topic_id, callback, head, halted)) = cursor else {
         return Ok(None);
     };
     let up_to = seq_param(up_to).min(head);
@@ -170,17 +170,19 @@ pub(super) async fn expire_backlog(
     .fetch_one(&mut *tx)
     .await
     .map_err(backend)?;
-    // A range that continues the hub's last expired one extends it.
+    // A range that continues the hub's last expired one (the hub halted since: not
+    // resumed, not replayed) extends it.
     let extended: Option<DeadLetterRow> = sqlx::query_as(&format!(
         "UPDATE dead_letters SET last_seq = $2, reason = $3, at = now() \
          WHERE id = (SELECT id FROM dead_letters WHERE hub_id = $1 ORDER BY id DESC LIMIT 1) \
-           AND kind = 'expired' AND last_seq + 1 = $4 \
+           AND kind = 'expired' AND last_seq + 1 = $4 AND $5 \
          RETURNING {DEAD_LETTER_COLUMNS}"
     ))
     .bind(hub_id)
     .bind(up_to)
     .bind(reason)
     .bind(cursor + 1)
+    .bind(halted)
     .fetch_optional(&mut *tx)
     .await
     .map_err(backend)?;
