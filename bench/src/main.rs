@@ -20,6 +20,7 @@ mod hostile;
 mod load;
 mod postgres;
 mod report;
+mod retention;
 mod scenarios;
 mod server;
 

@@ -15,20 +15,20 @@ use crate::harness::{latency_of, serve_with_engine};
 use crate::load::{Bodies, post_for};
 use crate::server;
 
-fn server_url() -> String {
+pub(crate) fn server_url() -> String {
     std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 /// A fresh database on the server; dropped when the guard goes.
-struct Database {
+pub(crate) struct Database {
     admin: String,
     name: String,
-    url: String,
+    pub(crate) url: String,
 }
 
 impl Database {
-    async fn create(tag: &str) -> anyhow::Result<Self> {
+    pub(crate) async fn create(tag: &str) -> anyhow::Result<Self> {
         let admin = server_url();
         let name = format!("tmf688_bench_{tag}_{}", std::process::id());
         let mut connection = sqlx::PgConnection::connect(&admin).await?;
@@ -45,7 +45,7 @@ impl Database {
         Ok(Self { admin, name, url })
     }
 
-    async fn drop_now(self) -> anyhow::Result<()> {
+    pub(crate) async fn drop_now(self) -> anyhow::Result<()> {
         let mut connection = sqlx::PgConnection::connect(&self.admin).await?;
         sqlx::query(&format!(
             "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
@@ -57,7 +57,7 @@ impl Database {
     }
 }
 
-fn skipped(scenario: &str, reason: String) -> Outcome {
+pub(crate) fn skipped(scenario: &str, reason: String) -> Outcome {
     Outcome {
         scenario: scenario.into(),
         metric: "-".into(),
