@@ -54,7 +54,9 @@ fn skipped(scenario: &str, target: &str, reason: &str) -> Outcome {
 /// The trimmer's throughput (and, kept for the next scenario, ingest while it runs).
 pub fn trimmer(settings: &Settings) -> anyhow::Result<Outcome> {
     let (trim, ingest) = run(settings)?;
-    *KEPT.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ingest);
+    *KEPT
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(ingest);
     Ok(trim)
 }
 
@@ -103,7 +105,11 @@ async fn trim_pass(client: &reqwest::Client, hub: std::net::SocketAddr) -> anyho
         .timeout(Duration::from_secs(600))
         .send()
         .await?;
-    anyhow::ensure!(response.status().is_success(), "trim: {}", response.status());
+    anyhow::ensure!(
+        response.status().is_success(),
+        "trim: {}",
+        response.status()
+    );
     let report: serde_json::Value = serde_json::from_slice(&response.bytes().await?)?;
     Ok(report["topics"]
         .as_array()
@@ -180,7 +186,11 @@ fn measure(
     let started = Instant::now();
     let removed = runtime.block_on(trim_pass(&client, hub.address))?;
     let trim_seconds = started.elapsed().as_secs_f64();
-    anyhow::ensure!(removed == rows - 1, "the pass removed {removed} of {}", rows - 1);
+    anyhow::ensure!(
+        removed == rows - 1,
+        "the pass removed {removed} of {}",
+        rows - 1
+    );
     let throughput = removed as f64 / trim_seconds;
     runtime.block_on(fill(&pool, BASELINE, 1, rows))?;
     let started = Instant::now();
@@ -207,7 +217,10 @@ fn measure(
 
     // 2. Ingest without a pass, then with one running the whole measurement (its log
     //    sized from the throughput above, with a margin).
-    let url = format!("http://{}/tmf-api/event/v4/topic/{TOPIC}/event", hub.address);
+    let url = format!(
+        "http://{}/tmf-api/event/v4/topic/{TOPIC}/event",
+        hub.address
+    );
     let without = post_for(
         &url,
         &Bodies::new(SAMPLE_EVENT, "plain"),

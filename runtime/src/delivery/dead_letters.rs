@@ -248,7 +248,12 @@ impl<S: Store> Shared<S> {
                     crate::limits::shown(id)
                 ))
             })?;
-        if letter.kind == "gone" || self.any_status(hub_id).await.is_err() {
+        let removed = match self.any_status(hub_id).await {
+            Ok(_) => false,
+            Err(AdminError::NotFound(_)) => true,
+            Err(other) => return Err(other),
+        };
+        if letter.kind == "gone" || removed {
             return Err(AdminError::Conflict(format!(
                 "hub {hub_id:?} was removed (its callback answered 410 Gone): register the \
                  callback again, then replay events {}..={} of topic {:?} to the new hub",

@@ -11,8 +11,8 @@ use std::time::SystemTime;
 
 use super::{
     Appended, DeadLetterKind, DeadLetterRecord, EventRecord, HubProgress, HubRecord, HubStart,
-    HubState, ListenerRecord, LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic,
-    Owner, Seq, Store, StoreError, TopicRecord, unix_ms,
+    HubState, ListenerRecord, LogBounds, MAX_DEAD_LETTERS, NewDeadLetter, NewEvent, NewHub,
+    NewListener, NewTopic, Owner, Seq, Store, StoreError, TopicRecord, unix_ms,
 };
 
 /// A topic with its log and hubs.
@@ -380,13 +380,17 @@ impl Store for MemoryStore {
     }
 
     async fn dead_letters(&self, hub_id: &str) -> Result<Vec<DeadLetterRecord>, StoreError> {
-        Ok(self
-            .read()
+        let state = self.read();
+        let mut latest: Vec<DeadLetterRecord> = state
             .dead_letters
             .iter()
+            .rev()
             .filter(|d| d.hub_id == hub_id)
+            .take(MAX_DEAD_LETTERS)
             .cloned()
-            .collect())
+            .collect();
+        latest.reverse();
+        Ok(latest)
     }
 
     async fn create_hub(&self, hub: NewHub) -> Result<(HubRecord, bool), StoreError> {

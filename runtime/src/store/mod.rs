@@ -358,6 +358,10 @@ pub struct NewDeadLetter {
     pub reason: String,
 }
 
+/// How many dead letters [`Store::dead_letters`] answers at most (the latest): a hub
+/// that keeps being given up on cannot make its listing grow without bound.
+pub const MAX_DEAD_LETTERS: usize = 1_000;
+
 /// Milliseconds since the Unix epoch (0 before it).
 pub fn unix_ms(time: SystemTime) -> u64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
@@ -579,7 +583,8 @@ pub trait Store: Send + Sync + 'static {
         dead_letter: NewDeadLetter,
     ) -> impl Future<Output = Result<DeadLetterRecord, StoreError>> + Send;
 
-    /// The dead letters recorded for `hub_id` (removed hubs included), oldest first.
+    /// The dead letters recorded for `hub_id` (removed hubs included), oldest first:
+    /// the latest [`MAX_DEAD_LETTERS`] at most.
     fn dead_letters(
         &self,
         hub_id: &str,

@@ -16,7 +16,9 @@ use sqlx::postgres::PgPool;
 use super::errors::{backend, topic_not_found};
 use super::notify::announce_hub;
 use super::rows::{HUB_COLUMNS, HubRow, hub_record, seq_param, seq_value};
-use crate::store::{DeadLetterKind, DeadLetterRecord, LogBounds, NewDeadLetter, Seq, StoreError};
+use crate::store::{
+    DeadLetterKind, DeadLetterRecord, LogBounds, MAX_DEAD_LETTERS, NewDeadLetter, Seq, StoreError,
+};
 
 /// `time` as seconds since the Unix epoch, for `to_timestamp`.
 fn epoch_seconds(time: SystemTime) -> f64 {
@@ -74,17 +76,21 @@ pub(super) async fn trim_events(
     max_rows: usize,
 ) -> Result<u64, StoreError> {
     let mut tx = pool.begin().await.map_err(backend)?;
-    // The prefix up to `up_to`, never past a hub's cursor (read in the statement's
-    // own snapshot), at most `max_rows` of it.
+    // The prefix from the first sequence held, up to `up_to` but never past a hub's
+    // cursor (read in the statement's own snapshot), at most `max_rows` of it: a
+    // range of the primary key (the log is gapless from its first sequence), so the
+    // index scan starts at the live rows rather than walking the entries of rows
+    // deleted by earlier batches.
     let (removed, last): (i64, Option<i64>) = sqlx::query_as(
-        "WITH doomed AS ( \
-             SELECT seq FROM events \
-             WHERE topic_id = $1 \
-               AND seq <= least($2, (SELECT coalesce(min(cursor), $2) FROM hubs WHERE topic_id = $1)) \
-             ORDER BY seq LIMIT $3), \
+        "WITH lo AS ( \
+             SELECT coalesce((SELECT first_seq FROM topic_retention WHERE topic_id = $1), 1) AS lo), \
+         bounds AS ( \
+             SELECT lo, least(lo + $3 - 1, $2, \
+                 (SELECT coalesce(min(cursor), $2) FROM hubs WHERE topic_id = $1)) AS hi \
+             FROM lo), \
          gone AS ( \
-             DELETE FROM events e USING doomed d \
-             WHERE e.topic_id = $1 AND e.seq = d.seq RETURNING e.seq) \
+             DELETE FROM events e USING bounds b \
+             WHERE e.topic_id = $1 AND e.seq BETWEEN b.lo AND b.hi RETURNING e.seq) \
          SELECT count(*), max(seq) FROM gone",
     )
     .bind(topic_id)
@@ -235,9 +241,11 @@ pub(super) async fn dead_letters(
     hub_id: &str,
 ) -> Result<Vec<DeadLetterRecord>, StoreError> {
     let rows: Vec<DeadLetterRow> = sqlx::query_as(&format!(
-        "SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE hub_id = $1 ORDER BY id"
+        "SELECT * FROM (SELECT {DEAD_LETTER_COLUMNS} FROM dead_letters WHERE hub_id = $1 \
+         ORDER BY id DESC LIMIT $2) latest ORDER BY id"
     ))
     .bind(hub_id)
+    .bind(i64::try_from(MAX_DEAD_LETTERS).unwrap_or(i64::MAX))
     .fetch_all(pool)
     .await
     .map_err(backend)?;
