@@ -11,7 +11,7 @@ use super::operator::{AdminError, admin_store};
 use super::retention::Limits;
 use super::shared::Shared;
 use super::status::{DeliveryState, rfc3339};
-use crate::store::{DeadLetterRecord, Seq, Store, StoreError};
+use crate::store::{DeadLetterKind, DeadLetterRecord, Seq, Store, StoreError};
 
 /// The id of a halted hub's backlog among its dead letters.
 pub const BACKLOG: &str = "backlog";
@@ -219,7 +219,9 @@ impl<S: Store> Shared<S> {
             at: Some(rfc3339(
                 std::time::UNIX_EPOCH + std::time::Duration::from_millis(record.at_ms),
             )),
-            replayable: hub_exists && held.is_some(),
+            // A removed hub's (recorded just before its removal) is not, even while
+            // the removal is under way.
+            replayable: hub_exists && held.is_some() && record.kind != DeadLetterKind::Gone,
             held,
             hub_id: record.hub_id,
             topic_id: record.topic_id,

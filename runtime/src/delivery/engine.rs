@@ -175,6 +175,7 @@ impl<S: Store> DeliveryEngine<S> {
             lease_until: Mutex::new(None),
             generations: AtomicU64::new(0),
             progress: Mutex::default(),
+            flushing: tokio::sync::Mutex::new(()),
             retention: std::sync::OnceLock::new(),
         });
         let workers: std::sync::Weak<dyn StopWorker> = Arc::downgrade(&shared) as _;
