@@ -14,6 +14,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
+use delivery_common::test_store::TestStore;
+
 use axum::response::IntoResponse;
 use delivery_common::*;
 use http::{Method, StatusCode};
@@ -697,4 +699,166 @@ async fn without_retention_topics_show_and_trim_is_refused() {
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{body}");
     is_tmf_error(&body, StatusCode::CONFLICT);
+}
+
+/// The store contract, on the store itself: trims remove a prefix in bounded batches
+/// and never pass a hub's cursor; an expiry halts the hub, records the range and
+/// bumps the epoch (a stale worker's progress is refused); one replica at a time
+/// holds the trimmer (PostgreSQL; a store of one process always grants it).
+#[tokio::test]
+async fn the_store_trims_a_prefix_never_past_a_cursor() {
+    use tmf688_runtime::Store as _;
+    use tmf688_runtime::store::{HubProgress, HubStart, HubState, NewEvent, NewHub, NewTopic};
+
+    let (store, _db) = TestStore::create("retention_store").await;
+    store
+        .create_topic(NewTopic {
+            id: Some("t".into()),
+            name: "t".into(),
+            body: bytes::Bytes::from_static(b"{}"),
+        })
+        .await
+        .unwrap();
+    let events = (1..=10)
+        .map(|n| {
+            NewEvent::anonymous(
+                format!("e-{n}"),
+                bytes::Bytes::from(format!(r#"{{"n":{n}}}"#)),
+            )
+        })
+        .collect();
+    store.append_events("t", events).await.unwrap();
+    let (hub, _) = store
+        .create_hub(NewHub {
+            topic_id: "t".into(),
+            callback: "http://127.0.0.1:9/cb".into(),
+            query: None,
+            body: bytes::Bytes::from_static(b"{}"),
+            owner: None,
+            base_path: None,
+            start: HubStart::Beginning,
+        })
+        .await
+        .unwrap();
+    store.set_cursor(&hub.id, 6).await.unwrap();
+
+    // At most 4 per call, never past the cursor (6), however far asked.
+    assert_eq!(store.trim_events("t", 100, 4).await.unwrap(), 4);
+    assert_eq!(store.trim_events("t", 100, 4).await.unwrap(), 2);
+    assert_eq!(store.trim_events("t", 100, 4).await.unwrap(), 0);
+    let bounds = store.log_bounds("t").await.unwrap();
+    assert_eq!(
+        (bounds.first, bounds.head, bounds.trimmed, bounds.len()),
+        (7, 10, 6, 4)
+    );
+    let held: Vec<u64> = store
+        .read_events("t", 0, usize::MAX)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.seq)
+        .collect();
+    assert_eq!(held, [7, 8, 9, 10]);
+    assert_eq!(store.event("t", "6").await.unwrap(), None);
+    assert_eq!(
+        store.event("t", "7").await.unwrap().unwrap().event_id,
+        "e-7"
+    );
+    // A trimmed eventId may be used again: it is a new event, after the head.
+    let again = store
+        .append_events(
+            "t",
+            vec![NewEvent::anonymous("e-1", bytes::Bytes::from_static(b"{}"))],
+        )
+        .await
+        .unwrap();
+    assert!(matches!(&again[0], tmf688_runtime::store::Appended::Created(r) if r.seq == 11));
+    // Appended now: nothing of the log was appended an hour from now.
+    let later = SystemTime::now() + Duration::from_secs(3600);
+    assert_eq!(store.seq_stored_since("t", 6, later).await.unwrap(), 12);
+    assert_eq!(
+        store
+            .seq_stored_since("t", 0, SystemTime::UNIX_EPOCH)
+            .await
+            .unwrap(),
+        7
+    );
+
+    // Expiry: cursor 6 -> 9, halted with the reason, epoch bumped, the range recorded.
+    let before = store.hub_by_id(&hub.id).await.unwrap().unwrap();
+    let dead = store
+        .expire_backlog(&hub.id, 9, "too old")
+        .await
+        .unwrap()
+        .expect("a range");
+    assert_eq!(
+        (dead.first, dead.last, dead.reason.as_str()),
+        (7, 9, "too old")
+    );
+    let after = store.hub_by_id(&hub.id).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            after.cursor,
+            after.state,
+            after.halt_reason.as_deref(),
+            after.epoch
+        ),
+        (9, HubState::Halted, Some("too old"), before.epoch + 1)
+    );
+    // Still halted: the next range continues the same dead letter.
+    let dead = store
+        .expire_backlog(&hub.id, 10, "older")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((dead.first, dead.last), (7, 10));
+    assert_eq!(store.dead_letters(&hub.id).await.unwrap().len(), 1);
+    assert_eq!(
+        store.expire_backlog(&hub.id, 5, "behind").await.unwrap(),
+        None
+    );
+    // A worker started before the expiry cannot move the cursor back.
+    let stale = HubProgress {
+        hub_id: hub.id.clone(),
+        epoch: before.epoch,
+        cursor: 7,
+        attempts: 0,
+        last_error: None,
+        state: HubState::Active,
+    };
+    if !store.shared() {
+        assert_eq!(
+            store.save_progress(&[stale], "r").await.unwrap(),
+            [hub.id.clone()]
+        );
+    }
+    // Resumed: active, no reason.
+    let resumed = store.operate_hub(&hub.id, None).await.unwrap();
+    assert_eq!(
+        (resumed.state, resumed.halt_reason),
+        (HubState::Active, None)
+    );
+
+    // The trimmer's lease: one replica at a time; the holder renews it.
+    let ttl = Duration::from_secs(30);
+    assert!(store.claim_trimmer("a", ttl).await.unwrap());
+    assert!(store.claim_trimmer("a", ttl).await.unwrap());
+    assert_eq!(
+        store.claim_trimmer("b", ttl).await.unwrap(),
+        !store.shared()
+    );
+    if store.shared() {
+        // A lapsed lease goes to whoever claims next.
+        assert!(
+            store
+                .claim_trimmer("a", Duration::from_millis(1))
+                .await
+                .unwrap()
+        );
+        eventually("a's lease lapsed", Duration::from_secs(5), || async {
+            store.claim_trimmer("b", ttl).await.unwrap()
+        })
+        .await;
+        assert!(!store.claim_trimmer("a", ttl).await.unwrap());
+    }
 }
