@@ -5,7 +5,7 @@
 //! Run with:
 //!
 //! ```sh
-//! cargo run --release --bin tmf688-bench -- --quick            # < 2 minutes
+//! cargo run --release --bin tmf688-bench -- --quick            # < 2 minutes (CI runs it in debug, as a smoke test)
 //! cargo run --release --bin tmf688-bench -- --json bench.json  # full run
 //! ```
 //!
@@ -21,6 +21,7 @@ mod load;
 mod postgres;
 mod report;
 mod retention;
+mod scale;
 mod scenarios;
 mod server;
 
@@ -72,6 +73,17 @@ fn main() -> anyhow::Result<()> {
         }
         eprintln!("▶ {}", scenario.name);
         results.push((scenario.run)(&settings)?);
+    }
+    for scenario in scale::ALL {
+        if cli
+            .only
+            .as_deref()
+            .is_some_and(|only| !scenario.name.contains(only))
+        {
+            continue;
+        }
+        eprintln!("▶ {}", scenario.name);
+        results.extend((scenario.run)(&settings)?);
     }
     report::print_table(&results);
     if let Some(path) = cli.json {

@@ -24,6 +24,7 @@ pub(crate) fn server_url() -> String {
 pub(crate) struct Database {
     admin: String,
     name: String,
+    /// Its URL.
     pub(crate) url: String,
 }
 

@@ -82,6 +82,13 @@ fn display(path: &Path) -> String {
 
 /// Runs the whole pipeline and returns the crate's files.
 pub fn generate(settings: &Settings) -> Result<FileSet> {
+    // The templates are the same for every document: rustfmt formats them while the
+    // document is loaded and lowered.
+    let mut rust = output::RustFormatter::new();
+    rust.start(vec![
+        output::RustFile::from_text("src/support.rs", support_source()?)?,
+        output::RustFile::from_text("src/params.rs", params_source()?)?,
+    ]);
     let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
     let api = lower::lower(&loaded)?;
     let mut set = FileSet {
@@ -94,23 +101,6 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     } else {
         settings.crate_name.clone()
     };
-    let header = output::rust_header(&source);
-    let mut warnings = Vec::new();
-
-    for (name, tokens) in modules(&api) {
-        let file = format!("src/{name}.rs");
-        let text = output::format_rust(&file, &tokens.to_string(), &mut warnings)?;
-        set.files
-            .insert(PathBuf::from(file), format!("{header}{text}"));
-    }
-
-    let support = output::format_rust_text("src/support.rs", &support_source()?, &mut warnings)?;
-    set.files
-        .insert("src/support.rs".into(), format!("{header}{support}"));
-    let params = output::format_rust_text("src/params.rs", &params_source()?, &mut warnings)?;
-    set.files
-        .insert("src/params.rs".into(), format!("{header}{params}"));
-
     let lib = render::LibRs {
         source: &source,
         title: &api.title,
@@ -119,9 +109,18 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     }
     .render()
     .map_err(|e| render_error("src/lib.rs", e))?;
-    let lib = output::format_rust_text("src/lib.rs", &lib, &mut warnings)?;
-    set.files
-        .insert("src/lib.rs".into(), format!("{header}{lib}"));
+    let mut files = vec![output::RustFile::from_text("src/lib.rs", lib)?];
+    for (name, tokens) in modules(&api) {
+        files.push(output::RustFile::from_tokens(
+            format!("src/{name}.rs"),
+            &tokens.to_string(),
+        )?);
+    }
+    rust.start(files);
+    let header = output::rust_header(&source);
+    for (path, text) in rust.finish(&mut set.warnings) {
+        set.files.insert(path, format!("{header}{text}"));
+    }
 
     let description = format!("{} {} API, generated from {source}", api.title, api.version)
         .replace(['"', '\\', '\n'], " ");
@@ -169,7 +168,6 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     })?;
     set.files
         .insert("src/openapi.json".into(), ensure_newline(json));
-    set.warnings.extend(warnings);
     Ok(set)
 }
 

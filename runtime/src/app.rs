@@ -1,6 +1,7 @@
 //! The HTTP application: the generated provider router nested under every base path
 //! of the profile, each base path restricted to the operations it lists, plus
-//! `/health`, `/openapi.json` and TMF `Error` answers for everything else.
+//! `/health`, `/openapi.json` and TMF `Error` answers for everything else; with a
+//! delivery engine, `/admin`, `/metrics` and the operator console.
 
 use std::sync::{Arc, OnceLock};
 
@@ -15,6 +16,7 @@ use tmf688_api::server::{self, NotificationListenersClientSideApi};
 use tmf688_api::support::{self, ApiError};
 
 use crate::auth::{self, Authenticator};
+use crate::config::{ConsoleSection, MetricsSection};
 use crate::service::Hub688;
 use crate::store::Store;
 
@@ -29,6 +31,10 @@ pub struct AppConfig {
     /// Base paths of the profile not to serve (e.g. `/psi/event/v2`): requests there
     /// get 404. Check a configured list with [`check_disabled_base_paths`].
     pub disabled_base_paths: Vec<String>,
+    /// Who may scrape `GET /metrics` (default: as `/admin`).
+    pub metrics: MetricsSection,
+    /// The operator console at `/console` (default: on, as `/admin`).
+    pub console: ConsoleSection,
 }
 
 impl Default for AppConfig {
@@ -37,6 +43,8 @@ impl Default for AppConfig {
             max_body_bytes: 1024 * 1024,
             auth: None,
             disabled_base_paths: Vec::new(),
+            metrics: MetricsSection::default(),
+            console: ConsoleSection::default(),
         }
     }
 }
@@ -73,7 +81,9 @@ pub fn app<S: Store>(hub: Arc<Hub688<S>>) -> Router {
 /// The application: the provider API under every `profile::BASE_PATHS` path not
 /// disabled in `config` (each serving only its listed operations and checking request
 /// bodies against its own mandatory attributes), `GET /health`, `GET /openapi.json`,
-/// and TMF `Error` bodies for unknown paths and methods.
+/// and TMF `Error` bodies for unknown paths and methods. With a delivery engine
+/// attached, also its operator API (`/admin`), `GET /metrics` and the operator console
+/// (`/console`).
 pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
     let mut router = Router::new()
         .route("/health", get(health))
@@ -111,6 +121,23 @@ pub fn app_with<S: Store>(hub: Arc<Hub688<S>>, config: &AppConfig) -> Router {
             }));
         }
         router = router.merge(admin);
+    }
+    // `/metrics` and the console: over the same operator controls as `/admin`, each
+    // checking its own access (bearer, session cookie, scrape token).
+    if let Some(operator) = hub.delivery_hooks().operator() {
+        router = router.merge(crate::metrics::router(
+            operator.clone(),
+            config.auth.clone(),
+            &config.metrics,
+        ));
+        if config.console.enabled {
+            router = router.merge(crate::console::router(
+                hub.clone(),
+                operator,
+                config.auth.clone(),
+                &config.console,
+            ));
+        }
     }
     router
         .fallback(support::not_found)

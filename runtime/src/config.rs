@@ -46,6 +46,76 @@ pub struct PagingSection {
     pub max_limit: Option<usize>,
 }
 
+/// Who may scrape `GET /metrics` (`[metrics] auth`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MetricsAuth {
+    /// The admin role's bearer credential, as the operator API (the default; open
+    /// when authentication is off, like `/admin`).
+    #[default]
+    Admin,
+    /// Anyone who reaches the port (a scraper on a private network).
+    Open,
+    /// `Authorization: Bearer <scrape token>` whose SHA-256 is `token_sha256`, or an
+    /// admin credential.
+    Token,
+}
+
+/// `[metrics]`: the Prometheus endpoint `GET /metrics`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Who may scrape: `admin` (default), `open` or `token`.
+    pub auth: MetricsAuth,
+    /// With `auth = "token"`: the SHA-256 (64 hex digits) of the scrape token, which
+    /// is stored nowhere else (`printf %s "$TOKEN" | sha256sum`).
+    pub token_sha256: Option<String>,
+}
+
+impl MetricsSection {
+    /// `Ok` when the settings fit together (a token mode has a well-formed hash).
+    pub fn validate(&self) -> Result<(), String> {
+        match (&self.auth, &self.token_sha256) {
+            (MetricsAuth::Token, None) => Err(
+                "[metrics] auth = \"token\" needs token_sha256 (the scrape token's SHA-256)".into(),
+            ),
+            (MetricsAuth::Token, Some(hash))
+                if crate::auth::api_key::decode_hex(hash).is_none() =>
+            {
+                Err("[metrics] token_sha256 must be 64 hex digits (a SHA-256)".into())
+            }
+            (MetricsAuth::Admin | MetricsAuth::Open, Some(_)) => {
+                Err("[metrics] token_sha256 is only used with auth = \"token\"".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// `[console]`: the operator console at `/console`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSection {
+    /// Serve it (default true; it needs the admin role once authentication is on).
+    pub enabled: bool,
+    /// How long a browser login lasts, in minutes (default 480). A session re-checks
+    /// its credential on every request, so a JWT's own expiry ends it sooner.
+    pub session_minutes: u64,
+    /// Mark the session cookie `Secure` (set it when the console is reached through
+    /// HTTPS, e.g. behind a TLS-terminating proxy) (default false).
+    pub secure_cookie: bool,
+}
+
+impl Default for ConsoleSection {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            session_minutes: 480,
+            secure_cookie: false,
+        }
+    }
+}
+
 /// The whole file.
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -87,8 +157,14 @@ pub struct Config {
     pub paging: PagingSection,
     /// `[quotas]`: what one principal may create.
     pub quotas: crate::service::Quotas,
+    /// `[scans]`: what a filtered `listEvent` no index answers may cost.
+    pub scans: crate::service::ScanLimits,
     /// `[auth]`: `[[auth.api_keys]]` and `[[auth.jwt]]`.
     pub auth: AuthConfig,
+    /// `[metrics]`: who may scrape `GET /metrics`.
+    pub metrics: MetricsSection,
+    /// `[console]`: the operator console.
+    pub console: ConsoleSection,
     /// `[delivery]`: the delivery engine (retries, callback hosts, outbound auth).
     #[serde(default)]
     pub delivery: crate::delivery::DeliveryConfig,
@@ -230,6 +306,40 @@ mod tests {
             )
             .with_party(Some("provider-a".into())))
         );
+    }
+
+    #[test]
+    fn metrics_and_console_sections() {
+        let config = Config::from_toml("").unwrap();
+        assert_eq!(config.metrics.auth, MetricsAuth::Admin);
+        assert!(config.console.enabled);
+        assert_eq!(config.console.session_minutes, 480);
+        let token = Config::from_toml(&format!(
+            "[metrics]\nauth = \"token\"\ntoken_sha256 = \"{}\"\n[console]\nenabled = false",
+            crate::auth::sha256_hex("scrape")
+        ))
+        .unwrap();
+        assert_eq!(token.metrics.validate(), Ok(()));
+        assert!(!token.console.enabled);
+        for (text, why) in [
+            ("[metrics]\nauth = \"token\"", "needs token_sha256"),
+            (
+                "[metrics]\nauth = \"token\"\ntoken_sha256 = \"abc\"",
+                "64 hex digits",
+            ),
+            (
+                "[metrics]\nauth = \"open\"\ntoken_sha256 = \"abc\"",
+                "only used with",
+            ),
+        ] {
+            let error = Config::from_toml(text)
+                .unwrap()
+                .metrics
+                .validate()
+                .unwrap_err();
+            assert!(error.contains(why), "{text}: {error}");
+        }
+        assert!(Config::from_toml("[metrics]\nauth = \"everyone\"").is_err());
     }
 
     #[test]

@@ -21,6 +21,9 @@
 //! * [`access`]: who may see what — the need-to-know policy over events and the
 //!   ownership of hubs and listeners, for delivery and every read path alike.
 //! * [`config`]: the server's TOML configuration file.
+//! * the operator console at `/console` (server-rendered, htmx compiled in, admin only,
+//!   browser sessions with CSRF checks) and `GET /metrics` (Prometheus text, access per
+//!   `[metrics] auth`), mounted by [`app_with`] when a delivery engine is attached.
 //! * [`limits`]: what the hub agrees to store (lengths, characters), checked above the
 //!   stores so that every store answers bad input alike.
 //! * [`delivery`]: the delivery engine (DESIGN §4): one worker per hub, in order, at
@@ -51,8 +54,10 @@ pub mod access;
 pub mod app;
 pub mod auth;
 pub mod config;
+mod console;
 pub mod delivery;
 pub mod limits;
+mod metrics;
 pub mod query;
 pub mod serve;
 pub mod service;
@@ -65,5 +70,5 @@ pub use app::{
 pub use auth::{AuthConfig, Authenticator, Issuer, Principal};
 pub use query::PagingConfig;
 pub use serve::{ServeConfig, serve};
-pub use service::{Hub688, HubConfig, Quotas};
+pub use service::{Hub688, HubConfig, Quotas, ScanLimits};
 pub use store::{MemoryStore, PgStore, Store, StoreError};

@@ -174,6 +174,12 @@ fn parse_clause(key: &str, value: &str, schema: &Schema) -> Result<Clause, ApiEr
 }
 
 impl Clause {
+    /// The alternatives as date-times, when the schema types the attribute
+    /// `format: date-time` (they compare as instants).
+    pub fn date_times(&self) -> Option<&[DateTime]> {
+        self.date_times.as_deref()
+    }
+
     /// Whether `resource` satisfies this clause.
     pub fn matches(&self, resource: &Value) -> bool {
         let mut leaves = Vec::new();

@@ -15,6 +15,16 @@
 //! cargo run --release --bin tmf688-client -- --url http://127.0.0.1:8080/psi-api/event/v2 topics
 //! cargo run --release --bin tmf688-client -- listen order                 # Ctrl-C deregisters
 //! cargo run --release --bin tmf688-client -- --token "$KEY" listen alarm --count 10
+//! cargo run --release --bin tmf688-client -- publish alarm --ndjson events.ndjson --concurrency 8
+//!
+//! # operators (the hub's /admin and /metrics; admin role once it authenticates)
+//! cargo run --release --bin tmf688-client -- hubs                 # halted and retrying first
+//! cargo run --release --bin tmf688-client -- hubs --json
+//! cargo run --release --bin tmf688-client -- resume hub-7
+//! cargo run --release --bin tmf688-client -- replay hub-7 --from 120
+//! cargo run --release --bin tmf688-client -- replay hub-7 --from-time 2024-05-01T00:00:00Z
+//! cargo run --release --bin tmf688-client -- dead-letters hub-7
+//! cargo run --release --bin tmf688-client -- metrics              # Prometheus text
 //! ```
 //!
 //! `--token` / `TMF688_TOKEN` sends `Authorization: Bearer <token>` (an API key or a
@@ -26,12 +36,14 @@
 
 mod check;
 mod listen;
+mod operator;
 mod paths;
+mod publish;
 mod receiver;
 
-use std::io::{IsTerminal as _, Read as _, Write as _};
+use std::io::{IsTerminal as _, Read as _};
 use std::process::ExitCode;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use clap::{Parser, Subcommand};
 use serde_json::Value;
@@ -90,16 +102,67 @@ enum Command {
         #[arg(long)]
         limit: Option<i64>,
     },
-    /// Publish an event (JSON `Event_Create`) from a file or stdin to a topic.
+    /// Publish an event (JSON `Event_Create`) from a file or stdin to a topic, N
+    /// copies of it, or every line of an NDJSON file; bulk runs show a progress bar
+    /// (rate, ETA) when stdout and stderr are terminals, and print the rate.
     Publish {
         /// The topic id.
         topic: String,
         /// The file holding the event (default: stdin).
-        #[arg(long, short)]
+        #[arg(long, short, conflicts_with = "ndjson")]
         file: Option<std::path::PathBuf>,
-        /// Publish N copies, with eventIds suffixed `-1` … `-N`; prints the rate.
-        #[arg(long, default_value_t = 1)]
+        /// Publish N copies, with eventIds suffixed `-1` … `-N`.
+        #[arg(long, default_value_t = 1, conflicts_with = "ndjson")]
         count: u64,
+        /// Publish every line of this file (one `Event_Create` per line; `-`: stdin).
+        #[arg(long, value_name = "FILE")]
+        ndjson: Option<std::path::PathBuf>,
+        /// Requests in flight at once (1 keeps the events' order in the topic's log).
+        #[arg(long, default_value_t = 1)]
+        concurrency: usize,
+    },
+    /// Operators: every hub's delivery status (state, owner, callback host, lag, last
+    /// answer), halted and retrying hubs first.
+    Hubs {
+        /// Print the statuses as JSON (as `/admin/hubs` answers them).
+        #[arg(long)]
+        json: bool,
+    },
+    /// Operators: resume a halted hub (a retrying one retries now).
+    Resume {
+        /// The hub id.
+        id: String,
+    },
+    /// Operators: re-send a hub's events from a sequence or an eventTime (resumes a
+    /// halted hub).
+    Replay {
+        /// The hub id.
+        id: String,
+        /// The first sequence of the topic's log to send again (1: its first event).
+        #[arg(
+            long,
+            conflicts_with = "from_time",
+            required_unless_present = "from_time"
+        )]
+        from: Option<u64>,
+        /// From the first event whose eventTime is at or after this date-time (RFC 3339).
+        #[arg(long, value_name = "TIME")]
+        from_time: Option<String>,
+    },
+    /// Operators: what a hub gave up on (`GET /admin/hubs/{id}/dead-letters`).
+    DeadLetters {
+        /// The hub id.
+        id: String,
+        /// Print the listing as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Operators: the hub's Prometheus metrics (`/metrics`), or its delivery counters
+    /// as JSON.
+    Metrics {
+        /// Print the delivery counters as JSON (`/admin/delivery/metrics`).
+        #[arg(long)]
+        json: bool,
     },
     /// Register a callback on a topic (create a hub).
     Subscribe {
@@ -339,6 +402,11 @@ fn event_number(template: &Value, n: u64, count: u64) -> Result<EventCreate, Fai
     })
 }
 
+/// The operator API of the hub `--url` names.
+fn operator(url: &str, token: Option<&str>) -> Result<operator::Operator, Failure> {
+    operator::Operator::new(url, token.filter(|t| !t.is_empty()))
+}
+
 /// Runs the command; the exit code on success (`check` may end 1 with a report).
 async fn run(cli: Cli) -> Result<u8, Failure> {
     let mut client = Client::new(base_url(&cli.url));
@@ -446,54 +514,53 @@ async fn run(cli: Cli) -> Result<u8, Failure> {
                 other => return Err(other.into_failure()),
             }
         }
-        Command::Publish { topic, file, count } => {
-            let topic = paths::segment(topic, "the topic id")?;
-            if count == 0 {
-                return Err(Failure::Input("--count must be at least 1".into()));
-            }
-            let template = read_input(file.as_deref())?;
-            let started = Instant::now();
-            let progress = std::io::stderr().is_terminal() && count > 1;
-            for n in 1..=count {
-                let event = event_number(&template, n, count)?;
-                match client.create_event(&topic, &event).await? {
-                    CreateEventResponse::Created { body, location } => {
-                        if count == 1 {
-                            print_json(&body)?;
-                            if let Some(location) = location {
-                                eprintln!("created: {location}");
-                            }
-                        }
-                    }
-                    other => {
-                        if progress {
-                            eprintln!();
-                        }
-                        eprintln!("event {n} of {count} failed");
-                        return Err(other.into_failure());
-                    }
-                }
-                if progress && (n == count || n % (count / 100).max(1) == 0) {
-                    let width = 40;
-                    let done = (n * width / count) as usize;
-                    eprint!(
-                        "\r[{}{}] {n}/{count}",
-                        "#".repeat(done),
-                        " ".repeat(width as usize - done)
-                    );
-                    let _ = std::io::stderr().flush();
-                }
-            }
-            if count > 1 {
-                if progress {
-                    eprintln!();
-                }
-                let seconds = started.elapsed().as_secs_f64();
-                let rate = count as f64 / seconds.max(f64::EPSILON);
-                eprintln!(
-                    "published {count} events to {topic} in {seconds:.3} s ({rate:.0} events/s)"
-                );
-            }
+        Command::Publish {
+            topic,
+            file,
+            count,
+            ndjson,
+            concurrency,
+        } => {
+            publish::publish(
+                &client,
+                publish::PublishArgs {
+                    topic: paths::segment(topic, "the topic id")?,
+                    file,
+                    ndjson,
+                    count,
+                    concurrency,
+                },
+            )
+            .await?;
+        }
+        Command::Hubs { json } => operator(&cli.url, cli.token.as_deref())?.hubs(json).await?,
+        Command::Resume { id } => {
+            operator(&cli.url, cli.token.as_deref())?
+                .resume(&paths::segment(id, "the hub id")?)
+                .await?;
+        }
+        Command::Replay {
+            id,
+            from,
+            from_time,
+        } => {
+            operator(&cli.url, cli.token.as_deref())?
+                .replay(
+                    &paths::segment(id, "the hub id")?,
+                    from,
+                    from_time.as_deref(),
+                )
+                .await?;
+        }
+        Command::DeadLetters { id, json } => {
+            operator(&cli.url, cli.token.as_deref())?
+                .dead_letters(&paths::segment(id, "the hub id")?, json)
+                .await?;
+        }
+        Command::Metrics { json } => {
+            operator(&cli.url, cli.token.as_deref())?
+                .metrics(json)
+                .await?;
         }
         Command::Subscribe {
             topic,

@@ -1,7 +1,8 @@
 //! `tmf688-server`: the reference TMF688 / PSI event hub, in memory or on PostgreSQL.
 //!
 //! Serves the TMF688 API under `/tmf-api/event/v4`, the PSI profile under
-//! `/psi-api/event/v2` (and its alias `/psi/event/v2`), `/health` and `/openapi.json`.
+//! `/psi-api/event/v2` (and its alias `/psi/event/v2`), `/health` and `/openapi.json`,
+//! and for operators `/admin`, `/metrics` (Prometheus) and the console at `/console`.
 //! The profile's topics `order`, `inquiry` and `alarm` exist from the start.
 //!
 //! Run with:
@@ -215,6 +216,7 @@ impl Settings {
             .map_err(anyhow::Error::msg)?;
         let mut file = file;
         retention_flags(&args, &mut file.retention)?;
+        file.metrics.validate().map_err(anyhow::Error::msg)?;
         Ok(Self {
             disabled_base_paths,
             listen: args
@@ -461,6 +463,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
             max_limit: args.max_limit,
         },
         quotas: args.file.quotas.clone(),
+        scans: args.file.scans.clone(),
     };
     // Two monomorphised paths, no boxing: the store is a type parameter throughout.
     match args.database_url.clone() {
@@ -504,6 +507,8 @@ async fn serve<S: Store>(
             max_body_bytes: args.max_body_bytes,
             auth,
             disabled_base_paths: args.disabled_base_paths.clone(),
+            metrics: args.file.metrics.clone(),
+            console: args.file.console.clone(),
         },
     );
 

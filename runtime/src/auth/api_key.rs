@@ -54,7 +54,8 @@ pub fn sha256_hex(key: &str) -> String {
     hex
 }
 
-fn decode_hex(text: &str) -> Option<[u8; 32]> {
+/// A SHA-256 written as 64 hex digits (surrounding blanks ignored), as bytes.
+pub(crate) fn decode_hex(text: &str) -> Option<[u8; 32]> {
     let text = text.trim();
     if text.len() != 64 {
         return None;

@@ -11,6 +11,8 @@
 //! * `GET /admin/hubs/{id}`: one hub's.
 //! * `POST /admin/hubs/{id}/resume`: a halted hub continues, in order, from its cursor
 //!   (a retrying one retries now). 202.
+//! * `DELETE /admin/hubs/{id}`: removes the hub, whoever registered it (its worker
+//!   stops first). 204.
 //! * `POST /admin/hubs/{id}/replay?from=K` (or `?fromTime=2024-05-01T00:00:00Z`): moves
 //!   the cursor back so that the events from sequence K (or from the first event at or
 //!   after that `eventTime`) are sent again; resumes a halted hub. 202. `K` is at
@@ -54,19 +56,20 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse as _;
 use axum::response::Response;
 use axum::routing::{get, post};
 use http::StatusCode;
-use tmf688_api::support::{ApiError, DateTime, json_response};
+use tmf688_api::support::{ApiError, json_response};
 
-use super::operator::AdminError;
+use super::operator::{AdminError, Operator, ReplayFrom};
 use super::shared::Shared;
-use crate::store::{Seq, Store};
+use crate::store::Store;
 
 pub(crate) fn router<S: Store>(shared: Arc<Shared<S>>) -> Router {
     Router::new()
         .route("/admin/hubs", get(list::<S>))
-        .route("/admin/hubs/{id}", get(one::<S>))
+        .route("/admin/hubs/{id}", get(one::<S>).delete(delete::<S>))
         .route("/admin/hubs/{id}/resume", post(resume::<S>))
         .route("/admin/hubs/{id}/replay", post(replay::<S>))
         .route("/admin/hubs/{id}/dead-letters", get(dead_letters::<S>))
@@ -81,7 +84,9 @@ pub(crate) fn router<S: Store>(shared: Arc<Shared<S>>) -> Router {
         .with_state(shared)
 }
 
-fn admin_error(error: AdminError) -> ApiError {
+/// An operator error as the TMF `Error` answered for it (404, 400; 500 for the store,
+/// logged, without its details).
+pub fn admin_error(error: AdminError) -> ApiError {
     match error {
         AdminError::NotFound(_) | AdminError::Missing(_) => ApiError::not_found(error.to_string()),
         AdminError::Invalid(_) => ApiError::bad_request(error.to_string()),
@@ -95,8 +100,7 @@ fn admin_error(error: AdminError) -> ApiError {
 }
 
 async fn list<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Result<Response, ApiError> {
-    let mut statuses = shared.all_statuses().await.map_err(admin_error)?;
-    statuses.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
+    let statuses = shared.hub_statuses().await.map_err(admin_error)?;
     Ok(json_response(StatusCode::OK, &statuses))
 }
 
@@ -128,42 +132,12 @@ async fn resume<S: Store>(
     Ok(json_response(StatusCode::ACCEPTED, &status))
 }
 
-/// Where a replay starts.
-#[derive(Debug, PartialEq)]
-enum ReplayFrom {
-    Seq(Seq),
-    Time(DateTime),
-}
-
 /// `from=K` or `fromTime=T`, exactly one, nothing else.
 fn replay_from(query: Option<&str>) -> Result<ReplayFrom, ApiError> {
-    const BOTH: &str =
-        "give exactly one of `from` (a sequence number) and `fromTime` (an eventTime)";
-    let mut from = None;
-    for (name, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        let parsed = match name.as_ref() {
-            "from" => value.parse::<Seq>().map(ReplayFrom::Seq).map_err(|_| {
-                format!(
-                    "`from` must be a sequence number (1 for the first event), got {}",
-                    crate::limits::shown(&value)
-                )
-            }),
-            "fromTime" => DateTime::parse(&value)
-                .map(ReplayFrom::Time)
-                .map_err(|error| format!("`fromTime` is not valid: {error}")),
-            other => {
-                return Err(ApiError::bad_request(format!(
-                    "unknown parameter {}: {BOTH}",
-                    crate::limits::shown(other)
-                )));
-            }
-        }
-        .map_err(ApiError::bad_request)?;
-        if from.replace(parsed).is_some() {
-            return Err(ApiError::bad_request(BOTH));
-        }
-    }
-    from.ok_or_else(|| ApiError::bad_request(BOTH))
+    ReplayFrom::from_params(url::form_urlencoded::parse(
+        query.unwrap_or_default().as_bytes(),
+    ))
+    .map_err(ApiError::bad_request)
 }
 
 async fn replay<S: Store>(
@@ -172,16 +146,24 @@ async fn replay<S: Store>(
     RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let id = hub_id(path)?;
-    let from = match replay_from(query.as_deref())? {
-        ReplayFrom::Seq(from) => from,
-        ReplayFrom::Time(time) => shared.seq_at_time(&id, &time).await.map_err(admin_error)?,
-    };
-    shared.replay(&id, from).await.map_err(admin_error)?;
+    let from = Operator::replay(&*shared, &id, replay_from(query.as_deref())?)
+        .await
+        .map_err(admin_error)?;
     tracing::info!(hub = %id, from, "operator: replay");
     Ok(json_response(
         StatusCode::ACCEPTED,
         &serde_json::json!({"hubId": id, "from": from}),
     ))
+}
+
+async fn delete<S: Store>(
+    State(shared): State<Arc<Shared<S>>>,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let id = hub_id(path)?;
+    shared.delete_hub(&id).await.map_err(admin_error)?;
+    tracing::info!(hub = %id, "operator: hub removed");
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn dead_letters<S: Store>(
@@ -238,19 +220,8 @@ async fn metrics<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Response {
 }
 
 async fn prometheus_metrics<S: Store>(State(shared): State<Arc<Shared<S>>>) -> Response {
-    use axum::response::IntoResponse as _;
-    let mut hubs = shared.statuses();
-    hubs.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
-    let mut text = super::prometheus::render(&shared.metrics(), &hubs);
-    // Retention's figures come from the store; without it the rest is still worth
-    // scraping.
-    match shared.topic_logs().await {
-        Ok(topics) => text.push_str(&super::prometheus::render_topics(&topics)),
-        Err(error) => tracing::warn!(%error, "metrics: could not read the topics' log bounds"),
+    match Operator::prometheus(shared.as_ref()).await {
+        Ok(text) => super::prometheus::response(text),
+        Err(error) => admin_error(error).into_response(),
     }
-    (
-        [(http::header::CONTENT_TYPE, super::prometheus::CONTENT_TYPE)],
-        text,
-    )
-        .into_response()
 }

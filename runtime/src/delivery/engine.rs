@@ -182,6 +182,7 @@ impl<S: Store> DeliveryEngine<S> {
         if !hooks.attach(
             config,
             super::admin::router(shared.clone()),
+            shared.clone(),
             workers,
             shared.policy.clone(),
         ) {

@@ -12,6 +12,7 @@ use tokio::sync::watch;
 
 use super::config::DeliveryConfig;
 use super::guard::CallbackGuard;
+use super::operator::Operator;
 use super::signing::InboundVerifier;
 use super::tail::{LogEvent, TailCache};
 use crate::access::{NeedToKnow, RelatedPartiesPolicy};
@@ -42,6 +43,8 @@ pub struct DeliveryHooks {
     config: OnceLock<Arc<DeliveryConfig>>,
     /// The operator API, once an engine is attached.
     admin: OnceLock<Router>,
+    /// The operator controls behind it, for the console and `/metrics`.
+    operator: OnceLock<Arc<dyn Operator>>,
     /// The signatures `createEvent` requires, once an engine is attached.
     inbound: OnceLock<Arc<InboundVerifier>>,
     /// The need-to-know policy of the attached engine, which the API's read paths
@@ -58,6 +61,7 @@ impl Default for DeliveryHooks {
             hubs: watch::channel(0).0,
             config: OnceLock::new(),
             admin: OnceLock::new(),
+            operator: OnceLock::new(),
             inbound: OnceLock::new(),
             need_to_know: OnceLock::new(),
         }
@@ -142,7 +146,7 @@ impl DeliveryHooks {
             .clone()
     }
 
-    /// Attaches an engine's configuration, operator API, workers and need-to-know
+    /// Attaches an engine's configuration, operator API and controls, workers and need-to-know
     /// policy. Only the first
     /// call counts (`false` afterwards, and also when a callback was checked before:
     /// the default configuration is then in force).
@@ -150,6 +154,7 @@ impl DeliveryHooks {
         &self,
         config: Arc<DeliveryConfig>,
         admin: Router,
+        operator: Arc<dyn Operator>,
         workers: Weak<dyn StopWorker>,
         need_to_know: Arc<dyn NeedToKnow>,
     ) -> bool {
@@ -161,6 +166,7 @@ impl DeliveryHooks {
         let attached = self.config.set(config).is_ok();
         if attached {
             let _ = self.admin.set(admin);
+            let _ = self.operator.set(operator);
             let _ = self.inbound.set(Arc::new(inbound));
             let _ = self.workers.set(workers);
             let _ = self.need_to_know.set(need_to_know);
@@ -186,6 +192,12 @@ impl DeliveryHooks {
     /// The operator API of the attached engine.
     pub fn admin_router(&self) -> Option<Router> {
         self.admin.get().cloned()
+    }
+
+    /// The operator controls of the attached engine (statuses, resume, replay,
+    /// removal, the Prometheus text), for the console and `/metrics`.
+    pub fn operator(&self) -> Option<Arc<dyn Operator>> {
+        self.operator.get().cloned()
     }
 
     /// Checks a callback at registration: 422 with a TMF `Error` when its host is not

@@ -58,7 +58,7 @@ pub mod guard;
 pub mod hooks;
 pub mod inbound;
 pub mod notifications;
-mod operator;
+pub mod operator;
 mod progress;
 pub mod prometheus;
 pub mod retention;
@@ -78,7 +78,7 @@ pub use config::{CallbackHost, DeliveryConfig, OutboundAuth, PoolConfig, RetryCo
 pub use engine::{DeliveryEngine, EngineError, HubService};
 pub use filter::HubFilter;
 pub use hooks::DeliveryHooks;
-pub use operator::AdminError;
+pub use operator::{AdminError, Operator, OperatorFuture, ReplayFrom};
 pub use retention::{Limit, RetentionConfig, TopicRetention};
 pub use signing::{InboundSignatures, Secrets};
 pub use status::{AttemptRecord, DeliveryState, HubStatus, MetricsSnapshot};

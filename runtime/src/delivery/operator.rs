@@ -1,11 +1,16 @@
-//! Operator controls of the engine, behind the operator API ([`super::admin`]) and
+//! Operator controls of the engine, behind the operator API ([`super::admin`]), the
+//! [`Operator`] handle (the console and `/metrics` above the engine) and
 //! [`DeliveryEngine`](super::DeliveryEngine)'s methods: every hub's status (this
-//! replica's live view, or the stored state of hubs delivered elsewhere), resume and
-//! replay — handed to this replica's worker, or applied through the store, which tells
-//! the replica holding the hub ([`Store::operate_hub`]).
+//! replica's live view, or the stored state of hubs delivered elsewhere), resume,
+//! replay and removal — handed to this replica's worker, or applied through the store,
+//! which tells the replica holding the hub ([`Store::operate_hub`]).
 
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use super::dead_letters::{DeadLetter, DeadLetterReplay, TopicLog};
 use super::shared::{Control, Shared};
 use super::status::{HubStatus, MetricsSnapshot};
 use crate::store::{HubRecord, Seq, Store, StoreError};
@@ -33,6 +38,152 @@ pub enum AdminError {
     /// The store failed.
     #[error("the store failed: {0}")]
     Store(String),
+}
+
+/// Where a replay starts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplayFrom {
+    /// This sequence of the topic's log (from its first sequence held; head + 1:
+    /// nothing).
+    Seq(Seq),
+    /// The first event whose `eventTime` is at or after this instant.
+    Time(DateTime),
+}
+
+impl ReplayFrom {
+    /// From the operator API's parameters: exactly one of `from` (a sequence number)
+    /// and `fromTime` (an `eventTime`: RFC 3339, or without offset as the TMF guide
+    /// writes them, taken as UTC), nothing else. The error says what is wrong
+    /// (answered 400).
+    pub fn from_params<K: AsRef<str>, V: AsRef<str>>(
+        params: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<Self, String> {
+        const BOTH: &str =
+            "give exactly one of `from` (a sequence number) and `fromTime` (an eventTime)";
+        let mut from = None;
+        for (name, value) in params {
+            let value = value.as_ref();
+            let parsed = match name.as_ref() {
+                "from" => value.parse::<Seq>().map(Self::Seq).map_err(|_| {
+                    format!(
+                        "`from` must be a sequence number (1 for the first event), got {}",
+                        crate::limits::shown(value)
+                    )
+                })?,
+                "fromTime" => DateTime::parse(value)
+                    .map(Self::Time)
+                    .map_err(|error| format!("`fromTime` is not valid: {error}"))?,
+                other => {
+                    return Err(format!(
+                        "unknown parameter {}: {BOTH}",
+                        crate::limits::shown(other)
+                    ));
+                }
+            };
+            if from.replace(parsed).is_some() {
+                return Err(BOTH.to_owned());
+            }
+        }
+        from.ok_or_else(|| BOTH.to_owned())
+    }
+}
+
+/// What an [`Operator`] call answers, later.
+pub type OperatorFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, AdminError>> + Send + 'a>>;
+
+/// The attached engine's operator controls, for the layers above the engine (the
+/// console, `/metrics`), which do not know its store type: the same functions as the
+/// operator API ([`super::admin`]). Reached through
+/// [`DeliveryHooks::operator`](super::DeliveryHooks::operator).
+pub trait Operator: Send + Sync + fmt::Debug {
+    /// Every hub's status, wherever it is delivered (as `GET /admin/hubs`), ordered by
+    /// topic and hub id.
+    fn hub_statuses(&self) -> OperatorFuture<'_, Vec<HubStatus>>;
+    /// Resumes a halted hub, or retries a retrying one now. [`AdminError::NotFound`]
+    /// for an unknown hub.
+    fn resume<'a>(&'a self, hub_id: &'a str) -> OperatorFuture<'a, ()>;
+    /// Re-sends from `from`; answers the sequence delivery restarts at.
+    /// [`AdminError::Invalid`] for a sequence outside 1 ..= head + 1.
+    fn replay<'a>(&'a self, hub_id: &'a str, from: ReplayFrom) -> OperatorFuture<'a, Seq>;
+    /// Removes a hub (as its owner's `DELETE`): its worker stops before this answers.
+    fn delete_hub<'a>(&'a self, hub_id: &'a str) -> OperatorFuture<'a, ()>;
+    /// The engine's counters, this replica's per-hub gauges and retention's per-topic
+    /// figures (read from the store) in the Prometheus text format
+    /// ([`super::prometheus`]).
+    fn prometheus(&self) -> OperatorFuture<'_, String>;
+    /// Every topic's log bounds and retention limits (as `GET /admin/topics`).
+    fn topic_logs(&self) -> OperatorFuture<'_, Vec<TopicLog>>;
+    /// What the hub gave up on (as `GET /admin/hubs/{id}/dead-letters`).
+    fn dead_letters<'a>(&'a self, hub_id: &'a str) -> OperatorFuture<'a, Vec<DeadLetter>>;
+    /// Re-sends a dead letter's range (as `POST
+    /// /admin/hubs/{id}/dead-letters/{letter}/replay`).
+    fn replay_dead_letter<'a>(
+        &'a self,
+        hub_id: &'a str,
+        letter: &'a str,
+    ) -> OperatorFuture<'a, DeadLetterReplay>;
+}
+
+impl<S: Store> Operator for Shared<S> {
+    fn hub_statuses(&self) -> OperatorFuture<'_, Vec<HubStatus>> {
+        Box::pin(async move {
+            let mut statuses = self.all_statuses().await?;
+            statuses.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
+            Ok(statuses)
+        })
+    }
+
+    fn resume<'a>(&'a self, hub_id: &'a str) -> OperatorFuture<'a, ()> {
+        Box::pin(Shared::resume(self, hub_id))
+    }
+
+    fn replay<'a>(&'a self, hub_id: &'a str, from: ReplayFrom) -> OperatorFuture<'a, Seq> {
+        Box::pin(async move {
+            let from = match from {
+                ReplayFrom::Seq(from) => from,
+                ReplayFrom::Time(time) => self.seq_at_time(hub_id, &time).await?,
+            };
+            Shared::replay(self, hub_id, from).await?;
+            Ok(from)
+        })
+    }
+
+    fn delete_hub<'a>(&'a self, hub_id: &'a str) -> OperatorFuture<'a, ()> {
+        Box::pin(Shared::delete_hub(self, hub_id))
+    }
+
+    fn prometheus(&self) -> OperatorFuture<'_, String> {
+        Box::pin(async move {
+            let mut hubs = self.statuses();
+            hubs.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
+            let mut text = super::prometheus::render(&self.metrics(), &hubs);
+            // Retention's figures come from the store; without them the rest is still
+            // worth scraping.
+            match self.topic_logs().await {
+                Ok(topics) => text.push_str(&super::prometheus::render_topics(&topics)),
+                Err(error) => {
+                    tracing::warn!(%error, "metrics: could not read the topics' log bounds");
+                }
+            }
+            Ok(text)
+        })
+    }
+
+    fn topic_logs(&self) -> OperatorFuture<'_, Vec<TopicLog>> {
+        Box::pin(Shared::topic_logs(self))
+    }
+
+    fn dead_letters<'a>(&'a self, hub_id: &'a str) -> OperatorFuture<'a, Vec<DeadLetter>> {
+        Box::pin(Shared::dead_letters(self, hub_id))
+    }
+
+    fn replay_dead_letter<'a>(
+        &'a self,
+        hub_id: &'a str,
+        letter: &'a str,
+    ) -> OperatorFuture<'a, DeadLetterReplay> {
+        Box::pin(Shared::replay_dead_letter(self, hub_id, letter))
+    }
 }
 
 impl<S: Store> Shared<S> {
@@ -130,9 +281,31 @@ impl<S: Store> Shared<S> {
         self.send(hub_id, Control::Resume).await
     }
 
-    /// Re-sends from sequence `from`: 1 (the first event) to the head + 1 (nothing to
-    /// re-send). A cursor beyond the head would skip every event published until the log
-    /// caught up with it, so anything past that is refused.
+    /// Removes a hub whatever its topic or owner: the store forgets it, and its worker
+    /// (here, or through the hooks another replica's) stops before this returns.
+    pub(crate) async fn delete_hub(&self, hub_id: &str) -> Result<(), AdminError> {
+        let not_found = || AdminError::NotFound(hub_id.to_owned());
+        let hub = self
+            .store
+            .hub_by_id(hub_id)
+            .await
+            .map_err(admin_store)?
+            .ok_or_else(not_found)?;
+        match self.store.delete_hub(&hub.topic_id, hub_id).await {
+            Ok(true) => {
+                self.hooks.hub_removed(hub_id);
+                Ok(())
+            }
+            Ok(false) | Err(StoreError::NotFound(_)) => Err(not_found()),
+            Err(other) => Err(admin_store(other)),
+        }
+    }
+
+    /// Re-sends from sequence `from`: the log's first sequence held to the head + 1
+    /// (nothing to re-send). A cursor beyond the head would skip every event published
+    /// until the log caught up with it, so anything past that is refused
+    /// ([`AdminError::Invalid`]); before the first sequence (removed by retention) is
+    /// [`AdminError::Gone`], naming it.
     pub(crate) async fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
         let topic = self.any_status(hub_id).await?.topic_id;
         let bounds = match self.store.log_bounds(&topic).await {

@@ -1,8 +1,8 @@
-//! `GET /admin/metrics`: the delivery engine's counters and this replica's per-hub
-//! gauges in the Prometheus text exposition format (0.0.4), for a scraper, and
-//! retention's per-topic figures ([`render_topics`]: first and last sequence, events
-//! held, events trimmed). The same figures as JSON are at `/admin/delivery/metrics`,
-//! `/admin/hubs` and `/admin/topics`.
+//! `GET /metrics` and `GET /admin/metrics`: the delivery engine's counters and this
+//! replica's per-hub gauges in the Prometheus text exposition format (0.0.4), for a
+//! scraper, and retention's per-topic figures ([`render_topics`]: first and last
+//! sequence, events held, events trimmed). The same figures as JSON are at
+//! `/admin/delivery/metrics`, `/admin/hubs` and `/admin/topics`.
 //!
 //! Hand-written: a handful of lines of a stable text format, not worth a dependency.
 
@@ -13,6 +13,12 @@ use super::status::{DeliveryState, HubStatus, MetricsSnapshot};
 
 /// The exposition's content type.
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// `text` (an exposition) as the answer to a scrape.
+pub fn response(text: String) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    ([(http::header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response()
+}
 
 /// A per-hub gauge: name, help, and how to read it off a hub's status.
 type Gauge = (&'static str, &'static str, fn(&HubStatus) -> u64);

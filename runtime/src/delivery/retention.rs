@@ -171,6 +171,28 @@ pub struct Limits {
     pub max_undelivered_age: Option<Duration>,
 }
 
+impl Limits {
+    /// The limits as an operator reads them: `max age 7d, max events 1000, undelivered
+    /// 2d` (what is off is left out; `keeps every event` when all are).
+    pub fn in_words(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(age) = self.max_age {
+            parts.push(format!("max age {}", format_duration(age)));
+        }
+        if let Some(events) = self.max_events {
+            parts.push(format!("max events {events}"));
+        }
+        if let Some(age) = self.max_undelivered_age {
+            parts.push(format!("undelivered {}", format_duration(age)));
+        }
+        if parts.is_empty() {
+            "keeps every event".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+}
+
 mod seconds {
     use std::time::Duration;
 

@@ -53,6 +53,10 @@ pub struct HubStatus {
     pub topic_id: String,
     /// Its callback.
     pub callback: String,
+    /// Who registered it: `name (issuer)` (absent: registered while authentication
+    /// was off).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
     /// The server replica delivering it, when several share a store (absent: none
     /// holds its lease right now, or the store is not shared).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,6 +114,7 @@ impl HubStatus {
             hub_id: hub_id.to_owned(),
             topic_id: topic_id.to_owned(),
             callback: callback.to_owned(),
+            owner: None,
             replica: None,
             state: if halted {
                 DeliveryState::Halted
@@ -143,6 +148,10 @@ impl HubStatus {
             hub.state == crate::store::HubState::Halted,
         );
         status.replica.clone_from(&hub.holder);
+        status.owner = hub
+            .owner
+            .as_ref()
+            .map(|owner| format!("{} ({})", owner.name, owner.issuer));
         status.attempts = hub.attempts;
         status.last_error.clone_from(&hub.last_error);
         status.halt_reason.clone_from(&hub.halt_reason);

@@ -19,12 +19,9 @@ use super::access::{publisher, viewer};
 use super::errors::{store_error, topic_not_found, visible};
 use super::event_id;
 use super::listing::count;
-use super::render::{Render, child_href, event_render, project};
+use super::render::{Render, child_href, event_render};
 use super::validate;
 use super::{Hub688, to_bytes};
-
-/// How many events a filtered `listEvent` reads from the store at a time.
-const LIST_SCAN_BATCH: usize = 500;
 
 /// Same content, whatever the order of object keys, numbers compared on their exact
 /// value: a retry that writes `100` for `1e2` is the same event (acknowledged again),
@@ -186,30 +183,13 @@ impl<S: Store> EventApi for Hub688<S> {
                 .collect::<Result<Vec<_>, ApiError>>()?;
             (body, usize::try_from(bounds.len()).unwrap_or(usize::MAX))
         } else {
-            // Filtered (or restricted): the log is scanned in batches, keeping only
-            // the page; what the caller may not see is neither listed nor counted.
-            let (mut body, mut matched, mut after) = (Vec::new(), 0usize, bounds.first - 1);
-            while after < head {
-                let batch = self
-                    .store
-                    .read_events(&topic_id, after, LIST_SCAN_BATCH)
-                    .await
-                    .map_err(not_found)?;
-                let Some(last) = batch.last() else { break };
-                after = last.seq;
-                for record in batch.iter().filter(|record| record.seq <= head) {
-                    let full = event_render(&ctx, &topic_id, record, None).to_map(&record.body)?;
-                    let value = Value::Object(full);
-                    if !filter.matches(&value) || !viewer.sees_event(policy.as_ref(), &value) {
-                        continue;
-                    }
-                    if matched >= page.offset && body.len() < page.limit {
-                        body.push(project(value, fields.as_ref())?);
-                    }
-                    matched += 1;
-                }
-            }
-            (body, matched)
+            // Filtered (or restricted): through an index where the filter allows, else
+            // examined in budgeted batches (event_query.rs); what the caller may not
+            // see is neither listed nor counted.
+            let listed = self
+                .list_filtered(&ctx, &topic_id, &filter, fields.as_ref(), page, head)
+                .await?;
+            (listed.body, listed.total)
         };
         let complete = body.len() == total;
         let x_total_count = count(total);

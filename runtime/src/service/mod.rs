@@ -15,6 +15,8 @@
 //!   (the hub receiving another hub's notifications);
 //! - `render.rs`: hrefs and how a stored resource is answered (`fields=` projection);
 //! - `listing.rs`: filtering, counting and paging of list answers;
+//! - `event_query.rs`: listing a topic's events by a filter — the index a filter can
+//!   use, and the budgeted, yielding scan of the rest ([`ScanLimits`]);
 //! - `notify.rs`: writing the API's own notifications when someone listens;
 //! - `access.rs`: the caller as [`crate::access`] sees it (what it may see of events,
 //!   hubs and listeners), and the owner it records;
@@ -29,6 +31,7 @@ mod client_side;
 mod config;
 mod errors;
 mod event_id;
+mod event_query;
 mod events;
 mod hubs;
 mod listeners;
@@ -40,7 +43,7 @@ mod subscription;
 mod topics;
 mod validate;
 
-pub use config::{HubConfig, Quotas};
+pub use config::{HubConfig, Quotas, ScanLimits};
 
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
@@ -66,6 +69,9 @@ pub struct Hub688<S> {
     listening: AtomicBool,
     /// When the store was last asked whether listeners exist.
     listeners_checked: Mutex<Option<Instant>>,
+    /// Places for listings that examine events one by one ([`ScanLimits`]), shared by
+    /// every request.
+    scans: tokio::sync::Semaphore,
 }
 
 impl<S: Store> Hub688<S> {
@@ -110,10 +116,11 @@ impl<S: Store> Hub688<S> {
         let listening = !store.hubs(NOTIFICATIONS_TOPIC).await?.is_empty();
         Ok(Self {
             store,
-            config,
             delivery: Arc::default(),
             listening: AtomicBool::new(listening),
             listeners_checked: Mutex::new(Some(Instant::now())),
+            scans: tokio::sync::Semaphore::new(config.scans.max_concurrent.max(1)),
+            config,
         })
     }
 

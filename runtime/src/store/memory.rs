@@ -4,11 +4,12 @@
 //! lock held for microseconds is both correct and cheaper than an async one. Event
 //! bodies are `Bytes`, so reading the log clones reference counts, not JSON.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::SystemTime;
 
+use super::index::{EventIndex, IndexKey};
 use super::{
     Appended, DeadLetterKind, DeadLetterRecord, EventRecord, HubProgress, HubRecord, HubStart,
     HubState, ListenerRecord, LogBounds, MAX_DEAD_LETTERS, NewDeadLetter, NewEvent, NewHub,
@@ -28,8 +29,10 @@ struct TopicState {
     first: Seq,
     /// Events removed by retention so far.
     trimmed: u64,
-    /// (publisher, eventId) → sequence: the de-duplication key (of the events held).
-    by_event_id: HashMap<(String, String), Seq>,
+    /// `eventId`s, `eventType`s and `eventTime`s → sequences: the de-duplication key
+    /// (an `eventId`'s events, checked for the publisher) and the indexed lookups (of
+    /// the events held: retention removes their entries with them).
+    index: EventIndex,
     /// Hubs in registration order.
     hubs: Vec<HubRecord>,
 }
@@ -40,8 +43,8 @@ impl TopicState {
         self.first + self.log.len() as Seq - 1
     }
 
-    /// The event with sequence `seq`, if held.
-    fn at(&self, seq: Seq) -> Option<&EventRecord> {
+    /// The event with sequence `seq`, if the log holds it.
+    fn event_at(&self, seq: Seq) -> Option<&EventRecord> {
         let index = usize::try_from(seq.checked_sub(self.first)?).ok()?;
         self.log.get(index)
     }
@@ -142,7 +145,7 @@ impl Store for MemoryStore {
             stored_at: VecDeque::new(),
             first: 1,
             trimmed: 0,
-            by_event_id: HashMap::new(),
+            index: EventIndex::default(),
             hubs: Vec::new(),
         });
         Ok(record)
@@ -179,8 +182,13 @@ impl Store for MemoryStore {
             .ok_or_else(|| topic_not_found(topic_id))?;
         let mut outcomes = Vec::with_capacity(events.len());
         for event in events {
-            let key = (event.publisher, event.event_id);
-            if let Some(stored) = topic.by_event_id.get(&key).and_then(|&seq| topic.at(seq)) {
+            let existing = topic
+                .index
+                .event_id(&event.event_id)
+                .iter()
+                .filter_map(|&seq| topic.event_at(seq))
+                .find(|stored| stored.publisher == event.publisher);
+            if let Some(stored) = existing {
                 outcomes.push(Appended::Existing(stored.clone()));
                 continue;
             }
@@ -188,11 +196,11 @@ impl Store for MemoryStore {
             let record = EventRecord {
                 seq,
                 id: seq.to_string(),
-                event_id: key.1.clone(),
-                publisher: key.0.clone(),
+                event_id: event.event_id,
+                publisher: event.publisher,
                 body: event.body,
             };
-            topic.by_event_id.insert(key, seq);
+            topic.index.insert(seq, &record.event_id, &record.body);
             topic.log.push_back(record.clone());
             topic.stored_at.push_back(SystemTime::now());
             outcomes.push(Appended::Created(record));
@@ -212,7 +220,7 @@ impl Store for MemoryStore {
         if seq == 0 || seq.to_string() != id {
             return Ok(None);
         }
-        Ok(topic.at(seq).cloned())
+        Ok(topic.event_at(seq).cloned())
     }
 
     async fn read_events(
@@ -230,6 +238,40 @@ impl Store for MemoryStore {
             .unwrap_or(usize::MAX)
             .min(topic.log.len());
         Ok(topic.log.range(start..).take(max).cloned().collect())
+    }
+
+    async fn indexed_events(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+        after: Seq,
+        max: usize,
+    ) -> Result<Option<Vec<EventRecord>>, StoreError> {
+        let state = self.read();
+        let topic = state
+            .topic(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        // From the first event held.
+        let after = after.max(topic.first - 1);
+        let events = topic
+            .index
+            .candidates(key, after, max)
+            .into_iter()
+            .filter_map(|seq| topic.event_at(seq).cloned())
+            .collect();
+        Ok(Some(events))
+    }
+
+    async fn count_indexed(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+    ) -> Result<Option<u64>, StoreError> {
+        let state = self.read();
+        let topic = state
+            .topic(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        Ok(topic.index.count(key))
     }
 
     async fn head(&self, topic_id: &str) -> Result<Seq, StoreError> {
@@ -294,11 +336,10 @@ impl Store for MemoryStore {
         let count = usize::try_from((up_to + 1).saturating_sub(topic.first))
             .unwrap_or(usize::MAX)
             .min(max_rows);
-        for _ in 0..count {
-            if let Some(event) = topic.log.pop_front() {
-                topic.by_event_id.remove(&(event.publisher, event.event_id));
-            }
-            topic.stored_at.pop_front();
+        let removed: Vec<EventRecord> = topic.log.drain(..count).collect();
+        topic.stored_at.drain(..count);
+        if let Some(last) = removed.last() {
+            topic.index.forget_through(last.seq, &removed);
         }
         topic.first += count as Seq;
         topic.trimmed += count as u64;

@@ -9,6 +9,7 @@
 //! The trait is async and uses `impl Future + Send` so that a Postgres implementation
 //! fits without boxing; writes of events are batched ([`Store::append_events`]).
 
+pub mod index;
 pub mod memory;
 pub mod postgres;
 
@@ -18,6 +19,7 @@ use std::time::{Duration, SystemTime};
 use bytes::Bytes;
 use tokio::sync::mpsc;
 
+pub use index::{EventKeys, IndexKey};
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
 
@@ -521,6 +523,37 @@ pub trait Store: Send + Sync + 'static {
         after: Seq,
         max: usize,
     ) -> impl Future<Output = Result<Vec<EventRecord>, StoreError>> + Send;
+
+    /// Candidate events for an indexed predicate ([`IndexKey`]: `eventId`s, `eventType`s,
+    /// an `eventTime` range): up to `max` events of the topic's log with a sequence
+    /// greater than `after` that `key` selects, in log order — the indexed counterpart
+    /// of [`Store::read_events`], paged the same way (by sequence, so gaps in the log do
+    /// not matter). Every event `key` selects is among them; a store may return more
+    /// (the caller applies its whole filter on top). `Ok(None)`: the store has no index
+    /// for `key`, the caller reads the log instead (the default).
+    /// [`StoreError::NotFound`] for an unknown topic.
+    fn indexed_events(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+        after: Seq,
+        max: usize,
+    ) -> impl Future<Output = Result<Option<Vec<EventRecord>>, StoreError>> + Send {
+        let _ = (topic_id, key, after, max);
+        async { Ok(None) }
+    }
+
+    /// How many events of the topic `key` selects exactly, when the store can tell
+    /// without reading them (`eventId`, `eventType` equality; `None` otherwise: the
+    /// default). [`StoreError::NotFound`] for an unknown topic.
+    fn count_indexed(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+    ) -> impl Future<Output = Result<Option<u64>, StoreError>> + Send {
+        let _ = (topic_id, key);
+        async { Ok(None) }
+    }
 
     /// The sequence of the last event of the topic's log (0: empty), e.g. where a new
     /// hub's cursor starts. [`StoreError::NotFound`] for an unknown topic. The default

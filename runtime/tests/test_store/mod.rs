@@ -19,8 +19,8 @@ use std::time::{Duration, SystemTime};
 
 use tmf688_runtime::store::{
     AppendNotice, Appended, DeadLetterRecord, EventRecord, HubProgress, HubRecord, HubState,
-    ListenerRecord, LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic, Owner, Seq,
-    TopicRecord,
+    IndexKey, ListenerRecord, LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic,
+    Owner, Seq, TopicRecord,
 };
 use tmf688_runtime::{MemoryStore, PgStore, Store, StoreError};
 use tokio::sync::mpsc;
@@ -63,8 +63,39 @@ macro_rules! delegate_store {
     (
         sync { $($sync:ident() -> $sync_output:ty;)* }
         async { $($name:ident($($arg:ident: $ty:ty),*) -> $output:ty;)* }
+        indexed { $($indexed:ident($($iarg:ident: $ity:ty),*) -> $ioutput:ty;)* }
     ) => {
+        /// The same store without its indexes: every method but the indexed lookups
+        /// (which keep the trait's defaults: no index, read the log) goes to the store
+        /// inside. Served beside the store itself, it gives the scanned answer to compare
+        /// an indexed one with.
+        #[derive(Debug)]
+        pub struct ScanOnly(pub std::sync::Arc<TestStore>);
+
+        impl Store for ScanOnly {
+            $(
+                fn $sync(&self) -> $sync_output {
+                    self.0.$sync()
+                }
+            )*
+            $(
+                fn $name(&self, $($arg: $ty),*) -> impl Future<Output = $output> + Send {
+                    self.0.$name($($arg),*)
+                }
+            )*
+        }
+
         impl Store for TestStore {
+            $(
+                fn $indexed(&self, $($iarg: $ity),*) -> impl Future<Output = $ioutput> + Send {
+                    async move {
+                        match self {
+                            Self::Memory(store) => store.$indexed($($iarg),*).await,
+                            Self::Postgres(store) => store.$indexed($($iarg),*).await,
+                        }
+                    }
+                }
+            )*
             $(
                 fn $sync(&self) -> $sync_output {
                     match self {
@@ -86,7 +117,8 @@ macro_rules! delegate_store {
         }
 
         /// The methods `TestStore` delegates.
-        const DELEGATED: &[&str] = &[$(stringify!($sync),)* $(stringify!($name)),*];
+        const DELEGATED: &[&str] =
+            &[$(stringify!($sync),)* $(stringify!($name),)* $(stringify!($indexed)),*];
     };
 }
 
@@ -127,6 +159,10 @@ delegate_store! {
         hub_by_id(id: &str) -> Result<Option<HubRecord>, StoreError>;
         count_hubs_of(owner: Option<&Owner>) -> Result<u64, StoreError>;
         subscribe_appends() -> Result<Option<mpsc::UnboundedReceiver<AppendNotice>>, StoreError>;
+    }
+    indexed {
+        indexed_events(topic_id: &str, key: &IndexKey, after: Seq, max: usize) -> Result<Option<Vec<EventRecord>>, StoreError>;
+        count_indexed(topic_id: &str, key: &IndexKey) -> Result<Option<u64>, StoreError>;
     }
 }
 

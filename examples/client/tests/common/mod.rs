@@ -8,6 +8,7 @@ use tmf688_runtime::{AppConfig, Hub688, HubConfig, MemoryStore, app_with};
 
 /// A memory-store hub with a delivery engine, served on `127.0.0.1:<any port>`: its
 /// `http://` URL, the server task (abort it) and the engine (shut it down).
+#[allow(dead_code)] // not every test binary uses every helper
 pub async fn serve_with_delivery() -> (
     String,
     tokio::task::JoinHandle<()>,

@@ -13,7 +13,7 @@ use sqlx::postgres::PgPool;
 use super::errors::{backend, topic_not_found};
 use super::notify::APPENDED_CHANNEL;
 use super::rows::{body_text, event_record, seq_value};
-use crate::store::{Appended, EventRecord, NewEvent, StoreError};
+use crate::store::{Appended, EventKeys, EventRecord, NewEvent, StoreError};
 
 /// The topic's `last_seq`, and one of the batch's events it already has (if any).
 type LockedTopicRow = (
@@ -63,6 +63,18 @@ pub(super) async fn append_tx(
     }
 }
 
+/// The indexed keys of each body (`events.event_type`, `events.event_time_us`;
+/// migration 0008), computed here so that they are exactly what the memory store's
+/// index holds.
+fn keys<'a>(bodies: impl Iterator<Item = &'a [u8]>) -> (Vec<Option<String>>, Vec<Option<i64>>) {
+    bodies
+        .map(|body| {
+            let keys = EventKeys::of(body);
+            (keys.event_type, keys.event_time_us)
+        })
+        .unzip()
+}
+
 /// How long an append keeps trying when its connections are lost.
 const APPEND_RETRY_WINDOW: Duration = Duration::from_secs(2);
 
@@ -102,6 +114,7 @@ async fn append_new(
     if ids.is_empty() {
         return Ok(None);
     }
+    let (types, times) = keys(distinct.iter().map(|e| &e.body[..]));
     let count = i64::try_from(ids.len()).unwrap_or(i64::MAX);
     let row: Result<Option<(i64, String)>, sqlx::Error> = sqlx::query_as(
         "WITH moved AS ( \
@@ -112,10 +125,12 @@ async fn append_new(
                                              AND ev.publisher = k.p AND ev.event_id = k.e)) \
              RETURNING last_seq - $4 AS base \
          ), appended AS ( \
-             INSERT INTO events (topic_id, seq, event_id, publisher, body) \
-             SELECT $1, moved.base + u.n, u.e, u.p, u.b::json \
-             FROM moved, unnest($2::text[], $3::text[], $6::text[]) WITH ORDINALITY \
-                  AS u (e, b, p, n) \
+             INSERT INTO events (topic_id, seq, event_id, publisher, body, event_type, \
+                                 event_time_us) \
+             SELECT $1, moved.base + u.n, u.e, u.p, u.b::json, u.t, u.w \
+             FROM moved, unnest($2::text[], $3::text[], $6::text[], $7::text[], \
+                                $8::bigint[]) WITH ORDINALITY \
+                  AS u (e, b, p, t, w, n) \
          ) \
          SELECT base, pg_notify($5, $1 || ':' || (base + $4)::text)::text FROM moved",
     )
@@ -125,6 +140,8 @@ async fn append_new(
     .bind(count)
     .bind(APPENDED_CHANNEL)
     .bind(&publishers)
+    .bind(&types)
+    .bind(&times)
     .fetch_optional(pool)
     .await;
     let base = match row {
@@ -224,11 +241,14 @@ async fn append_locked(
         outcomes.push(Appended::Created(record));
     }
     if !seqs.is_empty() {
+        let (types, times) = keys(bodies.iter().map(String::as_bytes));
         sqlx::query(
             "WITH appended AS ( \
-                 INSERT INTO events (topic_id, seq, event_id, publisher, body) \
-                 SELECT $1, s, e, p, b::json \
-                 FROM unnest($2::bigint[], $3::text[], $4::text[], $7::text[]) AS t (s, e, b, p) \
+                 INSERT INTO events (topic_id, seq, event_id, publisher, body, event_type, \
+                                     event_time_us) \
+                 SELECT $1, s, e, p, b::json, et, w \
+                 FROM unnest($2::bigint[], $3::text[], $4::text[], $7::text[], $8::text[], \
+                             $9::bigint[]) AS t (s, e, b, p, et, w) \
              ) \
              UPDATE topics SET last_seq = $5 WHERE id = $1 \
              RETURNING pg_notify($6, $1 || ':' || $5::text)",
@@ -240,6 +260,8 @@ async fn append_locked(
         .bind(last)
         .bind(APPENDED_CHANNEL)
         .bind(&publishers)
+        .bind(&types)
+        .bind(&times)
         .execute(&mut *tx)
         .await
         .map_err(backend)?;

@@ -25,7 +25,8 @@
 //! implementation, which hands each call to the file of its concern:
 //!
 //! * `topics.rs`: topics;
-//! * `events.rs`: a topic's log — appends, events by id, pages, the head;
+//! * `events.rs`: a topic's log — appends, events by id, pages, the head, indexed
+//!   candidates (`eventId`, `eventType`, `eventTime`; migration 0008) and their counts;
 //!   * `group_commit.rs`: concurrent appends to one topic in one transaction;
 //!   * `append.rs`: that transaction (sequences, `eventId` de-duplication, retries);
 //! * `hubs.rs`: hub registrations — create, look up, remove;
@@ -59,8 +60,8 @@ use tokio::sync::mpsc;
 
 use super::{
     AppendNotice, Appended, DeadLetterRecord, EventRecord, HubProgress, HubRecord, HubState,
-    ListenerRecord, LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic, Owner, Seq,
-    Store, StoreError, TopicRecord,
+    IndexKey, ListenerRecord, LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic,
+    Owner, Seq, Store, StoreError, TopicRecord,
 };
 use group_commit::AppendQueues;
 
@@ -271,6 +272,26 @@ impl Store for PgStore {
         max: usize,
     ) -> Result<Vec<EventRecord>, StoreError> {
         events::read_events(&self.pool, topic_id, after, max).await
+    }
+
+    async fn indexed_events(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+        after: Seq,
+        max: usize,
+    ) -> Result<Option<Vec<EventRecord>>, StoreError> {
+        events::indexed_events(&self.pool, topic_id, key, after, max)
+            .await
+            .map(Some)
+    }
+
+    async fn count_indexed(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+    ) -> Result<Option<u64>, StoreError> {
+        events::count_indexed(&self.pool, topic_id, key).await
     }
 
     async fn head(&self, topic_id: &str) -> Result<Seq, StoreError> {

@@ -1,0 +1,283 @@
+//! Scale figures: whether a request's cost grows with the log. The same measurements
+//! on a topic holding 1,000 events (the baseline) and one holding 1,000,000 (100,000
+//! with `--quick`), on the in-memory store and on PostgreSQL: the latency of a list
+//! page (unfiltered, by `eventId`, by `eventType`; median of sequential requests) and
+//! the rate of a replay (an operator's `replay?from=1`, timed until the first 1,000
+//! events reached a sink). Ratio: small-log latency / large-log latency, and large-log
+//! rate / small-log rate — 1.0 means no growth; target ≥ 0.8.
+
+use std::time::{Duration, Instant};
+
+use tmf688_runtime::store::{NewEvent, PgStore};
+use tmf688_runtime::{MemoryStore, Store};
+
+use crate::common::{Outcome, SAMPLE_EVENT, Settings, TOPIC, ratio};
+use crate::harness::{Sink, serve_with_engine};
+use crate::load::Bodies;
+use crate::server;
+
+/// A scenario with several rows.
+pub struct Scale {
+    /// Name.
+    pub name: &'static str,
+    /// Runs it.
+    pub run: fn(&Settings) -> anyhow::Result<Vec<Outcome>>,
+}
+
+/// Every scale scenario, in run order.
+pub const ALL: &[Scale] = &[
+    Scale {
+        name: "scale/in-memory",
+        run: |s| log_scale(s, false),
+    },
+    Scale {
+        name: "scale/postgres",
+        run: |s| log_scale(s, true),
+    },
+];
+
+/// Events replayed (and the small log's size).
+const SMALL: usize = 1_000;
+/// The `eventType`s events cycle through.
+const TYPES: [&str; 4] = [
+    "AlarmCreateEvent",
+    "AlarmChangeEvent",
+    "AlarmClearEvent",
+    "AlarmAckEvent",
+];
+
+/// What one log size measured.
+struct Figures {
+    unfiltered_ms: f64,
+    by_event_id_ms: f64,
+    by_event_type_ms: f64,
+    replay_per_s: f64,
+}
+
+fn log_scale(settings: &Settings, postgres: bool) -> anyhow::Result<Vec<Outcome>> {
+    let large = if settings.quick { 100_000 } else { 1_000_000 };
+    let store = if postgres { "postgres" } else { "in-memory" };
+    let small = measure(settings, SMALL, postgres)?;
+    let big = measure(settings, large, postgres)?;
+    let row = |what: &str, value: f64, baseline: f64, latency: bool| {
+        let ratio = if latency {
+            ratio(baseline, value)
+        } else {
+            ratio(value, baseline)
+        };
+        Outcome {
+            scenario: format!("scale/{what}/{store}"),
+            metric: if latency {
+                format!("ms (median), {large} events")
+            } else {
+                format!("events/s, {large} events")
+            },
+            value,
+            baseline: Some(baseline),
+            baseline_name: format!("the same with {SMALL} events in the topic"),
+            ratio,
+            target: "≥ 0.8 (cost does not grow with the log)".into(),
+            met: ratio.map(|r| r >= 0.8),
+            notes: String::new(),
+        }
+    };
+    Ok(vec![
+        row(
+            "list unfiltered",
+            big.unfiltered_ms,
+            small.unfiltered_ms,
+            true,
+        ),
+        row(
+            "list by eventId",
+            big.by_event_id_ms,
+            small.by_event_id_ms,
+            true,
+        ),
+        row(
+            "list by eventType",
+            big.by_event_type_ms,
+            small.by_event_type_ms,
+            true,
+        ),
+        row("replay", big.replay_per_s, small.replay_per_s, false),
+    ])
+}
+
+/// The hub over a log of `count` events, measured.
+fn measure(settings: &Settings, count: usize, postgres: bool) -> anyhow::Result<Figures> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let database = if postgres {
+        Some(runtime.block_on(crate::postgres::Database::create(&format!("scale{count}")))?)
+    } else {
+        None
+    };
+    let url = database.as_ref().map(|d| d.url.clone());
+    let hub = server::start(move || async move {
+        match url {
+            Some(url) => {
+                let store = PgStore::connect(&url, 8).await?;
+                fill(&store, count).await?;
+                // A long-running hub's table is vacuumed (hint bits set, statistics
+                // known); right after a bulk load, autovacuum would run during the
+                // measurement instead.
+                sqlx::query("VACUUM ANALYZE events")
+                    .execute(store.pool())
+                    .await?;
+                serve_with_engine(store).await
+            }
+            None => {
+                let store = MemoryStore::new();
+                fill(&store, count).await?;
+                serve_with_engine(store).await
+            }
+        }
+    })?;
+    let sink = Sink::new();
+    let sink_server = {
+        let router = sink.router(false);
+        server::start(move || async move { Ok(router) })?
+    };
+    let requests = if settings.quick { 50 } else { 300 };
+    let figures = runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let base = format!(
+            "http://{}/tmf-api/event/v4/topic/{TOPIC}/event",
+            hub.address
+        );
+        let middle = count / 2;
+        let unfiltered_ms = median_ms(&client, &format!("{base}?limit=100"), requests, 100).await?;
+        let by_event_id_ms = median_ms(
+            &client,
+            &format!("{base}?eventId=scale-{middle}"),
+            requests,
+            1,
+        )
+        .await?;
+        let by_event_type_ms = median_ms(
+            &client,
+            &format!("{base}?eventType={}&limit=100", TYPES[1]),
+            requests,
+            100,
+        )
+        .await?;
+        let replay_per_s = replay(&client, hub.address, sink_server.address, &sink).await?;
+        anyhow::Ok(Figures {
+            unfiltered_ms,
+            by_event_id_ms,
+            by_event_type_ms,
+            replay_per_s,
+        })
+    })?;
+    drop(hub);
+    if let Some(database) = database {
+        runtime.block_on(database.drop_now())?;
+    }
+    Ok(figures)
+}
+
+/// Appends `count` copies of the guide's alarm event (eventIds `scale-<n>`, the four
+/// `eventType`s in turn) in batches.
+async fn fill<S: Store>(store: &S, count: usize) -> anyhow::Result<()> {
+    // The hub finds the profile's topic made already.
+    store
+        .create_topic(tmf688_runtime::store::NewTopic {
+            id: Some(TOPIC.into()),
+            name: TOPIC.into(),
+            body: bytes::Bytes::from(format!(r#"{{"name":"{TOPIC}","@type":"Topic"}}"#)),
+        })
+        .await?;
+    let template: serde_json::Value = serde_json::from_str(&Bodies::new(SAMPLE_EVENT, "t").next())?;
+    let mut batch = Vec::with_capacity(2_000);
+    for n in 0..count {
+        let mut event = template.clone();
+        event["eventId"] = format!("scale-{n}").into();
+        event["eventType"] = TYPES[n % TYPES.len()].into();
+        batch.push(NewEvent::anonymous(
+            format!("scale-{n}"),
+            bytes::Bytes::from(serde_json::to_vec(&event)?),
+        ));
+        if batch.len() == 2_000 {
+            store
+                .append_events(TOPIC, std::mem::take(&mut batch))
+                .await?;
+        }
+    }
+    if !batch.is_empty() {
+        store.append_events(TOPIC, batch).await?;
+    }
+    Ok(())
+}
+
+/// The median latency of `requests` sequential GETs of `url`, each answering `expected`
+/// events.
+async fn median_ms(
+    client: &reqwest::Client,
+    url: &str,
+    requests: usize,
+    expected: usize,
+) -> anyhow::Result<f64> {
+    let mut times = Vec::with_capacity(requests);
+    for _ in 0..requests + requests / 10 {
+        let started = Instant::now();
+        let response = client.get(url).send().await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "{url}: {}",
+            response.status()
+        );
+        let body: Vec<serde_json::Value> = serde_json::from_slice(&response.bytes().await?)?;
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(body.len() == expected, "{url}: {} events", body.len());
+    }
+    // The first tenth warms up.
+    let mut times = times.split_off(requests / 10);
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Registers a hub on the sink, replays it from sequence 1 three times and returns the
+/// median rate of the first [`SMALL`] deliveries.
+async fn replay(
+    client: &reqwest::Client,
+    hub: std::net::SocketAddr,
+    sink_address: std::net::SocketAddr,
+    sink: &Sink,
+) -> anyhow::Result<f64> {
+    let response = client
+        .post(format!("http://{hub}/tmf-api/event/v4/topic/{TOPIC}/hub"))
+        .header("content-type", "application/json")
+        .body(
+            serde_json::json!({ "callback": format!("http://{sink_address}/sink/0") }).to_string(),
+        )
+        .send()
+        .await?;
+    anyhow::ensure!(response.status().is_success(), "hub: {}", response.status());
+    let id = serde_json::from_slice::<serde_json::Value>(&response.bytes().await?)?["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut rates = Vec::new();
+    for _ in 0..3 {
+        let before = sink.received.load(std::sync::atomic::Ordering::Relaxed);
+        let started = Instant::now();
+        let response = client
+            .post(format!("http://{hub}/admin/hubs/{id}/replay?from=1"))
+            .send()
+            .await?;
+        anyhow::ensure!(
+            response.status().is_success(),
+            "replay: {}",
+            response.status()
+        );
+        sink.wait_for(before + SMALL as u64, Duration::from_secs(120))
+            .await?;
+        rates.push(SMALL as f64 / started.elapsed().as_secs_f64());
+        // Let a small log's replay finish (a large one goes on; the next replay restarts it).
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    rates.sort_by(f64::total_cmp);
+    Ok(rates[1])
+}
