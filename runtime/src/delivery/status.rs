@@ -302,4 +302,26 @@ mod tests {
         let seqs: Vec<Seq> = status.attempt_log.iter().map(|a| a.seq).collect();
         assert_eq!(seqs, [2, 3, 4]);
     }
+
+    #[test]
+    fn attempt_log_forgets_what_is_older_than_its_age() {
+        let mut status = HubStatus::new("h", "t", "c", 0, false);
+        for (seq, secs) in [(1, 100), (2, 200), (3, 300)] {
+            status.log(
+                AttemptRecord {
+                    at: rfc3339(UNIX_EPOCH + Duration::from_secs(secs)),
+                    seq,
+                    event_id: String::new(),
+                    outcome: "delivered",
+                    status: Some(200),
+                    error: None,
+                    duration_ms: 0,
+                },
+                10,
+            );
+        }
+        status.forget_attempts_before(&rfc3339(UNIX_EPOCH + Duration::from_secs(200)));
+        let seqs: Vec<Seq> = status.attempt_log.iter().map(|a| a.seq).collect();
+        assert_eq!(seqs, [2, 3]);
+    }
 }
