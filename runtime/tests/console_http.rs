@@ -329,7 +329,12 @@ async fn actions_answer_what_they_did_or_what_is_wrong() {
             "exactly one",
         ),
         ("replay", "", 400, "exactly one"),
-        ("replay", "from=99", 400, "from 1 (its first event) to 1"),
+        (
+            "replay",
+            "from=99",
+            400,
+            "from 1 (its first event held) to 1",
+        ),
         ("explode", "", 400, "no action"),
     ] {
         let answer = request(&hub, "POST", &path(action), &htmx, Some(form)).await;

@@ -160,8 +160,12 @@ fn denied(denied: Denied, headers: &HeaderMap, page: bool) -> Response {
 /// The status and message for an operator error (the store's failure logged, not shown).
 fn failure(error: &AdminError) -> (StatusCode, String) {
     match error {
-        AdminError::NotFound(_) => (StatusCode::NOT_FOUND, error.to_string()),
+        AdminError::NotFound(_) | AdminError::Missing(_) => {
+            (StatusCode::NOT_FOUND, error.to_string())
+        }
         AdminError::Invalid(_) => (StatusCode::BAD_REQUEST, error.to_string()),
+        AdminError::Conflict(_) => (StatusCode::CONFLICT, error.to_string()),
+        AdminError::Gone(_) => (StatusCode::GONE, error.to_string()),
         AdminError::Store(_) => {
             tracing::error!(%error, "console");
             (
@@ -205,21 +209,32 @@ impl<S: Store> Console<S> {
             entry.0 += 1;
             entry.1 += usize::from(status.state == DeliveryState::Halted);
         }
+        // Retention's limits per topic (none when retention is not attached).
+        let limits: HashMap<String, crate::delivery::retention::Limits> = self
+            .operator
+            .topic_logs()
+            .await
+            .map(|logs| {
+                logs.into_iter()
+                    .filter_map(|log| Some((log.topic_id, log.retention?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut rows = Vec::new();
         for topic in topics.iter().take(MAX_ROWS) {
             // A topic deleted meanwhile reads as empty rather than failing the panel.
-            let last = store.head(&topic.id).await.unwrap_or(0);
+            let bounds = store.log_bounds(&topic.id).await.unwrap_or_default();
             let (count, halted) = hubs.get(topic.id.as_str()).copied().unwrap_or_default();
             rows.push(TopicRow {
                 id: topic.id.clone(),
                 name: topic.name.clone(),
-                // Logs are not trimmed yet: sequences are 1 ..= last, without gaps.
-                events: last,
-                first: (last > 0).then_some(1),
-                last,
+                // Retention removes a prefix: the log holds first ..= last.
+                events: bounds.len(),
+                first: (!bounds.is_empty()).then_some(bounds.first),
+                last: bounds.head,
                 hubs: count,
                 halted,
-                retention: None,
+                retention: limits.get(&topic.id).map(|limits| limits.in_words()),
             });
         }
         TopicsPanel {

@@ -256,10 +256,7 @@ pub(super) struct TopicRow {
     pub(super) last: Seq,
     pub(super) hubs: usize,
     pub(super) halted: usize,
-    /// The topic's retention, in words.
-    // WIRE(issue 14, retention): fill from the retention settings and the log's first
-    // sequence once the trimmer lands (`GET /admin/topics`); until then logs are never
-    // trimmed, so the first sequence is 1 and `events` is the last sequence.
+    /// The topic's retention limits, in words (none: retention is not configured).
     pub(super) retention: Option<String>,
 }
 

@@ -68,6 +68,10 @@ fn without_settings_env(mut command: Command) -> Command {
         "TMF688_LOG_FORMAT",
         "TMF688_ALLOW_UNAUTHENTICATED",
         "TMF688_DISABLED_BASE_PATHS",
+        "TMF688_RETENTION_MAX_AGE",
+        "TMF688_RETENTION_MAX_EVENTS",
+        "TMF688_RETENTION_MAX_UNDELIVERED_AGE",
+        "TMF688_RETENTION_INTERVAL",
         "DATABASE_URL",
         "RUST_LOG",
     ] {
