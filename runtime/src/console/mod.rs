@@ -266,6 +266,17 @@ impl<S: Store> Console<S> {
         }
     }
 
+    /// The polled part of a hub's detail, with its dead letters.
+    async fn detail_live(&self, status: &HubStatus, csrf: String) -> DetailLive {
+        let dead_letters = self
+            .operator
+            .dead_letters(&status.hub_id)
+            .await
+            .map(|letters| letters.iter().map(views::DeadLetterRow::new).collect())
+            .map_err(|error| failure(&error).1);
+        DetailLive::new(status, dead_letters, csrf)
+    }
+
     /// One hub's status, or the error page/fragment for it.
     async fn hub_status(
         &self,
@@ -353,10 +364,11 @@ async fn detail<S: Store>(
         Ok(status) => status,
         Err(response) => return *response,
     };
+    let csrf = access.csrf.clone().unwrap_or_default();
     let detail = Detail {
         hub: views::HubRow::new(&status),
-        live: DetailLive::new(&status),
-        csrf: access.csrf.clone().unwrap_or_default(),
+        live: console.detail_live(&status, csrf.clone()).await,
+        csrf,
     };
     if is_htmx(&headers) {
         html(StatusCode::OK, detail.render())
@@ -374,11 +386,18 @@ async fn detail_live<S: Store>(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    if let Err(denial) = console.sessions.authorize(&headers) {
-        return denied(denial, &headers, false);
-    }
+    let access = match console.sessions.authorize(&headers) {
+        Ok(access) => access,
+        Err(denial) => return denied(denial, &headers, false),
+    };
     match console.hub_status(path).await {
-        Ok(status) => html(StatusCode::OK, DetailLive::new(&status).render()),
+        Ok(status) => {
+            let csrf = access.csrf.clone().unwrap_or_default();
+            html(
+                StatusCode::OK,
+                console.detail_live(&status, csrf).await.render(),
+            )
+        }
         Err(response) => *response,
     }
 }
@@ -511,8 +530,25 @@ async fn run_action(
             operator.delete_hub(id).await?;
             Ok(format!("hub {id} deleted"))
         }
+        "replay-dead-letter" => {
+            let letter = field(form, "deadLetter")
+                .map(str::trim)
+                .filter(|letter| !letter.is_empty())
+                .ok_or_else(|| AdminError::Invalid("which dead letter? (deadLetter)".into()))?;
+            let replay = operator.replay_dead_letter(id, letter).await?;
+            let gone = replay.gone.map_or_else(String::new, |gone| {
+                format!("; {}–{} no longer in the log", gone.first, gone.last)
+            });
+            Ok(format!(
+                "hub {id} re-sends dead letter {}: sequences {}–{} from {}{gone}",
+                crate::limits::shown(letter),
+                replay.resent.first,
+                replay.resent.last,
+                replay.from
+            ))
+        }
         other => Err(AdminError::Invalid(format!(
-            "the console has no action {} (resume, replay, delete)",
+            "the console has no action {} (resume, replay, replay-dead-letter, delete)",
             crate::limits::shown(other)
         ))),
     }
