@@ -1055,9 +1055,9 @@ pub fn from_value_exact<T: ::serde::de::DeserializeOwned>(value: &::serde_json::
     }
 }
 
-/// [`from_value_exact`], and when `value` is not a `T`, an error that says where:
-/// `invalid value: number 1.5, expected an integer … at `items[0].quantity``. Only bad
-/// input pays for tracking the path: the value is read again, from its text.
+/// [`from_value_exact`], and when `value` is not a `T`, an error that ends with where
+/// (``invalid value: number 1.5, expected an integer … at `items[0].quantity` ``). Only
+/// bad input pays for tracking the path: the value is read again, from its text.
 pub fn from_value_exact_at<T: ::serde::de::DeserializeOwned>(value: &::serde_json::Value) -> ::std::result::Result<T, ::serde_json::Error> {
     from_value_exact(value).map_err(|error| {
         let text = value.to_string();
