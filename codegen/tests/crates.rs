@@ -102,10 +102,11 @@ fn fixture_crates_pass_clippy_with_no_warnings() {
 /// Behaviour checks, by fixture crate.
 const CHECKS: &[(&str, &str)] = &[
     ("fixture-parameters", include_str!("checks/parameters.rs")),
+    ("fixture-numbers", include_str!("checks/numbers.rs")),
     (
         "fixture-enum-values",
         r##"
-use fixture_enum_values::models::{Level, Reading, Sign};
+use fixture_enum_values::models::{Blank, Level, Reading, Sign};
 
 fn refusal(json: &str) -> String {
     let deserializer = &mut serde_json::Deserializer::from_str(json);
@@ -130,6 +131,27 @@ fn string_enums_refuse_other_strings_naming_the_path() {
     let message = refusal(r#"{"level": 1, "sign": "2"}"#);
     assert!(message.contains("unknown variant `2`"), "{message}");
     assert!(message.ends_with("at sign"), "{message}");
+}
+
+#[test]
+fn integer_enums_read_the_same_value_written_otherwise() {
+    let reading: Reading = serde_json::from_str(r#"{"level": 1.0, "step": 4e0}"#).unwrap();
+    assert_eq!(reading.level, Level::V1);
+    assert_eq!(serde_json::to_string(&reading).unwrap(), r#"{"level":1,"step":4}"#);
+    let message = refusal(r#"{"level": 0.5}"#);
+    assert!(message.contains("number 0.5, expected an integer"), "{message}");
+    assert!(message.ends_with("at level"), "{message}");
+}
+
+#[test]
+fn blank_enum_values_round_trip() {
+    for blank in [Blank::Space, Blank::U9, Blank::SpaceSpace, Blank::ABacktickB] {
+        let json = serde_json::to_string(&blank).unwrap();
+        assert_eq!(serde_json::from_str::<Blank>(&json).unwrap(), blank);
+        assert_eq!(json, serde_json::to_string(blank.as_str()).unwrap());
+    }
+    assert_eq!(Blank::Space.as_str(), " ");
+    assert_eq!(Blank::U9.as_str(), "\t");
 }
 
 #[test]

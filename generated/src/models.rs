@@ -1281,7 +1281,7 @@ pub struct ProductOrderItem {
         default,
         skip_serializing_if = "::std::option::Option::is_none"
     )]
-    pub quantity: ::std::option::Option<i64>,
+    pub quantity: ::std::option::Option<crate::support::Integer>,
     /// State of the item. Known values: acknowledged, rejected, pending, held, inProgress, cancelled, completed, failed, partial, assessingCancellation, pendingCancellation. Other values are accepted.
     #[serde(
         rename = "state",

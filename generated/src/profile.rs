@@ -379,13 +379,13 @@ impl TopicPayload {
         payload: ::serde_json::Value,
     ) -> ::std::result::Result<Self, ::serde_json::Error> {
         match topic {
-            "order" => crate::support::from_value_exact(&unwrap_entity(payload, "productOrder"))
+            "order" => crate::support::from_value_exact_at(&unwrap_entity(payload, "productOrder"))
                 .map(|p| Self::Order(::std::boxed::Box::new(p))),
             "inquiry" => {
-                crate::support::from_value_exact(&unwrap_entity(payload, "customerInquiry"))
+                crate::support::from_value_exact_at(&unwrap_entity(payload, "customerInquiry"))
                     .map(|p| Self::Inquiry(::std::boxed::Box::new(p)))
             }
-            "alarm" => crate::support::from_value_exact(&unwrap_entity(payload, "alarm"))
+            "alarm" => crate::support::from_value_exact_at(&unwrap_entity(payload, "alarm"))
                 .map(|p| Self::Alarm(::std::boxed::Box::new(p))),
             _ => Ok(Self::Other(payload)),
         }
@@ -399,19 +399,19 @@ impl TopicPayload {
         payload: &::serde_json::Value,
     ) -> ::std::result::Result<(), ::serde_json::Error> {
         match topic {
-            "order" => crate::support::from_value_exact::<crate::models::ProductOrder>(entity(
+            "order" => crate::support::from_value_exact_at::<crate::models::ProductOrder>(entity(
                 payload,
                 "productOrder",
             ))
             .map(drop),
-            "inquiry" => crate::support::from_value_exact::<crate::models::CustomerInquiry>(
+            "inquiry" => crate::support::from_value_exact_at::<crate::models::CustomerInquiry>(
                 entity(payload, "customerInquiry"),
             )
             .map(drop),
-            "alarm" => {
-                crate::support::from_value_exact::<crate::models::Alarm>(entity(payload, "alarm"))
-                    .map(drop)
-            }
+            "alarm" => crate::support::from_value_exact_at::<crate::models::Alarm>(entity(
+                payload, "alarm",
+            ))
+            .map(drop),
             _ => Ok(()),
         }
     }

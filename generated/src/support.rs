@@ -398,6 +398,405 @@ fn is_authority(authority: &[u8]) -> bool {
         && port.is_none_or(|p| p.iter().all(u8::is_ascii_digit))
 }
 
+/// A JSON number (`type: number`, whatever its `format`) kept exactly as written: every
+/// digit, any size (`123456789012345678901234567890`, `1e400`, `1e-400`, `-0`,
+/// `0.1000000000000000000001`), never rounded through `f64` (serde_json's
+/// `arbitrary_precision`, on in this crate). It is written back with the text it was
+/// read with, except that serde_json spells an exponent as `e` with its sign
+/// (`1E2` → `1e+2`): the same number.
+///
+/// Equality and hashing are on the exact value: `1e2` = `100` = `100.0`, `-0` = `0`.
+/// Read it with [`Number::as_i64`] / [`Number::as_u64`] (`None` unless the value is an
+/// integer in range), [`Number::to_f64_lossy`] (the nearest `f64`, rounded) or
+/// [`Number::as_str`] (the text, for a decimal type of your choice).
+#[derive(Clone)]
+pub struct Number(::serde_json::Number);
+
+/// An integer (`type: integer`, whatever its `format`) kept exactly as written, of any
+/// size. As in JSON Schema, an integer is any JSON number whose value has no fractional
+/// part: `12`, `-0`, `1e2`, `1.0`, `123456789012345678901234567890`, `1e400`. Any other
+/// number (`1.5`, `1e-400`) is refused when read (`invalid value: number 1.5, expected
+/// an integer …`; a request body's error names its JSON path).
+///
+/// Equality and hashing are on the exact value (`1e2` = `100`). Read it with
+/// [`Integer::as_i64`] / [`Integer::as_u64`] (`None` out of range),
+/// [`Integer::to_f64_lossy`] or [`Integer::as_str`].
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct Integer(Number);
+
+/// Why a text or a value is not a [`Number`] (not JSON number text, not finite) or not
+/// an [`Integer`] (a fractional part).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvalidNumber {
+    text: String,
+    expected: &'static str,
+}
+
+impl InvalidNumber {
+    /// The text (or value) refused.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+}
+
+impl ::std::fmt::Display for InvalidNumber {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(
+            f,
+            "invalid number {:?}: expected {}",
+            self.text, self.expected
+        )
+    }
+}
+
+impl ::std::error::Error for InvalidNumber {}
+
+/// What an [`Integer`] must be.
+const EXPECTED_INTEGER: &str =
+    "an integer (a JSON number with no fractional part, e.g. 12, 1e2 or 1.0)";
+
+impl Number {
+    /// The number as JSON text (see [`Number`] on the exponent's spelling).
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// Whether its value has no fractional part (`1e2` and `1.0` are integers).
+    pub fn is_integer(&self) -> bool {
+        Exact::of(self.as_str()).is_integer()
+    }
+
+    /// The value as an `i64`, if it is an integer within `i64` (`1e2` → 100; `1.5`,
+    /// `1e19` → `None`).
+    pub fn as_i64(&self) -> ::std::option::Option<i64> {
+        self.integer_text()?.parse().ok()
+    }
+
+    /// The value as a `u64`, if it is an integer within `u64`.
+    pub fn as_u64(&self) -> ::std::option::Option<u64> {
+        self.integer_text()?.parse().ok()
+    }
+
+    /// The nearest `f64` (rounded: `0.1000000000000000000001` → `0.1`; ±infinity beyond
+    /// ±1.8e308, ±0 below 5e-324). Lossy by design: compare and store the [`Number`].
+    pub fn to_f64_lossy(&self) -> f64 {
+        // JSON number text is always Rust float syntax; overflow parses as infinity.
+        self.as_str().parse().unwrap_or(f64::NAN)
+    }
+
+    /// The serde_json number it wraps.
+    pub fn as_json(&self) -> &::serde_json::Number {
+        &self.0
+    }
+
+    /// The integer value in decimal digits, when it is an integer of at most 40 digits.
+    fn integer_text(&self) -> ::std::option::Option<String> {
+        let exact = Exact::of(self.as_str());
+        if exact.digits.is_empty() {
+            return Some("0".to_owned());
+        }
+        let zeros: usize = exact
+            .exponent
+            .parse()
+            .ok()
+            .filter(|zeros| exact.digits.len() + zeros <= 40)?;
+        let sign = if exact.negative { "-" } else { "" };
+        Some(format!("{sign}{}{}", exact.digits, "0".repeat(zeros)))
+    }
+}
+
+impl Integer {
+    /// The integer as JSON text (see [`Number`] on the exponent's spelling).
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+
+    /// The value as an `i64`, if within `i64` (`1e2` → 100).
+    pub fn as_i64(&self) -> ::std::option::Option<i64> {
+        self.0.as_i64()
+    }
+
+    /// The value as a `u64`, if within `u64`.
+    pub fn as_u64(&self) -> ::std::option::Option<u64> {
+        self.0.as_u64()
+    }
+
+    /// The nearest `f64` (rounded beyond 2^53; infinite beyond 1.8e308).
+    pub fn to_f64_lossy(&self) -> f64 {
+        self.0.to_f64_lossy()
+    }
+
+    /// The same value as a [`Number`].
+    pub fn as_number(&self) -> &Number {
+        &self.0
+    }
+}
+
+/// The exact value of JSON number text: `digits` × 10^`exponent`, with the significant
+/// digits free of leading and trailing zeros (empty for zero, either sign) and the
+/// exponent as canonical decimal text of any size (`-3`, `0`, `400`), so that equal
+/// values are equal parts.
+#[derive(PartialEq, Eq, Hash)]
+struct Exact {
+    negative: bool,
+    digits: String,
+    exponent: String,
+}
+
+impl Exact {
+    fn of(text: &str) -> Self {
+        let (negative, unsigned) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+            Some(at) => (&unsigned[..at], &unsigned[at + 1..]),
+            None => (unsigned, "0"),
+        };
+        let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let all = format!("{whole}{fraction}");
+        let significant = all.trim_start_matches('0');
+        let digits = significant.trim_end_matches('0');
+        if digits.is_empty() {
+            return Self {
+                negative: false,
+                digits: String::new(),
+                exponent: "0".to_owned(),
+            };
+        }
+        // all × 10^(exponent − |fraction|) = digits × 10^(exponent − |fraction| + trailing zeros)
+        let shift = (significant.len() - digits.len()) as i128 - fraction.len() as i128;
+        Self {
+            negative,
+            digits: digits.to_owned(),
+            exponent: add_to_exponent(exponent, shift),
+        }
+    }
+
+    fn is_integer(&self) -> bool {
+        !self.exponent.starts_with('-')
+    }
+}
+
+/// `exponent` (JSON exponent digits, optionally signed, of any length) + `shift`, as
+/// canonical decimal text. Exponents of peers are not bounded: a billion-digit
+/// exponent is still compared exactly.
+fn add_to_exponent(exponent: &str, shift: i128) -> String {
+    let (negative, magnitude) = match exponent.as_bytes().first() {
+        Some(b'-') => (true, &exponent[1..]),
+        Some(b'+') => (false, &exponent[1..]),
+        _ => (false, exponent),
+    };
+    let magnitude = magnitude.trim_start_matches('0');
+    if magnitude.len() <= 30 {
+        let value: i128 = magnitude.parse().unwrap_or(0);
+        return (if negative { -value } else { value } + shift).to_string();
+    }
+    // Beyond 10^30, far beyond any shift (which is at most the text's length): the sign
+    // stays the exponent's and the magnitude moves by |shift|, digit by digit.
+    let grows = (shift < 0) == negative;
+    let mut digits: ::std::vec::Vec<u8> = magnitude.bytes().map(|b| b - b'0').collect();
+    let mut carry = shift.unsigned_abs();
+    for digit in digits.iter_mut().rev() {
+        if carry == 0 {
+            break;
+        }
+        let low = (carry % 10) as u8;
+        carry /= 10;
+        if grows {
+            let sum = *digit + low;
+            *digit = sum % 10;
+            carry += u128::from(sum / 10);
+        } else if *digit >= low {
+            *digit -= low;
+        } else {
+            *digit += 10 - low;
+            carry += 1;
+        }
+    }
+    let mut text = if carry > 0 {
+        carry.to_string()
+    } else {
+        String::new()
+    };
+    text.extend(digits.iter().map(|d| char::from(b'0' + d)));
+    let text = text.trim_start_matches('0');
+    if negative {
+        format!("-{text}")
+    } else {
+        text.to_owned()
+    }
+}
+
+impl ::std::cmp::PartialEq for Number {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_str() == other.as_str() || Exact::of(self.as_str()) == Exact::of(other.as_str())
+    }
+}
+
+impl ::std::cmp::Eq for Number {}
+
+impl ::std::hash::Hash for Number {
+    fn hash<H: ::std::hash::Hasher>(&self, state: &mut H) {
+        Exact::of(self.as_str()).hash(state);
+    }
+}
+
+impl ::std::fmt::Debug for Number {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "Number({})", self.as_str())
+    }
+}
+
+impl ::std::fmt::Debug for Integer {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        write!(f, "Integer({})", self.as_str())
+    }
+}
+
+impl ::std::fmt::Display for Number {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ::std::fmt::Display for Integer {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl ::std::str::FromStr for Number {
+    type Err = InvalidNumber;
+    /// JSON number text (`-12`, `0.5`, `1e400`); no whitespace, no `+`, `NaN` or `Infinity`.
+    fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
+        let refused = || InvalidNumber {
+            text: text.to_owned(),
+            expected: "JSON number text, e.g. -12, 0.5 or 1e-3",
+        };
+        if text.starts_with('+')
+            || !text
+                .bytes()
+                .all(|b| b.is_ascii_digit() || matches!(b, b'-' | b'+' | b'.' | b'e' | b'E'))
+        {
+            return Err(refused());
+        }
+        ::serde_json::from_str(text)
+            .map(Self)
+            .map_err(|_| refused())
+    }
+}
+
+impl ::std::str::FromStr for Integer {
+    type Err = InvalidNumber;
+    /// JSON number text with no fractional part (`12`, `1e2`, `1.0`).
+    fn from_str(text: &str) -> ::std::result::Result<Self, Self::Err> {
+        Self::try_from(text.parse::<Number>()?)
+    }
+}
+
+impl ::std::convert::TryFrom<Number> for Integer {
+    type Error = InvalidNumber;
+    fn try_from(number: Number) -> ::std::result::Result<Self, Self::Error> {
+        if number.is_integer() {
+            Ok(Self(number))
+        } else {
+            Err(InvalidNumber {
+                text: number.as_str().to_owned(),
+                expected: EXPECTED_INTEGER,
+            })
+        }
+    }
+}
+
+impl ::std::convert::TryFrom<f64> for Number {
+    type Error = InvalidNumber;
+    /// A finite `f64`, written as the shortest text that reads back as it.
+    fn try_from(value: f64) -> ::std::result::Result<Self, Self::Error> {
+        ::serde_json::Number::from_f64(value)
+            .map(Self)
+            .ok_or_else(|| InvalidNumber {
+                text: value.to_string(),
+                expected: "a finite number",
+            })
+    }
+}
+
+impl ::std::convert::TryFrom<f64> for Integer {
+    type Error = InvalidNumber;
+    /// A finite `f64` with no fractional part.
+    fn try_from(value: f64) -> ::std::result::Result<Self, Self::Error> {
+        Self::try_from(Number::try_from(value)?)
+    }
+}
+
+impl ::std::convert::From<Integer> for Number {
+    fn from(integer: Integer) -> Self {
+        integer.0
+    }
+}
+
+/// `From` every primitive integer, for both number types.
+macro_rules! from_primitive_integers {
+    ($($primitive:ty),*) => {
+        $(
+            impl ::std::convert::From<$primitive> for Number {
+                fn from(value: $primitive) -> Self {
+                    Self(::serde_json::Number::from(value))
+                }
+            }
+
+            impl ::std::convert::From<$primitive> for Integer {
+                fn from(value: $primitive) -> Self {
+                    Self(Number::from(value))
+                }
+            }
+        )*
+    };
+}
+
+from_primitive_integers!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+
+impl ::serde::Serialize for Number {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::serde::Serialize::serialize(&self.0, serializer)
+    }
+}
+
+impl ::serde::Serialize for Integer {
+    fn serialize<S: ::serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> ::std::result::Result<S::Ok, S::Error> {
+        ::serde::Serialize::serialize(&self.0, serializer)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Number {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        <::serde_json::Number as ::serde::Deserialize>::deserialize(deserializer).map(Self)
+    }
+}
+
+impl<'de> ::serde::Deserialize<'de> for Integer {
+    fn deserialize<D: ::serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> ::std::result::Result<Self, D::Error> {
+        let number = <Number as ::serde::Deserialize>::deserialize(deserializer)?;
+        Self::try_from(number).map_err(|refused| {
+            <D::Error as ::serde::de::Error>::invalid_value(
+                ::serde::de::Unexpected::Other(&format!("number {}", refused.text())),
+                &EXPECTED_INTEGER,
+            )
+        })
+    }
+}
+
 /// Deserializes a nullable optional attribute so that `null` (`Some(None)`) stays
 /// distinct from absent (`None`).
 pub fn double_option<'de, T, D>(
@@ -798,6 +1197,28 @@ pub fn from_value_exact<T: ::serde::de::DeserializeOwned>(
     } else {
         T::deserialize(value)
     }
+}
+
+/// [`from_value_exact`], and when `value` is not a `T`, an error that ends with where
+/// (``invalid value: number 1.5, expected an integer … at `items[0].quantity` ``). Only
+/// bad input pays for tracking the path: the value is read again, from its text.
+pub fn from_value_exact_at<T: ::serde::de::DeserializeOwned>(
+    value: &::serde_json::Value,
+) -> ::std::result::Result<T, ::serde_json::Error> {
+    from_value_exact(value).map_err(|error| {
+        let text = value.to_string();
+        let deserializer = &mut ::serde_json::Deserializer::from_str(&text);
+        match ::serde_path_to_error::deserialize::<_, T>(deserializer) {
+            Err(tracked) if tracked.path().to_string() != "." => {
+                <::serde_json::Error as ::serde::de::Error>::custom(format!(
+                    "{} at `{}`",
+                    tracked.inner(),
+                    tracked.path()
+                ))
+            }
+            _ => error,
+        }
+    })
 }
 
 impl<'de, T: ::serde::de::DeserializeOwned> ::serde::Deserialize<'de> for Projection<T> {

@@ -5,6 +5,8 @@
 //! * numbers: POST → list/retrieve → callback keep every digit; filters compare them
 //!   numerically on the exact value (`1e2` = `100`, `-0` = `0`); `eventId`
 //!   de-duplication tells a changed 30th digit (409) from the same number (201 again);
+//!   the generated models type a payload's integers exactly (a PSI order item's
+//!   `quantity` of `1e2`, `1.0` or 30 digits is accepted and kept; `1.5` is a 400);
 //! * date-times typed so by the schema (`eventTime`, the alarm payload's
 //!   `alarmRaisedTime`) compare as instants in list filters, `raisedBefore` /
 //!   `raisedAfter`, hub queries and `replay?fromTime`; a string that merely looks like
@@ -475,6 +477,83 @@ async fn explicit_nulls_are_kept_as_written_or_refused_by_name() {
         }
         if event["event"].as_object().and_then(|e| e.get("note")) != Some(&Value::Null) {
             failures.push(format!("{what}: event.note not kept as null: {event}"));
+
+/// (eventId, an order item's `quantity` as sent, as stored and delivered). `quantity`
+/// is `type: integer` in the PSI profile: any number with no fractional part is one
+/// (JSON Schema), of any size.
+const QUANTITIES: &[(&str, &str, &str)] = &[
+    ("q-exponent", "1e2", "1e+2"),
+    ("q-point-zero", "1.0", "1.0"),
+    (
+        "q-30-digits",
+        "123456789012345678901234567890",
+        "123456789012345678901234567890",
+    ),
+    ("q-negative-zero", "-0", "-0"),
+    ("q-huge", "1e400", "1e+400"),
+];
+
+fn order_with_quantity(id: &str, quantity: &str) -> String {
+    format!(
+        r#"{{"eventId":"{id}","eventType":"ProductOrderCreateEvent","event":{{"id":"o-{id}","productOrderItem":[{{"id":"1","quantity":{quantity}}}]}}}}"#
+    )
+}
+
+/// The review's PSI repro (issue 12, generated models): POST on the PSI path with an
+/// order item quantity `1e2`, `1.0` or 30 digits is a 201, and the quantity is stored and
+/// delivered as written; a fractional quantity is a 400 naming its JSON path.
+#[tokio::test]
+async fn psi_order_quantities_are_exact_integers() {
+    let hub = TestHub::start(fast_config(5)).await;
+    let receiver = TestReceiver::start(ok()).await;
+    hub.register(PSI, "order", &receiver.url("/orders"), None)
+        .await;
+    for (id, sent, _) in QUANTITIES {
+        let (status, body) = post_raw(
+            &hub,
+            &format!("{PSI}/topic/order/event"),
+            &order_with_quantity(id, sent),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "quantity {sent}: {body}");
+    }
+    let quantity = |event: &Value| number_text(&event["event"]["productOrderItem"][0]["quantity"]);
+    let mut failures = Vec::new();
+    let stored = hub.log("order").await;
+    receiver
+        .wait_for("every order delivered", Duration::from_secs(10), |hits| {
+            hits.len() >= QUANTITIES.len()
+        })
+        .await;
+    let delivered = receiver.hits();
+    for (id, sent, kept) in QUANTITIES {
+        let in_log = stored.iter().find(|e| e["eventId"] == *id).map(quantity);
+        let at_callback = delivered
+            .iter()
+            .find(|hit| hit.event_id() == *id)
+            .map(|hit| quantity(&hit.body));
+        if in_log.as_deref() != Some(kept) || at_callback.as_deref() != Some(kept) {
+            failures.push(format!(
+                "{id}: sent {sent}, stored {in_log:?}, delivered {at_callback:?}"
+            ));
+        }
+    }
+    for sent in ["1.5", "1e-400", "2.000000000000000000001"] {
+        let (status, body) = post_raw(
+            &hub,
+            &format!("{PSI}/topic/order/event"),
+            &order_with_quantity("q-fraction", sent),
+        )
+        .await;
+        let text = body.to_string();
+        if status != StatusCode::BAD_REQUEST
+            || body["code"].is_null()
+            || !text.contains("productOrderItem[0].quantity")
+            || !text.contains(&format!("number {sent}, expected an integer"))
+        {
+            failures.push(format!(
+                "quantity {sent}: expected a 400 naming productOrderItem[0].quantity, got {status} {body}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

@@ -12,7 +12,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::operations::{headers_type, param_spec, query_type, response_type};
-use super::{doc, ident, type_tokens};
+use super::{doc, ident, param_type_tokens, type_tokens};
 use crate::ir::{Api, Operation, TypeRef};
 
 /// The `client` module.
@@ -193,7 +193,7 @@ fn emit_method(op: &Operation) -> TokenStream {
         match p.ty {
             TypeRef::String => quote! { #arg: &str, },
             _ => {
-                let ty = type_tokens(&p.ty);
+                let ty = param_type_tokens(&p.ty);
                 quote! { #arg: &#ty, }
             }
         }

@@ -70,9 +70,9 @@ pub fn type_tokens(ty: &TypeRef) -> TokenStream {
         TypeRef::String => quote! { ::std::string::String },
         TypeRef::DateTime => quote! { crate::support::DateTime },
         TypeRef::Uri => quote! { crate::support::Uri },
-        TypeRef::Integer { bits: 32 } => quote! { i32 },
-        TypeRef::Integer { .. } => quote! { i64 },
-        TypeRef::Number => quote! { f64 },
+        // Exact whatever the `format` (README "Numbers"): a hub relays what peers wrote.
+        TypeRef::Integer { .. } => quote! { crate::support::Integer },
+        TypeRef::Number => quote! { crate::support::Number },
         TypeRef::Boolean => quote! { bool },
         TypeRef::Any => quote! { ::serde_json::Value },
         TypeRef::Array(item) => {
@@ -88,6 +88,27 @@ pub fn type_tokens(ty: &TypeRef) -> TokenStream {
                 quote! { ::std::collections::BTreeMap<::std::string::String, #value> }
             }
         },
+    }
+}
+
+/// The Rust type of a parameter or a response header: numbers are native there
+/// (`int32` → `i32`, else `i64`; `number` → `f64`) — they are the API's own controls
+/// (`limit`, `offset`, `X-Total-Count`), and a value out of range is a 400 naming the
+/// parameter. Everything else is as in [`type_tokens`].
+pub fn param_type_tokens(ty: &TypeRef) -> TokenStream {
+    match ty {
+        TypeRef::Integer { bits: 32 } => quote! { i32 },
+        TypeRef::Integer { .. } => quote! { i64 },
+        TypeRef::Number => quote! { f64 },
+        TypeRef::Array(item) => {
+            let item = param_type_tokens(item);
+            quote! { ::std::vec::Vec<#item> }
+        }
+        TypeRef::Map(value) if !matches!(value.as_ref(), TypeRef::Any) => {
+            let value = param_type_tokens(value);
+            quote! { ::std::collections::BTreeMap<::std::string::String, #value> }
+        }
+        other => type_tokens(other),
     }
 }
 

@@ -137,11 +137,7 @@ fn emit_type(def: &TypeDef) -> TokenStream {
             let variants = values.iter().map(|v| {
                 let variant = ident(&v.name);
                 let value = &v.value;
-                let note = if value.is_empty() {
-                    " `\"\"` (the empty string)"
-                } else {
-                    value
-                };
+                let note = value_doc(value);
                 quote! { #[serde(rename = #value)] #[doc = #note] #variant, }
             });
             let arms = values.iter().map(|v| {
@@ -176,6 +172,29 @@ fn emit_type(def: &TypeDef) -> TokenStream {
             quote! { #docs pub type #name = #ty; }
         }
     }
+}
+
+/// The doc line of a string enum variant: its value as a quoted Rust string literal in
+/// a code span (`"in-progress"`, `" "`, `"\t"`, `""`), so that no value — a blank one
+/// included — gives an empty or misleading doc line.
+fn value_doc(value: &str) -> String {
+    let literal = format!("{value:?}");
+    // A code span is delimited by a run of backticks longer than any inside it.
+    let mut longest = 0;
+    let mut run = 0;
+    for c in literal.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    let note = if value.is_empty() {
+        " (the empty string)"
+    } else if value.trim().is_empty() {
+        " (only whitespace)"
+    } else {
+        ""
+    };
+    format!(" {fence}{literal}{fence}{note}")
 }
 
 fn emit_struct(name: &proc_macro2::Ident, docs: &TokenStream, def: &StructDef) -> TokenStream {
@@ -287,9 +306,10 @@ fn emit_field(field: &Field) -> TokenStream {
     }
 }
 
-/// A closed set of integers: serialized as the number, and a number outside the set is
-/// refused when read (serde's `invalid value` error, which the support module reports
-/// with its JSON path).
+/// A closed set of integers: serialized as the number; read from any JSON number of
+/// the same value (`1.0` for `1`), and a number outside the set is refused when read
+/// (serde's `invalid value` error, which the support module reports with its JSON
+/// path).
 fn emit_integer_enum(
     name: &proc_macro2::Ident,
     docs: &TokenStream,
@@ -352,9 +372,11 @@ fn emit_integer_enum(
 
         impl<'de> ::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
-                Self::from_value(value).ok_or_else(|| {
-                    <D::Error as ::serde::de::Error>::invalid_value(::serde::de::Unexpected::Signed(value), &#expected)
+                // Any number whose value is a member (`1`, `1.0`, `1e0`), as JSON Schema's enum.
+                let value = <crate::support::Integer as ::serde::Deserialize>::deserialize(deserializer)?;
+                value.as_i64().and_then(Self::from_value).ok_or_else(|| {
+                    let unexpected = format!("integer `{value}`");
+                    <D::Error as ::serde::de::Error>::invalid_value(::serde::de::Unexpected::Other(&unexpected), &#expected)
                 })
             }
         }

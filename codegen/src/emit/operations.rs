@@ -14,7 +14,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use super::{doc, ident, type_tokens};
+use super::{doc, ident, param_type_tokens, type_tokens};
 use crate::ir::{self, Api, Operation, Param, Response, Style, TypeRef};
 
 /// The `operations` module.
@@ -144,7 +144,7 @@ fn emit_query(op: &Operation, client: bool) -> TokenStream {
     let doc_line = format!(" Query parameters of `{}`.", op.id);
     let fields = op.query_params.iter().map(|p| {
         let field = ident(&p.name);
-        let ty = type_tokens(&p.ty);
+        let ty = param_type_tokens(&p.ty);
         let docs = doc(p.doc.as_deref());
         quote! { #docs pub #field: ::std::option::Option<#ty>, }
     });
@@ -218,7 +218,7 @@ fn emit_headers(op: &Operation, client: bool) -> TokenStream {
     let all: Vec<&Param> = op.header_params.iter().chain(&op.cookie_params).collect();
     let fields = all.iter().map(|p| {
         let field = ident(&p.name);
-        let ty = type_tokens(&p.ty);
+        let ty = param_type_tokens(&p.ty);
         let docs = doc(p.doc.as_deref());
         quote! { #docs pub #field: ::std::option::Option<#ty>, }
     });
@@ -352,7 +352,7 @@ fn body_tokens(response: &Response) -> Option<TokenStream> {
 }
 
 fn header_field_type(header: &Param) -> TokenStream {
-    let ty = type_tokens(&header.ty);
+    let ty = param_type_tokens(&header.ty);
     if header.required {
         ty
     } else {

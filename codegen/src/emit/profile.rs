@@ -80,13 +80,13 @@ pub fn emit(api: &Api, profile: &ProfileIr) -> TokenStream {
         let variant = ident(&t.variant);
         let name = &t.name;
         let wrapper = heck::ToLowerCamelCase::to_lower_camel_case(t.payload.as_str());
-        quote! { #name => crate::support::from_value_exact(&unwrap_entity(payload, #wrapper)).map(|p| Self::#variant(::std::boxed::Box::new(p))), }
+        quote! { #name => crate::support::from_value_exact_at(&unwrap_entity(payload, #wrapper)).map(|p| Self::#variant(::std::boxed::Box::new(p))), }
     });
     let payload_check = profile.topics.iter().map(|t| {
         let name = &t.name;
         let payload = ident(&t.payload);
         let wrapper = heck::ToLowerCamelCase::to_lower_camel_case(t.payload.as_str());
-        quote! { #name => crate::support::from_value_exact::<crate::models::#payload>(entity(payload, #wrapper)).map(drop), }
+        quote! { #name => crate::support::from_value_exact_at::<crate::models::#payload>(entity(payload, #wrapper)).map(drop), }
     });
     let title = profile
         .title

@@ -17,7 +17,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::operations::{headers_type, param_spec, query_type, response_type, route_path};
-use super::{doc, ident, type_tokens};
+use super::{doc, ident, param_type_tokens, type_tokens};
 use crate::ir::{Api, Operation, TraitDef, TypeRef};
 
 /// The `server` module.
@@ -49,7 +49,7 @@ fn method_signature(op: &Operation) -> TokenStream {
     let name = ident(&op.name);
     let path_args = op.path_params.iter().map(|p| {
         let arg = ident(&p.name);
-        let ty = type_tokens(&p.ty);
+        let ty = param_type_tokens(&p.ty);
         quote! { #arg: #ty, }
     });
     let query = query_type(op).map(|q| quote! { query: crate::operations::#q, });

@@ -114,7 +114,7 @@ async fn query_parameters_round_trip_in_every_style() {
         spaced_color: Some(color("1", "2,3")),
         piped_color: Some(color("a|b", "c d")),
         color: Some(color("in,progress", "&=")),
-        point: Some(Point { x: Some(7), y: Some("a b&c".into()) }),
+        point: Some(Point { x: Some(7.into()), y: Some("a b&c".into()) }),
         deep: Some(color("[x]", "y]")),
         word: Some("a,b c+d".into()),
         filters: vec![("eventType".into(), "A,B".into()), ("deep".into(), "not the object".into())],

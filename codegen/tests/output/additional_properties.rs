@@ -29,7 +29,8 @@ pub mod models {
         pub name: ::std::option::Option<::std::string::String>,
         #[doc = r" Attributes the schema does not declare (typed by `additionalProperties`)."]
         #[serde(flatten)]
-        pub additional_properties: ::std::collections::BTreeMap<::std::string::String, i64>,
+        pub additional_properties:
+            ::std::collections::BTreeMap<::std::string::String, crate::support::Integer>,
     }
     #[doc = " additionalProperties not stated (open by JSON Schema default)."]
     #[doc = ""]

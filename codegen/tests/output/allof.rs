@@ -71,7 +71,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub size: ::std::option::Option<i64>,
+        pub size: ::std::option::Option<crate::support::Integer>,
         #[serde(
             rename = "tags",
             default,

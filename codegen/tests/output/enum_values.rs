@@ -3,6 +3,49 @@
 #![deny(warnings)]
 pub mod models {
     #![doc = r" Models: one type per schema of the spec."]
+    #[doc = " Schema `Blank`."]
+    #[derive(
+        Clone,
+        Copy,
+        Debug,
+        PartialEq,
+        Eq,
+        Hash,
+        PartialOrd,
+        Ord,
+        :: serde :: Serialize,
+        :: serde :: Deserialize,
+    )]
+    pub enum Blank {
+        #[serde(rename = " ")]
+        #[doc = " `\" \"` (only whitespace)"]
+        Space,
+        #[serde(rename = "\t")]
+        #[doc = " `\"\\t\"` (only whitespace)"]
+        U9,
+        #[serde(rename = "  ")]
+        #[doc = " `\"  \"` (only whitespace)"]
+        SpaceSpace,
+        #[serde(rename = "a`b")]
+        #[doc = " ``\"a`b\"``"]
+        ABacktickB,
+    }
+    impl Blank {
+        #[doc = r" The value as it appears in JSON."]
+        pub fn as_str(&self) -> &'static str {
+            match self {
+                Self::Space => " ",
+                Self::U9 => "\t",
+                Self::SpaceSpace => "  ",
+                Self::ABacktickB => "a`b",
+            }
+        }
+    }
+    impl ::std::fmt::Display for Blank {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            f.write_str(self.as_str())
+        }
+    }
     #[doc = " Schema `Level`."]
     #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
     pub enum Level {
@@ -49,10 +92,12 @@ pub mod models {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
-            Self::from_value(value).ok_or_else(|| {
+            let value =
+                <crate::support::Integer as ::serde::Deserialize>::deserialize(deserializer)?;
+            value.as_i64().and_then(Self::from_value).ok_or_else(|| {
+                let unexpected = format!("integer `{value}`");
                 <D::Error as ::serde::de::Error>::invalid_value(
-                    ::serde::de::Unexpected::Signed(value),
+                    ::serde::de::Unexpected::Other(&unexpected),
                     &"one of -1, 0, 1",
                 )
             })
@@ -143,10 +188,12 @@ pub mod models {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
-            Self::from_value(value).ok_or_else(|| {
+            let value =
+                <crate::support::Integer as ::serde::Deserialize>::deserialize(deserializer)?;
+            value.as_i64().and_then(Self::from_value).ok_or_else(|| {
+                let unexpected = format!("integer `{value}`");
                 <D::Error as ::serde::de::Error>::invalid_value(
-                    ::serde::de::Unexpected::Signed(value),
+                    ::serde::de::Unexpected::Other(&unexpected),
                     &"one of 1, 2, 4, 8",
                 )
             })
@@ -167,37 +214,37 @@ pub mod models {
     )]
     pub enum Sign {
         #[serde(rename = "-1")]
-        #[doc = "-1"]
+        #[doc = " `\"-1\"`"]
         Minus1,
         #[serde(rename = "1")]
-        #[doc = "1"]
+        #[doc = " `\"1\"`"]
         V1,
         #[serde(rename = "+1")]
-        #[doc = "+1"]
+        #[doc = " `\"+1\"`"]
         Plus1,
         #[serde(rename = "")]
         #[doc = " `\"\"` (the empty string)"]
         Empty,
         #[serde(rename = ">=")]
-        #[doc = ">="]
+        #[doc = " `\">=\"`"]
         GreaterThanEquals,
         #[serde(rename = "<")]
-        #[doc = "<"]
+        #[doc = " `\"<\"`"]
         LessThan,
         #[serde(rename = "*")]
-        #[doc = "*"]
+        #[doc = " `\"*\"`"]
         Star,
         #[serde(rename = "-")]
-        #[doc = "-"]
+        #[doc = " `\"-\"`"]
         Minus,
         #[serde(rename = "in-progress")]
-        #[doc = "in-progress"]
+        #[doc = " `\"in-progress\"`"]
         InProgress,
         #[serde(rename = "inProgress")]
-        #[doc = "inProgress"]
+        #[doc = " `\"inProgress\"`"]
         InProgress2,
         #[serde(rename = "10%")]
-        #[doc = "10%"]
+        #[doc = " `\"10%\"`"]
         V10Percent,
     }
     impl Sign {

@@ -20,13 +20,13 @@ pub mod models {
     )]
     pub enum Severity {
         #[serde(rename = "critical")]
-        #[doc = "critical"]
+        #[doc = " `\"critical\"`"]
         Critical,
         #[serde(rename = "major")]
-        #[doc = "major"]
+        #[doc = " `\"major\"`"]
         Major,
         #[serde(rename = "minor")]
-        #[doc = "minor"]
+        #[doc = " `\"minor\"`"]
         Minor,
     }
     impl Severity {
@@ -61,34 +61,34 @@ pub mod models {
     )]
     pub enum State {
         #[serde(rename = "acknowledged")]
-        #[doc = "acknowledged"]
+        #[doc = " `\"acknowledged\"`"]
         Acknowledged,
         #[serde(rename = "in-progress")]
-        #[doc = "in-progress"]
+        #[doc = " `\"in-progress\"`"]
         InProgress,
         #[serde(rename = "inProgress.accepted")]
-        #[doc = "inProgress.accepted"]
+        #[doc = " `\"inProgress.accepted\"`"]
         InProgressAccepted,
         #[serde(rename = "completed")]
-        #[doc = "completed"]
+        #[doc = " `\"completed\"`"]
         Completed,
         #[serde(rename = "Self")]
-        #[doc = "Self"]
+        #[doc = " `\"Self\"`"]
         Self_,
         #[serde(rename = "self")]
-        #[doc = "self"]
+        #[doc = " `\"self\"`"]
         Self2,
         #[serde(rename = "2xx")]
-        #[doc = "2xx"]
+        #[doc = " `\"2xx\"`"]
         V2xx,
         #[serde(rename = "true")]
-        #[doc = "true"]
+        #[doc = " `\"true\"`"]
         True,
         #[serde(rename = "with space")]
-        #[doc = "with space"]
+        #[doc = " `\"with space\"`"]
         WithSpace,
         #[serde(rename = "UPPER_CASE")]
-        #[doc = "UPPER_CASE"]
+        #[doc = " `\"UPPER_CASE\"`"]
         UpperCase,
     }
     impl State {
@@ -163,16 +163,16 @@ pub mod models {
     )]
     pub enum TaskAction {
         #[serde(rename = "add")]
-        #[doc = "add"]
+        #[doc = " `\"add\"`"]
         Add,
         #[serde(rename = "modify")]
-        #[doc = "modify"]
+        #[doc = " `\"modify\"`"]
         Modify,
         #[serde(rename = "delete")]
-        #[doc = "delete"]
+        #[doc = " `\"delete\"`"]
         Delete,
         #[serde(rename = "noChange")]
-        #[doc = "noChange"]
+        #[doc = " `\"noChange\"`"]
         NoChange,
     }
     impl TaskAction {
@@ -247,10 +247,12 @@ pub mod models {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let value = <i64 as ::serde::Deserialize>::deserialize(deserializer)?;
-            Self::from_value(value).ok_or_else(|| {
+            let value =
+                <crate::support::Integer as ::serde::Deserialize>::deserialize(deserializer)?;
+            value.as_i64().and_then(Self::from_value).ok_or_else(|| {
+                let unexpected = format!("integer `{value}`");
                 <D::Error as ::serde::de::Error>::invalid_value(
-                    ::serde::de::Unexpected::Signed(value),
+                    ::serde::de::Unexpected::Other(&unexpected),
                     &"one of 0, 1, 2, 3, 4",
                 )
             })

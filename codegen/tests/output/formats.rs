@@ -21,37 +21,37 @@ pub mod models {
         )]
         pub link: ::std::option::Option<crate::support::Uri>,
         #[serde(rename = "count")]
-        pub count: i32,
+        pub count: crate::support::Integer,
         #[serde(
             rename = "big",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub big: ::std::option::Option<i64>,
+        pub big: ::std::option::Option<crate::support::Integer>,
         #[serde(
             rename = "plain",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub plain: ::std::option::Option<i64>,
+        pub plain: ::std::option::Option<crate::support::Integer>,
         #[serde(
             rename = "ratio",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub ratio: ::std::option::Option<f64>,
+        pub ratio: ::std::option::Option<crate::support::Number>,
         #[serde(
             rename = "precise",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub precise: ::std::option::Option<f64>,
+        pub precise: ::std::option::Option<crate::support::Number>,
         #[serde(
             rename = "amount",
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub amount: ::std::option::Option<f64>,
+        pub amount: ::std::option::Option<crate::support::Number>,
         #[serde(
             rename = "flag",
             default,
@@ -85,7 +85,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub limit: ::std::option::Option<i64>,
+        pub limit: ::std::option::Option<crate::support::Integer>,
         #[serde(
             rename = "mode",
             default,
@@ -104,7 +104,7 @@ pub mod models {
     }
     impl Formats {
         #[doc = r" A value with the required attributes and every optional one absent."]
-        pub fn new(when: crate::support::DateTime, count: i32) -> Self {
+        pub fn new(when: crate::support::DateTime, count: crate::support::Integer) -> Self {
             Self {
                 when,
                 day: ::std::option::Option::None,

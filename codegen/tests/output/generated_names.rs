@@ -50,22 +50,22 @@ pub mod models {
     )]
     pub enum Err_ {
         #[serde(rename = "Some")]
-        #[doc = "Some"]
+        #[doc = " `\"Some\"`"]
         Some,
         #[serde(rename = "None")]
-        #[doc = "None"]
+        #[doc = " `\"None\"`"]
         None,
         #[serde(rename = "Ok")]
-        #[doc = "Ok"]
+        #[doc = " `\"Ok\"`"]
         Ok,
         #[serde(rename = "Err")]
-        #[doc = "Err"]
+        #[doc = " `\"Err\"`"]
         Err,
         #[serde(rename = "Other")]
-        #[doc = "Other"]
+        #[doc = " `\"Other\"`"]
         Other,
         #[serde(rename = "Self")]
-        #[doc = "Self"]
+        #[doc = " `\"Self\"`"]
         Self_,
     }
     impl Err_ {

@@ -11,7 +11,8 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub matrix: ::std::option::Option<::std::vec::Vec<::std::vec::Vec<i64>>>,
+        pub matrix:
+            ::std::option::Option<::std::vec::Vec<::std::vec::Vec<crate::support::Integer>>>,
         #[serde(
             rename = "polygons",
             default,
@@ -37,16 +38,16 @@ pub mod models {
     #[derive(Clone, Debug, PartialEq, :: serde :: Serialize, :: serde :: Deserialize)]
     pub struct Point {
         #[serde(rename = "x")]
-        pub x: f64,
+        pub x: crate::support::Number,
         #[serde(rename = "y")]
-        pub y: f64,
+        pub y: crate::support::Number,
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Point {
         #[doc = r" A value with the required attributes and every optional one absent."]
-        pub fn new(x: f64, y: f64) -> Self {
+        pub fn new(x: crate::support::Number, y: crate::support::Number) -> Self {
             Self {
                 x,
                 y,

@@ -85,7 +85,7 @@ pub mod models {
     #[serde(untagged)]
     pub enum OwnerInline {
         String(::std::string::String),
-        Number(f64),
+        Number(crate::support::Number),
     }
     impl<'de> ::serde::Deserialize<'de> for OwnerInline {
         fn deserialize<D: ::serde::Deserializer<'de>>(
@@ -95,7 +95,7 @@ pub mod models {
             if let Ok(parsed) = crate::support::from_value_exact::<::std::string::String>(&value) {
                 return Ok(Self::String(parsed));
             }
-            if let Ok(parsed) = crate::support::from_value_exact::<f64>(&value) {
+            if let Ok(parsed) = crate::support::from_value_exact::<crate::support::Number>(&value) {
                 return Ok(Self::Number(parsed));
             }
             Err(::serde::de::Error::custom(
@@ -193,7 +193,7 @@ pub mod models {
     #[serde(untagged)]
     pub enum StringOrInteger {
         String(::std::string::String),
-        Integer(i64),
+        Integer(crate::support::Integer),
     }
     impl<'de> ::serde::Deserialize<'de> for StringOrInteger {
         fn deserialize<D: ::serde::Deserializer<'de>>(
@@ -203,7 +203,8 @@ pub mod models {
             if let Ok(parsed) = crate::support::from_value_exact::<::std::string::String>(&value) {
                 return Ok(Self::String(parsed));
             }
-            if let Ok(parsed) = crate::support::from_value_exact::<i64>(&value) {
+            if let Ok(parsed) = crate::support::from_value_exact::<crate::support::Integer>(&value)
+            {
                 return Ok(Self::Integer(parsed));
             }
             Err(::serde::de::Error::custom(

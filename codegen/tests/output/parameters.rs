@@ -29,7 +29,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub x: ::std::option::Option<i64>,
+        pub x: ::std::option::Option<crate::support::Integer>,
         #[serde(
             rename = "y",
             default,

@@ -13,7 +13,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub quantity: ::std::option::Option<i64>,
+        pub quantity: ::std::option::Option<crate::support::Integer>,
         #[serde(
             rename = "orderItem",
             default,

@@ -65,7 +65,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub n1st: ::std::option::Option<i64>,
+        pub n1st: ::std::option::Option<crate::support::Integer>,
         #[serde(
             rename = "snake_case",
             default,

@@ -187,13 +187,13 @@ pub mod models {
     )]
     pub enum GadgetState {
         #[serde(rename = "draft")]
-        #[doc = "draft"]
+        #[doc = " `\"draft\"`"]
         Draft,
         #[serde(rename = "inProgress")]
-        #[doc = "inProgress"]
+        #[doc = " `\"inProgress\"`"]
         InProgress,
         #[serde(rename = "done")]
-        #[doc = "done"]
+        #[doc = " `\"done\"`"]
         Done,
     }
     impl GadgetState {
@@ -221,7 +221,7 @@ pub mod models {
             default,
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub weight: ::std::option::Option<f64>,
+        pub weight: ::std::option::Option<crate::support::Number>,
         #[doc = r" Attributes the schema does not declare, kept so that nothing is lost."]
         #[serde(flatten)]
         pub additional_properties: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
