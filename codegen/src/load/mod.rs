@@ -32,6 +32,9 @@ pub struct Loaded {
     /// Things that are not errors but that a user should know (e.g. an external
     /// reference whose file is missing, generated as any-JSON).
     pub warnings: Vec<String>,
+    /// Every file read: the spec, the profile, then each file bundled through an
+    /// external `$ref` (what a build script must watch: [`crate::build`]).
+    pub inputs: Vec<PathBuf>,
 }
 
 /// Reads a YAML or JSON file into a JSON value; syntax errors carry the line.
@@ -100,7 +103,12 @@ pub fn load(spec: &Path, profile: Option<&Path>) -> Result<Loaded> {
         Some(path) => Some(profile::load(path, spec, &mut bundler)?),
         None => None,
     };
-    let (json, warnings) = bundler.finish()?;
+    let (json, warnings, bundled) = bundler.finish()?;
+    let inputs = std::iter::once(spec)
+        .chain(profile.as_ref().map(|p| p.file.as_path()))
+        .map(Path::to_owned)
+        .chain(bundled)
+        .collect();
     validate::schemas(spec, &json)?;
 
     // The embedded document stays as written; the types come from the one whose
@@ -115,6 +123,7 @@ pub fn load(spec: &Path, profile: Option<&Path>) -> Result<Loaded> {
         openapi,
         profile,
         warnings,
+        inputs,
     })
 }
 
