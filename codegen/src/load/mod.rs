@@ -7,6 +7,7 @@
 //! mismatch in the error.
 
 pub mod bundle;
+mod legacy_refs;
 pub mod profile;
 pub mod swagger2;
 mod validate;
@@ -103,7 +104,8 @@ pub fn load(spec: &Path, profile: Option<&Path>) -> Result<Loaded> {
         Some(path) => Some(profile::load(path, spec, &mut bundler)?),
         None => None,
     };
-    let (json, warnings, bundled) = bundler.finish()?;
+    let (mut json, mut warnings, bundled) = bundler.finish()?;
+    warnings.extend(legacy_refs::rewrite(spec, &mut json));
     let inputs = std::iter::once(spec)
         .chain(profile.as_ref().map(|p| p.file.as_path()))
         .map(Path::to_owned)
