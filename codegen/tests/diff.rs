@@ -393,6 +393,14 @@ const WIRE_CASES: &[WireCase] = &[
         false,
     ),
     (
+        "media type parameters are not compared (`;charset=utf-8` of Swagger 2.0 documents)",
+        RESPONSE_JSON,
+        "          description: Ok\n          content:\n            application/json; charset=utf-8:\n",
+        &[],
+        false,
+        false,
+    ),
+    (
         "request body JSON → merge-patch: the old client's body is refused",
         REQUEST_JSON,
         "        required: true\n        content:\n          application/merge-patch+json:\n",

@@ -132,8 +132,10 @@ fn not_an_openapi_document_is_rejected() {
 
 #[test]
 fn swagger2_definitions_refs_in_openapi3_resolve_or_are_any_json_with_a_warning() {
-    let set = tmfgen::generate(&tmfgen::Settings::new("../spec/fixtures/definitions_ref.yaml"))
-        .expect("a #/definitions/ reference is a tolerated defect");
+    let set = tmfgen::generate(&tmfgen::Settings::new(
+        "../spec/fixtures/definitions_ref.yaml",
+    ))
+    .expect("a #/definitions/ reference is a tolerated defect");
     // (JSON pointer of the reference, what became of it)
     for (pointer, outcome) in [
         (
@@ -150,10 +152,12 @@ fn swagger2_definitions_refs_in_openapi3_resolve_or_are_any_json_with_a_warning(
         ),
     ] {
         assert!(
-            set.warnings.iter().any(|w| w.contains("definitions_ref.yaml")
-                && w.contains(&format!(" at {pointer}:"))
-                && w.contains("Swagger 2.0's form")
-                && w.contains(outcome)),
+            set.warnings
+                .iter()
+                .any(|w| w.contains("definitions_ref.yaml")
+                    && w.contains(&format!(" at {pointer}:"))
+                    && w.contains("Swagger 2.0's form")
+                    && w.contains(outcome)),
             "no warning for {pointer}: {:?}",
             set.warnings
         );

@@ -69,9 +69,8 @@ fn resolve(
     schemas: &[String],
     location: &Location,
 ) -> String {
-    let what = format!(
-        "{location}: $ref {reference:?} is Swagger 2.0's form in an OpenAPI 3.0 document"
-    );
+    let what =
+        format!("{location}: $ref {reference:?} is Swagger 2.0's form in an OpenAPI 3.0 document");
     if schemas.iter().any(|s| s == name) {
         let local = format!("#/components/schemas/{}", escape_pointer(name));
         map.insert("$ref".into(), Value::String(local.clone()));

@@ -422,15 +422,17 @@ fn style_text(wire: &Wire) -> String {
     }
 }
 
-/// Media types compared as RFC 9110 says: case-insensitive, spaces around `;` ignored.
+/// Media types by their essence (`type/subtype`, case-insensitive as RFC 9110 §8.3.1
+/// says); parameters are left out: the `charset=utf-8` Swagger 2.0 documents add to JSON
+/// means nothing for it (RFC 8259 §11 defines no parameter) and no reader refuses it.
 fn media_set(types: &[String]) -> BTreeSet<String> {
     types
         .iter()
         .map(|t| {
             t.split(';')
-                .map(str::trim)
-                .collect::<Vec<_>>()
-                .join(";")
+                .next()
+                .unwrap_or_default()
+                .trim()
                 .to_ascii_lowercase()
         })
         .collect()
