@@ -20,6 +20,7 @@ mod hostile;
 mod load;
 mod postgres;
 mod report;
+mod retention;
 mod scale;
 mod scenarios;
 mod server;

@@ -15,7 +15,7 @@ use crate::harness::{latency_of, serve_with_engine};
 use crate::load::{Bodies, post_for};
 use crate::server;
 
-fn server_url() -> String {
+pub(crate) fn server_url() -> String {
     std::env::var("DATABASE_URL")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
@@ -58,7 +58,7 @@ impl Database {
     }
 }
 
-fn skipped(scenario: &str, reason: String) -> Outcome {
+pub(crate) fn skipped(scenario: &str, reason: String) -> Outcome {
     Outcome {
         scenario: scenario.into(),
         metric: "-".into(),

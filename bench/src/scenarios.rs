@@ -1,7 +1,7 @@
 //! The scenarios. Each returns its figure, the baseline measured in the same run, and
 //! the ratio against the target. [`ALL`] lists them in run order; the ones
 //! that need the delivery engine are in [`crate::delivery`], the PostgreSQL ones in
-//! [`crate::postgres`], and the rest (memory, in-memory ingest, subscriber cost,
+//! [`crate::postgres`] and [`crate::retention`], and the rest (memory, in-memory ingest, subscriber cost,
 //! regeneration) are here.
 
 use std::sync::Arc;
@@ -39,6 +39,14 @@ pub const ALL: &[Scenario] = &[
     Scenario {
         name: "durable ingest/postgres",
         run: crate::postgres::durable_ingest,
+    },
+    Scenario {
+        name: "trimmer/postgres",
+        run: crate::retention::trimmer,
+    },
+    Scenario {
+        name: "ingest while trimming/postgres",
+        run: crate::retention::ingest_while_trimming,
     },
     Scenario {
         name: "fan-out/1 hub",

@@ -168,6 +168,11 @@ pub struct Config {
     /// `[delivery]`: the delivery engine (retries, callback hosts, outbound auth).
     #[serde(default)]
     pub delivery: crate::delivery::DeliveryConfig,
+    /// `[retention]`: how long topic logs keep their events, per topic; dead letters
+    /// (defaults: `max_age = "7d"`, no `max_events`, no `max_undelivered_age`, a pass
+    /// every minute; see [`crate::delivery::retention`]).
+    #[serde(default)]
+    pub retention: crate::delivery::RetentionConfig,
 }
 
 /// A configuration file that cannot be used.
@@ -287,6 +292,11 @@ mod tests {
         let config = Config::load(path).unwrap();
         let auth = crate::auth::Authenticator::from_config(&config.auth).unwrap();
         assert_eq!(auth.counts(), (2, 0));
+        // The example states the defaults.
+        assert_eq!(
+            config.retention,
+            crate::delivery::RetentionConfig::default()
+        );
         assert_eq!(
             auth.authenticate_credential("example-provider-key-do-not-use"),
             Ok(crate::auth::Principal::new(

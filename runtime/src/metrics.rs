@@ -63,7 +63,10 @@ async fn scrape(State(scrape): State<Arc<Scrape>>, headers: HeaderMap) -> Respon
     if let Err(response) = scrape.allow(&headers) {
         return *response;
     }
-    crate::delivery::prometheus::response(scrape.operator.prometheus())
+    match scrape.operator.prometheus().await {
+        Ok(text) => crate::delivery::prometheus::response(text),
+        Err(error) => crate::delivery::admin::admin_error(error).into_response(),
+    }
 }
 
 impl Scrape {

@@ -329,7 +329,14 @@ async fn actions_answer_what_they_did_or_what_is_wrong() {
             "exactly one",
         ),
         ("replay", "", 400, "exactly one"),
-        ("replay", "from=99", 400, "from 1 (its first event) to 1"),
+        (
+            "replay",
+            "from=99",
+            400,
+            "from 1 (its first event held) to 1",
+        ),
+        ("replay-dead-letter", "", 400, "which dead letter"),
+        ("replay-dead-letter", "deadLetter=999999", 404, "999999"),
         ("explode", "", 400, "no action"),
     ] {
         let answer = request(&hub, "POST", &path(action), &htmx, Some(form)).await;
@@ -365,6 +372,12 @@ async fn actions_answer_what_they_did_or_what_is_wrong() {
     .await;
     assert_eq!(detail.status, 200);
     assert!(detail.text.contains("Attempt log") && detail.text.contains("Replay"));
+    // Its dead letters (the operator API's list): none while the hub only retries.
+    assert!(
+        detail.text.contains("Dead letters") && detail.text.contains("nothing given up on"),
+        "{}",
+        detail.text
+    );
     let missing = request(&hub, "GET", "/console/hubs/nope/live", &htmx, None).await;
     assert_eq!(missing.status, 404);
     // Delete: the hub is gone for the operator API too.

@@ -425,6 +425,22 @@ async fn drive(
     let failed = "#detail-live table.log tr.failed";
     text(client, "a failed attempt in the log", failed, "503").await;
     text(client, "a failed attempt in the log", failed, "a-1").await;
+    // Its dead letters: the halted hub's backlog, sequences 1–3, with a replay button.
+    let backlog = "#detail-live table.dead-letters tr.halted";
+    text(
+        client,
+        "the halted backlog as a dead letter",
+        backlog,
+        "1–3",
+    )
+    .await;
+    text(
+        client,
+        "its replay button",
+        &format!("{backlog} button"),
+        "Replay",
+    )
+    .await;
     if let Some(path) = std::env::var_os("TMF688_CONSOLE_SCREENSHOT").filter(|p| !p.is_empty()) {
         let png = client.screenshot().await?;
         std::fs::write(&path, png).expect("the screenshot is written");

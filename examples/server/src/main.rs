@@ -52,6 +52,7 @@ use anyhow::{Context as _, bail};
 use clap::{Parser, ValueEnum};
 use tmf688_runtime::config::{self, Config};
 use tmf688_runtime::delivery::DeliveryEngine;
+use tmf688_runtime::delivery::retention::{Limit, RetentionConfig, parse_duration};
 use tmf688_runtime::store::postgres::{DEFAULT_MAX_CONNECTIONS, redacted_url};
 use tmf688_runtime::{
     AppConfig, Authenticator, Hub688, HubConfig, MemoryStore, PagingConfig, PgStore, ServeConfig,
@@ -155,6 +156,29 @@ struct Args {
     /// Connections in the PostgreSQL pool [default: 16].
     #[arg(long, env = "TMF688_DATABASE_MAX_CONNECTIONS")]
     database_max_connections: Option<u32>,
+
+    /// Retention: the default max_age of every topic's events, e.g. `7d`, or `off`
+    /// (events every hub passed and older than this are removed) [default: 7d]
+    #[arg(long, env = "TMF688_RETENTION_MAX_AGE", value_name = "DURATION")]
+    retention_max_age: Option<String>,
+
+    /// Retention: the default max_events of every topic (the newest N are kept), or
+    /// `off` [default: off]
+    #[arg(long, env = "TMF688_RETENTION_MAX_EVENTS", value_name = "N")]
+    retention_max_events: Option<String>,
+
+    /// Retention: give up events a hub was not delivered within this long (the hub is
+    /// halted, the range recorded as a dead letter), e.g. `2d`, or `off` [default: off]
+    #[arg(
+        long,
+        env = "TMF688_RETENTION_MAX_UNDELIVERED_AGE",
+        value_name = "DURATION"
+    )]
+    retention_max_undelivered_age: Option<String>,
+
+    /// Retention: how often the trimmer runs, e.g. `1m`, or `off` [default: 1m]
+    #[arg(long, env = "TMF688_RETENTION_INTERVAL", value_name = "DURATION")]
+    retention_interval: Option<String>,
 }
 
 /// Flags and environment variables over the file over the defaults.
@@ -190,6 +214,8 @@ impl Settings {
         };
         tmf688_runtime::check_disabled_base_paths(&disabled_base_paths)
             .map_err(anyhow::Error::msg)?;
+        let mut file = file;
+        retention_flags(&args, &mut file.retention)?;
         file.metrics.validate().map_err(anyhow::Error::msg)?;
         Ok(Self {
             disabled_base_paths,
@@ -231,6 +257,39 @@ impl Settings {
             file,
         })
     }
+}
+
+/// The `--retention-*` flags (or their environment variables) over `[retention]`.
+fn retention_flags(args: &Args, retention: &mut RetentionConfig) -> anyhow::Result<()> {
+    let duration = |flag: &str, value: &str| -> anyhow::Result<Limit<Duration>> {
+        if value.trim() == "off" {
+            return Ok(Limit::Off);
+        }
+        parse_duration(value)
+            .map(Limit::On)
+            .map_err(|why| anyhow::anyhow!("--{flag}: {why}"))
+    };
+    if let Some(value) = &args.retention_max_age {
+        retention.max_age = duration("retention-max-age", value)?;
+    }
+    if let Some(value) = &args.retention_max_undelivered_age {
+        retention.max_undelivered_age = duration("retention-max-undelivered-age", value)?;
+    }
+    if let Some(value) = &args.retention_interval {
+        retention.interval = duration("retention-interval", value)?;
+    }
+    if let Some(value) = &args.retention_max_events {
+        retention.max_events = match value.trim() {
+            "off" => Limit::Off,
+            number => match number.parse::<u64>() {
+                Ok(n) if n > 0 => Limit::On(n),
+                _ => anyhow::bail!(
+                    "--retention-max-events: {value:?} is not a number of events (at least 1) or `off`"
+                ),
+            },
+        };
+    }
+    retention.validate().map_err(anyhow::Error::msg)
 }
 
 /// The serving limits: flag or environment, else the file, else the default; zero is
@@ -438,6 +497,10 @@ async fn serve<S: Store>(
     let engine = DeliveryEngine::start(&hub, args.file.delivery.clone())
         .await
         .context("could not start the delivery engine")?;
+    // Retention: the trimmer, and what /admin/topics shows.
+    engine
+        .start_retention(args.file.retention.clone())
+        .context("could not start retention")?;
     let app = app_with(
         Arc::new(hub),
         &AppConfig {

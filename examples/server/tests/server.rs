@@ -158,6 +158,17 @@ fn a_bad_config_file_is_named() {
             "[[auth.api_keys]]\nname = \"x\"\nrole = \"pss\"\nsha256 = \"00\"\n",
             "64 hex digits",
         ),
+        ("age.toml", "[retention]\nmax_age = \"7\"\n", "no unit"),
+        (
+            "events.toml",
+            "[retention]\nmax_events = 0\n",
+            "keep nothing",
+        ),
+        (
+            "topic.toml",
+            "[retention.topics.order]\nmax_undelivered_age = \"soon\"\n",
+            "not a duration",
+        ),
     ] {
         let path = dir.join(name);
         std::fs::write(&path, text).unwrap();
@@ -172,6 +183,19 @@ fn a_bad_config_file_is_named() {
         assert!(!output.status.success(), "{name}");
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(stderr.contains(expected), "{name}: {stderr}");
+    }
+    // The retention flags are checked like the file.
+    for (flag, value, expected) in [
+        ("--retention-max-age", "7", "no unit"),
+        ("--retention-max-events", "0", "at least 1"),
+        ("--retention-interval", "1ms", "at least 10ms"),
+    ] {
+        let output = server_command(&[flag, value, "--listen", "127.0.0.1:0"])
+            .output()
+            .unwrap();
+        assert!(!output.status.success(), "{flag} {value}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{flag} {value}: {stderr}");
     }
     let output = server_command(&["--config", "/nonexistent/tmf688.toml"])
         .output()

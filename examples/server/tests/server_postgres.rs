@@ -6,7 +6,9 @@
 //! back from the database. And a 60 s callback outage across a restart: the cursor waits in
 //! the database, and everything arrives in order once the callback is back. And two
 //! replicas sharing 20 hubs through leases, one SIGKILLed mid-stream: the other takes
-//! its hubs and every hub receives the whole log in order.
+//! its hubs and every hub receives the whole log in order. And retention SIGKILLed
+//! mid-trim: the log stays whole from its first sequence to the head, nothing a hub is
+//! owed goes, and after a restart the trim finishes at the hub's cursor.
 //!
 //! Each test creates its own database; without a reachable PostgreSQL the test is
 //! skipped loudly, or fails under `TMF688_REQUIRE_POSTGRES=1` (see runtime/STORAGE.md).
@@ -250,6 +252,171 @@ async fn sigkill_during_publishing_loses_nothing_acknowledged() {
     );
     drop(server);
     store.close().await;
+}
+
+/// Retention killed mid-trim: 10,000 events, a hub whose callback is down registered
+/// after the first 5,000 (so it still owes the last 5,000), `max_events = 100`. The
+/// server trims in small batches and is SIGKILLed once the log's first sequence has
+/// moved but before the trim is done. After the kill the log is consistent (every
+/// sequence from the first to the head is there, none of what the hub is owed is gone);
+/// restarted, the trim finishes exactly at the hub's cursor, and once the callback is
+/// back the hub receives its 5,000 events in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sigkill_during_a_trim_loses_nothing_that_should_stay() {
+    use tmf688_runtime::store::NewEvent;
+
+    let db = test_db!("trimcrash");
+    let receiver = Receiver::default();
+    receiver.down.store(true, Ordering::SeqCst);
+    let callback = format!("{}/slow", receiver.start().await);
+    let dir = std::env::temp_dir().join(format!("tmf688-trimcrash-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("server.toml");
+    // One replica id across the restarts (a restarted node keeps its name): its leases,
+    // the trimmer's included, are its own again at once.
+    std::fs::write(
+        &config,
+        "[delivery]\nreplica_id = \"trim-node\"\nlease_ms = 1000\n\
+         [delivery.retry]\nmax_attempts = 1000000\ninitial_delay_ms = 50\nmax_delay_ms = 200\n\
+         [retention]\ninterval = \"off\"\nmax_events = 100\nbatch_size = 25\nbatch_pause_ms = 5\n",
+    )
+    .unwrap();
+    let append = |store: tmf688_runtime::PgStore, range: std::ops::RangeInclusive<usize>| async move {
+        let events: Vec<NewEvent> = range
+            .map(|n| NewEvent::anonymous(format!("w0-{n}"), Bytes::from(event(0, n).to_string())))
+            .collect();
+        for chunk in events.chunks(1_000) {
+            store.append_events("order", chunk.to_vec()).await.unwrap();
+        }
+    };
+
+    // The log and the hub, with the trimmer off.
+    let server = start_with(&db.url, Some(&config));
+    let store = db.store().await;
+    append(store.clone(), 1..=5_000).await;
+    let http = reqwest::Client::new();
+    let status = post(
+        &http,
+        &format!("{}{PSI}/topic/order/hub", server.url),
+        &json!({"callback": callback}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 201);
+    append(store.clone(), 5_001..=10_000).await;
+    drop(server);
+
+    // The trimmer on (every 50 ms), killed mid-trim: once a random part (1..4,000 of
+    // the 5,000 events it removes in all, 25 per batch) is gone.
+    let kill_after = 1 + u64::from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos()
+            % 4_000,
+    );
+    std::fs::write(
+        &config,
+        std::fs::read_to_string(&config)
+            .unwrap()
+            .replace("interval = \"off\"", "interval = \"50ms\""),
+    )
+    .unwrap();
+    let server = start_with(&db.url, Some(&config));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let first_at_kill = loop {
+        let first = store.log_bounds("order").await.unwrap().first;
+        if first > kill_after {
+            break first;
+        }
+        assert!(Instant::now() < deadline, "the trim did not start");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    };
+    drop(server); // SIGKILL, then reaped
+    assert!(
+        first_at_kill < 5_001,
+        "killed after the trim ended: {first_at_kill}"
+    );
+    let check = |bounds: tmf688_runtime::store::LogBounds,
+                 log: &[tmf688_runtime::store::EventRecord]| {
+        assert_eq!(bounds.head, 10_000);
+        assert!(
+            bounds.first <= 5_001,
+            "trimmed past the hub's cursor: {bounds:?}"
+        );
+        let seqs: Vec<u64> = log.iter().map(|e| e.seq).collect();
+        let expected: Vec<u64> = (bounds.first..=bounds.head).collect();
+        assert!(
+            seqs == expected,
+            "the log is not first..=head without gaps: {bounds:?}, {} events",
+            log.len()
+        );
+        assert_eq!(bounds.trimmed, bounds.first - 1, "{bounds:?}");
+    };
+    let bounds = store.log_bounds("order").await.unwrap();
+    let log = store.read_events("order", 0, usize::MAX).await.unwrap();
+    check(bounds, &log);
+    let hub = store.hubs("order").await.unwrap().remove(0);
+    assert_eq!(hub.cursor, 5_000, "the hub's cursor");
+    eprintln!(
+        "trim crash test: killed with the first sequence past {kill_after} ({first_at_kill}; after the kill: {}), of 5,001 when done",
+        bounds.first
+    );
+
+    // Restarted: the trim finishes at the hub's cursor, not past it.
+    let server = start_with(&db.url, Some(&config));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while store.log_bounds("order").await.unwrap().first < 5_001 {
+        assert!(Instant::now() < deadline, "the trim did not finish");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let bounds = store.log_bounds("order").await.unwrap();
+    assert_eq!(bounds.first, 5_001, "{bounds:?}");
+    check(
+        bounds,
+        &store.read_events("order", 0, usize::MAX).await.unwrap(),
+    );
+    let (status, topics) = {
+        let response = http
+            .get(format!("{}/admin/topics", server.url))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body = response.bytes().await.unwrap();
+        (status, serde_json::from_slice::<Value>(&body).unwrap())
+    };
+    assert_eq!(status, 200);
+    assert_eq!(
+        (
+            &topics[0]["firstSeq"],
+            &topics[0]["events"],
+            &topics[0]["trimmed"]
+        ),
+        (&json!(5_001), &json!(5_000), &json!(5_000)),
+        "{topics}"
+    );
+
+    // The callback is back: the hub gets what it was owed, in order.
+    receiver.down.store(false, Ordering::SeqCst);
+    let expected: Vec<String> = (5_001..=10_000).map(|n| format!("w0-{n}")).collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let got = receiver.deduplicated("/slow");
+        if got.len() >= expected.len() {
+            assert_eq!(got, expected, "the hub's backlog, in order, once");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} of 5,000 delivered",
+            got.len()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    drop(server);
+    store.close().await;
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The callback is down (503) while events are published, the server is SIGKILLed and

@@ -160,8 +160,12 @@ fn denied(denied: Denied, headers: &HeaderMap, page: bool) -> Response {
 /// The status and message for an operator error (the store's failure logged, not shown).
 fn failure(error: &AdminError) -> (StatusCode, String) {
     match error {
-        AdminError::NotFound(_) => (StatusCode::NOT_FOUND, error.to_string()),
+        AdminError::NotFound(_) | AdminError::Missing(_) => {
+            (StatusCode::NOT_FOUND, error.to_string())
+        }
         AdminError::Invalid(_) => (StatusCode::BAD_REQUEST, error.to_string()),
+        AdminError::Conflict(_) => (StatusCode::CONFLICT, error.to_string()),
+        AdminError::Gone(_) => (StatusCode::GONE, error.to_string()),
         AdminError::Store(_) => {
             tracing::error!(%error, "console");
             (
@@ -205,21 +209,32 @@ impl<S: Store> Console<S> {
             entry.0 += 1;
             entry.1 += usize::from(status.state == DeliveryState::Halted);
         }
+        // Retention's limits per topic (none when retention is not attached).
+        let limits: HashMap<String, crate::delivery::retention::Limits> = self
+            .operator
+            .topic_logs()
+            .await
+            .map(|logs| {
+                logs.into_iter()
+                    .filter_map(|log| Some((log.topic_id, log.retention?)))
+                    .collect()
+            })
+            .unwrap_or_default();
         let mut rows = Vec::new();
         for topic in topics.iter().take(MAX_ROWS) {
             // A topic deleted meanwhile reads as empty rather than failing the panel.
-            let last = store.head(&topic.id).await.unwrap_or(0);
+            let bounds = store.log_bounds(&topic.id).await.unwrap_or_default();
             let (count, halted) = hubs.get(topic.id.as_str()).copied().unwrap_or_default();
             rows.push(TopicRow {
                 id: topic.id.clone(),
                 name: topic.name.clone(),
-                // Logs are not trimmed yet: sequences are 1 ..= last, without gaps.
-                events: last,
-                first: (last > 0).then_some(1),
-                last,
+                // Retention removes a prefix: the log holds first ..= last.
+                events: bounds.len(),
+                first: (!bounds.is_empty()).then_some(bounds.first),
+                last: bounds.head,
                 hubs: count,
                 halted,
-                retention: None,
+                retention: limits.get(&topic.id).map(|limits| limits.in_words()),
             });
         }
         TopicsPanel {
@@ -249,6 +264,17 @@ impl<S: Store> Console<S> {
             topics,
             detail,
         }
+    }
+
+    /// The polled part of a hub's detail, with its dead letters.
+    async fn detail_live(&self, status: &HubStatus, csrf: String) -> DetailLive {
+        let dead_letters = self
+            .operator
+            .dead_letters(&status.hub_id)
+            .await
+            .map(|letters| letters.iter().map(views::DeadLetterRow::new).collect())
+            .map_err(|error| failure(&error).1);
+        DetailLive::new(status, dead_letters, csrf)
     }
 
     /// One hub's status, or the error page/fragment for it.
@@ -338,10 +364,11 @@ async fn detail<S: Store>(
         Ok(status) => status,
         Err(response) => return *response,
     };
+    let csrf = access.csrf.clone().unwrap_or_default();
     let detail = Detail {
         hub: views::HubRow::new(&status),
-        live: DetailLive::new(&status),
-        csrf: access.csrf.clone().unwrap_or_default(),
+        live: console.detail_live(&status, csrf.clone()).await,
+        csrf,
     };
     if is_htmx(&headers) {
         html(StatusCode::OK, detail.render())
@@ -359,11 +386,18 @@ async fn detail_live<S: Store>(
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
 ) -> Response {
-    if let Err(denial) = console.sessions.authorize(&headers) {
-        return denied(denial, &headers, false);
-    }
+    let access = match console.sessions.authorize(&headers) {
+        Ok(access) => access,
+        Err(denial) => return denied(denial, &headers, false),
+    };
     match console.hub_status(path).await {
-        Ok(status) => html(StatusCode::OK, DetailLive::new(&status).render()),
+        Ok(status) => {
+            let csrf = access.csrf.clone().unwrap_or_default();
+            html(
+                StatusCode::OK,
+                console.detail_live(&status, csrf).await.render(),
+            )
+        }
         Err(response) => *response,
     }
 }
@@ -496,8 +530,25 @@ async fn run_action(
             operator.delete_hub(id).await?;
             Ok(format!("hub {id} deleted"))
         }
+        "replay-dead-letter" => {
+            let letter = field(form, "deadLetter")
+                .map(str::trim)
+                .filter(|letter| !letter.is_empty())
+                .ok_or_else(|| AdminError::Invalid("which dead letter? (deadLetter)".into()))?;
+            let replay = operator.replay_dead_letter(id, letter).await?;
+            let gone = replay.gone.map_or_else(String::new, |gone| {
+                format!("; {}–{} no longer in the log", gone.first, gone.last)
+            });
+            Ok(format!(
+                "hub {id} re-sends dead letter {}: sequences {}–{} from {}{gone}",
+                crate::limits::shown(letter),
+                replay.resent.first,
+                replay.resent.last,
+                replay.from
+            ))
+        }
         other => Err(AdminError::Invalid(format!(
-            "the console has no action {} (resume, replay, delete)",
+            "the console has no action {} (resume, replay, replay-dead-letter, delete)",
             crate::limits::shown(other)
         ))),
     }

@@ -6,6 +6,7 @@ use std::cmp::Reverse;
 
 use askama::Template;
 
+use crate::delivery::dead_letters::DeadLetter;
 use crate::delivery::{DeliveryState, HubStatus};
 use crate::store::Seq;
 
@@ -256,10 +257,7 @@ pub(super) struct TopicRow {
     pub(super) last: Seq,
     pub(super) hubs: usize,
     pub(super) halted: usize,
-    /// The topic's retention, in words.
-    // WIRE(issue 14, retention): fill from the retention settings and the log's first
-    // sequence once the trimmer lands (`GET /admin/topics`); until then logs are never
-    // trimmed, so the first sequence is 1 and `events` is the last sequence.
+    /// The topic's retention limits, in words (none: retention is not configured).
     pub(super) retention: Option<String>,
 }
 
@@ -283,14 +281,54 @@ pub(super) struct DetailLive {
     pub(super) last_success_at: Option<String>,
     /// Most recent first.
     pub(super) log: Vec<AttemptRow>,
-    /// The hub's dead letters, in words.
-    // WIRE(issue 14, dead letters): list `GET /admin/hubs/{id}/dead-letters` here (with
-    // a replay action per range) once that endpoint lands; `None` says so on the page.
-    pub(super) dead_letters: Option<String>,
+    /// What the hub gave up on (as `GET /admin/hubs/{id}/dead-letters`), or why they
+    /// could not be read.
+    pub(super) dead_letters: Result<Vec<DeadLetterRow>, String>,
+    /// The session's CSRF token, for each dead letter's replay button.
+    pub(super) csrf: String,
+}
+
+/// One dead letter of a hub, as the console shows it.
+#[derive(Debug, Clone)]
+pub(super) struct DeadLetterRow {
+    pub(super) id: String,
+    /// `expired`, `gone` or `halted`.
+    pub(super) kind: &'static str,
+    pub(super) first: Seq,
+    pub(super) last: Seq,
+    pub(super) count: u64,
+    pub(super) reason: String,
+    pub(super) at: Option<String>,
+    /// The part the log still holds, in words (`—`: retention removed all of it).
+    pub(super) held: String,
+    pub(super) replayable: bool,
+}
+
+impl DeadLetterRow {
+    pub(super) fn new(letter: &DeadLetter) -> Self {
+        Self {
+            id: letter.id.clone(),
+            kind: letter.kind,
+            first: letter.first,
+            last: letter.last,
+            count: letter.count,
+            reason: shorten(&letter.reason, 200),
+            at: letter.at.clone(),
+            held: letter.held.as_ref().map_or_else(
+                || "—".to_owned(),
+                |held| format!("{}–{}", held.first, held.last),
+            ),
+            replayable: letter.replayable,
+        }
+    }
 }
 
 impl DetailLive {
-    pub(super) fn new(status: &HubStatus) -> Self {
+    pub(super) fn new(
+        status: &HubStatus,
+        dead_letters: Result<Vec<DeadLetterRow>, String>,
+        csrf: String,
+    ) -> Self {
         Self {
             hub: HubRow::new(status),
             delivered: status.delivered,
@@ -310,7 +348,8 @@ impl DetailLive {
                     duration_ms: attempt.duration_ms,
                 })
                 .collect(),
-            dead_letters: None,
+            dead_letters,
+            csrf,
         }
     }
 }

@@ -18,7 +18,7 @@
 
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tmf688_api::client::CallbackClient;
 use tokio::sync::watch;
@@ -31,10 +31,12 @@ use super::guard::{CallbackGuard, GuardedResolver};
 use super::hooks::{DeliveryHooks, StopWorker};
 use super::operator::AdminError;
 use super::progress::flush_progress_periodically;
+use super::retention::RetentionConfig;
 use super::shared::Shared;
 use super::signing::Signer;
 use super::status::{HubStatus, Metrics, MetricsSnapshot};
 use super::supervisor::supervise;
+use super::trimmer::{Clock, Retention, TrimReport, trim_periodically};
 use super::wakeups::wake_on_appends;
 use crate::access::{NeedToKnow, RelatedPartiesPolicy, Unrestricted};
 use crate::store::{Seq, Store, StoreError};
@@ -173,6 +175,8 @@ impl<S: Store> DeliveryEngine<S> {
             lease_until: Mutex::new(None),
             generations: AtomicU64::new(0),
             progress: Mutex::default(),
+            flushing: tokio::sync::Mutex::new(()),
+            retention: std::sync::OnceLock::new(),
         });
         let workers: std::sync::Weak<dyn StopWorker> = Arc::downgrade(&shared) as _;
         if !hooks.attach(
@@ -229,6 +233,40 @@ impl<S: Store> DeliveryEngine<S> {
     /// topic's log + 1 (nothing to re-send); [`AdminError::Invalid`] otherwise.
     pub async fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
         self.shared.replay(hub_id, from).await
+    }
+
+    /// Starts retention (`[retention]`, see [`RetentionConfig`]): a trimmer task that
+    /// runs every `config.interval` (none when it is off: then only the operator's
+    /// `POST /admin/retention/trim` runs a pass), on the system clock. Also what
+    /// `/admin/topics` shows. [`EngineError::Config`] for an invalid configuration,
+    /// [`EngineError::AlreadyAttached`] when retention was started already.
+    pub fn start_retention(&self, config: RetentionConfig) -> Result<(), EngineError> {
+        self.start_retention_with_clock(config, Arc::new(SystemTime::now))
+    }
+
+    /// [`start_retention`](Self::start_retention) with another clock (tests move it
+    /// forward rather than wait: an event appended now is a day old to a clock a day
+    /// ahead).
+    pub fn start_retention_with_clock(
+        &self,
+        config: RetentionConfig,
+        clock: Clock,
+    ) -> Result<(), EngineError> {
+        config.validate().map_err(EngineError::Config)?;
+        let interval = config.interval.get();
+        let retention = Arc::new(Retention::new(config, clock));
+        if self.shared.retention.set(retention).is_err() {
+            return Err(EngineError::AlreadyAttached);
+        }
+        if let Some(interval) = interval {
+            tokio::spawn(trim_periodically(self.shared.clone(), interval));
+        }
+        Ok(())
+    }
+
+    /// Runs one retention pass now (what `POST /admin/retention/trim` does).
+    pub async fn trim_now(&self) -> Result<TrimReport, AdminError> {
+        self.shared.trim_pass().await
     }
 
     /// Stops: no new attempt starts; attempts in flight get up to

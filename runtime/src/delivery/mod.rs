@@ -15,6 +15,11 @@
 //!   * `wakeups`: appends and hub changes made through other replicas.
 //!   * `shared`: the state these share, and the one place a worker is stopped.
 //!   * `operator`: statuses, resume and replay, for [`admin`] and the engine's methods.
+//!   * [`trimmer`]: retention ([`retention`]: the `[retention]` settings): removes what
+//!     every hub passed and is older or beyond the limits; gives up what a hub was not
+//!     delivered within `max_undelivered_age` (halted, recorded as a dead letter).
+//!   * `dead_letters`: what hubs gave up on, listed and replayed; the topics' log
+//!     bounds (`/admin/topics`).
 //! * [`retry`]: the backoff schedule and `Retry-After`; [`status`]: each hub's
 //!   status and the engine's counters, as the operator API shows them.
 //! * [`tail`]: the events this process appended last, per topic, parsed at most once
@@ -45,6 +50,7 @@ pub mod admin;
 pub mod auth;
 mod budget;
 pub mod config;
+pub mod dead_letters;
 mod deliver;
 pub mod engine;
 pub mod filter;
@@ -55,6 +61,7 @@ pub mod notifications;
 pub mod operator;
 mod progress;
 pub mod prometheus;
+pub mod retention;
 pub mod retry;
 mod shared;
 pub mod signing;
@@ -62,6 +69,7 @@ pub mod special_purpose;
 pub mod status;
 mod supervisor;
 pub mod tail;
+pub mod trimmer;
 mod wakeups;
 mod worker;
 
@@ -71,5 +79,7 @@ pub use engine::{DeliveryEngine, EngineError, HubService};
 pub use filter::HubFilter;
 pub use hooks::DeliveryHooks;
 pub use operator::{AdminError, Operator, OperatorFuture, ReplayFrom};
+pub use retention::{Limit, RetentionConfig, TopicRetention};
 pub use signing::{InboundSignatures, Secrets};
 pub use status::{AttemptRecord, DeliveryState, HubStatus, MetricsSnapshot};
+pub use trimmer::{Clock, TrimReport};

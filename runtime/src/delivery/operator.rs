@@ -10,6 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
+use super::dead_letters::{DeadLetter, DeadLetterReplay, TopicLog};
 use super::shared::{Control, Shared};
 use super::status::{HubStatus, MetricsSnapshot};
 use crate::store::{HubRecord, Seq, Store, StoreError};
@@ -25,6 +26,15 @@ pub enum AdminError {
     /// The request is not valid.
     #[error("{0}")]
     Invalid(String),
+    /// Something else the request names does not exist (e.g. a dead letter).
+    #[error("{0}")]
+    Missing(String),
+    /// The request conflicts with the hub's state (e.g. it was removed).
+    #[error("{0}")]
+    Conflict(String),
+    /// What the request names is no longer held (removed by retention).
+    #[error("{0}")]
+    Gone(String),
     /// The store failed.
     #[error("the store failed: {0}")]
     Store(String),
@@ -33,7 +43,8 @@ pub enum AdminError {
 /// Where a replay starts.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReplayFrom {
-    /// This sequence of the topic's log (1: its first event; head + 1: nothing).
+    /// This sequence of the topic's log (from its first sequence held; head + 1:
+    /// nothing).
     Seq(Seq),
     /// The first event whose `eventTime` is at or after this instant.
     Time(DateTime),
@@ -96,9 +107,21 @@ pub trait Operator: Send + Sync + fmt::Debug {
     fn replay<'a>(&'a self, hub_id: &'a str, from: ReplayFrom) -> OperatorFuture<'a, Seq>;
     /// Removes a hub (as its owner's `DELETE`): its worker stops before this answers.
     fn delete_hub<'a>(&'a self, hub_id: &'a str) -> OperatorFuture<'a, ()>;
-    /// The engine's counters and this replica's per-hub gauges in the Prometheus text
-    /// format ([`super::prometheus`]).
-    fn prometheus(&self) -> String;
+    /// The engine's counters, this replica's per-hub gauges and retention's per-topic
+    /// figures (read from the store) in the Prometheus text format
+    /// ([`super::prometheus`]).
+    fn prometheus(&self) -> OperatorFuture<'_, String>;
+    /// Every topic's log bounds and retention limits (as `GET /admin/topics`).
+    fn topic_logs(&self) -> OperatorFuture<'_, Vec<TopicLog>>;
+    /// What the hub gave up on (as `GET /admin/hubs/{id}/dead-letters`).
+    fn dead_letters<'a>(&'a self, hub_id: &'a str) -> OperatorFuture<'a, Vec<DeadLetter>>;
+    /// Re-sends a dead letter's range (as `POST
+    /// /admin/hubs/{id}/dead-letters/{letter}/replay`).
+    fn replay_dead_letter<'a>(
+        &'a self,
+        hub_id: &'a str,
+        letter: &'a str,
+    ) -> OperatorFuture<'a, DeadLetterReplay>;
 }
 
 impl<S: Store> Operator for Shared<S> {
@@ -129,10 +152,37 @@ impl<S: Store> Operator for Shared<S> {
         Box::pin(Shared::delete_hub(self, hub_id))
     }
 
-    fn prometheus(&self) -> String {
-        let mut hubs = self.statuses();
-        hubs.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
-        super::prometheus::render(&self.metrics(), &hubs)
+    fn prometheus(&self) -> OperatorFuture<'_, String> {
+        Box::pin(async move {
+            let mut hubs = self.statuses();
+            hubs.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
+            let mut text = super::prometheus::render(&self.metrics(), &hubs);
+            // Retention's figures come from the store; without them the rest is still
+            // worth scraping.
+            match self.topic_logs().await {
+                Ok(topics) => text.push_str(&super::prometheus::render_topics(&topics)),
+                Err(error) => {
+                    tracing::warn!(%error, "metrics: could not read the topics' log bounds");
+                }
+            }
+            Ok(text)
+        })
+    }
+
+    fn topic_logs(&self) -> OperatorFuture<'_, Vec<TopicLog>> {
+        Box::pin(Shared::topic_logs(self))
+    }
+
+    fn dead_letters<'a>(&'a self, hub_id: &'a str) -> OperatorFuture<'a, Vec<DeadLetter>> {
+        Box::pin(Shared::dead_letters(self, hub_id))
+    }
+
+    fn replay_dead_letter<'a>(
+        &'a self,
+        hub_id: &'a str,
+        letter: &'a str,
+    ) -> OperatorFuture<'a, DeadLetterReplay> {
+        Box::pin(Shared::replay_dead_letter(self, hub_id, letter))
     }
 }
 
@@ -251,21 +301,30 @@ impl<S: Store> Shared<S> {
         }
     }
 
-    /// Re-sends from sequence `from`: 1 (the first event) to the head + 1 (nothing to
-    /// re-send). A cursor beyond the head would skip every event published until the log
-    /// caught up with it, so anything past that is refused.
+    /// Re-sends from sequence `from`: the log's first sequence held to the head + 1
+    /// (nothing to re-send). A cursor beyond the head would skip every event published
+    /// until the log caught up with it, so anything past that is refused
+    /// ([`AdminError::Invalid`]); before the first sequence (removed by retention) is
+    /// [`AdminError::Gone`], naming it.
     pub(crate) async fn replay(&self, hub_id: &str, from: Seq) -> Result<(), AdminError> {
         let topic = self.any_status(hub_id).await?.topic_id;
-        let head = match self.store.head(&topic).await {
-            Ok(head) => head,
+        let bounds = match self.store.log_bounds(&topic).await {
+            Ok(bounds) => bounds,
             Err(StoreError::NotFound(_)) => return Err(AdminError::NotFound(hub_id.to_owned())),
             Err(other) => return Err(admin_store(other)),
         };
+        let (first, head) = (bounds.first, bounds.head);
         if from == 0 || from > head.saturating_add(1) {
             return Err(AdminError::Invalid(format!(
-                "`from` is a sequence number of topic {topic:?}'s log: from 1 (its first \
-                 event) to {} (after its last: nothing to re-send); got {from}",
+                "`from` is a sequence number of topic {topic:?}'s log: from {first} (its first \
+                 event held) to {} (after its last: nothing to re-send); got {from}",
                 head.saturating_add(1)
+            )));
+        }
+        if from < first {
+            return Err(AdminError::Gone(format!(
+                "events before sequence {first} of topic {topic:?} were removed by retention \
+                 (its first sequence is {first}): replay from {first} or later; got {from}"
             )));
         }
         self.send(hub_id, Control::Replay(from - 1)).await
@@ -282,8 +341,15 @@ impl<S: Store> Shared<S> {
     ) -> Result<Seq, AdminError> {
         let time = time.instant();
         let topic = self.any_status(hub_id).await?.topic_id;
+        // From the first event held (none: the head + 1, nothing to re-send).
+        let mut after = self
+            .store
+            .log_bounds(&topic)
+            .await
+            .map_err(admin_store)?
+            .first
+            - 1;
         // Scanned in batches: a long log is never held whole.
-        let mut after = 0;
         loop {
             let events = self
                 .store
@@ -313,6 +379,6 @@ impl<S: Store> Shared<S> {
     }
 }
 
-fn admin_store(error: StoreError) -> AdminError {
+pub(super) fn admin_store(error: StoreError) -> AdminError {
     AdminError::Store(error.to_string())
 }

@@ -28,10 +28,14 @@ impl<S: Store> Shared<S> {
         }
     }
 
-    /// Saves every pending progress in one write. Workers whose progress is refused
+    /// Saves every pending progress in one write (after any flush in flight). Workers whose progress is refused
     /// stop (lease lost, or the hub changed through another replica); the supervisor
     /// restarts those this replica still holds, from the stored state.
     pub(super) async fn flush_progress(&self) {
+        // One flush at a time: returning means what was recorded before is saved (or
+        // kept for the next flush after a store error), even when another flush had
+        // drained it first.
+        let _flushing = self.flushing.lock().await;
         let pending: Vec<PendingProgress> = lock(&self.progress).drain().map(|(_, p)| p).collect();
         if pending.is_empty() {
             return;

@@ -1,11 +1,14 @@
-//! `GET /metrics` and `GET /admin/metrics`: the delivery engine's counters and this replica's per-hub
-//! gauges in the Prometheus text exposition format (0.0.4), for a scraper. The same
-//! figures as JSON are at `/admin/delivery/metrics` and `/admin/hubs`.
+//! `GET /metrics` and `GET /admin/metrics`: the delivery engine's counters and this
+//! replica's per-hub gauges in the Prometheus text exposition format (0.0.4), for a
+//! scraper, and retention's per-topic figures ([`render_topics`]: first and last
+//! sequence, events held, events trimmed). The same figures as JSON are at
+//! `/admin/delivery/metrics`, `/admin/hubs` and `/admin/topics`.
 //!
 //! Hand-written: a handful of lines of a stable text format, not worth a dependency.
 
 use std::fmt::Write as _;
 
+use super::dead_letters::TopicLog;
 use super::status::{DeliveryState, HubStatus, MetricsSnapshot};
 
 /// The exposition's content type.
@@ -99,6 +102,58 @@ pub fn render(metrics: &MetricsSnapshot, hubs: &[HubStatus]) -> String {
     out
 }
 
+/// A per-topic figure: name, type, help, and how to read it off a topic's log.
+type TopicFigure = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&TopicLog) -> u64,
+);
+
+/// Retention's figures per topic (from the store: the same on every replica), to
+/// append to [`render`]'s exposition.
+pub fn render_topics(topics: &[TopicLog]) -> String {
+    let mut out = String::new();
+    let figures: [TopicFigure; 4] = [
+        (
+            "tmf688_topic_first_seq",
+            "gauge",
+            "The first sequence a topic's log still holds (retention removed those before).",
+            |t| t.first_seq,
+        ),
+        (
+            "tmf688_topic_last_seq",
+            "gauge",
+            "The last sequence appended to a topic's log.",
+            |t| t.last_seq,
+        ),
+        (
+            "tmf688_topic_events",
+            "gauge",
+            "Events a topic's log holds.",
+            |t| t.events,
+        ),
+        (
+            "tmf688_topic_trimmed_events_total",
+            "counter",
+            "Events retention removed from a topic's log.",
+            |t| t.trimmed,
+        ),
+    ];
+    for (name, kind, help, value) in figures {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for topic in topics {
+            let _ = writeln!(
+                out,
+                "{name}{{topic=\"{}\"}} {}",
+                escape(&topic.topic_id),
+                value(topic)
+            );
+        }
+    }
+    out
+}
+
 /// A label value with `\`, `"` and newlines escaped, as the format requires.
 fn escape(value: &str) -> String {
     value
@@ -110,6 +165,32 @@ fn escape(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn renders_retention_per_topic() {
+        let topic = TopicLog {
+            topic_id: "order".into(),
+            name: "order".into(),
+            events: 5,
+            first_seq: 96,
+            last_seq: 100,
+            trimmed: 95,
+            retention: None,
+        };
+        let text = render_topics(&[topic]);
+        for line in [
+            "# TYPE tmf688_topic_first_seq gauge",
+            r#"tmf688_topic_first_seq{topic="order"} 96"#,
+            r#"tmf688_topic_events{topic="order"} 5"#,
+            "# TYPE tmf688_topic_trimmed_events_total counter",
+            r#"tmf688_topic_trimmed_events_total{topic="order"} 95"#,
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+    }
 
     #[test]
     fn renders_counters_and_escaped_hub_gauges() {

@@ -81,6 +81,13 @@ pub(crate) struct Shared<S> {
     pub(super) generations: AtomicU64,
     /// Progress not saved yet, by hub: the latest only (see the module documentation).
     pub(super) progress: Mutex<HashMap<String, PendingProgress>>,
+    /// Held while progress is being saved: a flush waits for one in flight, so that
+    /// when it returns everything recorded before it is stored (the trimmer compares
+    /// with the stored cursors).
+    pub(super) flushing: tokio::sync::Mutex<()>,
+    /// Retention, once [`DeliveryEngine::start_retention`](super::DeliveryEngine::start_retention)
+    /// attached it.
+    pub(super) retention: std::sync::OnceLock<Arc<super::trimmer::Retention>>,
 }
 
 /// A hub's progress waiting for the flusher.

@@ -80,6 +80,12 @@ pub struct HubStatus {
     /// The last error.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Why retention halted the hub (events it was not delivered within
+    /// `max_undelivered_age` were given up and recorded as a dead letter: see
+    /// `GET /admin/hubs/{id}/dead-letters`). Absent for a halt after the retry budget
+    /// (`lastError` says why) and once the hub is resumed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub halt_reason: Option<String>,
     /// When an event was last delivered.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_success_at: Option<String>,
@@ -99,6 +105,7 @@ impl HubStatus {
         self.state = DeliveryState::Active;
         self.attempts = 0;
         self.next_attempt_at = None;
+        self.halt_reason = None;
     }
 
     /// A fresh status.
@@ -121,6 +128,7 @@ impl HubStatus {
             next_attempt_at: None,
             last_status: None,
             last_error: None,
+            halt_reason: None,
             last_success_at: None,
             delivered: 0,
             failed_attempts: 0,
@@ -146,7 +154,20 @@ impl HubStatus {
             .map(|owner| format!("{} ({})", owner.name, owner.issuer));
         status.attempts = hub.attempts;
         status.last_error.clone_from(&hub.last_error);
+        status.halt_reason.clone_from(&hub.halt_reason);
         status
+    }
+
+    /// Drops the attempt-log entries that started before `cutoff` (an RFC 3339 time as
+    /// [`rfc3339`] writes them, which sort as text).
+    pub fn forget_attempts_before(&mut self, cutoff: &str) {
+        while self
+            .attempt_log
+            .front()
+            .is_some_and(|attempt| attempt.at.as_str() < cutoff)
+        {
+            self.attempt_log.pop_front();
+        }
     }
 
     /// Appends to the attempt log, keeping at most `capacity` entries.
@@ -280,5 +301,27 @@ mod tests {
         }
         let seqs: Vec<Seq> = status.attempt_log.iter().map(|a| a.seq).collect();
         assert_eq!(seqs, [2, 3, 4]);
+    }
+
+    #[test]
+    fn attempt_log_forgets_what_is_older_than_its_age() {
+        let mut status = HubStatus::new("h", "t", "c", 0, false);
+        for (seq, secs) in [(1, 100), (2, 200), (3, 300)] {
+            status.log(
+                AttemptRecord {
+                    at: rfc3339(UNIX_EPOCH + Duration::from_secs(secs)),
+                    seq,
+                    event_id: String::new(),
+                    outcome: "delivered",
+                    status: Some(200),
+                    error: None,
+                    duration_ms: 0,
+                },
+                10,
+            );
+        }
+        status.forget_attempts_before(&rfc3339(UNIX_EPOCH + Duration::from_secs(200)));
+        let seqs: Vec<Seq> = status.attempt_log.iter().map(|a| a.seq).collect();
+        assert_eq!(seqs, [2, 3]);
     }
 }

@@ -20,7 +20,9 @@ use super::shared::{Control, Shared};
 use super::status::HubStatus;
 use super::tail::LogEvent;
 use crate::access::Scope;
-use crate::store::{HubProgress, HubRecord, HubState, Seq, Store, StoreError};
+use crate::store::{
+    DeadLetterKind, HubProgress, HubRecord, HubState, NewDeadLetter, Seq, Store, StoreError,
+};
 use crate::sync::lock;
 
 /// What delivering one event came to.
@@ -254,6 +256,26 @@ impl<S: Store> Worker<S> {
     async fn remove_gone(&mut self) {
         tracing::warn!(hub = %self.hub.id, callback = %self.hub.callback, "callback answered 410 Gone: hub removed");
         self.shared.metrics.gone();
+        // What it gave up on (the event answered 410 and the rest of its backlog) stays
+        // listed as a dead letter of the hub's id.
+        let head = self
+            .shared
+            .store
+            .head(&self.hub.topic_id)
+            .await
+            .unwrap_or(self.cursor + 1);
+        let dead = NewDeadLetter {
+            hub_id: self.hub.id.clone(),
+            topic_id: self.hub.topic_id.clone(),
+            callback: self.hub.callback.clone(),
+            first: self.cursor + 1,
+            last: head.max(self.cursor + 1),
+            kind: DeadLetterKind::Gone,
+            reason: "the callback answered 410 Gone: the hub was removed".into(),
+        };
+        if let Err(error) = self.shared.store.record_dead_letter(dead).await {
+            tracing::error!(hub = %self.hub.id, %error, "could not record the removed hub's dead letter");
+        }
         if let Err(error) = self
             .shared
             .store

@@ -141,9 +141,11 @@ impl<S: Store> EventApi for Hub688<S> {
             StoreError::NotFound(_) => topic_not_found(&topic_id),
             other => store_error(other),
         };
-        // The log holds sequences 1..=head without gaps, so a page of the unfiltered
-        // log is a range read and the total is the head: long logs are not read whole.
-        let head = self.store.head(&topic_id).await.map_err(not_found)?;
+        // The log holds sequences first..=head without gaps (retention removes a
+        // prefix), so a page of the unfiltered log is a range read and the total is
+        // `head - first + 1`: long logs are not read whole.
+        let bounds = self.store.log_bounds(&topic_id).await.map_err(not_found)?;
+        let head = bounds.head;
         // Need-to-know (DESIGN §4b): a party lists only what its hubs would receive.
         let viewer = viewer(&ctx);
         let policy = self.delivery.need_to_know();
@@ -153,7 +155,8 @@ impl<S: Store> EventApi for Hub688<S> {
                 .store
                 .read_events(
                     &topic_id,
-                    Seq::try_from(page.offset).unwrap_or(Seq::MAX),
+                    (bounds.first - 1)
+                        .saturating_add(Seq::try_from(page.offset).unwrap_or(Seq::MAX)),
                     page.limit,
                 )
                 .await
@@ -178,7 +181,7 @@ impl<S: Store> EventApi for Hub688<S> {
                     },
                 })
                 .collect::<Result<Vec<_>, ApiError>>()?;
-            (body, usize::try_from(head).unwrap_or(usize::MAX))
+            (body, usize::try_from(bounds.len()).unwrap_or(usize::MAX))
         } else {
             // Filtered (or restricted): through an index where the filter allows, else
             // examined in budgeted batches (event_query.rs); what the caller may not
@@ -225,6 +228,19 @@ impl<S: Store> EventApi for Hub688<S> {
             .map_err(store_error)?
         else {
             self.require_topic(&topic_id).await?;
+            // Removed by retention: say so rather than "never was".
+            if let (Ok(seq), Ok(bounds)) =
+                (id.parse::<Seq>(), self.store.log_bounds(&topic_id).await)
+                && seq.to_string() == id
+                && seq > 0
+                && seq < bounds.first
+            {
+                return Err(ApiError::not_found(format!(
+                    "topic {topic_id:?} has no event with id {id:?}: events before sequence {} \
+                     were removed by retention",
+                    bounds.first
+                )));
+            }
             return Err(absent());
         };
         // Need-to-know: an event the caller may not see is answered as absent.

@@ -130,6 +130,36 @@ impl EventIndex {
         }
     }
 
+    /// Forgets the entries of `removed`, the events of the log up to `up_to` that
+    /// retention removed (a prefix: each list loses its front), so that counts and
+    /// lookups see only what the log holds, and the index does not outgrow it.
+    pub fn forget_through(&mut self, up_to: Seq, removed: &[crate::store::EventRecord]) {
+        fn drain(map: &mut HashMap<String, Vec<Seq>>, key: &str, up_to: Seq) {
+            if let Some(list) = map.get_mut(key) {
+                let gone = list.partition_point(|&seq| seq <= up_to);
+                list.drain(..gone);
+                if list.is_empty() {
+                    map.remove(key);
+                }
+            }
+        }
+        let mut event_ids = std::collections::HashSet::new();
+        let mut event_types = std::collections::HashSet::new();
+        for record in removed {
+            if event_ids.insert(record.event_id.as_str()) {
+                drain(&mut self.by_event_id, &record.event_id, up_to);
+            }
+            if let Some(event_type) = EventKeys::of(&record.body).event_type
+                && !event_types.contains(&event_type)
+            {
+                drain(&mut self.by_event_type, &event_type, up_to);
+                event_types.insert(event_type);
+            }
+        }
+        let gone = self.times.partition_point(|&(seq, _)| seq <= up_to);
+        self.times.drain(..gone);
+    }
+
     /// The sequences of events with `event_id` (any publisher), in log order.
     pub fn event_id(&self, event_id: &str) -> &[Seq] {
         self.by_event_id.get(event_id).map_or(&[], Vec::as_slice)

@@ -4,35 +4,49 @@
 //! lock held for microseconds is both correct and cheaper than an async one. Event
 //! bodies are `Bytes`, so reading the log clones reference counts, not JSON.
 
+use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::time::SystemTime;
 
 use super::index::{EventIndex, IndexKey};
 use super::{
-    Appended, EventRecord, HubProgress, HubRecord, HubStart, HubState, ListenerRecord, NewEvent,
-    NewHub, NewListener, NewTopic, Owner, Seq, Store, StoreError, TopicRecord,
+    Appended, DeadLetterKind, DeadLetterRecord, EventRecord, HubProgress, HubRecord, HubStart,
+    HubState, ListenerRecord, LogBounds, MAX_DEAD_LETTERS, NewDeadLetter, NewEvent, NewHub,
+    NewListener, NewTopic, Owner, Seq, Store, StoreError, TopicRecord, unix_ms,
 };
 
 /// A topic with its log and hubs.
 #[derive(Debug)]
 struct TopicState {
     record: TopicRecord,
-    /// The log; the event with sequence `n` is at index `n - 1`.
-    log: Vec<EventRecord>,
+    /// The log held: the event with sequence `n` is at index `n - first` (retention
+    /// removes from the front).
+    log: VecDeque<EventRecord>,
+    /// When each event of `log` was appended (same index).
+    stored_at: VecDeque<SystemTime>,
+    /// The sequence of `log[0]` (or of the next event, when the log is empty).
+    first: Seq,
+    /// Events removed by retention so far.
+    trimmed: u64,
     /// `eventId`s, `eventType`s and `eventTime`s → sequences: the de-duplication key
-    /// (an `eventId`'s events, checked for the publisher) and the indexed lookups.
+    /// (an `eventId`'s events, checked for the publisher) and the indexed lookups (of
+    /// the events held: retention removes their entries with them).
     index: EventIndex,
     /// Hubs in registration order.
     hubs: Vec<HubRecord>,
 }
 
 impl TopicState {
-    /// The event with sequence `seq`, if the log holds it (found from the first
-    /// sequence the log holds, not assuming it is 1).
+    /// The last sequence appended.
+    fn head(&self) -> Seq {
+        self.first + self.log.len() as Seq - 1
+    }
+
+    /// The event with sequence `seq`, if the log holds it.
     fn event_at(&self, seq: Seq) -> Option<&EventRecord> {
-        let first = self.log.first()?.seq;
-        let index = usize::try_from(seq.checked_sub(first)?).ok()?;
-        self.log.get(index).filter(|record| record.seq == seq)
+        let index = usize::try_from(seq.checked_sub(self.first)?).ok()?;
+        self.log.get(index)
     }
 }
 
@@ -41,6 +55,8 @@ struct State {
     /// Topics in creation order (few; a linear scan is fine).
     topics: Vec<TopicState>,
     listeners: Vec<ListenerRecord>,
+    /// Dead letters in recording order.
+    dead_letters: Vec<DeadLetterRecord>,
 }
 
 impl State {
@@ -59,7 +75,7 @@ impl State {
     /// The hub and the head of its topic's log (a cursor never passes it).
     fn hub_and_head(&mut self, hub_id: &str) -> Option<(&mut HubRecord, Seq)> {
         self.topics.iter_mut().find_map(|t| {
-            let head = t.log.len() as Seq;
+            let head = t.head();
             t.hubs
                 .iter_mut()
                 .find(|h| h.id == hub_id)
@@ -125,7 +141,10 @@ impl Store for MemoryStore {
         };
         state.topics.push(TopicState {
             record: record.clone(),
-            log: Vec::new(),
+            log: VecDeque::new(),
+            stored_at: VecDeque::new(),
+            first: 1,
+            trimmed: 0,
             index: EventIndex::default(),
             hubs: Vec::new(),
         });
@@ -173,7 +192,7 @@ impl Store for MemoryStore {
                 outcomes.push(Appended::Existing(stored.clone()));
                 continue;
             }
-            let seq = topic.log.len() as Seq + 1;
+            let seq = topic.head() + 1;
             let record = EventRecord {
                 seq,
                 id: seq.to_string(),
@@ -182,7 +201,8 @@ impl Store for MemoryStore {
                 body: event.body,
             };
             topic.index.insert(seq, &record.event_id, &record.body);
-            topic.log.push(record.clone());
+            topic.log.push_back(record.clone());
+            topic.stored_at.push_back(SystemTime::now());
             outcomes.push(Appended::Created(record));
         }
         Ok(outcomes)
@@ -200,7 +220,7 @@ impl Store for MemoryStore {
         if seq == 0 || seq.to_string() != id {
             return Ok(None);
         }
-        Ok(topic.log.get((seq - 1) as usize).cloned())
+        Ok(topic.event_at(seq).cloned())
     }
 
     async fn read_events(
@@ -213,10 +233,11 @@ impl Store for MemoryStore {
         let topic = state
             .topic(topic_id)
             .ok_or_else(|| topic_not_found(topic_id))?;
-        let start = usize::try_from(after)
+        // Before the first sequence held: from the first.
+        let start = usize::try_from(after.saturating_sub(topic.first - 1))
             .unwrap_or(usize::MAX)
             .min(topic.log.len());
-        Ok(topic.log[start..].iter().take(max).cloned().collect())
+        Ok(topic.log.range(start..).take(max).cloned().collect())
     }
 
     async fn indexed_events(
@@ -230,8 +251,8 @@ impl Store for MemoryStore {
         let topic = state
             .topic(topic_id)
             .ok_or_else(|| topic_not_found(topic_id))?;
-        // Entries of events no longer in the log (before its first) are passed over.
-        let after = after.max(topic.log.first().map_or(0, |first| first.seq - 1));
+        // From the first event held.
+        let after = after.max(topic.first - 1);
         let events = topic
             .index
             .candidates(key, after, max)
@@ -258,7 +279,159 @@ impl Store for MemoryStore {
         let topic = state
             .topic(topic_id)
             .ok_or_else(|| topic_not_found(topic_id))?;
-        Ok(topic.log.len() as Seq)
+        Ok(topic.head())
+    }
+
+    async fn log_bounds(&self, topic_id: &str) -> Result<LogBounds, StoreError> {
+        let state = self.read();
+        let topic = state
+            .topic(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        Ok(LogBounds {
+            first: topic.first,
+            head: topic.head(),
+            trimmed: topic.trimmed,
+        })
+    }
+
+    async fn seq_stored_since(
+        &self,
+        topic_id: &str,
+        after: Seq,
+        since: SystemTime,
+    ) -> Result<Seq, StoreError> {
+        let state = self.read();
+        let topic = state
+            .topic(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        let start = usize::try_from(after.saturating_sub(topic.first - 1))
+            .unwrap_or(usize::MAX)
+            .min(topic.log.len());
+        let newer = topic
+            .stored_at
+            .range(start..)
+            .position(|at| *at >= since)
+            .map_or(topic.log.len(), |offset| start + offset);
+        Ok(topic.first + newer as Seq)
+    }
+
+    async fn trim_events(
+        &self,
+        topic_id: &str,
+        up_to: Seq,
+        max_rows: usize,
+    ) -> Result<u64, StoreError> {
+        let mut state = self.write();
+        let topic = state
+            .topic_mut(topic_id)
+            .ok_or_else(|| topic_not_found(topic_id))?;
+        // Never past a hub's cursor: what a hub has not passed stays.
+        let passed = topic
+            .hubs
+            .iter()
+            .map(|h| h.cursor)
+            .min()
+            .unwrap_or(Seq::MAX);
+        let up_to = up_to.min(passed).min(topic.head());
+        let count = usize::try_from((up_to + 1).saturating_sub(topic.first))
+            .unwrap_or(usize::MAX)
+            .min(max_rows);
+        let removed: Vec<EventRecord> = topic.log.drain(..count).collect();
+        topic.stored_at.drain(..count);
+        if let Some(last) = removed.last() {
+            topic.index.forget_through(last.seq, &removed);
+        }
+        topic.first += count as Seq;
+        topic.trimmed += count as u64;
+        Ok(count as u64)
+    }
+
+    async fn expire_backlog(
+        &self,
+        hub_id: &str,
+        up_to: Seq,
+        reason: &str,
+    ) -> Result<Option<DeadLetterRecord>, StoreError> {
+        let mut state = self.write();
+        let Some((hub, head)) = state.hub_and_head(hub_id) else {
+            return Ok(None);
+        };
+        let up_to = up_to.min(head);
+        if hub.cursor >= up_to {
+            return Ok(None);
+        }
+        let first = hub.cursor + 1;
+        // Still halted since its last expiry (not resumed, not replayed): the range
+        // continues that one.
+        let continues = hub.state == HubState::Halted;
+        hub.cursor = up_to;
+        hub.state = HubState::Halted;
+        hub.halt_reason = Some(reason.to_owned());
+        hub.attempts = 0;
+        hub.last_error = None;
+        hub.epoch += 1;
+        let (topic_id, callback) = (hub.topic_id.clone(), hub.callback.clone());
+        let at_ms = unix_ms(SystemTime::now());
+        // A range that continues the hub's last expired one (the hub halted since)
+        // extends it.
+        if let Some(last) = state
+            .dead_letters
+            .iter_mut()
+            .rev()
+            .find(|d| d.hub_id == hub_id)
+            .filter(|d| continues && d.kind == DeadLetterKind::Expired && d.last + 1 == first)
+        {
+            last.last = up_to;
+            last.at_ms = at_ms;
+            reason.clone_into(&mut last.reason);
+            return Ok(Some(last.clone()));
+        }
+        let record = DeadLetterRecord {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+            hub_id: hub_id.to_owned(),
+            topic_id,
+            callback,
+            first,
+            last: up_to,
+            kind: DeadLetterKind::Expired,
+            reason: reason.to_owned(),
+            at_ms,
+        };
+        state.dead_letters.push(record.clone());
+        Ok(Some(record))
+    }
+
+    async fn record_dead_letter(
+        &self,
+        dead_letter: NewDeadLetter,
+    ) -> Result<DeadLetterRecord, StoreError> {
+        let record = DeadLetterRecord {
+            id: self.next_id.fetch_add(1, Ordering::Relaxed) + 1,
+            hub_id: dead_letter.hub_id,
+            topic_id: dead_letter.topic_id,
+            callback: dead_letter.callback,
+            first: dead_letter.first,
+            last: dead_letter.last,
+            kind: dead_letter.kind,
+            reason: dead_letter.reason,
+            at_ms: unix_ms(SystemTime::now()),
+        };
+        self.write().dead_letters.push(record.clone());
+        Ok(record)
+    }
+
+    async fn dead_letters(&self, hub_id: &str) -> Result<Vec<DeadLetterRecord>, StoreError> {
+        let state = self.read();
+        let mut latest: Vec<DeadLetterRecord> = state
+            .dead_letters
+            .iter()
+            .rev()
+            .filter(|d| d.hub_id == hub_id)
+            .take(MAX_DEAD_LETTERS)
+            .cloned()
+            .collect();
+        latest.reverse();
+        Ok(latest)
     }
 
     async fn create_hub(&self, hub: NewHub) -> Result<(HubRecord, bool), StoreError> {
@@ -275,7 +448,7 @@ impl Store for MemoryStore {
             return Ok((existing.clone(), false));
         }
         let cursor = match hub.start {
-            HubStart::Head => topic.log.len() as Seq,
+            HubStart::Head => topic.head(),
             HubStart::Beginning => 0,
         };
         let record = HubRecord {
@@ -292,6 +465,7 @@ impl Store for MemoryStore {
             last_error: None,
             epoch: 0,
             holder: None,
+            halt_reason: None,
         };
         topic.hubs.push(record.clone());
         Ok((record, true))
@@ -370,6 +544,9 @@ impl Store for MemoryStore {
             hub.cursor = saved.cursor;
             hub.attempts = saved.attempts;
             hub.last_error.clone_from(&saved.last_error);
+            if saved.state == HubState::Active {
+                hub.halt_reason = None;
+            }
             hub.state = saved.state;
         }
         Ok(refused)
@@ -388,6 +565,7 @@ impl Store for MemoryStore {
             hub.cursor = cursor.min(head);
         }
         hub.state = HubState::Active;
+        hub.halt_reason = None;
         hub.attempts = 0;
         hub.last_error = None;
         hub.epoch += 1;

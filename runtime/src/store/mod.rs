@@ -14,7 +14,7 @@ pub mod memory;
 pub mod postgres;
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use tokio::sync::mpsc;
@@ -256,6 +256,118 @@ pub struct HubRecord {
     pub epoch: u64,
     /// The replica holding the hub's delivery lease, while it holds it (shared stores).
     pub holder: Option<String>,
+    /// Why the hub was halted by retention ([`Store::expire_backlog`]: events it was
+    /// not delivered within `max_undelivered_age`); cleared when it is resumed or
+    /// delivers again. `None` for a halt after the retry budget (see `last_error`).
+    pub halt_reason: Option<String>,
+}
+
+/// Where a topic's log begins and ends. Retention removes a *prefix* of the log
+/// ([`Store::trim_events`]), so the log always holds every sequence from `first` to
+/// `head`, without gaps: `head - first + 1` events (none when `first > head`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct LogBounds {
+    /// The first sequence still held (1 when nothing was ever trimmed; `head + 1` when
+    /// every event was trimmed).
+    pub first: Seq,
+    /// The last sequence appended (0: none yet).
+    pub head: Seq,
+    /// How many events retention removed from this topic so far.
+    pub trimmed: u64,
+}
+
+impl LogBounds {
+    /// How many events the log holds.
+    pub fn len(&self) -> u64 {
+        (self.head + 1).saturating_sub(self.first)
+    }
+
+    /// Whether the log holds no event.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// Why a hub gave events up ([`DeadLetterRecord::kind`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeadLetterKind {
+    /// Retention skipped events the hub had not been delivered within
+    /// `max_undelivered_age` (the hub was halted).
+    Expired,
+    /// The callback answered 410 Gone: the hub was removed with this backlog.
+    Gone,
+}
+
+impl DeadLetterKind {
+    /// As stored and shown: `expired` or `gone`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Expired => "expired",
+            Self::Gone => "gone",
+        }
+    }
+
+    /// From [`as_str`](Self::as_str) (anything else reads as `expired`).
+    pub fn from_text(text: &str) -> Self {
+        if text == "gone" {
+            Self::Gone
+        } else {
+            Self::Expired
+        }
+    }
+}
+
+/// A range of a topic's log that a hub gave up on: recorded, never silently lost
+/// (listed and replayed through the operator API).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetterRecord {
+    /// Its id (unique in the store).
+    pub id: u64,
+    /// The hub (it may have been removed since: [`DeadLetterKind::Gone`]).
+    pub hub_id: String,
+    /// The hub's topic.
+    pub topic_id: String,
+    /// The hub's callback.
+    pub callback: String,
+    /// The first sequence given up.
+    pub first: Seq,
+    /// The last sequence given up (`first..=last`).
+    pub last: Seq,
+    /// Why.
+    pub kind: DeadLetterKind,
+    /// In words.
+    pub reason: String,
+    /// When it was recorded (or last extended), in milliseconds since the Unix epoch.
+    pub at_ms: u64,
+}
+
+/// A dead-letter range to record ([`Store::record_dead_letter`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewDeadLetter {
+    /// The hub.
+    pub hub_id: String,
+    /// Its topic.
+    pub topic_id: String,
+    /// Its callback.
+    pub callback: String,
+    /// The first sequence given up.
+    pub first: Seq,
+    /// The last sequence given up.
+    pub last: Seq,
+    /// Why.
+    pub kind: DeadLetterKind,
+    /// In words.
+    pub reason: String,
+}
+
+/// How many dead letters [`Store::dead_letters`] answers at most (the latest): a hub
+/// that keeps being given up on cannot make its listing grow without bound.
+pub const MAX_DEAD_LETTERS: usize = 1_000;
+
+/// Milliseconds since the Unix epoch (0 before it).
+pub fn unix_ms(time: SystemTime) -> u64 {
+    time.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// A hub's delivery progress, as the delivery engine saves it ([`Store::save_progress`]).
@@ -451,6 +563,76 @@ pub trait Store: Send + Sync + 'static {
             let log = self.read_events(topic_id, 0, usize::MAX).await?;
             Ok(log.last().map_or(0, |event| event.seq))
         }
+    }
+
+    /// Where the topic's log begins and ends, and how much retention removed from it.
+    /// [`StoreError::NotFound`] for an unknown topic.
+    fn log_bounds(
+        &self,
+        topic_id: &str,
+    ) -> impl Future<Output = Result<LogBounds, StoreError>> + Send;
+
+    /// The first sequence after `after` whose event was appended at or after `since`
+    /// (`head + 1` when none was): every held event between `after` and it was appended
+    /// before `since`. Events are taken in log order (a prefix), which is append order.
+    /// What retention's `max_age` and `max_undelivered_age` measure.
+    /// [`StoreError::NotFound`] for an unknown topic.
+    fn seq_stored_since(
+        &self,
+        topic_id: &str,
+        after: Seq,
+        since: SystemTime,
+    ) -> impl Future<Output = Result<Seq, StoreError>> + Send;
+
+    /// Retention: removes the oldest events of the topic's log, up to sequence `up_to`
+    /// but **never past the cursor of any of its hubs** (checked by the store itself,
+    /// atomically with the removal), at most `max_rows` of them in one short
+    /// transaction; moves [`LogBounds::first`] after them and adds them to
+    /// [`LogBounds::trimmed`]. Returns how many were removed (0: nothing to do).
+    fn trim_events(
+        &self,
+        topic_id: &str,
+        up_to: Seq,
+        max_rows: usize,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
+    /// Retention's `max_undelivered_age`: when the hub's cursor is before `up_to`, gives
+    /// the events after it up to `up_to` up, in one transaction: the cursor moves to
+    /// `up_to`, the hub is halted with `reason` ([`HubRecord::halt_reason`]), its epoch
+    /// is bumped (as an operator action: progress of a worker started before is
+    /// refused), and the range is recorded as a dead letter ([`DeadLetterKind::Expired`];
+    /// a range that continues the hub's last expired one extends it). `None` when the
+    /// cursor is at or past `up_to` already, or there is no such hub.
+    fn expire_backlog(
+        &self,
+        hub_id: &str,
+        up_to: Seq,
+        reason: &str,
+    ) -> impl Future<Output = Result<Option<DeadLetterRecord>, StoreError>> + Send;
+
+    /// Records a dead-letter range (e.g. the backlog of a hub removed after a 410).
+    fn record_dead_letter(
+        &self,
+        dead_letter: NewDeadLetter,
+    ) -> impl Future<Output = Result<DeadLetterRecord, StoreError>> + Send;
+
+    /// The dead letters recorded for `hub_id` (removed hubs included), oldest first:
+    /// the latest [`MAX_DEAD_LETTERS`] at most.
+    fn dead_letters(
+        &self,
+        hub_id: &str,
+    ) -> impl Future<Output = Result<Vec<DeadLetterRecord>, StoreError>> + Send;
+
+    /// Claims the retention trimmer for `replica` for `ttl` (renewing its own claim):
+    /// with several replicas on one store, one trims at a time. The default (a store
+    /// used by one process): always `true`.
+    fn claim_trimmer(
+        &self,
+        replica: &str,
+        ttl: Duration,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        let _ = (replica, ttl);
+        async { Ok(true) }
     }
 
     /// Registers a hub, unless one with the same (topic, callback, query, owner)

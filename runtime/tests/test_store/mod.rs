@@ -15,11 +15,12 @@
 pub mod pg_common;
 
 use std::future::Future;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tmf688_runtime::store::{
-    AppendNotice, Appended, EventRecord, HubProgress, HubRecord, HubState, IndexKey,
-    ListenerRecord, NewEvent, NewHub, NewListener, NewTopic, Owner, Seq, TopicRecord,
+    AppendNotice, Appended, DeadLetterRecord, EventRecord, HubProgress, HubRecord, HubState,
+    IndexKey, ListenerRecord, LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic,
+    Owner, Seq, TopicRecord,
 };
 use tmf688_runtime::{MemoryStore, PgStore, Store, StoreError};
 use tokio::sync::mpsc;
@@ -134,6 +135,13 @@ delegate_store! {
         event(topic_id: &str, id: &str) -> Result<Option<EventRecord>, StoreError>;
         read_events(topic_id: &str, after: Seq, max: usize) -> Result<Vec<EventRecord>, StoreError>;
         head(topic_id: &str) -> Result<Seq, StoreError>;
+        log_bounds(topic_id: &str) -> Result<LogBounds, StoreError>;
+        seq_stored_since(topic_id: &str, after: Seq, since: SystemTime) -> Result<Seq, StoreError>;
+        trim_events(topic_id: &str, up_to: Seq, max_rows: usize) -> Result<u64, StoreError>;
+        expire_backlog(hub_id: &str, up_to: Seq, reason: &str) -> Result<Option<DeadLetterRecord>, StoreError>;
+        record_dead_letter(dead_letter: NewDeadLetter) -> Result<DeadLetterRecord, StoreError>;
+        dead_letters(hub_id: &str) -> Result<Vec<DeadLetterRecord>, StoreError>;
+        claim_trimmer(replica: &str, ttl: Duration) -> Result<bool, StoreError>;
         create_hub(hub: NewHub) -> Result<(HubRecord, bool), StoreError>;
         hub(topic_id: &str, id: &str) -> Result<Option<HubRecord>, StoreError>;
         hubs(topic_id: &str) -> Result<Vec<HubRecord>, StoreError>;

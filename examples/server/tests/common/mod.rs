@@ -67,6 +67,10 @@ fn without_settings_env(mut command: Command) -> Command {
         "TMF688_LISTEN",
         "TMF688_LOG_FORMAT",
         "TMF688_ALLOW_UNAUTHENTICATED",
+        "TMF688_RETENTION_MAX_AGE",
+        "TMF688_RETENTION_MAX_EVENTS",
+        "TMF688_RETENTION_MAX_UNDELIVERED_AGE",
+        "TMF688_RETENTION_INTERVAL",
         "DATABASE_URL",
         "RUST_LOG",
     ] {

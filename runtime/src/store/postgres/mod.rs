@@ -33,6 +33,8 @@
 //! * `progress.rs`: what moves while a hub is delivered — cursor, retry state, halt
 //!   (batched, fenced writes) and operators' resume and replay;
 //! * `leases.rs`: which replica delivers which hub — claims, shares, release;
+//! * `retention.rs`: where each log begins, the trimmer's batched removals, dead
+//!   letters, the trimmer's lease (migration 0009);
 //! * `listeners.rs`: listeners of the API's notifications;
 //! * `notify.rs`: LISTEN/NOTIFY — the channels, announcements, [`AppendListener`];
 //! * `rows.rs`: values ↔ columns, and rows as records;
@@ -47,18 +49,19 @@ mod leases;
 mod listeners;
 mod notify;
 mod progress;
+mod retention;
 mod rows;
 mod topics;
 
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use tokio::sync::mpsc;
 
 use super::{
-    AppendNotice, Appended, EventRecord, HubProgress, HubRecord, HubState, IndexKey,
-    ListenerRecord, NewEvent, NewHub, NewListener, NewTopic, Owner, Seq, Store, StoreError,
-    TopicRecord,
+    AppendNotice, Appended, DeadLetterRecord, EventRecord, HubProgress, HubRecord, HubState,
+    IndexKey, ListenerRecord, LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic,
+    Owner, Seq, Store, StoreError, TopicRecord,
 };
 use group_commit::AppendQueues;
 
@@ -293,6 +296,52 @@ impl Store for PgStore {
 
     async fn head(&self, topic_id: &str) -> Result<Seq, StoreError> {
         events::head(&self.pool, topic_id).await
+    }
+
+    async fn log_bounds(&self, topic_id: &str) -> Result<LogBounds, StoreError> {
+        retention::log_bounds(&self.pool, topic_id).await
+    }
+
+    async fn seq_stored_since(
+        &self,
+        topic_id: &str,
+        after: Seq,
+        since: SystemTime,
+    ) -> Result<Seq, StoreError> {
+        retention::seq_stored_since(&self.pool, topic_id, after, since).await
+    }
+
+    async fn trim_events(
+        &self,
+        topic_id: &str,
+        up_to: Seq,
+        max_rows: usize,
+    ) -> Result<u64, StoreError> {
+        retention::trim_events(&self.pool, topic_id, up_to, max_rows).await
+    }
+
+    async fn expire_backlog(
+        &self,
+        hub_id: &str,
+        up_to: Seq,
+        reason: &str,
+    ) -> Result<Option<DeadLetterRecord>, StoreError> {
+        retention::expire_backlog(&self.pool, hub_id, up_to, reason).await
+    }
+
+    async fn record_dead_letter(
+        &self,
+        dead_letter: NewDeadLetter,
+    ) -> Result<DeadLetterRecord, StoreError> {
+        retention::record_dead_letter(&self.pool, dead_letter).await
+    }
+
+    async fn dead_letters(&self, hub_id: &str) -> Result<Vec<DeadLetterRecord>, StoreError> {
+        retention::dead_letters(&self.pool, hub_id).await
+    }
+
+    async fn claim_trimmer(&self, replica: &str, ttl: Duration) -> Result<bool, StoreError> {
+        retention::claim_trimmer(&self.pool, replica, ttl).await
     }
 
     async fn create_hub(&self, hub: NewHub) -> Result<(HubRecord, bool), StoreError> {

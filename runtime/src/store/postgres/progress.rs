@@ -35,7 +35,8 @@ pub(super) async fn save_progress(
     let states: Vec<&str> = sorted.iter().map(|p| state_text(p.state)).collect();
     let saved: Vec<(String,)> = sqlx::query_as(
         "UPDATE hubs h SET cursor = p.cursor, attempts = p.attempts, \
-                           last_error = p.last_error, state = p.state \
+                           last_error = p.last_error, state = p.state, \
+                           halt_reason = CASE WHEN p.state = 'active' THEN NULL ELSE h.halt_reason END \
          FROM unnest($1::text[], $2::int8[], $3::int8[], $4::int4[], $5::text[], $7::text[]) \
               AS p(id, epoch, cursor, attempts, last_error, state) \
          WHERE h.id = p.id AND h.epoch = p.epoch \
@@ -72,7 +73,7 @@ pub(super) async fn operate_hub(
     cursor: Option<Seq>,
 ) -> Result<HubRecord, StoreError> {
     let row: Option<HubRow> = sqlx::query_as(&format!(
-        "UPDATE hubs SET state = 'active', attempts = 0, last_error = NULL, \
+        "UPDATE hubs SET state = 'active', attempts = 0, last_error = NULL, halt_reason = NULL, \
          epoch = epoch + 1, \
          cursor = CASE WHEN $2::int8 IS NULL THEN cursor \
                   ELSE least($2, (SELECT last_seq FROM topics t WHERE t.id = hubs.topic_id)) END \

@@ -82,10 +82,11 @@ pub(super) struct HubRow {
     last_error: Option<String>,
     epoch: i64,
     holder: Option<String>,
+    halt_reason: Option<String>,
 }
 
 pub(super) const HUB_COLUMNS: &str = "id, topic_id, callback, query, owner, owner_issuer, owner_reach, body::text AS body, cursor, \
-     state, base_path, attempts, last_error, epoch, \
+     state, base_path, attempts, last_error, epoch, halt_reason, \
      CASE WHEN lease_until > now() THEN lease_owner END AS holder";
 
 pub(super) fn hub_record(row: HubRow) -> HubRecord {
@@ -103,6 +104,7 @@ pub(super) fn hub_record(row: HubRow) -> HubRecord {
         last_error: row.last_error,
         epoch: seq_value(row.epoch),
         holder: row.holder,
+        halt_reason: row.halt_reason,
     }
 }
 

@@ -22,9 +22,12 @@ pub(super) async fn create_topic(
     topic: NewTopic,
 ) -> Result<TopicRecord, StoreError> {
     let inserted: Result<(String,), _> = sqlx::query_as(
-        "INSERT INTO topics (id, name, body) \
-         VALUES (coalesce($1, 'topic-' || nextval('ids')), $2, $3::text::json) \
-         RETURNING id",
+        "WITH topic AS (\
+             INSERT INTO topics (id, name, body) \
+             VALUES (coalesce($1, 'topic-' || nextval('ids')), $2, $3::text::json) \
+             RETURNING id), \
+         retention AS (INSERT INTO topic_retention (topic_id) SELECT id FROM topic) \
+         SELECT id FROM topic",
     )
     .bind(&topic.id)
     .bind(&topic.name)
