@@ -15,7 +15,11 @@
 //! crate root. The including crate needs the generated crate's dependencies (see the
 //! `Cargo.toml` that `tmfgen generate` writes; `examples/build-time` has them). The text
 //! is printed by prettyplease but not passed through `rustfmt` (not needed at build
-//! time), and Cargo is told to rerun the script when the spec or the profile changes.
+//! time), and Cargo is told to rerun the script when any file the loader read changes:
+//! the spec, the profile, and every file bundled through an external `$ref`. A
+//! referenced file that does not exist (generated as any-JSON, with a warning) is not
+//! watched — Cargo would rerun the script on every build — so adding it later needs a
+//! touch of the spec (or `cargo clean -p`).
 
 use std::path::{Path, PathBuf};
 
@@ -49,32 +53,45 @@ pub fn generate_to_out_dir(settings: &Settings, name: &str) -> Result<PathBuf> {
         file: format!("{name}.rs"),
         message: "OUT_DIR is not set: generate_to_out_dir runs from a build script".into(),
     })?;
-    for input in std::iter::once(&settings.spec).chain(settings.profile.as_ref()) {
+    let json_path = Path::new(&out_dir).join(format!("{name}.openapi.json"));
+    let generated = match generate_single_module(settings, &json_path) {
+        Ok(generated) => generated,
+        Err(error) => {
+            // A failed build script reruns anyway; these keep the usual lines.
+            for input in std::iter::once(&settings.spec).chain(settings.profile.as_ref()) {
+                println!("cargo:rerun-if-changed={}", input.display());
+            }
+            return Err(error);
+        }
+    };
+    for input in &generated.inputs {
         println!("cargo:rerun-if-changed={}", input.display());
     }
-    let (rust, json, warnings) = generate_single_module(
-        settings,
-        &Path::new(&out_dir).join(format!("{name}.openapi.json")),
-    )?;
-    for warning in warnings {
+    for warning in &generated.warnings {
         println!("cargo::warning=tmfgen: {}", warning.replace('\n', " "));
     }
     let rust_path = Path::new(&out_dir).join(format!("{name}.rs"));
-    write(&rust_path, &rust)?;
-    write(
-        &Path::new(&out_dir).join(format!("{name}.openapi.json")),
-        &json,
-    )?;
+    write(&rust_path, &generated.rust)?;
+    write(&json_path, &generated.json)?;
     Ok(rust_path)
 }
 
+/// What [`generate_single_module`] makes.
+#[derive(Debug)]
+pub struct SingleModule {
+    /// The API as one Rust text, modules inline.
+    pub rust: String,
+    /// The bundled document (JSON) that the text's `OPENAPI_JSON` includes.
+    pub json: String,
+    /// The generator's warnings (tolerated input defects).
+    pub warnings: Vec<String>,
+    /// Every file read: the spec, the profile, and each file bundled through `$ref`.
+    pub inputs: Vec<PathBuf>,
+}
+
 /// The API as one Rust text (modules inline) whose `OPENAPI_JSON` includes `json_path`,
-/// the bundled document to write there, and the generator's warnings (tolerated input
-/// defects).
-pub fn generate_single_module(
-    settings: &Settings,
-    json_path: &Path,
-) -> Result<(String, String, Vec<String>)> {
+/// the bundled document to write there, the generator's warnings and the files read.
+pub fn generate_single_module(settings: &Settings, json_path: &Path) -> Result<SingleModule> {
     let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
     let api = lower::lower(&loaded)?;
     let mut text = format!(
@@ -108,7 +125,12 @@ pub fn generate_single_module(
     })?;
     // As `tmfgen generate` writes `src/openapi.json`: the same bytes.
     let warnings = [loaded.warnings, api.warnings].concat();
-    Ok((text, ensure_newline(json), warnings))
+    Ok(SingleModule {
+        rust: text,
+        json: ensure_newline(json),
+        warnings,
+        inputs: loaded.inputs,
+    })
 }
 
 fn write(path: &Path, contents: &str) -> Result<()> {

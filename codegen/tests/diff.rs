@@ -280,3 +280,182 @@ fn real_pairs() {
         );
     }
 }
+
+/// (what the case changes, line of `wire.yaml` replaced, its replacement, expected
+/// kinds, breaks server, breaks client)
+type WireCase = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    bool,
+    bool,
+);
+
+const STATUS: &str =
+    "        - {name: status, in: query, schema: {type: array, items: {type: string}}}\n";
+const TAGS: &str =
+    "        - {name: tags, in: header, schema: {type: array, items: {type: string}}}\n";
+const LIMIT: &str = "        - {name: limit, in: query, schema: {type: integer}}\n";
+const ID: &str = "        - {name: id, in: path, required: true, schema: {type: string}}\n";
+const RESPONSE_JSON: &str =
+    "          description: Ok\n          content:\n            application/json:\n";
+const REQUEST_JSON: &str =
+    "        required: true\n        content:\n          application/json:\n";
+
+const WIRE_CASES: &[WireCase] = &[
+    (
+        "form, explode → pipeDelimited: `status=a&status=b` is now `status=a|b`",
+        STATUS,
+        "        - {name: status, in: query, style: pipeDelimited, explode: false, schema: {type: array, items: {type: string}}}\n",
+        &["parameter_style_changed"],
+        true,
+        true,
+    ),
+    (
+        "form, explode → form: `status=a,b`",
+        STATUS,
+        "        - {name: status, in: query, explode: false, schema: {type: array, items: {type: string}}}\n",
+        &["parameter_style_changed"],
+        true,
+        true,
+    ),
+    (
+        "exploded spaceDelimited arrays are written as exploded form ones",
+        STATUS,
+        "        - {name: status, in: query, style: spaceDelimited, explode: true, schema: {type: array, items: {type: string}}}\n",
+        &[],
+        false,
+        false,
+    ),
+    (
+        "explode of a scalar changes nothing on the wire",
+        LIMIT,
+        "        - {name: limit, in: query, explode: false, schema: {type: integer}}\n",
+        &[],
+        false,
+        false,
+    ),
+    (
+        "simple arrays are `a,b` exploded or not",
+        TAGS,
+        "        - {name: tags, in: header, explode: true, schema: {type: array, items: {type: string}}}\n",
+        &[],
+        false,
+        false,
+    ),
+    (
+        "a path parameter simple → label: `/thing/1` is now `/thing/.1`",
+        ID,
+        "        - {name: id, in: path, required: true, style: label, schema: {type: string}}\n",
+        &["parameter_style_changed"],
+        true,
+        true,
+    ),
+    (
+        "query → header (reported once, not also as a style change)",
+        STATUS,
+        "        - {name: status, in: header, schema: {type: array, items: {type: string}}}\n",
+        &["parameter_location_changed"],
+        true,
+        true,
+    ),
+    (
+        "query → cookie",
+        LIMIT,
+        "        - {name: limit, in: cookie, schema: {type: integer}}\n",
+        &["parameter_location_changed"],
+        true,
+        true,
+    ),
+    (
+        "response JSON → XML: the old client cannot read it, the old server does not write it",
+        RESPONSE_JSON,
+        "          description: Ok\n          content:\n            application/xml:\n",
+        &["response_body_media_type_changed"],
+        true,
+        true,
+    ),
+    (
+        "response media type added: old clients may get what they cannot read",
+        RESPONSE_JSON,
+        "          description: Ok\n          content:\n            application/xml:\n              schema: {$ref: '#/components/schemas/Thing'}\n            application/json:\n",
+        &["response_body_media_type_changed"],
+        false,
+        true,
+    ),
+    (
+        "media types compare case-insensitively",
+        RESPONSE_JSON,
+        "          description: Ok\n          content:\n            Application/JSON:\n",
+        &[],
+        false,
+        false,
+    ),
+    (
+        "media type parameters are not compared (`;charset=utf-8` of Swagger 2.0 documents)",
+        RESPONSE_JSON,
+        "          description: Ok\n          content:\n            application/json; charset=utf-8:\n",
+        &[],
+        false,
+        false,
+    ),
+    (
+        "request body JSON → merge-patch: the old client's body is refused",
+        REQUEST_JSON,
+        "        required: true\n        content:\n          application/merge-patch+json:\n",
+        &["request_body_media_type_changed"],
+        true,
+        true,
+    ),
+    (
+        "request media type added: the old server refuses what new clients may send",
+        REQUEST_JSON,
+        "        required: true\n        content:\n          application/merge-patch+json:\n            schema: {$ref: '#/components/schemas/Thing'}\n          application/json:\n",
+        &["request_body_media_type_changed"],
+        true,
+        false,
+    ),
+];
+
+#[test]
+fn serialization_and_media_type_changes_are_found_and_classified() {
+    let old_path = Path::new(DIR).join("wire.yaml");
+    let old = std::fs::read_to_string(&old_path).expect("wire.yaml");
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diff-wire");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (index, &(what, line, replacement, kinds, server, client)) in WIRE_CASES.iter().enumerate()
+    {
+        assert_eq!(old.matches(line).count(), 1, "{what}: {line:?} not unique");
+        let new_path = dir.join(format!("case{index}.yaml"));
+        std::fs::write(&new_path, old.replace(line, replacement)).unwrap();
+        let diff = tmfgen::diff::diff(&old_path, &new_path, None)
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+        let found: Vec<&str> = diff.changes.iter().map(|c| c.kind.as_str()).collect();
+        assert_eq!(found, kinds, "{what}: {:#?}", diff.changes);
+        assert_eq!(diff.breaks(Audience::Server), server, "{what}: server");
+        assert_eq!(diff.breaks(Audience::Client), client, "{what}: client");
+    }
+}
+
+#[test]
+fn a_style_change_names_both_serializations_and_exits_1() {
+    let old_path = Path::new(DIR).join("wire.yaml");
+    let old = std::fs::read_to_string(&old_path).unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("diff-wire-cli");
+    std::fs::create_dir_all(&dir).unwrap();
+    let new_path = dir.join("pipe.yaml");
+    std::fs::write(&new_path, old.replace(STATUS, WIRE_CASES[0].2)).unwrap();
+    let (code, stdout, stderr) = run(&[
+        "--old",
+        old_path.to_str().unwrap(),
+        "--new",
+        new_path.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stdout.contains("query parameter status")
+            && stdout.contains("form, explode → pipeDelimited"),
+        "{stdout}"
+    );
+}

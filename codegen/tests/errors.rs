@@ -129,3 +129,38 @@ fn not_an_openapi_document_is_rejected() {
         assert!(message.contains(expected), "{name}: {message}");
     }
 }
+
+#[test]
+fn swagger2_definitions_refs_in_openapi3_resolve_or_are_any_json_with_a_warning() {
+    let set = tmfgen::generate(&tmfgen::Settings::new(
+        "../spec/fixtures/definitions_ref.yaml",
+    ))
+    .expect("a #/definitions/ reference is a tolerated defect");
+    // (JSON pointer of the reference, what became of it)
+    for (pointer, outcome) in [
+        (
+            "/paths/~1note/post/requestBody/content/application~1json/schema",
+            "resolved to #/components/schemas/Note",
+        ),
+        (
+            "/components/schemas/Note/properties/author",
+            "resolved to #/components/schemas/Author",
+        ),
+        (
+            "/components/schemas/Note/properties/tags/items",
+            "has no \"Tag\"; generated as any JSON",
+        ),
+    ] {
+        assert!(
+            set.warnings
+                .iter()
+                .any(|w| w.contains("definitions_ref.yaml")
+                    && w.contains(&format!(" at {pointer}:"))
+                    && w.contains("Swagger 2.0's form")
+                    && w.contains(outcome)),
+            "no warning for {pointer}: {:?}",
+            set.warnings
+        );
+    }
+    assert_eq!(set.warnings.len(), 3, "{:?}", set.warnings);
+}

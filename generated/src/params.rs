@@ -12,6 +12,19 @@
 //! Label arrays and objects are written as RFC 6570 writes them (`.a,b` unexploded,
 //! `.a.b` exploded); OpenAPI 3.0.3's table shows `.a.b` for both, so the server splits
 //! unexploded label values on `,` and `.` alike (the client encodes both inside elements).
+//!
+//! Header arrays and objects are HTTP lists (RFC 9110 §5.6.1): recipients split them on
+//! `,`, trim spaces and tabs around elements and ignore empty elements. So the client
+//! also encodes spaces and tabs at an element's edges (`%20`, `%09`; inside it they stay
+//! as they are) and the server decodes after trimming: `[" lead", "trail "]` reads back
+//! as sent. An empty element has no form that survives (percent-encoding leaves it
+//! empty), so the client refuses it (`ClientError::Encode`) instead of sending a list
+//! that reads back shorter; an empty array is an empty header value, read back as `[]`.
+//!
+//! An empty matrix array is written `;name` (exploded or not) and read back as `[]`,
+//! while `[""]` is `;name=`. RFC 6570 writes nothing for an empty list, but a path
+//! parameter cannot be an empty segment (it would reach another route), so `;name`
+//! stands for it, as RFC 6570 writes an empty string.
 
 use ::std::string::String;
 use ::std::vec::Vec;
@@ -98,7 +111,8 @@ const COMPONENT: &::percent_encoding::AsciiSet = &::percent_encoding::NON_ALPHAN
 const LABEL: &::percent_encoding::AsciiSet = &COMPONENT.add(b'.');
 
 /// Header elements encode only what would end them or could not be sent: `%`, the
-/// delimiters `,` and `=`, controls, and (always) non-ASCII bytes.
+/// delimiters `,` and `=`, controls, and (always) non-ASCII bytes; spaces and tabs at
+/// their edges are encoded by [`header_element`].
 const HEADER: &::percent_encoding::AsciiSet =
     &::percent_encoding::CONTROLS.add(b'%').add(b',').add(b'=');
 
@@ -320,7 +334,10 @@ pub fn write_path<T: ::serde::Serialize>(
 }
 
 /// A header parameter's value (`simple`): a scalar as it is (it must be a valid header
-/// value), array and object elements encoded (`%`, `,`, `=`, controls, non-ASCII).
+/// value), array and object elements encoded (`%`, `,`, `=`, controls, non-ASCII, and
+/// spaces and tabs at their edges). Errors: an empty array element or unexploded object
+/// key or value (an HTTP list ignores empty elements: it would read back shorter), or a
+/// scalar that is not a valid header value.
 pub fn write_header<T: ::serde::Serialize>(
     spec: &ParamSpec,
     value: &T,
@@ -330,10 +347,26 @@ pub fn write_header<T: ::serde::Serialize>(
         Wire::Scalar(text) => text,
         Wire::Array(items) => items
             .iter()
-            .map(|i| encode(i, HEADER))
-            .collect::<Vec<_>>()
+            .map(|i| header_element(spec, i, false))
+            .collect::<::std::result::Result<Vec<_>, _>>()?
             .join(","),
-        Wire::Object(pairs) => object_elements(&pairs, spec.explode, HEADER).join(","),
+        Wire::Object(pairs) if spec.explode => pairs
+            .iter()
+            .map(|(k, v)| {
+                Ok(format!(
+                    "{}={}",
+                    header_element(spec, k, true)?,
+                    header_element(spec, v, true)?
+                ))
+            })
+            .collect::<::std::result::Result<Vec<_>, ClientError>>()?
+            .join(","),
+        Wire::Object(pairs) => pairs
+            .iter()
+            .flat_map(|(k, v)| [k, v])
+            .map(|e| header_element(spec, e, false))
+            .collect::<::std::result::Result<Vec<_>, _>>()?
+            .join(","),
     };
     ::http::HeaderValue::from_str(&text).map(Some).map_err(|_| {
         ClientError::Encode(format!(
@@ -341,6 +374,39 @@ pub fn write_header<T: ::serde::Serialize>(
             spec.name
         ))
     })
+}
+
+/// One element of a header list, encoded so that it survives the list syntax: `HEADER`
+/// inside, spaces and tabs at the edges (which recipients trim) as `%20` / `%09`. An
+/// empty element is refused unless it is one side of an exploded `k=v` (then not
+/// empty on the wire).
+fn header_element(
+    spec: &ParamSpec,
+    text: &str,
+    part: bool,
+) -> ::std::result::Result<String, ClientError> {
+    if text.is_empty() && !part {
+        return Err(ClientError::Encode(format!(
+            "header parameter `{}` cannot carry an empty element: HTTP lists ignore empty elements (RFC 9110 §5.6.1), so it would read back shorter",
+            spec.name
+        )));
+    }
+    let edge = |c: char| c == ' ' || c == '\t';
+    let inner = text.trim_start_matches(edge);
+    let lead = &text[..text.len() - inner.len()];
+    let middle = inner.trim_end_matches(edge);
+    let trail = &inner[middle.len()..];
+    let spaces = |run: &str| {
+        run.chars()
+            .map(|c| if c == ' ' { "%20" } else { "%09" })
+            .collect::<String>()
+    };
+    Ok(format!(
+        "{}{}{}",
+        spaces(lead),
+        encode(middle, HEADER),
+        spaces(trail)
+    ))
 }
 
 /// Appends a cookie parameter (`form`) as `name=value` pairs to `cookies` (joined with
@@ -620,13 +686,15 @@ pub fn read_path<T: ::serde::de::DeserializeOwned>(
                 .strip_prefix(';')
                 .ok_or_else(|| bad("a matrix value starts with `;`"))?;
             let items: Vec<&str> = rest.split(';').collect();
+            // `;name=value`, or a bare `;name` (`None`): an empty string for a scalar,
+            // the empty list for an array (how the client writes `[]`).
             let value_of =
                 |item: &str| -> ::std::result::Result<::std::option::Option<String>, ApiError> {
                     match item.split_once('=') {
                         Some((name, value)) if decode(name, false)? == spec.name => {
                             Ok(Some(value.to_owned()))
                         }
-                        None if decode(item, false)? == spec.name => Ok(Some(String::new())),
+                        None if decode(item, false)? == spec.name => Ok(None),
                         _ => Err(bad("expected `;name=value`")),
                     }
                 };
@@ -635,6 +703,11 @@ pub fn read_path<T: ::serde::de::DeserializeOwned>(
                     return Parsed::Object(exploded_pairs(spec, &items)?).typed(spec.name);
                 }
                 Shape::Array if spec.explode => {
+                    if let [item] = items.as_slice()
+                        && value_of(item)?.is_none()
+                    {
+                        return Parsed::Array(Vec::new()).typed(spec.name);
+                    }
                     let values = items
                         .iter()
                         .map(|i| {
@@ -649,11 +722,13 @@ pub fn read_path<T: ::serde::de::DeserializeOwned>(
                     let [item] = items.as_slice() else {
                         return Err(bad("expected one `;name=value`"));
                     };
-                    let value = value_of(item)?.unwrap_or_default();
-                    let parts: Vec<String> = match spec.shape {
-                        Shape::Scalar => vec![value],
-                        _ if value.is_empty() => vec![],
-                        _ => value.split(',').map(str::to_owned).collect(),
+                    let value = value_of(item)?;
+                    let parts: Vec<String> = match (spec.shape, value) {
+                        (Shape::Scalar, value) => vec![value.unwrap_or_default()],
+                        (_, None) => vec![],
+                        // `;name=` is `[""]` (`[]` is `;name`); an object has no such case.
+                        (Shape::Object(_), Some(value)) if value.is_empty() => vec![],
+                        (_, Some(value)) => value.split(',').map(str::to_owned).collect(),
                     };
                     return Parsed::from_parts(spec, parts.iter().map(String::as_str).collect())?
                         .typed(spec.name);
@@ -670,7 +745,8 @@ pub fn read_path<T: ::serde::de::DeserializeOwned>(
 }
 
 /// A header parameter (`simple`): a scalar as received, array and object elements
-/// split on `,` and decoded.
+/// split on `,`, trimmed of spaces and tabs, empty ones ignored (RFC 9110 §5.6.1),
+/// then decoded.
 pub fn read_header<T: ::serde::de::DeserializeOwned>(
     headers: &::http::HeaderMap,
     spec: &ParamSpec,
@@ -690,10 +766,13 @@ pub fn read_header<T: ::serde::de::DeserializeOwned>(
         Shape::Scalar => Parsed::Scalar(values.join(", ")),
         _ => {
             // Several header lines are one list (RFC 9110 §5.3).
+            // Optional whitespace around elements is trimmed and empty elements are
+            // ignored (RFC 9110 §5.6.1); spaces an element holds at its edges came
+            // encoded (`%20`) and are decoded after.
             let elements: Vec<&str> = values
                 .iter()
                 .flat_map(|v| v.split(','))
-                .map(str::trim)
+                .map(|e| e.trim_matches([' ', '\t']))
                 .filter(|e| !e.is_empty())
                 .collect();
             Parsed::from_parts(spec, elements)?
@@ -773,9 +852,12 @@ impl Parsed {
     }
 }
 
-/// A text as a JSON number, boolean or null where it is one, else as a string.
+/// A text as a JSON number, boolean or null where it is one (an integer also where only
+/// a `+` or leading zeros keep JSON from reading it: `05`, `+5`, `-0` as 0), else as a
+/// string.
 fn scalar(text: &str) -> ::serde_json::Value {
-    match ::serde_json::from_str::<::serde_json::Value>(text) {
+    let canonical = crate::support::decimal_integer(text);
+    match ::serde_json::from_str::<::serde_json::Value>(canonical.as_deref().unwrap_or(text)) {
         Ok(
             value @ (::serde_json::Value::Number(_)
             | ::serde_json::Value::Bool(_)

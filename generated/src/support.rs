@@ -1262,7 +1262,10 @@ impl<T> ::std::convert::From<T> for Projection<T> {
     }
 }
 
-/// Parses one parameter value: as JSON for numbers and booleans, else as a string.
+/// Parses one parameter value: as JSON for numbers and booleans, else as a string, else
+/// (integers) as the decimal integer it spells where JSON would not read it: `05`, `+5`,
+/// `-0` are 5, 5 and 0 (URL parameters are text, not JSON; TMF630 writes `limit=5`).
+/// The type decides: a string parameter keeps `05` as written.
 pub fn parse_param<T: ::serde::de::DeserializeOwned>(
     name: &str,
     raw: &str,
@@ -1272,10 +1275,34 @@ pub fn parse_param<T: ::serde::de::DeserializeOwned>(
     {
         return Ok(value);
     }
-    ::serde_json::from_value(::serde_json::Value::String(raw.to_owned())).map_err(|error| {
-        ApiError::bad_request(format!(
-            "parameter `{name}` = {raw:?} is not valid: {error}"
-        ))
+    ::serde_json::from_value(::serde_json::Value::String(raw.to_owned()))
+        .or_else(|error| match decimal_integer(raw) {
+            Some(canonical) => ::serde_json::from_str::<T>(&canonical).map_err(|_| error),
+            None => Err(error),
+        })
+        .map_err(|error| {
+            ApiError::bad_request(format!(
+                "parameter `{name}` = {raw:?} is not valid: {error}"
+            ))
+        })
+}
+
+/// `[+-]digits` as JSON writes the integer (no `+`, no leading zeros, `-0` as `0`); `None`
+/// for anything else.
+pub fn decimal_integer(raw: &str) -> ::std::option::Option<String> {
+    let (negative, digits) = match raw.as_bytes().first() {
+        Some(b'-') => (true, &raw[1..]),
+        Some(b'+') => (false, &raw[1..]),
+        _ => (false, raw),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let digits = digits.trim_start_matches('0');
+    Some(match (negative, digits.is_empty()) {
+        (_, true) => "0".to_owned(),
+        (true, false) => format!("-{digits}"),
+        (false, false) => digits.to_owned(),
     })
 }
 

@@ -132,8 +132,11 @@ pub enum Kind {
     ParameterRequiredChanged,
     /// The parameter's type changed.
     ParameterTypeChanged,
-    /// Query ↔ header ↔ path.
+    /// Query ↔ header ↔ path ↔ cookie.
     ParameterLocationChanged,
+    /// The parameter is written otherwise (`style`, `explode`): only changes that
+    /// change the text on the wire for some value (`explode` of a scalar does not).
+    ParameterStyleChanged,
     /// A request body appeared.
     RequestBodyAdded,
     /// The request body is gone.
@@ -142,6 +145,8 @@ pub enum Kind {
     RequestBodyRequiredChanged,
     /// The request body's type changed.
     RequestBodyTypeChanged,
+    /// The request body's media types (`content`) changed.
+    RequestBodyMediaTypeChanged,
     /// A new documented status.
     ResponseStatusAdded,
     /// A documented status is gone.
@@ -152,6 +157,8 @@ pub enum Kind {
     ResponseBodyRemoved,
     /// The response body's type changed.
     ResponseBodyTypeChanged,
+    /// The response body's media types (`content`) changed.
+    ResponseBodyMediaTypeChanged,
     /// A new property.
     FieldAdded,
     /// A property is gone.
@@ -194,15 +201,18 @@ impl Kind {
             Kind::ParameterRequiredChanged => "parameter_required_changed",
             Kind::ParameterTypeChanged => "parameter_type_changed",
             Kind::ParameterLocationChanged => "parameter_location_changed",
+            Kind::ParameterStyleChanged => "parameter_style_changed",
             Kind::RequestBodyAdded => "request_body_added",
             Kind::RequestBodyRemoved => "request_body_removed",
             Kind::RequestBodyRequiredChanged => "request_body_required_changed",
             Kind::RequestBodyTypeChanged => "request_body_type_changed",
+            Kind::RequestBodyMediaTypeChanged => "request_body_media_type_changed",
             Kind::ResponseStatusAdded => "response_status_added",
             Kind::ResponseStatusRemoved => "response_status_removed",
             Kind::ResponseBodyAdded => "response_body_added",
             Kind::ResponseBodyRemoved => "response_body_removed",
             Kind::ResponseBodyTypeChanged => "response_body_type_changed",
+            Kind::ResponseBodyMediaTypeChanged => "response_body_media_type_changed",
             Kind::FieldAdded => "field_added",
             Kind::FieldRemoved => "field_removed",
             Kind::FieldRequiredChanged => "field_required_changed",

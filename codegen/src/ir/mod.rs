@@ -315,6 +315,9 @@ pub struct Body {
     pub required: bool,
     /// Content type (JSON unless the spec only lists another).
     pub content_type: String,
+    /// Every media type the document lists for it, in document order (`tmfgen diff`
+    /// compares them: a server or client built on another list may not interoperate).
+    pub media_types: Vec<String>,
     /// Rustdoc.
     pub doc: Option<String>,
 }
@@ -330,6 +333,9 @@ pub struct Response {
     pub doc: Option<String>,
     /// JSON body type.
     pub body: Option<TypeRef>,
+    /// Every media type the document lists for the body, in document order (empty
+    /// without a body).
+    pub media_types: Vec<String>,
     /// Declared headers.
     pub headers: Vec<Param>,
     /// A success body of an operation with a `fields` parameter: each resource may be

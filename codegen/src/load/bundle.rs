@@ -34,6 +34,9 @@ pub struct Bundler {
     document: Value,
     files: HashMap<PathBuf, Value>,
     imported: BTreeMap<(PathBuf, String), String>,
+    /// Every other file read so far, in reading order (for a build script's
+    /// `rerun-if-changed`).
+    read: Vec<PathBuf>,
     warnings: Vec<String>,
 }
 
@@ -46,6 +49,7 @@ impl Bundler {
             document,
             files: HashMap::new(),
             imported: BTreeMap::new(),
+            read: Vec::new(),
             warnings: Vec::new(),
         })
     }
@@ -84,6 +88,7 @@ impl Bundler {
             return Ok(None);
         }
         if !self.files.contains_key(&file) {
+            self.read.push(file.clone());
             let mut value = read_value(&file)?;
             if swagger2::is_swagger2(&value) {
                 value = swagger2::convert(&file, value)?;
@@ -153,8 +158,10 @@ impl Bundler {
         Ok(())
     }
 
-    /// Rewrites the main document's own external references and returns it.
-    pub fn finish(mut self) -> Result<(Value, Vec<String>)> {
+    /// Rewrites the main document's own external references and returns it, the
+    /// warnings, and the files other than the main document that references led to
+    /// (canonical paths, in reading order; a missing file is not among them).
+    pub fn finish(mut self) -> Result<(Value, Vec<String>, Vec<PathBuf>)> {
         // Rewrite a copy: imports made meanwhile land in `self.document`, whose names
         // are then all taken, so nothing collides when the two are merged.
         let mut document = self.document.clone();
@@ -178,7 +185,7 @@ impl Bundler {
                 }
             }
         }
-        Ok((document, self.warnings))
+        Ok((document, self.warnings, self.read))
     }
 
     fn components(&mut self, section: &str) -> &mut Map<String, Value> {

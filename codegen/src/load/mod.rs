@@ -7,6 +7,7 @@
 //! mismatch in the error.
 
 pub mod bundle;
+mod legacy_refs;
 pub mod profile;
 pub mod swagger2;
 mod validate;
@@ -32,6 +33,9 @@ pub struct Loaded {
     /// Things that are not errors but that a user should know (e.g. an external
     /// reference whose file is missing, generated as any-JSON).
     pub warnings: Vec<String>,
+    /// Every file read: the spec, the profile, then each file bundled through an
+    /// external `$ref` (what a build script must watch: [`crate::build`]).
+    pub inputs: Vec<PathBuf>,
 }
 
 /// Reads a YAML or JSON file into a JSON value; syntax errors carry the line.
@@ -100,7 +104,13 @@ pub fn load(spec: &Path, profile: Option<&Path>) -> Result<Loaded> {
         Some(path) => Some(profile::load(path, spec, &mut bundler)?),
         None => None,
     };
-    let (json, warnings) = bundler.finish()?;
+    let (mut json, mut warnings, bundled) = bundler.finish()?;
+    warnings.extend(legacy_refs::rewrite(spec, &mut json));
+    let inputs = std::iter::once(spec)
+        .chain(profile.as_ref().map(|p| p.file.as_path()))
+        .map(Path::to_owned)
+        .chain(bundled)
+        .collect();
     validate::schemas(spec, &json)?;
 
     // The embedded document stays as written; the types come from the one whose
@@ -115,6 +125,7 @@ pub fn load(spec: &Path, profile: Option<&Path>) -> Result<Loaded> {
         openapi,
         profile,
         warnings,
+        inputs,
     })
 }
 

@@ -180,6 +180,7 @@ pub fn lower(
                         ty,
                         required: body.required,
                         content_type: content_type.clone(),
+                        media_types: body.content.keys().cloned().collect(),
                         doc: body.description.clone(),
                     });
                 }
@@ -268,6 +269,7 @@ pub fn lower(
                     variant,
                     doc: Some(response.description.clone()).filter(|d| !d.is_empty()),
                     body,
+                    media_types: response.content.keys().cloned().collect(),
                     headers,
                     projectable,
                 });

@@ -1,7 +1,9 @@
 //! Round trips of every parameter style the fixture declares: the generated client
 //! writes the values, the generated router (on a loopback port) reads them, and the
 //! handler answers what it parsed; the values hold the delimiters of every style
-//! (`,` `.` `;` `=` `|` `&` `%` `+` `[` `]`), spaces and non-ASCII. (Compiled into the
+//! (`,` `.` `;` `=` `|` `&` `%` `+` `[` `]`), spaces and non-ASCII; and the values a
+//! style's syntax would lose unless both sides agree: empty matrix lists, and header
+//! list elements that are empty or have spaces at their edges. (Compiled into the
 //! `fixture-parameters` crate by `crates.rs`, not part of the generator's tests.)
 
 use std::sync::Arc;
@@ -25,6 +27,9 @@ impl ParamsApi for Echo {
     }
     async fn query(&self, _: RequestContext, query: QueryQuery) -> Result<QueryResponse, ApiError> {
         Ok(QueryResponse::Ok(format!("{query:?}")))
+    }
+    async fn empty_and_edges(&self, _: RequestContext, mx: Vec<String>, m: Vec<String>, headers: EmptyAndEdgesHeaders) -> Result<EmptyAndEdgesResponse, ApiError> {
+        Ok(EmptyAndEdgesResponse::Ok(format!("{:?}", (mx, m, headers))))
     }
 }
 
@@ -140,4 +145,93 @@ async fn values_a_style_cannot_carry_are_refused() {
     let (a, none, one): (Vec<String>, Vec<String>, Vec<i64>) = (words(&["a"]), vec![], [1].into());
     // An empty label array is the segment `.`: refused, not sent to another resource.
     assert!(client.path_arrays(&a, &a, &none, &a, &a, &one).await.is_err());
+}
+
+fn handler_lists() -> Vec<(Vec<String>, Vec<String>)> {
+    // (mx: matrix exploded, m: matrix) — empty lists and empty elements.
+    [
+        (&[][..], &[][..]),
+        (&[""][..], &[""][..]),
+        (&["", ""][..], &["", "a"][..]),
+        (&[" x ", ""][..], &["a", ""][..]),
+        (&["one"][..], &["one"][..]),
+    ]
+    .iter()
+    .map(|(mx, m)| (words(mx), words(m)))
+    .collect()
+}
+
+#[tokio::test]
+async fn empty_matrix_lists_round_trip() {
+    let client = client().await;
+    let headers = EmptyAndEdgesHeaders::default();
+    for (mx, m) in handler_lists() {
+        let got = echo(client.empty_and_edges(&mx, &m, &headers).await);
+        assert_eq!(got, format!("{:?}", (&mx, &m, &headers)), "mx {mx:?}, m {m:?}");
+    }
+    // `[]` is `;mx` (RFC 6570 writes nothing, which cannot be a path segment), `[""]` is `;mx=`.
+    let spec = fixture_parameters::params::ParamSpec {
+        name: "mx",
+        style: fixture_parameters::params::Style::Matrix,
+        explode: true,
+        shape: fixture_parameters::params::Shape::Array,
+    };
+    let write = |v: &[&str]| fixture_parameters::params::write_path(&spec, &words(v)).unwrap();
+    assert_eq!((write(&[]), write(&[""])), (";mx".to_owned(), ";mx=".to_owned()));
+}
+
+#[tokio::test]
+async fn header_lists_keep_edge_spaces_and_refuse_empty_elements() {
+    let client = client().await;
+    let one = words(&["a"]);
+    // (X-List, X-Pairs) that must read back as sent.
+    let sent: &[(&[&str], (&str, &str))] = &[
+        (&[" lead", "trail "], ("  r", "g\t")),
+        (&["a b", "\tt\t", " "], (" ", "")),
+        (&["a,b", " , ", "%20"], ("=", ",")),
+        (&["ü", "x=y"], ("", "")),
+        (&[], ("1", "2")),
+    ];
+    for &(list, (r, g)) in sent {
+        let headers = EmptyAndEdgesHeaders { x_list: Some(words(list)), x_pairs: Some(color(r, g)) };
+        let got = echo(client.empty_and_edges(&one, &one, &headers).await);
+        assert_eq!(got, format!("{:?}", (&one, &one, &headers)), "X-List {list:?}, X-Pairs {r:?} {g:?}");
+    }
+    // An empty element has no form an HTTP list keeps: refused, not sent shorter.
+    for list in [&["a", "", "b"][..], &[""][..]] {
+        let headers = EmptyAndEdgesHeaders { x_list: Some(words(list)), x_pairs: None };
+        let error = client.empty_and_edges(&one, &one, &headers).await.expect_err("refused");
+        assert!(format!("{error:?}").contains("empty element"), "{list:?}: {error:?}");
+    }
+}
+
+#[tokio::test]
+async fn integers_are_read_as_decimal_text_not_only_as_json() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, router(Arc::new(Echo))).await });
+    // (query string, integers the handler sees in `counts`); `word` (a string) keeps its text.
+    let cases: &[(&str, &[i64])] = &[
+        ("counts=05&counts=%2B5&counts=-0&counts=-007", &[5, 5, 0, -7]),
+        ("counts=0&counts=10", &[0, 10]),
+    ];
+    let http = reqwest::Client::new();
+    for &(query, counts) in cases {
+        let response = http.get(format!("http://{address}/query?{query}&word=05")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "{query}");
+        let text: String = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        assert!(text.contains(&format!("counts: Some({counts:?})")), "{query}: {text}");
+        assert!(text.contains("word: Some(\"05\")"), "{query}: {text}");
+    }
+    for bad in ["counts=5x", "counts=%2B", "counts=--5"] {
+        let response = http.get(format!("http://{address}/query?{bad}")).send().await.unwrap();
+        assert_eq!(response.status(), 400, "{bad}");
+    }
+    // A scalar (matrix path parameter `m`, an integer): the same reading.
+    for (m, expected) in [("05", 5i64), ("%2B5", 5), ("-0", 0)] {
+        let response = http.get(format!("http://{address}/scalars/s/.l/;m={m}")).send().await.unwrap();
+        assert_eq!(response.status(), 200, "m={m}");
+        let text: String = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+        assert!(text.starts_with(&format!("(\"s\", \"l\", {expected}, ")), "m={m}: {text}");
+    }
 }

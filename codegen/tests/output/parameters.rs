@@ -42,6 +42,94 @@ pub mod models {
 }
 pub mod operations {
     #![doc = r" Per-operation inputs and outputs, shared by the server and the client."]
+    #[doc = " Header and cookie parameters of `emptyAndEdges`."]
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct EmptyAndEdgesHeaders {
+        pub x_list: ::std::option::Option<crate::models::Words>,
+        pub x_pairs: ::std::option::Option<crate::models::Color>,
+    }
+    impl EmptyAndEdgesHeaders {
+        #[doc = r" How each parameter is written, in field order (headers, then cookies)."]
+        pub const PARAMS: &'static [crate::params::ParamSpec] = &[
+            crate::params::ParamSpec {
+                name: "X-List",
+                style: crate::params::Style::Simple,
+                explode: false,
+                shape: crate::params::Shape::Array,
+            },
+            crate::params::ParamSpec {
+                name: "X-Pairs",
+                style: crate::params::Style::Simple,
+                explode: true,
+                shape: crate::params::Shape::Object(&["R", "G"]),
+            },
+        ];
+        #[doc = r" Reads the parameters from the request's headers."]
+        pub fn from_headers(
+            headers: &::http::HeaderMap,
+        ) -> ::std::result::Result<Self, crate::support::ApiError> {
+            let value = Self {
+                x_list: crate::params::read_header(headers, &Self::PARAMS[0usize])?,
+                x_pairs: crate::params::read_header(headers, &Self::PARAMS[1usize])?,
+            };
+            Ok(value)
+        }
+        #[doc = r" The parameters as request headers (cookies in one `Cookie` header)."]
+        pub fn to_header_map(
+            &self,
+        ) -> ::std::result::Result<::http::HeaderMap, crate::support::ClientError> {
+            let mut map = ::http::HeaderMap::new();
+            if let Some(value) = &self.x_list
+                && let Some(value) = crate::params::write_header(&Self::PARAMS[0usize], value)?
+            {
+                map.append(::http::HeaderName::from_static("x-list"), value);
+            }
+            if let Some(value) = &self.x_pairs
+                && let Some(value) = crate::params::write_header(&Self::PARAMS[1usize], value)?
+            {
+                map.append(::http::HeaderName::from_static("x-pairs"), value);
+            }
+            Ok(map)
+        }
+    }
+    #[doc = " The documented responses of `emptyAndEdges`."]
+    #[derive(Clone, Debug, PartialEq)]
+    #[allow(clippy::large_enum_variant)]
+    pub enum EmptyAndEdgesResponse {
+        #[doc = " 200: What the handler parsed, as Rust debug text."]
+        Ok(::std::string::String),
+    }
+    impl EmptyAndEdgesResponse {
+        #[doc = r" The HTTP status of this response."]
+        pub fn status(&self) -> ::http::StatusCode {
+            match self {
+                Self::Ok(..) => ::http::StatusCode::from_u16(200u16)
+                    .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+            }
+        }
+    }
+    impl ::axum::response::IntoResponse for EmptyAndEdgesResponse {
+        fn into_response(self) -> ::axum::response::Response {
+            match self {
+                Self::Ok(body) => crate::support::json_response(
+                    ::http::StatusCode::from_u16(200u16)
+                        .unwrap_or(::http::StatusCode::INTERNAL_SERVER_ERROR),
+                    &body,
+                ),
+            }
+        }
+    }
+    impl EmptyAndEdgesResponse {
+        #[doc = r" Matches a received response to the documented statuses."]
+        pub fn from_raw(
+            raw: crate::support::RawResponse,
+        ) -> ::std::result::Result<Self, crate::support::ClientError> {
+            match raw.status.as_u16() {
+                200u16 => Ok(Self::Ok(raw.json()?)),
+                _ => Err(raw.unexpected()),
+            }
+        }
+    }
     #[doc = " The documented responses of `pathArrays`."]
     #[derive(Clone, Debug, PartialEq)]
     #[allow(clippy::large_enum_variant)]
@@ -503,6 +591,14 @@ pub mod operations {
     #[doc = r" Every operation of the spec."]
     pub const OPERATIONS: &[OperationInfo] = &[
         OperationInfo {
+            id: "emptyAndEdges",
+            method: "GET",
+            path: "/lists/{mx}/{m}",
+            route: "/lists/{p0}/{p1}",
+            handler_trait: "ParamsApi",
+            roles: &[],
+        },
+        OperationInfo {
             id: "pathArrays",
             method: "GET",
             path: "/arrays/{s}/{sx}/{l}/{lx}/{m}/{mx}",
@@ -555,6 +651,18 @@ pub mod server {
     #[doc = " Operations tagged `params`."]
     #[doc = ""]
     pub trait ParamsApi: Send + Sync + 'static {
+        #[doc = ""]
+        #[doc = ""]
+        #[doc = " `GET /lists/{mx}/{m}` (`emptyAndEdges`)."]
+        fn empty_and_edges(
+            &self,
+            ctx: RequestContext,
+            mx: crate::models::Words,
+            m: crate::models::Words,
+            headers: crate::operations::EmptyAndEdgesHeaders,
+        ) -> impl ::std::future::Future<
+            Output = ::std::result::Result<crate::operations::EmptyAndEdgesResponse, ApiError>,
+        > + Send;
         #[doc = ""]
         #[doc = ""]
         #[doc = " `GET /arrays/{s}/{sx}/{l}/{lx}/{m}/{mx}` (`pathArrays`)."]
@@ -614,7 +722,7 @@ pub mod server {
             >,
         > + Send;
     }
-    async fn handle_path_arrays<A: ParamsApi>(
+    async fn handle_empty_and_edges<A: ParamsApi>(
         ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
         request: ::axum::extract::Request,
     ) -> ::axum::response::Response {
@@ -622,6 +730,40 @@ pub mod server {
             async move {
                 let call = crate::support::Call::read(request).await?;
                 let operation = &crate::operations::OPERATIONS[0];
+                let mx = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "mx",
+                        style: crate::params::Style::Matrix,
+                        explode: true,
+                        shape: crate::params::Shape::Array,
+                    },
+                    &call.raw_path_param(operation.route, 0usize, "mx")?,
+                )?;
+                let m = crate::params::read_path(
+                    &crate::params::ParamSpec {
+                        name: "m",
+                        style: crate::params::Style::Matrix,
+                        explode: false,
+                        shape: crate::params::Shape::Array,
+                    },
+                    &call.raw_path_param(operation.route, 1usize, "m")?,
+                )?;
+                let headers =
+                    crate::operations::EmptyAndEdgesHeaders::from_headers(call.headers())?;
+                api.empty_and_edges(call.context(operation), mx, m, headers)
+                    .await
+            }
+            .await,
+        )
+    }
+    async fn handle_path_arrays<A: ParamsApi>(
+        ::axum::extract::State(api): ::axum::extract::State<::std::sync::Arc<A>>,
+        request: ::axum::extract::Request,
+    ) -> ::axum::response::Response {
+        crate::support::respond(
+            async move {
+                let call = crate::support::Call::read(request).await?;
+                let operation = &crate::operations::OPERATIONS[1];
                 let s = crate::params::read_path(
                     &crate::params::ParamSpec {
                         name: "s",
@@ -689,7 +831,7 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let operation = &crate::operations::OPERATIONS[1];
+                let operation = &crate::operations::OPERATIONS[2];
                 let s = crate::params::read_path(
                     &crate::params::ParamSpec {
                         name: "s",
@@ -757,7 +899,7 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let operation = &crate::operations::OPERATIONS[2];
+                let operation = &crate::operations::OPERATIONS[3];
                 let query = crate::operations::QueryQuery::from_pairs(&call.raw_query()?)?;
                 api.query(call.context(operation), query).await
             }
@@ -771,7 +913,7 @@ pub mod server {
         crate::support::respond(
             async move {
                 let call = crate::support::Call::read(request).await?;
-                let operation = &crate::operations::OPERATIONS[3];
+                let operation = &crate::operations::OPERATIONS[4];
                 let s = crate::params::read_path(
                     &crate::params::ParamSpec {
                         name: "s",
@@ -810,6 +952,10 @@ pub mod server {
     #[doc = " The routes of [`ParamsApi`], paths relative to the base path."]
     pub fn params_api_router<A: ParamsApi>(api: ::std::sync::Arc<A>) -> ::axum::Router {
         ::axum::Router::new()
+            .route(
+                "/lists/{p0}/{p1}",
+                ::axum::routing::MethodRouter::new().get(handle_empty_and_edges::<A>),
+            )
             .route(
                 "/arrays/{p0}/{p1}/{p2}/{p3}/{p4}/{p5}",
                 ::axum::routing::MethodRouter::new().get(handle_path_arrays::<A>),
@@ -893,6 +1039,40 @@ pub mod client {
         ) -> ::std::result::Result<crate::support::RawResponse, ClientError> {
             let response = request.headers(self.headers.clone()).send().await?;
             crate::support::RawResponse::receive(response).await
+        }
+        #[doc = ""]
+        #[doc = " Sends `GET /lists/{mx}/{m}`."]
+        pub async fn empty_and_edges(
+            &self,
+            mx: &crate::models::Words,
+            m: &crate::models::Words,
+            headers: &crate::operations::EmptyAndEdgesHeaders,
+        ) -> ::std::result::Result<crate::operations::EmptyAndEdgesResponse, ClientError> {
+            let mut url = self.base_url.clone();
+            url.push_str("/lists/");
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "mx",
+                    style: crate::params::Style::Matrix,
+                    explode: true,
+                    shape: crate::params::Shape::Array,
+                },
+                &mx,
+            )?);
+            url.push('/');
+            url.push_str(&crate::params::write_path(
+                &crate::params::ParamSpec {
+                    name: "m",
+                    style: crate::params::Style::Matrix,
+                    explode: false,
+                    shape: crate::params::Shape::Array,
+                },
+                &m,
+            )?);
+            let request = self.http.request(::reqwest::Method::GET, url);
+            let request = request.headers(headers.to_header_map()?);
+            let raw = self.send(request).await?;
+            crate::operations::EmptyAndEdgesResponse::from_raw(raw)
         }
         #[doc = ""]
         #[doc = " Sends `GET /arrays/{s}/{sx}/{l}/{lx}/{m}/{mx}`."]

@@ -1,6 +1,6 @@
 //! Build-time generation as a team lives with it: a crate whose build script points at
 //! a spec is built, its spec is edited (Cargo reruns the generator and the new
-//! attribute is there), then broken (the build fails with the generator's message:
+//! attribute is there), so is a sibling file the spec `$ref`s (the same), then broken (the build fails with the generator's message:
 //! file, JSON pointer, schema, as a Cargo error). The crate is a throw-away copy under
 //! the target directory, built with the workspace's `Cargo.lock` so that dependencies
 //! are the ones already built.
@@ -26,12 +26,25 @@ components:
       required: [id]
       properties:
         id: {type: string}
+        owner: {$ref: 'common.yaml#/components/schemas/Owner'}
+"#;
+
+/// A sibling file the spec refers to (`$ref: 'common.yaml#/…'`), bundled by the loader.
+const COMMON: &str = r#"components:
+  schemas:
+    Owner:
+      type: object
+      properties:
+        name: {type: string}
 "#;
 
 const LIB: &str = "include!(concat!(env!(\"OUT_DIR\"), \"/things_api.rs\"));\n";
 
 /// Uses the attribute the edited spec adds: compiles only after a regeneration.
 const PROBE: &str = "\n/// The edited spec's new attribute.\npub fn red_thing() -> models::Thing {\n    let mut thing = models::Thing::new(\"1\".into());\n    thing.colour = Some(\"red\".into());\n    thing\n}\n";
+
+/// Uses the attribute the edited sibling file adds: compiles only after a regeneration.
+const SIBLING_PROBE: &str = "\n/// The edited sibling's new attribute.\npub fn reachable_owner() -> models::Owner {\n    let mut owner = models::Owner::default();\n    owner.email = Some(\"owner@example.org\".into());\n    owner\n}\n";
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -97,6 +110,8 @@ fn an_edited_spec_regenerates_and_a_broken_one_fails_the_build_naming_file_and_p
     std::fs::write(dir.join("src/lib.rs"), LIB).unwrap();
     let spec = dir.join("spec/things.yaml");
     std::fs::write(&spec, SPEC).unwrap();
+    let common = dir.join("spec/common.yaml");
+    std::fs::write(&common, COMMON).unwrap();
 
     let first = build(&dir);
     assert!(
@@ -121,6 +136,28 @@ fn an_edited_spec_regenerates_and_a_broken_one_fails_the_build_naming_file_and_p
         edited.status.success(),
         "after the edit:\n{}",
         String::from_utf8_lossy(&edited.stderr)
+    );
+
+    // Only the sibling file changes (the spec is untouched): Cargo must rerun the
+    // generator all the same, or the probe does not compile.
+    std::fs::write(
+        &common,
+        COMMON.replace(
+            "        name: {type: string}\n",
+            "        name: {type: string}\n        email: {type: string}\n",
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        format!("{LIB}{PROBE}{SIBLING_PROBE}"),
+    )
+    .unwrap();
+    let sibling_edited = build(&dir);
+    assert!(
+        sibling_edited.status.success(),
+        "after the sibling's edit:\n{}",
+        String::from_utf8_lossy(&sibling_edited.stderr)
     );
 
     // A spec the generator refuses: a Cargo error with file and JSON pointer.

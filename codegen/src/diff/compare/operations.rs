@@ -1,8 +1,11 @@
-//! Operations: matched, then their parameters, request body and responses compared.
+//! Operations: matched, then their parameters (type, location, serialization), request
+//! body and responses (type, media types) compared.
 
-use super::{Comparison, describe, required_word};
+use std::collections::BTreeSet;
+
+use super::{Comparison, describe, list, required_word};
 use crate::diff::{Effect, Group, Kind, Uses};
-use crate::ir::{Operation, Param};
+use crate::ir::{Operation, Param, Shape, Style, Wire};
 
 impl Comparison<'_> {
     pub(super) fn operations(&mut self) {
@@ -108,6 +111,7 @@ impl Comparison<'_> {
                 );
             }
             self.param_type(group, "path", o, n);
+            self.param_wire(group, "path", o, n);
         }
         let (old_params, new_params) = (others_of(old), others_of(new));
         for (location, o) in &old_params {
@@ -144,6 +148,9 @@ impl Comparison<'_> {
                     Effect::Replaced,
                     Uses::REQUEST,
                 );
+            } else {
+                // (A new location writes it otherwise anyway: reported once, above.)
+                self.param_wire(group, new_location, o, n);
             }
             if o.required != n.required {
                 self.push_required(
@@ -188,6 +195,55 @@ impl Comparison<'_> {
         }
     }
 
+    /// A parameter written otherwise breaks both sides: the old client's text is not
+    /// what the new server splits, and the reverse.
+    fn param_wire(&mut self, group: &Group, location: &str, o: &Param, n: &Param) {
+        if written(&o.wire) != written(&n.wire) {
+            self.push(
+                group.clone(),
+                Kind::ParameterStyleChanged,
+                format!("{location} parameter {}", n.http_name),
+                format!("{} → {}", style_text(&o.wire), style_text(&n.wire)),
+                Effect::Replaced,
+                Uses::REQUEST,
+            );
+        }
+    }
+
+    /// Media types listed for a body: fewer narrow what its producer may send, more
+    /// widen what its consumer must read, another one replaces it (both break).
+    fn media_types(
+        &mut self,
+        group: &Group,
+        kind: Kind,
+        location: &str,
+        old: &[String],
+        new: &[String],
+        uses: Uses,
+    ) {
+        let (old, new) = (media_set(old), media_set(new));
+        if old.is_empty() || new.is_empty() || old == new {
+            return;
+        }
+        let removed: Vec<&str> = old.difference(&new).map(String::as_str).collect();
+        let added: Vec<&str> = new.difference(&old).map(String::as_str).collect();
+        let effect = match (removed.is_empty(), added.is_empty()) {
+            (false, true) => Effect::Narrowed,
+            (true, false) => Effect::Widened,
+            _ => Effect::Replaced,
+        };
+        let all =
+            |set: &BTreeSet<String>| list(&set.iter().map(String::as_str).collect::<Vec<_>>());
+        self.push(
+            group.clone(),
+            kind,
+            location.into(),
+            format!("{} → {}", all(&old), all(&new)),
+            effect,
+            uses,
+        );
+    }
+
     fn request_body(&mut self, group: &Group, old: &Operation, new: &Operation) {
         let location = "request body".to_owned();
         match (&old.body, &new.body) {
@@ -225,6 +281,14 @@ impl Comparison<'_> {
                         Uses::REQUEST,
                     );
                 }
+                self.media_types(
+                    group,
+                    Kind::RequestBodyMediaTypeChanged,
+                    &location,
+                    &o.media_types,
+                    &n.media_types,
+                    Uses::REQUEST,
+                );
                 if let Some((effect, detail)) = self.slot(&o.ty, &n.ty, Uses::REQUEST) {
                     self.push(
                         group.clone(),
@@ -273,6 +337,14 @@ impl Comparison<'_> {
                     Uses::RESPONSE,
                 ),
                 (Some(ob), Some(nb)) => {
+                    self.media_types(
+                        group,
+                        Kind::ResponseBodyMediaTypeChanged,
+                        &location,
+                        &o.media_types,
+                        &n.media_types,
+                        Uses::RESPONSE,
+                    );
                     if let Some((effect, detail)) = self.slot(ob, nb, Uses::RESPONSE) {
                         self.push(
                             group.clone(),
@@ -310,7 +382,60 @@ fn others_of(op: &Operation) -> Vec<(&'static str, &Param)> {
     let mut all: Vec<(&'static str, &Param)> =
         op.query_params.iter().map(|p| ("query", p)).collect();
     all.extend(op.header_params.iter().map(|p| ("header", p)));
+    all.extend(op.cookie_params.iter().map(|p| ("cookie", p)));
     all
+}
+
+/// What decides the text a parameter is written as (generated `params.rs`): `style` and
+/// `explode`, except where they make no difference for its shape — `explode` of a
+/// scalar; `simple` arrays (`a,b` either way); exploded delimited arrays, which are
+/// repeated `name=value` pairs as with exploded `form`.
+fn written(wire: &Wire) -> (Style, bool) {
+    match (&wire.shape, wire.style) {
+        (Shape::Scalar, style) => (style, false),
+        (Shape::Array, Style::Simple) => (Style::Simple, false),
+        (Shape::Array, Style::SpaceDelimited | Style::PipeDelimited | Style::TabDelimited)
+            if wire.explode =>
+        {
+            (Style::Form, true)
+        }
+        (_, style) => (style, wire.explode),
+    }
+}
+
+/// `form, explode` / `pipeDelimited` as the document would say it.
+fn style_text(wire: &Wire) -> String {
+    let style = match wire.style {
+        Style::Form => "form",
+        Style::Simple => "simple",
+        Style::Label => "label",
+        Style::Matrix => "matrix",
+        Style::SpaceDelimited => "spaceDelimited",
+        Style::PipeDelimited => "pipeDelimited",
+        Style::TabDelimited => "tsv (Swagger 2.0)",
+        Style::DeepObject => "deepObject",
+    };
+    if wire.explode {
+        format!("{style}, explode")
+    } else {
+        style.to_owned()
+    }
+}
+
+/// Media types by their essence (`type/subtype`, case-insensitive as RFC 9110 §8.3.1
+/// says); parameters are left out: the `charset=utf-8` Swagger 2.0 documents add to JSON
+/// means nothing for it (RFC 8259 §11 defines no parameter) and no reader refuses it.
+fn media_set(types: &[String]) -> BTreeSet<String> {
+    types
+        .iter()
+        .map(|t| {
+            t.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .collect()
 }
 
 /// `/productOrder/{id}` and `/productOrder/{productOrderId}` are the same place.
