@@ -477,6 +477,10 @@ async fn explicit_nulls_are_kept_as_written_or_refused_by_name() {
         }
         if event["event"].as_object().and_then(|e| e.get("note")) != Some(&Value::Null) {
             failures.push(format!("{what}: event.note not kept as null: {event}"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
 
 /// (eventId, an order item's `quantity` as sent, as stored and delivered). `quantity`
 /// is `type: integer` in the PSI profile: any number with no fractional part is one
