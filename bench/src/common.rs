@@ -1,5 +1,6 @@
 //! What every scenario and the report share: the run settings, the sample event and
-//! its topic, the result line ([`Outcome`]) and the ratio of a figure to its baseline.
+//! its topic, the result line ([`Outcome`]), the ratio of a figure to its baseline and
+//! the process's resident set.
 
 use std::time::Duration;
 
@@ -47,4 +48,11 @@ pub struct Outcome {
 
 pub fn ratio(value: f64, baseline: f64) -> Option<f64> {
     (baseline > 0.0).then(|| value / baseline)
+}
+
+/// Resident set size of this process, bytes (Linux `/proc/self/statm`).
+pub fn rss_bytes() -> anyhow::Result<u64> {
+    let statm = std::fs::read_to_string("/proc/self/statm")?;
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap_or("0").parse()?;
+    Ok(pages * 4096)
 }

@@ -18,6 +18,7 @@ mod delivery;
 mod harness;
 mod hostile;
 mod load;
+mod population;
 mod postgres;
 mod report;
 mod retention;
@@ -74,7 +75,7 @@ fn main() -> anyhow::Result<()> {
         eprintln!("▶ {}", scenario.name);
         results.push((scenario.run)(&settings)?);
     }
-    for scenario in scale::ALL {
+    for scenario in scale::ALL.iter().chain(population::ALL) {
         if cli
             .only
             .as_deref()

@@ -10,7 +10,7 @@ use std::time::Instant;
 use tmf688_runtime::store::{HubStart, NewEvent, NewHub};
 use tmf688_runtime::{Hub688, HubConfig, MemoryStore, Store, app};
 
-use crate::common::{Outcome, SAMPLE_EVENT, Settings, TOPIC, ratio};
+use crate::common::{Outcome, SAMPLE_EVENT, Settings, TOPIC, ratio, rss_bytes};
 use crate::load::{Bodies, post_for};
 use crate::server;
 
@@ -22,11 +22,16 @@ pub struct Scenario {
     pub run: fn(&Settings) -> anyhow::Result<Outcome>,
 }
 
-/// Every scenario, in run order (memory first: its RSS reading wants a fresh heap).
+/// Every scenario, in run order (memory first: its RSS reading wants a fresh heap; the
+/// idle hubs' next, on the first server thread, whose allocator arena is fresh).
 pub const ALL: &[Scenario] = &[
     Scenario {
         name: "memory/in-memory store",
         run: memory,
+    },
+    Scenario {
+        name: "memory per idle hub/in-memory",
+        run: crate::population::idle_hub_memory,
     },
     Scenario {
         name: "ingest/in-memory",
@@ -261,13 +266,6 @@ fn regeneration_corpus(settings: &Settings) -> anyhow::Result<Outcome> {
         met: None,
         notes: String::new(),
     })
-}
-
-/// Resident set size of this process, bytes.
-fn rss_bytes() -> anyhow::Result<u64> {
-    let statm = std::fs::read_to_string("/proc/self/statm")?;
-    let pages: u64 = statm.split_whitespace().nth(1).unwrap_or("0").parse()?;
-    Ok(pages * 4096)
 }
 
 fn memory(settings: &Settings) -> anyhow::Result<Outcome> {

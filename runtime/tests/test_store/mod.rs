@@ -35,7 +35,8 @@ pub fn on_postgres() -> bool {
 /// The store of one test server.
 #[derive(Debug)]
 pub enum TestStore {
-    Memory(MemoryStore),
+    /// Boxed: the memory store's maps make it far larger than a pool handle.
+    Memory(Box<MemoryStore>),
     Postgres(PgStore),
 }
 
@@ -52,7 +53,7 @@ impl TestStore {
                 .expect("TMF688_TEST_STORE=postgres needs a reachable PostgreSQL");
             (Self::Postgres(db.store().await), Some(db))
         } else {
-            (Self::Memory(MemoryStore::new()), None)
+            (Self::Memory(Box::default()), None)
         }
     }
 }
