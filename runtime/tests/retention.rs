@@ -352,7 +352,10 @@ async fn an_active_slow_hub_keeps_its_backlog() {
     .await;
     clock.advance_days(30);
     let report = trim(&hub).await;
-    assert_eq!(report, json!({"ran": true, "topics": [], "expired": []}));
+    assert_eq!(
+        report,
+        json!({"ran": true, "topics": [], "expired": [], "deadLettersRemoved": 0})
+    );
     let log = topic_log(&hub, "order").await;
     assert_eq!(
         (&log["firstSeq"], &log["events"]),
@@ -672,6 +675,22 @@ async fn gone_and_halted_hubs_list_their_dead_letters() {
     let (status, body) = hub
         .request(Method::GET, "/admin/hubs/hub-nope/dead-letters", None)
         .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    is_tmf_error(&body, StatusCode::NOT_FOUND);
+
+    // Dead-letter records have their own retention (default 30 days): a month on,
+    // the removed hub's record is gone, and with it the hub's last trace.
+    let gone_letters = format!("/admin/hubs/{gone_id}/dead-letters");
+    clock.advance_days(29);
+    assert_eq!(trim(&hub).await["deadLettersRemoved"], 0);
+    assert_eq!(
+        hub.request(Method::GET, &gone_letters, None).await.0,
+        StatusCode::OK
+    );
+    clock.advance_days(31);
+    let report = trim(&hub).await;
+    assert_eq!(report["deadLettersRemoved"], 1, "{report}");
+    let (status, body) = hub.request(Method::GET, &gone_letters, None).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
     is_tmf_error(&body, StatusCode::NOT_FOUND);
 }

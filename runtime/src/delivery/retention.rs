@@ -9,6 +9,7 @@
 //! max_events = 1000000         # default for every topic (absent or "off": no limit)
 //! max_undelivered_age = "2d"   # absent or "off" (the default): never skip a hub's events
 //! attempt_log_max_age = "1d"   # entries of the per-hub attempt log older than this go
+//! dead_letter_max_age = "30d"  # dead-letter records older than this go ("off": kept)
 //!
 //! [retention.topics.order]     # one topic's own limits (what it leaves out: the defaults)
 //! max_age = "30d"
@@ -20,7 +21,7 @@
 //! # Defaults
 //!
 //! `max_age = "7d"`, no `max_events`, no `max_undelivered_age`, `interval = "1m"`,
-//! `batch_size = 1000`, `attempt_log_max_age = "1d"`. An event is removed only once
+//! `batch_size = 1000`, `attempt_log_max_age = "1d"`, `dead_letter_max_age = "30d"`. An event is removed only once
 //! **every hub of its topic has passed it** *and* it is older than `max_age` or beyond
 //! the newest `max_events`; so with the defaults nothing a hub still owes is removed.
 //! `max_undelivered_age` is the one setting that lets retention skip events a hub has
@@ -230,6 +231,10 @@ pub struct RetentionConfig {
     /// Entries of a hub's attempt log (operator API) older than this are dropped
     /// (besides the log's bound of `[delivery] attempt_log_size` entries).
     pub attempt_log_max_age: Limit<Duration>,
+    /// Dead-letter records (what hubs gave up on) recorded or last extended longer ago
+    /// than this are removed, `batch_size` per statement: a peer whose callbacks keep
+    /// answering 410 cannot grow them for ever.
+    pub dead_letter_max_age: Limit<Duration>,
     /// Per-topic limits, by topic id.
     pub topics: BTreeMap<String, TopicRetention>,
 }
@@ -244,6 +249,7 @@ impl Default for RetentionConfig {
             max_events: Limit::Off,
             max_undelivered_age: Limit::Off,
             attempt_log_max_age: Limit::On(Duration::from_secs(86_400)),
+            dead_letter_max_age: Limit::On(Duration::from_secs(30 * 86_400)),
             topics: BTreeMap::new(),
         }
     }

@@ -11,7 +11,9 @@
 //! 2. removes the oldest events that are older than `max_age` or beyond the newest
 //!    `max_events`, in batches of `batch_size` ([`Store::trim_events`], which never
 //!    removes what a hub of the topic has not passed).
-//! 3. drops attempt-log entries older than `attempt_log_max_age`.
+//! 3. removes dead-letter records older than `dead_letter_max_age`, in batches
+//!    ([`Store::forget_dead_letters`]);
+//! 4. drops attempt-log entries older than `attempt_log_max_age`.
 //!
 //! Progress is saved before (step 0) so that the stored cursors the store compares
 //! with are this replica's latest. With several replicas on one store, one runs the
@@ -71,6 +73,8 @@ pub struct TrimReport {
     pub topics: Vec<TopicTrim>,
     /// Ranges given up by `max_undelivered_age` in this pass.
     pub expired: Vec<ExpiredRange>,
+    /// Dead-letter records older than `dead_letter_max_age` removed in this pass.
+    pub dead_letters_removed: u64,
 }
 
 /// What a pass removed from one topic.
@@ -150,6 +154,21 @@ impl<S: Store> Shared<S> {
             }
             if *self.shutdown.borrow() {
                 break;
+            }
+        }
+        if let Some(max_age) = config.dead_letter_max_age.get() {
+            let before = now.checked_sub(max_age).unwrap_or(SystemTime::UNIX_EPOCH);
+            loop {
+                let removed = self
+                    .store
+                    .forget_dead_letters(before, config.batch_size)
+                    .await
+                    .map_err(store_error)?;
+                report.dead_letters_removed += removed;
+                if removed < config.batch_size as u64 || *self.shutdown.borrow() {
+                    break;
+                }
+                tokio::task::yield_now().await;
             }
         }
         if let Some(max_age) = config.attempt_log_max_age.get() {

@@ -462,6 +462,22 @@ impl Store for MemoryStore {
         Ok(latest)
     }
 
+    async fn forget_dead_letters(
+        &self,
+        before: SystemTime,
+        max_rows: usize,
+    ) -> Result<u64, StoreError> {
+        let cutoff = unix_ms(before);
+        let mut state = self.write();
+        let mut removed = 0;
+        state.dead_letters.retain(|d| {
+            let forget = d.at_ms < cutoff && removed < max_rows;
+            removed += usize::from(forget);
+            !forget
+        });
+        Ok(removed as u64)
+    }
+
     async fn create_hub(&self, hub: NewHub) -> Result<(HubRecord, bool), StoreError> {
         let id = self.fresh_id("hub");
         let mut state = self.write();

@@ -624,6 +624,15 @@ pub trait Store: Send + Sync + 'static {
         hub_id: &str,
     ) -> impl Future<Output = Result<Vec<DeadLetterRecord>, StoreError>> + Send;
 
+    /// Removes up to `max_rows` dead letters recorded (or last extended) before `before`
+    /// (retention's `dead_letter_max_age`); answers how many it removed. Without it, a
+    /// peer whose callbacks keep answering 410 would grow the records for ever.
+    fn forget_dead_letters(
+        &self,
+        before: SystemTime,
+        max_rows: usize,
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
+
     /// Claims the retention trimmer for `replica` for `ttl` (renewing its own claim):
     /// with several replicas on one store, one trims at a time. The default (a store
     /// used by one process): always `true`.

@@ -142,6 +142,7 @@ delegate_store! {
         expire_backlog(hub_id: &str, up_to: Seq, reason: &str) -> Result<Option<DeadLetterRecord>, StoreError>;
         record_dead_letter(dead_letter: NewDeadLetter) -> Result<DeadLetterRecord, StoreError>;
         dead_letters(hub_id: &str) -> Result<Vec<DeadLetterRecord>, StoreError>;
+        forget_dead_letters(before: SystemTime, max_rows: usize) -> Result<u64, StoreError>;
         claim_trimmer(replica: &str, ttl: Duration) -> Result<bool, StoreError>;
         create_hub(hub: NewHub) -> Result<(HubRecord, bool), StoreError>;
         hub(topic_id: &str, id: &str) -> Result<Option<HubRecord>, StoreError>;

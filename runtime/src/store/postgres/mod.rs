@@ -340,6 +340,14 @@ impl Store for PgStore {
         retention::dead_letters(&self.pool, hub_id).await
     }
 
+    async fn forget_dead_letters(
+        &self,
+        before: SystemTime,
+        max_rows: usize,
+    ) -> Result<u64, StoreError> {
+        retention::forget_dead_letters(&self.pool, before, max_rows).await
+    }
+
     async fn claim_trimmer(&self, replica: &str, ttl: Duration) -> Result<bool, StoreError> {
         retention::claim_trimmer(&self.pool, replica, ttl).await
     }

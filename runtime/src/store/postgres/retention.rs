@@ -252,6 +252,24 @@ pub(super) async fn dead_letters(
     Ok(rows.into_iter().map(dead_letter_record).collect())
 }
 
+pub(super) async fn forget_dead_letters(
+    pool: &PgPool,
+    before: SystemTime,
+    max_rows: usize,
+) -> Result<u64, StoreError> {
+    // A batch by primary key: no long lock, whatever the table's size.
+    let removed = sqlx::query(
+        "DELETE FROM dead_letters WHERE id IN \
+         (SELECT id FROM dead_letters WHERE at < to_timestamp($1) ORDER BY id LIMIT $2)",
+    )
+    .bind(epoch_seconds(before))
+    .bind(i64::try_from(max_rows).unwrap_or(i64::MAX))
+    .execute(pool)
+    .await
+    .map_err(backend)?;
+    Ok(removed.rows_affected())
+}
+
 pub(super) async fn claim_trimmer(
     pool: &PgPool,
     replica: &str,
