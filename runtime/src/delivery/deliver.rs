@@ -13,9 +13,9 @@ use serde_json::Value;
 use tmf688_api::support::{ClientError, encode_path_segment};
 
 use super::budget::authority_of;
+use super::mailbox::Control;
 use super::notifications;
 use super::retry;
-use super::shared::Control;
 use super::status::{AttemptRecord, DeliveryState, rfc3339};
 use super::worker::{Step, Worker};
 use crate::store::{EventRecord, Store};

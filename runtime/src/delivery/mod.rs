@@ -57,6 +57,7 @@ pub mod filter;
 pub mod guard;
 pub mod hooks;
 pub mod inbound;
+mod mailbox;
 pub mod notifications;
 pub mod operator;
 mod progress;

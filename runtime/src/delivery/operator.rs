@@ -11,7 +11,8 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use super::dead_letters::{DeadLetter, DeadLetterReplay, TopicLog};
-use super::shared::{Control, Shared};
+use super::mailbox::Control;
+use super::shared::Shared;
 use super::status::{HubStatus, MetricsSnapshot};
 use crate::store::{HubRecord, Seq, Store, StoreError};
 use crate::sync::lock;

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use tmf688_api::client::CallbackClient;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use super::auth::HostAuth;
@@ -25,26 +25,16 @@ use super::budget::Budget;
 use super::config::DeliveryConfig;
 use super::guard::CallbackGuard;
 use super::hooks::{DeliveryHooks, StopWorker};
+use super::mailbox::{self, Control};
 use super::signing::Signer;
 use super::status::{HubStatus, Metrics};
 use crate::access::NeedToKnow;
-use crate::store::{HubProgress, Seq, Store};
+use crate::store::{HubProgress, Store};
 use crate::sync::lock;
-
-/// What an operator asks of a hub's worker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Control {
-    /// Leave the halted (or retrying) state and deliver now.
-    Resume,
-    /// Move the cursor to this value (re-send what follows) and deliver.
-    Replay(Seq),
-    /// Stop now (see the module documentation for the causes).
-    Stop,
-}
 
 #[derive(Debug)]
 pub(super) struct WorkerHandle {
-    pub(super) control: mpsc::UnboundedSender<Control>,
+    pub(super) control: mailbox::Sender,
     /// Set when the worker must stop sending (hub removed or its lease lost).
     pub(super) revoked: Arc<AtomicBool>,
     /// Tells this worker from a later one of the same hub.

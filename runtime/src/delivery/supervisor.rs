@@ -12,10 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use super::filter::HubFilter;
+use super::mailbox::mailbox;
 use super::shared::{Shared, WorkerHandle};
 use super::status::HubStatus;
 use super::worker::Worker;
@@ -101,7 +101,7 @@ async fn reconcile<S: Store>(
                 header_query.as_deref(),
                 content_query.as_deref(),
             );
-            let (control_tx, control_rx) = mpsc::unbounded_channel();
+            let (control_tx, control_rx) = mailbox();
             let halted = hub.state == HubState::Halted;
             let status = Arc::new(Mutex::new(HubStatus::from_record(&hub)));
             let base_path = hub

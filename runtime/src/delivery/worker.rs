@@ -12,11 +12,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::watch;
 
 use super::filter::HubFilter;
+use super::mailbox::{self, Control};
 use super::notifications;
-use super::shared::{Control, Shared};
+use super::shared::Shared;
 use super::status::HubStatus;
 use super::tail::LogEvent;
 use crate::access::Scope;
@@ -48,7 +49,7 @@ pub(super) struct Worker<S> {
     pub(super) filter: HubFilter,
     pub(super) base_path: String,
     pub(super) status: Arc<Mutex<HubStatus>>,
-    pub(super) control: mpsc::UnboundedReceiver<Control>,
+    pub(super) control: mailbox::Receiver,
     pub(super) topic: watch::Receiver<Seq>,
     pub(super) shutdown: watch::Receiver<bool>,
     pub(super) cursor: Seq,
@@ -87,7 +88,7 @@ impl<S: Store> Worker<S> {
                     control = self.control.recv() => control,
                     _ = self.shutdown.wait_for(|stop| *stop) => return,
                 };
-                if !self.apply(control).await {
+                if !Box::pin(self.apply(control)).await {
                     return;
                 }
                 continue;
@@ -100,8 +101,7 @@ impl<S: Store> Worker<S> {
                     .recent_events(&self.hub.topic_id, self.cursor, batch_size);
             let read = match recent {
                 Some(recent) => Ok(recent),
-                // Boxed, as `deliver` below: an idle worker's task is only as large as
-                // its waiting state (10,000 idle hubs; bench `memory per idle hub`).
+                // Boxed, as the work below: see there.
                 None => Box::pin(self.shared.store.read_events(
                     &self.hub.topic_id,
                     self.cursor,
@@ -135,57 +135,69 @@ impl<S: Store> Worker<S> {
                     _ = self.shutdown.wait_for(|stop| *stop) => return,
                 };
                 if let Some(control) = control
-                    && !self.apply(control).await
+                    && !Box::pin(self.apply(control)).await
                 {
                     return;
                 }
                 continue;
             }
-            let mut skipped_to = None;
-            for event in &batch {
-                // A long backlog is worked through without other awaits: give the
-                // runtime's other tasks (the API's requests) their turn.
-                tokio::task::coop::consume_budget().await;
-                if !self.qualifies(event) {
-                    skipped_to = Some(event.record.seq);
-                    self.shared.metrics.skipped();
-                    lock(&self.status).skipped += 1;
-                    continue;
-                }
-                if let Some(seq) = skipped_to.take()
-                    && !self.commit(seq).await
-                {
-                    return;
-                }
-                match Box::pin(self.deliver(&event.record)).await {
-                    Step::Delivered => {
-                        if !self.commit(event.record.seq).await {
-                            return;
-                        }
-                    }
-                    Step::Gone => {
-                        self.remove_gone().await;
-                        return;
-                    }
-                    Step::Halted => {
-                        self.halted = true;
-                        break;
-                    }
-                    Step::Control(control) => {
-                        if !self.apply(Some(control)).await {
-                            return;
-                        }
-                        break;
-                    }
-                    Step::Exit => return,
-                }
-            }
-            if let Some(seq) = skipped_to
-                && !self.commit(seq).await
-            {
+            // Boxed: the task of an idle worker is only as large as its waiting
+            // states (10,000 idle hubs: the bench's `memory per idle hub` row); one
+            // allocation per batch.
+            if !Box::pin(self.work_through(&batch)).await {
                 return;
             }
         }
+    }
+
+    /// Delivers the qualifying events of `batch` in order, moving the cursor past the
+    /// rest; `false` when the worker must end.
+    async fn work_through(&mut self, batch: &[Arc<LogEvent>]) -> bool {
+        let mut skipped_to = None;
+        for event in batch {
+            // A long backlog is worked through without other awaits: give the
+            // runtime's other tasks (the API's requests) their turn.
+            tokio::task::coop::consume_budget().await;
+            if !self.qualifies(event) {
+                skipped_to = Some(event.record.seq);
+                self.shared.metrics.skipped();
+                lock(&self.status).skipped += 1;
+                continue;
+            }
+            if let Some(seq) = skipped_to.take()
+                && !self.commit(seq).await
+            {
+                return false;
+            }
+            match self.deliver(&event.record).await {
+                Step::Delivered => {
+                    if !self.commit(event.record.seq).await {
+                        return false;
+                    }
+                }
+                Step::Gone => {
+                    self.remove_gone().await;
+                    return false;
+                }
+                Step::Halted => {
+                    self.halted = true;
+                    break;
+                }
+                Step::Control(control) => {
+                    if !self.apply(Some(control)).await {
+                        return false;
+                    }
+                    break;
+                }
+                Step::Exit => return false,
+            }
+        }
+        if let Some(seq) = skipped_to
+            && !self.commit(seq).await
+        {
+            return false;
+        }
+        true
     }
 
     /// Applies an operator's request; `false` when the worker must end.
