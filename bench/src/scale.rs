@@ -24,8 +24,13 @@ pub struct Scale {
     pub run: fn(&Settings) -> anyhow::Result<Vec<Outcome>>,
 }
 
-/// Every scale scenario, in run order.
+/// Every scenario with several rows, in run order: durable ingest (one row per
+/// baseline), then the scale scenarios.
 pub const ALL: &[Scale] = &[
+    Scale {
+        name: "durable ingest/postgres",
+        run: crate::postgres::durable_ingest,
+    },
     Scale {
         name: "scale/in-memory",
         run: |s| log_scale(s, false),

@@ -1,7 +1,7 @@
 //! The scenarios. Each returns its figure, the baseline measured in the same run, and
 //! the ratio against the target. [`ALL`] lists them in run order; the ones
 //! that need the delivery engine are in [`crate::delivery`], the PostgreSQL ones in
-//! [`crate::postgres`] and [`crate::retention`], and the rest (memory, in-memory ingest, subscriber cost,
+//! [`crate::postgres`] (durable ingest, which has two rows, is in [`crate::scale::ALL`]) and [`crate::retention`], and the rest (memory, in-memory ingest, subscriber cost,
 //! regeneration) are here.
 
 use std::sync::Arc;
@@ -40,10 +40,6 @@ pub const ALL: &[Scenario] = &[
     Scenario {
         name: "subscriber cost/in-memory",
         run: subscriber_cost,
-    },
-    Scenario {
-        name: "durable ingest/postgres",
-        run: crate::postgres::durable_ingest,
     },
     Scenario {
         name: "trimmer/postgres",

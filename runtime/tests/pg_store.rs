@@ -18,8 +18,8 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use tmf688_runtime::delivery::{DeliveryConfig, DeliveryEngine, RetryConfig};
 use tmf688_runtime::store::{
-    AppendNotice, Appended, HubProgress, HubStart, HubState, NewEvent, NewHub, NewListener,
-    NewTopic, Owner,
+    AppendNotice, Appended, EventRecord, HubProgress, HubStart, HubState, NewEvent, NewHub,
+    NewListener, NewTopic, Owner,
 };
 use tmf688_runtime::{
     AppConfig, Hub688, HubConfig, PgStore, ServeConfig, Store, StoreError, app_with,
@@ -220,6 +220,114 @@ async fn log_sequences_dedup_and_cursor_reads() {
         assert_eq!(store.event("t", bad).await.unwrap(), None, "{bad:?}");
     }
     assert_eq!(store.event("nope", "1").await.unwrap(), None);
+}
+
+/// Two processes (two stores on one database) appending to one topic, with eventIds
+/// both send: gapless sequences, each eventId stored once, and the process whose copy
+/// lost gets `Existing` with the stored record (the insert-first statement fails on
+/// the unique key; the locked path answers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_processes_appending_share_sequences_and_deduplicate() {
+    let db = test_db!("two_writers");
+    let stores = [Arc::new(db.store().await), Arc::new(db.store().await)];
+    stores[0]
+        .create_topic(new_topic(Some("t"), "t"))
+        .await
+        .unwrap();
+    let per_writer = 60;
+    let mut tasks = Vec::new();
+    for (p, store) in stores.iter().enumerate() {
+        for w in 0..4 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut answers = Vec::new();
+                for i in 0..per_writer {
+                    let batch = vec![
+                        new_event(&format!("p{p}w{w}-{i}")),
+                        new_event(&format!("both-{w}-{i}")),
+                    ];
+                    let out = store.append_events("t", batch).await.unwrap();
+                    assert!(matches!(out[0], Appended::Created(_)), "{out:?}");
+                    answers.push(out[1].clone());
+                }
+                answers
+            }));
+        }
+    }
+    let mut answers = Vec::new();
+    for task in tasks {
+        answers.extend(task.await.unwrap());
+    }
+    let log = stores[1].read_events("t", 0, usize::MAX).await.unwrap();
+    assert_eq!(log.len(), 2 * 4 * per_writer + 4 * per_writer);
+    for (i, event) in log.iter().enumerate() {
+        assert_eq!(event.seq, i as u64 + 1, "gapless");
+    }
+    // Each shared eventId: one Created, one Existing, both naming the stored event.
+    for w in 0..4 {
+        for i in 0..per_writer {
+            let id = format!("both-{w}-{i}");
+            let stored: Vec<&EventRecord> = log.iter().filter(|e| e.event_id == id).collect();
+            assert_eq!(stored.len(), 1, "{id} stored once");
+            let mine: Vec<&Appended> = answers
+                .iter()
+                .filter(|a| matches!(a, Appended::Created(r) | Appended::Existing(r) if r.event_id == id))
+                .collect();
+            assert_eq!(mine.len(), 2, "{id}");
+            assert_eq!(
+                mine.iter()
+                    .filter(|a| matches!(a, Appended::Created(_)))
+                    .count(),
+                1,
+                "{id}"
+            );
+            for answer in mine {
+                let (Appended::Created(record) | Appended::Existing(record)) = answer;
+                assert_eq!(record.seq, stored[0].seq, "{id}");
+            }
+        }
+    }
+}
+
+/// A topic removed while appends to it are in flight leaves none of their events
+/// behind (since migration 0010 a trigger, not a foreign key, removes them), and the
+/// topic made again under its id starts an empty log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn removing_a_topic_during_appends_leaves_no_events_behind() {
+    let db = test_db!("remove_during_appends");
+    let store = Arc::new(db.store().await);
+    for round in 0..5 {
+        store.create_topic(new_topic(Some("t"), "t")).await.unwrap();
+        let mut writers = tokio::task::JoinSet::new();
+        for w in 0..8 {
+            let store = store.clone();
+            writers.spawn(async move {
+                for n in 0..30 {
+                    let id = format!("r{round}-w{w}-{n}");
+                    match store.append_events("t", vec![new_event(&id)]).await {
+                        Ok(_) => {}
+                        Err(StoreError::NotFound(_)) => return,
+                        Err(other) => panic!("{other:?}"),
+                    }
+                }
+            });
+        }
+        // Remove it once some appends were acknowledged, while others are in flight.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while store.head("t").await.unwrap() < 10 {
+            assert!(Instant::now() < deadline, "no appends acknowledged");
+            tokio::task::yield_now().await;
+        }
+        assert!(store.delete_topic("t").await.unwrap());
+        while let Some(done) = writers.join_next().await {
+            done.unwrap();
+        }
+        let (left,): (i64,) = sqlx::query_as("SELECT count(*) FROM events WHERE topic_id = 't'")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "round {round}");
+    }
 }
 
 /// Concurrent writers to one topic: gapless sequences 1..=n, each writer's events in

@@ -8,8 +8,9 @@
 //!   `topics.last_seq` and inserts the event: sequences are gapless, commit in order
 //!   (a reader never sees sequence `n + 1` before `n`), and once the call returns the
 //!   event is durable — the 201 the service answers after it is true;
-//! * `eventId` de-duplication is the unique `(topic_id, publisher, event_id)` key, checked under
-//!   the same row lock (so a concurrent duplicate waits and then finds the first);
+//! * `eventId` de-duplication is the unique `(topic_id, event_id, publisher)` key: the
+//!   insert checks it (a concurrent duplicate waits for the row lock, fails the insert
+//!   and is then answered with the first under the lock);
 //! * concurrent appends to one topic are grouped into one transaction (group commit:
 //!   one WAL flush for many events) by a committer task per busy topic; each caller
 //!   gets the outcomes of its own events once the group committed;
@@ -234,7 +235,7 @@ impl Store for PgStore {
     async fn subscribe_appends(
         &self,
     ) -> Result<Option<mpsc::UnboundedReceiver<AppendNotice>>, StoreError> {
-        notify::subscribe_appends(&self.pool).await
+        notify::subscribe_appends(&self.pool, &self.appends).await
     }
 
     async fn create_topic(&self, topic: NewTopic) -> Result<TopicRecord, StoreError> {

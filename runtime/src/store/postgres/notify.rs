@@ -10,6 +10,7 @@ use sqlx::postgres::{PgListener, PgPool};
 use tokio::sync::mpsc;
 
 use super::errors::backend;
+use super::group_commit::AppendQueues;
 use crate::store::{AppendNotice, HubRecord, Seq, StoreError};
 
 /// The channel on which every append is announced (`NOTIFY`, sent at commit) with
@@ -103,12 +104,16 @@ impl AppendListener {
 
 /// [`Store::subscribe_appends`](crate::store::Store::subscribe_appends): a task
 /// forwards the notices of a [`listen_appends`] connection until the receiver is
-/// dropped; after a failure it says [`AppendNotice::Lost`] and waits a second.
+/// dropped; after a failure it says [`AppendNotice::Lost`] and waits a second. An
+/// append's notice is passed on once this process's own append of it, if it is one,
+/// was answered ([`AppendQueues::settled`]: the service then has the event at hand).
 pub(super) async fn subscribe_appends(
     pool: &PgPool,
+    appends: &AppendQueues,
 ) -> Result<Option<mpsc::UnboundedReceiver<AppendNotice>>, StoreError> {
     let mut listener = listen_appends(pool).await?;
     let (tx, rx) = mpsc::unbounded_channel();
+    let appends = appends.clone();
     tokio::spawn(async move {
         loop {
             let notice = tokio::select! {
@@ -117,6 +122,9 @@ pub(super) async fn subscribe_appends(
             };
             let failed = notice.is_err();
             let notice = notice.unwrap_or(AppendNotice::Lost);
+            if let AppendNotice::Appended { topic, head } = &notice {
+                appends.settled(topic, *head).await;
+            }
             if tx.send(notice).is_err() {
                 return;
             }

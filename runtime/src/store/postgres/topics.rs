@@ -97,7 +97,8 @@ pub(super) async fn topics(pool: &PgPool) -> Result<Vec<TopicRecord>, StoreError
 }
 
 pub(super) async fn delete_topic(pool: &PgPool, id: &str) -> Result<bool, StoreError> {
-    // Its events and hubs go with it (ON DELETE CASCADE).
+    // Its events go with it (trigger `topics_delete_events`, migration 0010), and its
+    // hubs (ON DELETE CASCADE).
     let done = sqlx::query("DELETE FROM topics WHERE id = $1")
         .bind(id)
         .execute(pool)
