@@ -51,16 +51,16 @@ pub fn fan_out(settings: &Settings, hubs: usize) -> anyhow::Result<Outcome> {
     let ours = total as f64 / elapsed.as_secs_f64();
     drop(hub);
 
-    // Baseline: a raw client POSTing the same body to the same sink, one lane per hub,
-    // on its own thread (where the hub ran); then hyper-util's pooled client the same
-    // way, reported beside it (what another delivery client would reach).
+    // Baseline: hyper-util's pooled client (the delivery client's own stack) POSTing
+    // the same body to the same sink, one lane per hub, on its own thread (where the
+    // hub ran): the ceiling. Then reqwest the same way, reported beside it.
     let address = sink_server.address;
     let body = bytes::Bytes::from(bodies.next());
-    let baseline_elapsed = raw_lanes(&sink, RawClient::Reqwest, address, &body, hubs, events)?;
-    let hyper_elapsed = raw_lanes(&sink, RawClient::HyperUtil, address, &body, hubs, events)?;
+    let baseline_elapsed = raw_lanes(&sink, RawClient::HyperUtil, address, &body, hubs, events)?;
+    let reqwest_elapsed = raw_lanes(&sink, RawClient::Reqwest, address, &body, hubs, events)?;
     let baseline = total as f64 / baseline_elapsed.as_secs_f64();
     let ratio = ratio(ours, baseline);
-    let target = (hubs == 100).then_some(0.5);
+    let target = 0.8;
     Ok(Outcome {
         scenario: if hubs == 1 {
             "fan-out/1 hub".into()
@@ -70,13 +70,15 @@ pub fn fan_out(settings: &Settings, hubs: usize) -> anyhow::Result<Outcome> {
         metric: "deliveries/s".into(),
         value: ours,
         baseline: Some(baseline),
-        baseline_name: format!("raw reqwest POSTs of the same body to the same sink, {hubs} lanes"),
+        baseline_name: format!(
+            "raw hyper-util pooled client POSTing the same body to the same sink, {hubs} lanes"
+        ),
         ratio,
-        target: target.map_or("(reported)".into(), |t| format!("≥ {t} × baseline")),
-        met: target.and_then(|t| ratio.map(|r| r >= t)),
+        target: format!("≥ {target} × baseline"),
+        met: ratio.map(|r| r >= target),
         notes: format!(
-            "{events} events × {hubs} hubs, publishing included; hyper-util pooled client, same lanes: {:.0}/s",
-            total as f64 / hyper_elapsed.as_secs_f64()
+            "{events} events × {hubs} hubs, publishing included; raw reqwest, same lanes: {:.0}/s",
+            total as f64 / reqwest_elapsed.as_secs_f64()
         ),
     })
 }

@@ -1327,6 +1327,8 @@ pub enum ClientError {
     },
     /// A request value could not be encoded.
     Encode(String),
+    /// A callback (`CallbackClient`) was not reached or did not answer in time.
+    Callback(CallbackError),
 }
 
 impl ::std::fmt::Display for ClientError {
@@ -1340,6 +1342,7 @@ impl ::std::fmt::Display for ClientError {
                 write!(f, "response ({status}) does not match the spec: {message}")
             }
             Self::Encode(message) => write!(f, "request could not be encoded: {message}"),
+            Self::Callback(error) => ::std::fmt::Display::fmt(error, f),
         }
     }
 }
@@ -1348,6 +1351,7 @@ impl ::std::error::Error for ClientError {
     fn source(&self) -> ::std::option::Option<&(dyn ::std::error::Error + 'static)> {
         match self {
             Self::Transport(error) => Some(error),
+            Self::Callback(error) => error.source(),
             _ => None,
         }
     }
@@ -1356,6 +1360,95 @@ impl ::std::error::Error for ClientError {
 impl ::std::convert::From<::reqwest::Error> for ClientError {
     fn from(error: ::reqwest::Error) -> Self {
         Self::Transport(error)
+    }
+}
+
+impl ::std::convert::From<CallbackError> for ClientError {
+    fn from(error: CallbackError) -> Self {
+        Self::Callback(error)
+    }
+}
+
+/// What kind of [`CallbackError`] it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CallbackErrorKind {
+    /// The callback is not a URL the client can send to.
+    Url,
+    /// No connection could be made: resolving (including a resolver's refusal),
+    /// connecting, the connect timeout or the TLS handshake.
+    Connect,
+    /// The request timeout passed before the answer (and its kept body) arrived.
+    Timeout,
+    /// The connection failed while the request was sent or the answer's head read.
+    Request,
+    /// The connection failed while the answer's body was read.
+    Body,
+    /// The client could not be built (e.g. the platform's certificate verifier).
+    Setup,
+}
+
+/// Why a callback was not reached or did not answer: its kind and the underlying
+/// error (its `source` chain says what failed, e.g. `Connection refused`).
+#[derive(Debug)]
+pub struct CallbackError {
+    kind: CallbackErrorKind,
+    source: ::std::option::Option<::std::boxed::Box<dyn ::std::error::Error + Send + Sync>>,
+}
+
+impl CallbackError {
+    /// An error of `kind`, caused by `source`.
+    pub fn new(
+        kind: CallbackErrorKind,
+        source: ::std::option::Option<::std::boxed::Box<dyn ::std::error::Error + Send + Sync>>,
+    ) -> Self {
+        Self { kind, source }
+    }
+
+    /// The error of hyper-util's client: a connect error or one of the request.
+    pub fn from_client(error: ::hyper_util::client::legacy::Error) -> Self {
+        let kind = if error.is_connect() {
+            CallbackErrorKind::Connect
+        } else {
+            CallbackErrorKind::Request
+        };
+        Self::new(kind, Some(::std::boxed::Box::new(error)))
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> CallbackErrorKind {
+        self.kind
+    }
+
+    /// Whether the request timeout passed.
+    pub fn is_timeout(&self) -> bool {
+        self.kind == CallbackErrorKind::Timeout
+    }
+
+    /// Whether no connection could be made.
+    pub fn is_connect(&self) -> bool {
+        self.kind == CallbackErrorKind::Connect
+    }
+}
+
+impl ::std::fmt::Display for CallbackError {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        f.write_str(match self.kind {
+            CallbackErrorKind::Url => "invalid callback URL",
+            CallbackErrorKind::Connect => "connection failed",
+            CallbackErrorKind::Timeout => "timeout",
+            CallbackErrorKind::Request => "request failed",
+            CallbackErrorKind::Body => "reading the answer failed",
+            CallbackErrorKind::Setup => "the callback client could not be set up",
+        })
+    }
+}
+
+impl ::std::error::Error for CallbackError {
+    fn source(&self) -> ::std::option::Option<&(dyn ::std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|error| error as &(dyn ::std::error::Error + 'static))
     }
 }
 

@@ -84,7 +84,7 @@ pub mod server {
 }
 pub mod client {
     #![doc = r" Typed HTTP clients."]
-    pub use crate::support::ClientError;
+    pub use crate::support::{CallbackError, CallbackErrorKind, ClientError};
     #[doc = " The spec's base path: ``."]
     pub const BASE_PATH: &str = "";
     #[doc = r" What a callback answered."]
@@ -97,67 +97,277 @@ pub mod client {
         #[doc = r" Response body (at most the client's body limit)."]
         pub body: ::bytes::Bytes,
     }
-    #[doc = r" POSTs notifications to callback URLs registered by subscribers."]
+    #[doc = r" The connector a [`CallbackClient`] connects with: TCP through the resolver"]
+    #[doc = r" `R`, and rustls (the platform's roots) for https callbacks with the `tls`"]
+    #[doc = r" feature; without it, https callbacks fail to connect."]
+    #[cfg(feature = "tls")]
+    type CallbackConnector<R> =
+        ::hyper_rustls::HttpsConnector<::hyper_util::client::legacy::connect::HttpConnector<R>>;
+    #[cfg(not(feature = "tls"))]
+    type CallbackConnector<R> = ::hyper_util::client::legacy::connect::HttpConnector<R>;
+    #[doc = r" The system's resolver (`getaddrinfo` on a blocking thread): a default"]
+    #[doc = r" [`CallbackClient`]'s."]
+    pub use ::hyper_util::client::legacy::connect::dns::GaiResolver;
+    #[doc = r" The host name a [`CallbackResolver`] is asked for (without port)."]
+    pub use ::hyper_util::client::legacy::connect::dns::Name;
+    #[doc = r" A DNS resolver for a [`CallbackClient`]: a `tower_service::Service` from a"]
+    #[doc = r" host [`Name`] to its socket addresses (their ports are replaced with the"]
+    #[doc = r" callback's). It is asked when a connection is made, not when a URL is"]
+    #[doc = r" given, so it is the place to refuse addresses (e.g. private ones: SSRF)."]
+    #[doc = r" IP-literal hosts are not resolved."]
+    pub trait CallbackResolver:
+        ::tower_service::Service<
+            Name,
+            Response: ::std::iter::Iterator<Item = ::std::net::SocketAddr>,
+            Error: ::std::convert::Into<
+                ::std::boxed::Box<
+                    dyn ::std::error::Error + ::std::marker::Send + ::std::marker::Sync,
+                >,
+            >,
+            Future: ::std::marker::Send,
+        > + ::std::clone::Clone
+        + ::std::marker::Send
+        + ::std::marker::Sync
+        + 'static
+    {
+    }
+    impl<R> CallbackResolver for R where
+        R: ::tower_service::Service<
+                Name,
+                Response: ::std::iter::Iterator<Item = ::std::net::SocketAddr>,
+                Error: ::std::convert::Into<
+                    ::std::boxed::Box<
+                        dyn ::std::error::Error + ::std::marker::Send + ::std::marker::Sync,
+                    >,
+                >,
+                Future: ::std::marker::Send,
+            > + ::std::clone::Clone
+            + ::std::marker::Send
+            + ::std::marker::Sync
+            + 'static
+    {
+    }
+    #[doc = r" POSTs notifications to callback URLs registered by subscribers, over"]
+    #[doc = r" hyper-util's pooled HTTP/1.1 client: keep-alive connections per host, no"]
+    #[doc = r" redirects followed, no proxy, `TCP_NODELAY`, at most"]
+    #[doc = r" [`body_limit`](CallbackClientBuilder::body_limit) bytes of an answer kept."]
+    #[doc = r" Cloning shares the pool. Needs a Tokio runtime."]
     #[derive(Clone, Debug)]
-    pub struct CallbackClient {
-        http: ::reqwest::Client,
+    pub struct CallbackClient<R = GaiResolver> {
+        http: ::hyper_util::client::legacy::Client<
+            CallbackConnector<R>,
+            ::http_body_util::Full<::bytes::Bytes>,
+        >,
+        body_limit: usize,
+        request_timeout: ::std::option::Option<::std::time::Duration>,
+    }
+    #[doc = r" Settings of a [`CallbackClient`] (see [`CallbackClient::builder`])."]
+    #[derive(Clone, Debug)]
+    pub struct CallbackClientBuilder {
+        connect_timeout: ::std::option::Option<::std::time::Duration>,
+        request_timeout: ::std::option::Option<::std::time::Duration>,
+        pool_max_idle_per_host: usize,
+        pool_idle_timeout: ::std::option::Option<::std::time::Duration>,
         body_limit: usize,
     }
-    impl ::std::default::Default for CallbackClient {
+    impl ::std::default::Default for CallbackClientBuilder {
         fn default() -> Self {
-            Self::with_client(::reqwest::Client::new())
+            Self {
+                connect_timeout: None,
+                request_timeout: None,
+                pool_max_idle_per_host: usize::MAX,
+                pool_idle_timeout: Some(::std::time::Duration::from_secs(90)),
+                body_limit: CallbackClient::<GaiResolver>::DEFAULT_BODY_LIMIT,
+            }
+        }
+    }
+    impl CallbackClientBuilder {
+        #[doc = r" How long making a TCP connection may take (each address tried gets a"]
+        #[doc = r" share); default: no limit."]
+        pub fn connect_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.connect_timeout = Some(timeout);
+            self
+        }
+        #[doc = r" How long one POST may take, from connecting to the end of the kept"]
+        #[doc = r" answer; default: no limit. Exceeded: [`CallbackError::is_timeout`]."]
+        pub fn request_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.request_timeout = Some(timeout);
+            self
+        }
+        #[doc = r" Idle keep-alive connections kept per host (`host:port`); default: no cap."]
+        pub fn pool_max_idle_per_host(mut self, max: usize) -> Self {
+            self.pool_max_idle_per_host = max;
+            self
+        }
+        #[doc = r" How long an idle connection is kept; default 90 s."]
+        pub fn pool_idle_timeout(mut self, timeout: ::std::time::Duration) -> Self {
+            self.pool_idle_timeout = Some(timeout);
+            self
+        }
+        #[doc = r" Keeps at most `limit` bytes of each answer (default"]
+        #[doc = r" [`CallbackClient::DEFAULT_BODY_LIMIT`]); the rest is not read."]
+        pub fn body_limit(mut self, limit: usize) -> Self {
+            self.body_limit = limit;
+            self
+        }
+        #[doc = r" A client resolving host names with the system's resolver."]
+        #[doc = r""]
+        #[doc = r" # Errors"]
+        #[doc = r" With the `tls` feature, when the platform's certificate verifier cannot"]
+        #[doc = r" be set up."]
+        pub fn build(self) -> ::std::result::Result<CallbackClient, CallbackError> {
+            self.build_with_resolver(GaiResolver::new())
+        }
+        #[doc = r" A client resolving host names with `resolver`."]
+        #[doc = r""]
+        #[doc = r" # Errors"]
+        #[doc = r" With the `tls` feature, when the platform's certificate verifier cannot"]
+        #[doc = r" be set up."]
+        pub fn build_with_resolver<R: CallbackResolver>(
+            self,
+            resolver: R,
+        ) -> ::std::result::Result<CallbackClient<R>, CallbackError> {
+            let mut tcp =
+                ::hyper_util::client::legacy::connect::HttpConnector::new_with_resolver(resolver);
+            tcp.set_nodelay(true);
+            tcp.set_connect_timeout(self.connect_timeout);
+            #[cfg(feature = "tls")]
+            let connector = {
+                tcp.enforce_http(false);
+                ::hyper_rustls::HttpsConnectorBuilder::new()
+                    .with_provider_and_platform_verifier(
+                        ::rustls::crypto::aws_lc_rs::default_provider(),
+                    )
+                    .map_err(|error| {
+                        CallbackError::new(
+                            crate::support::CallbackErrorKind::Setup,
+                            Some(error.into()),
+                        )
+                    })?
+                    .https_or_http()
+                    .enable_http1()
+                    .wrap_connector(tcp)
+            };
+            #[cfg(not(feature = "tls"))]
+            let connector = tcp;
+            let mut http = ::hyper_util::client::legacy::Client::builder(
+                ::hyper_util::rt::TokioExecutor::new(),
+            );
+            http.pool_max_idle_per_host(self.pool_max_idle_per_host)
+                .pool_idle_timeout(self.pool_idle_timeout)
+                .pool_timer(::hyper_util::rt::TokioTimer::new());
+            Ok(CallbackClient {
+                http: http.build(connector),
+                body_limit: self.body_limit,
+                request_timeout: self.request_timeout,
+            })
+        }
+    }
+    impl ::std::default::Default for CallbackClient {
+        #[doc = r" [`CallbackClient::builder`]`().build()`."]
+        #[doc = r""]
+        #[doc = r" # Panics"]
+        #[doc = r" With the `tls` feature, when the platform's certificate verifier cannot"]
+        #[doc = r" be set up."]
+        fn default() -> Self {
+            CallbackClientBuilder::default()
+                .build()
+                .expect("the platform's certificate verifier")
         }
     }
     impl CallbackClient {
         #[doc = r" How much of a callback's answer is kept by default (64 KiB): callbacks"]
         #[doc = r" are not trusted to answer briefly."]
         pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
-        #[doc = r" A callback client over a configured `reqwest::Client`."]
-        pub fn with_client(http: ::reqwest::Client) -> Self {
-            Self {
-                http,
-                body_limit: Self::DEFAULT_BODY_LIMIT,
-            }
+        #[doc = r" Settings for a client: timeouts, pool, body limit, resolver."]
+        pub fn builder() -> CallbackClientBuilder {
+            CallbackClientBuilder::default()
         }
+    }
+    impl<R: CallbackResolver> CallbackClient<R> {
         #[doc = r" Keeps at most `limit` bytes of each answer; the rest is not read."]
         pub fn with_body_limit(mut self, limit: usize) -> Self {
             self.body_limit = limit;
             self
         }
-        #[doc = r" POSTs an already serialized JSON body with extra headers (auth, signatures)."]
+        #[doc = r" POSTs an already serialized JSON body with extra headers (auth,"]
+        #[doc = r" signatures) to `callback`, a URL (any `#fragment` is not sent)."]
         pub async fn post_bytes(
             &self,
             callback: &str,
             body: ::bytes::Bytes,
             headers: &::http::HeaderMap,
         ) -> ::std::result::Result<CallbackOutcome, ClientError> {
-            let mut response = self
+            let target = callback.split_once('#').map_or(callback, |(url, _)| url);
+            let uri = ::http::Uri::try_from(target).map_err(|error| {
+                CallbackError::new(crate::support::CallbackErrorKind::Url, Some(error.into()))
+            })?;
+            self.post(uri, body, headers.clone()).await
+        }
+        #[doc = r" POSTs `body` as `application/json;charset=utf-8` (unless `headers` give"]
+        #[doc = r" another `Content-Type`) with `headers` to `callback`: what it answered"]
+        #[doc = r" (any status), its body cut at the body limit."]
+        pub async fn post(
+            &self,
+            callback: ::http::Uri,
+            body: ::bytes::Bytes,
+            headers: ::http::HeaderMap,
+        ) -> ::std::result::Result<CallbackOutcome, ClientError> {
+            let exchange = self.exchange(callback, body, headers);
+            match self.request_timeout {
+                Some(timeout) => match ::tokio::time::timeout(timeout, exchange).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => Err(CallbackError::new(
+                        crate::support::CallbackErrorKind::Timeout,
+                        None,
+                    )
+                    .into()),
+                },
+                None => exchange.await,
+            }
+        }
+        async fn exchange(
+            &self,
+            callback: ::http::Uri,
+            body: ::bytes::Bytes,
+            mut headers: ::http::HeaderMap,
+        ) -> ::std::result::Result<CallbackOutcome, ClientError> {
+            headers.entry(::http::header::CONTENT_TYPE).or_insert(
+                ::http::HeaderValue::from_static("application/json;charset=utf-8"),
+            );
+            let mut request = ::http::Request::new(::http_body_util::Full::new(body));
+            *request.method_mut() = ::http::Method::POST;
+            *request.uri_mut() = callback;
+            *request.headers_mut() = headers;
+            let response = self
                 .http
-                .post(callback)
-                .header(
-                    ::http::header::CONTENT_TYPE,
-                    "application/json;charset=utf-8",
-                )
-                .headers(headers.clone())
-                .body(body)
-                .send()
-                .await?;
-            let status = response.status();
-            let headers = response.headers().clone();
-            let mut kept = ::std::vec::Vec::new();
+                .request(request)
+                .await
+                .map_err(CallbackError::from_client)?;
+            let (parts, mut body) = response.into_parts();
+            let mut kept = ::bytes::BytesMut::new();
             while kept.len() < self.body_limit {
-                match response.chunk().await? {
-                    Some(chunk) => {
-                        let room = self.body_limit - kept.len();
-                        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                match ::http_body_util::BodyExt::frame(&mut body).await {
+                    Some(Ok(frame)) => {
+                        if let Ok(chunk) = frame.into_data() {
+                            let room = self.body_limit - kept.len();
+                            kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+                        }
+                    }
+                    Some(Err(error)) => {
+                        return Err(CallbackError::new(
+                            crate::support::CallbackErrorKind::Body,
+                            Some(error.into()),
+                        )
+                        .into());
                     }
                     None => break,
                 }
             }
             Ok(CallbackOutcome {
-                status,
-                headers,
-                body: ::bytes::Bytes::from(kept),
+                status: parts.status,
+                headers: parts.headers,
+                body: kept.freeze(),
             })
         }
         #[doc = r" POSTs any serializable notification."]

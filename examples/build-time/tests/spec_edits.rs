@@ -71,11 +71,19 @@ publish = false
 axum = {{ version = "0.8", default-features = false, features = ["http1", "tokio", "query", "original-uri", "matched-path"] }}
 bytes = "1"
 http = "1"
+http-body-util = "0.1"
+hyper-util = {{ version = "0.1", default-features = false, features = ["client-legacy", "http1", "tokio"] }}
+tokio = {{ version = "1", features = ["time"] }}
+tower-service = "0.3"
 percent-encoding = "2"
 reqwest = {{ version = "0.13", default-features = false, features = ["query"] }}
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = {{ version = "1", features = ["arbitrary_precision"] }}
 serde_path_to_error = "0.1"
+
+[features]
+# https callbacks (off here), as in generated/Cargo.toml but without its TLS crates
+tls = []
 
 [build-dependencies]
 tmfgen = {{ path = {codegen:?} }}

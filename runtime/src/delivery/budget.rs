@@ -47,17 +47,31 @@ impl<K: Eq + Hash + Clone> Shares<K> {
         }
     }
 
-    async fn acquire(&self, key: &K) -> Option<OwnedSemaphorePermit> {
+    /// The semaphore of `key`, made on first use (`None`: no cap).
+    fn semaphore(&self, key: &K) -> Option<Arc<Semaphore>> {
         if self.size == 0 {
             return None;
         }
-        let semaphore = lock(&self.by_key)
-            .entry(key.clone())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.size)))
-            .clone();
-        // Never closed: `acquire_owned` cannot fail.
-        semaphore.acquire_owned().await.ok()
+        Some(
+            lock(&self.by_key)
+                .entry(key.clone())
+                .or_insert_with(|| Arc::new(Semaphore::new(self.size)))
+                .clone(),
+        )
     }
+}
+
+/// Never closed: `acquire_owned` cannot fail.
+async fn acquire(semaphore: Option<&Arc<Semaphore>>) -> Option<OwnedSemaphorePermit> {
+    semaphore?.clone().acquire_owned().await.ok()
+}
+
+/// The shares an attempt to one callback authority by a hub of one owner takes from
+/// (looked up once per worker and route: the semaphores are kept for good).
+#[derive(Clone, Debug)]
+pub(super) struct Places {
+    owner: Option<Arc<Semaphore>>,
+    authority: Option<Arc<Semaphore>>,
 }
 
 /// The budget of one engine.
@@ -77,23 +91,32 @@ impl Budget {
         }
     }
 
-    /// Waits for a place in flight for an attempt to `authority` (`host:port`) by a hub
-    /// of `owner` (hubs without an owner share no owner cap).
-    pub(super) async fn enter(&self, authority: &str, owner: Option<&Owner>) -> InFlight {
-        let owner = match owner {
-            Some(owner) => self.owners.acquire(owner).await,
-            None => None,
-        };
-        let authority = self.authorities.acquire(&authority.to_owned()).await;
-        let global = match &self.global {
-            Some(global) => global.clone().acquire_owned().await.ok(),
-            None => None,
-        };
+    /// The shares of attempts to `authority` (`host:port`) by hubs of `owner` (hubs
+    /// without an owner share no owner cap).
+    pub(super) fn places(&self, authority: &str, owner: Option<&Owner>) -> Places {
+        Places {
+            owner: owner.and_then(|owner| self.owners.semaphore(owner)),
+            authority: self.authorities.semaphore(&authority.to_owned()),
+        }
+    }
+
+    /// Waits for a place in flight within `places` and the global budget.
+    pub(super) async fn enter_places(&self, places: &Places) -> InFlight {
+        let owner = acquire(places.owner.as_ref()).await;
+        let authority = acquire(places.authority.as_ref()).await;
+        let global = acquire(self.global.as_ref()).await;
         InFlight {
             _owner: owner,
             _authority: authority,
             _global: global,
         }
+    }
+
+    /// Waits for a place in flight for an attempt to `authority` (`host:port`) by a hub
+    /// of `owner` (hubs without an owner share no owner cap).
+    #[cfg(test)]
+    pub(super) async fn enter(&self, authority: &str, owner: Option<&Owner>) -> InFlight {
+        self.enter_places(&self.places(authority, owner)).await
     }
 }
 

@@ -195,7 +195,10 @@ pub struct PoolConfig {
 impl Default for PoolConfig {
     fn default() -> Self {
         Self {
-            max_idle_per_host: 32,
+            // As many as may be in flight to one host (`max_in_flight_per_host`): with
+            // fewer, a host at its share closes and reopens connections all the time
+            // (fan-out to 1,000 hubs on one sink: a TCP connect per delivery).
+            max_idle_per_host: 256,
             idle_timeout_ms: 90_000,
             max_in_flight: 1024,
             max_in_flight_per_host: 256,

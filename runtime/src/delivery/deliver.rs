@@ -4,6 +4,7 @@
 //! with backoff (or `Retry-After`) until a 2xx, a 410 Gone, the end of the budget (the
 //! hub halts), an operator's request, shutdown, or — when leasing — the lease lapsing.
 
+use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
@@ -12,7 +13,7 @@ use http::StatusCode;
 use serde_json::Value;
 use tmf688_api::support::{ClientError, encode_path_segment};
 
-use super::budget::authority_of;
+use super::budget::{Places, authority_of};
 use super::mailbox::Control;
 use super::notifications;
 use super::retry;
@@ -20,6 +21,35 @@ use super::status::{AttemptRecord, DeliveryState, rfc3339};
 use super::worker::{Step, Worker};
 use crate::store::{EventRecord, Store};
 use crate::sync::lock;
+
+/// Where a worker's deliveries to one target (the hub's callback, or a listener's
+/// URL) go, worked out once rather than per delivery: the allow-list's verdict (the
+/// engine's configuration does not change while it runs; host names are checked
+/// again by the guarded resolver whenever a connection is made), the URI sent to and
+/// the allow-list entry's index, and the budget's shares for its authority and owner.
+#[derive(Debug)]
+pub(super) struct Route {
+    target: String,
+    verdict: Result<(http::Uri, usize), String>,
+    places: Places,
+    /// `Content-Type` and `Host` (as the client would write it), built once.
+    headers: http::HeaderMap,
+}
+
+/// The `Host` header for `uri`: its host, with the port unless it is the scheme's
+/// default (what hyper-util would otherwise format for every request).
+fn host_header(uri: &http::Uri) -> Option<http::HeaderValue> {
+    let host = uri.host()?;
+    let default = match uri.scheme_str() {
+        Some("https") => 443,
+        _ => 80,
+    };
+    let value = match uri.port_u16() {
+        Some(port) if port != default => format!("{host}:{port}"),
+        _ => host.to_owned(),
+    };
+    http::HeaderValue::from_str(&value).ok()
+}
 
 /// What one attempt came to.
 enum Attempt {
@@ -53,16 +83,12 @@ fn render(body: &[u8], id: &str, href: &str) -> Bytes {
 
 fn describe(error: &ClientError, timeout: Duration) -> String {
     match error {
-        ClientError::Transport(e) if e.is_timeout() => {
+        ClientError::Callback(e) if e.is_timeout() => {
             format!("timeout: no answer within {} ms", timeout.as_millis())
         }
-        ClientError::Transport(e) => {
-            let mut text = if e.is_connect() {
-                "connection failed".to_owned()
-            } else {
-                "request failed".to_owned()
-            };
-            let mut source: Option<&dyn std::error::Error> = Some(e);
+        ClientError::Callback(e) => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
             while let Some(cause) = source {
                 text.push_str(": ");
                 text.push_str(&cause.to_string());
@@ -82,28 +108,23 @@ impl<S: Store> Worker<S> {
     /// Delivers one event, retrying until a 2xx, a 410, the end of the budget, an
     /// operator's request or shutdown.
     pub(super) async fn deliver(&mut self, event: &EventRecord) -> Step {
-        let href = format!(
-            "{}/topic/{}/event/{}",
-            self.base_path,
-            encode_path_segment(&self.hub.topic_id),
-            encode_path_segment(&event.id)
-        );
+        let mut href = self.href_prefix.clone();
+        href.push_str(&encode_path_segment(&event.id));
         // Notifications to API listeners go as stored, each to its listener path; events
         // to hubs with the `id`/`href` of the hub's base path.
-        let (body, target) = if notifications::is_reserved(&self.hub.topic_id) {
+        let (body, route) = if notifications::is_reserved(&self.hub.topic_id) {
             let event_type = serde_json::from_slice::<Value>(&event.body)
                 .ok()
                 .and_then(|v| v.get("eventType")?.as_str().map(str::to_owned))
                 .unwrap_or_default();
-            (
-                event.body.clone(),
-                notifications::listener_url(&self.hub.callback, &event_type),
-            )
+            let target = notifications::listener_url(&self.hub.callback, &event_type);
+            (event.body.clone(), self.route_to(target))
         } else {
-            (
-                render(&event.body, &event.id, &href),
-                self.hub.callback.clone(),
-            )
+            let route = match &self.route {
+                Some(route) if route.target == self.hub.callback => route.clone(),
+                _ => self.route_to(self.hub.callback.clone()),
+            };
+            (render(&event.body, &event.id, &href), route)
         };
         // The Standard Webhooks message id: stable across retries and replays, and one
         // per event (receivers drop a second message with the same id). eventIds are
@@ -122,7 +143,6 @@ impl<S: Store> Worker<S> {
             format!("{}.{}", event.event_id, event.id)
         };
         let config = self.shared.config.clone();
-        let authority = authority_of(&target);
         let mut failures: u32 = std::mem::take(&mut self.carried_attempts);
         loop {
             if self.stopping() {
@@ -130,7 +150,7 @@ impl<S: Store> Worker<S> {
             }
             // A place in flight within this hub's owner's and callback host's shares.
             let permit = tokio::select! {
-                permit = self.shared.budget.enter(&authority, self.hub.owner.as_ref()) => permit,
+                permit = self.shared.budget.enter_places(&route.places) => permit,
                 _ = self.shutdown.wait_for(|stop| *stop) => return Step::Exit,
             };
             let started_at = SystemTime::now();
@@ -141,7 +161,7 @@ impl<S: Store> Worker<S> {
             let outcome = tokio::select! {
                 biased;
                 () = self.lease_lost() => return Step::Exit,
-                outcome = self.attempt(&target, body.clone(), &webhook_id) => outcome,
+                outcome = self.attempt(&route, body.clone(), &webhook_id) => outcome,
             };
             drop(permit);
             let elapsed = started.elapsed();
@@ -249,15 +269,60 @@ impl<S: Store> Worker<S> {
         }
     }
 
+    /// The route to `target`, kept for the next deliveries to it.
+    fn route_to(&mut self, target: String) -> Arc<Route> {
+        if let Some(route) = &self.route
+            && route.target == target
+        {
+            return route.clone();
+        }
+        let verdict = self
+            .shared
+            .guard
+            .allowed(&target)
+            .and_then(|(url, index, _)| {
+                // Never sent: a fragment is not part of an HTTP request's target.
+                let sent = url
+                    .as_str()
+                    .split_once('#')
+                    .map_or(url.as_str(), |(url, _)| url);
+                let uri = http::Uri::try_from(sent)
+                    .map_err(|error| format!("`callback` {target:?} cannot be sent to: {error}"))?;
+                Ok((uri, index))
+            });
+        let places = self
+            .shared
+            .budget
+            .places(&authority_of(&target), self.hub.owner.as_ref());
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json;charset=utf-8"),
+        );
+        if let Ok((uri, _)) = &verdict
+            && let Some(host) = host_header(uri)
+        {
+            headers.insert(http::header::HOST, host);
+        }
+        let route = Arc::new(Route {
+            target,
+            verdict,
+            places,
+            headers,
+        });
+        self.route = Some(route.clone());
+        route
+    }
+
     /// One POST (two when an OAuth2 token was refused with 401 and is refreshed).
-    async fn attempt(&self, target: &str, body: Bytes, webhook_id: &str) -> Attempt {
+    async fn attempt(&self, route: &Route, body: Bytes, webhook_id: &str) -> Attempt {
         let shared = &self.shared;
-        let (url, index, _) = match shared.guard.allowed(target) {
-            Ok(allowed) => allowed,
+        let (uri, index) = match &route.verdict {
+            Ok((uri, index)) => (uri, *index),
             Err(error) => {
                 return Attempt::Failed {
                     status: None,
-                    error,
+                    error: error.clone(),
                     retry_after: None,
                 };
             }
@@ -265,7 +330,11 @@ impl<S: Store> Worker<S> {
         let auth = &shared.auth[index];
         for round in 0..2 {
             let (mut headers, token) = match auth.headers(&shared.token_http).await {
-                Ok(headers) => headers,
+                Ok((auth_headers, token)) => {
+                    let mut headers = route.headers.clone();
+                    headers.extend(auth_headers);
+                    (headers, token)
+                }
                 Err(error) => {
                     return Attempt::Failed {
                         status: None,
@@ -275,10 +344,7 @@ impl<S: Store> Worker<S> {
                 }
             };
             shared.signers[index].sign(&mut headers, webhook_id, SystemTime::now(), &body);
-            let outcome = shared
-                .client
-                .post_bytes(url.as_str(), body.clone(), &headers)
-                .await;
+            let outcome = shared.client.post(uri.clone(), body.clone(), headers).await;
             let answer = match outcome {
                 Ok(answer) => answer,
                 Err(error) => {

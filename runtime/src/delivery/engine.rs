@@ -128,16 +128,15 @@ impl<S: Store> DeliveryEngine<S> {
                     .map_err(|error| EngineError::Config(format!("{}: {error}", entry.host)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(config.attempt_timeout())
+        // Pooled keep-alive connections, each made through the guarded resolver (a
+        // callback host is checked again whenever it is resolved); no redirects, no
+        // proxy; rustls for https callbacks.
+        let client = CallbackClient::builder()
+            .request_timeout(config.attempt_timeout())
             .connect_timeout(Duration::from_millis(config.connect_timeout_ms))
             .pool_max_idle_per_host(config.pool.max_idle_per_host)
             .pool_idle_timeout(Duration::from_millis(config.pool.idle_timeout_ms))
-            .tcp_nodelay(true)
-            .no_proxy()
-            .dns_resolver(GuardedResolver::new(config.clone()))
-            .build()
+            .build_with_resolver(GuardedResolver::new(config.clone()))
             .map_err(|error| EngineError::Client(error.to_string()))?;
         let token_http = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
@@ -161,7 +160,7 @@ impl<S: Store> DeliveryEngine<S> {
             hooks: hooks.clone(),
             guard: CallbackGuard::new(config.clone()),
             config: config.clone(),
-            client: CallbackClient::with_client(http),
+            client,
             token_http,
             auth,
             signers,

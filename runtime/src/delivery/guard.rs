@@ -12,11 +12,14 @@
 //!   through [`GuardedResolver`], which drops non-public addresses for hosts not
 //!   allowed them — so DNS rebinding after registration does not reach inside.
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use tmf688_api::client::Name;
 use url::{Host, Url};
 
 use super::config::{CallbackHost, DeliveryConfig};
@@ -153,8 +156,19 @@ impl CallbackGuard {
     }
 }
 
-/// A DNS resolver for the delivery client that keeps only public addresses, except
-/// for hosts whose allow-list entry sets `allow_private_addresses`.
+/// What the resolver failed with (shown in an attempt's error).
+type ResolveError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The addresses a host name may be called at (ports 0: the connector sets the
+/// callback's), or why none.
+pub type Resolving =
+    Pin<Box<dyn Future<Output = Result<std::vec::IntoIter<SocketAddr>, ResolveError>> + Send>>;
+
+/// The DNS resolver of the delivery client's connector (so asked whenever a
+/// connection is made, not only at registration): it refuses host names no allow-list
+/// entry covers and keeps only public addresses, except for hosts whose entry sets
+/// `allow_private_addresses`. IP-literal hosts never reach it (the connector does not
+/// resolve them); [`CallbackGuard::allowed`] checks those before every attempt.
 #[derive(Clone, Debug)]
 pub struct GuardedResolver {
     config: Arc<DeliveryConfig>,
@@ -165,10 +179,9 @@ impl GuardedResolver {
     pub fn new(config: Arc<DeliveryConfig>) -> Self {
         Self { config }
     }
-}
 
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
+    /// The addresses `name` may be called at.
+    pub fn resolve(&self, name: Name) -> Resolving {
         let host = normalised(name.as_str());
         let entries: Vec<&CallbackHost> = self
             .config
@@ -196,9 +209,23 @@ impl Resolve for GuardedResolver {
                 )
                 .into());
             }
-            let addrs: Addrs = Box::new(addrs.into_iter());
-            Ok(addrs)
+            Ok(addrs.into_iter())
         })
+    }
+}
+
+/// The connector's resolver interface (hyper-util asks a `tower` service).
+impl tower::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = ResolveError;
+    type Future = Resolving;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        self.resolve(name)
     }
 }
 

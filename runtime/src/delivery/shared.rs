@@ -23,7 +23,7 @@ use tokio::task::JoinHandle;
 use super::auth::HostAuth;
 use super::budget::Budget;
 use super::config::DeliveryConfig;
-use super::guard::CallbackGuard;
+use super::guard::{CallbackGuard, GuardedResolver};
 use super::hooks::{DeliveryHooks, StopWorker};
 use super::mailbox::{self, Control};
 use super::signing::Signer;
@@ -51,7 +51,7 @@ pub(crate) struct Shared<S> {
     pub(super) hooks: Arc<DeliveryHooks>,
     pub(super) config: Arc<DeliveryConfig>,
     pub(super) guard: CallbackGuard,
-    pub(super) client: CallbackClient,
+    pub(super) client: CallbackClient<GuardedResolver>,
     pub(super) token_http: reqwest::Client,
     pub(super) auth: Vec<HostAuth>,
     /// Per allow-list entry: its Standard Webhooks signer (empty: unsigned).

@@ -108,6 +108,10 @@ async fn reconcile<S: Store>(
                 .base_path
                 .clone()
                 .unwrap_or_else(|| tmf688_api::client::BASE_PATH.to_owned());
+            let href_prefix = format!(
+                "{base_path}/topic/{}/event/",
+                tmf688_api::support::encode_path_segment(&hub.topic_id)
+            );
             let revoked = Arc::new(AtomicBool::new(false));
             let generation = shared.generations.fetch_add(1, Ordering::Relaxed);
             let epoch = hub.epoch;
@@ -121,9 +125,10 @@ async fn reconcile<S: Store>(
                 shutdown: shared.shutdown.subscribe(),
                 cursor: hub.cursor,
                 halted,
+                route: None,
                 hub,
                 filter,
-                base_path,
+                href_prefix,
                 status: status.clone(),
                 control: control_rx,
             };

@@ -47,13 +47,16 @@ pub(super) struct Worker<S> {
     pub(super) carried_attempts: u32,
     pub(super) hub: HubRecord,
     pub(super) filter: HubFilter,
-    pub(super) base_path: String,
+    /// `{base path}/topic/{topic}/event/`: an event's `href` without its id.
+    pub(super) href_prefix: String,
     pub(super) status: Arc<Mutex<HubStatus>>,
     pub(super) control: mailbox::Receiver,
     pub(super) topic: watch::Receiver<Seq>,
     pub(super) shutdown: watch::Receiver<bool>,
     pub(super) cursor: Seq,
     pub(super) halted: bool,
+    /// Where the last delivery went ([`super::deliver`]).
+    pub(super) route: Option<Arc<super::deliver::Route>>,
 }
 
 impl<S: Store> Worker<S> {
