@@ -179,7 +179,7 @@ impl<S: Store> Worker<S> {
                 Attempt::Delivered(code) => {
                     self.shared.metrics.delivered(elapsed);
                     record.status = Some(code.as_u16());
-                    let mut status = lock(&self.status);
+                    let mut status = lock(&self.hub.live);
                     status.log(record, capacity);
                     status.set_active();
                     status.last_status = Some(code.as_u16());
@@ -190,7 +190,7 @@ impl<S: Store> Worker<S> {
                 Attempt::Gone => {
                     record.outcome = "gone";
                     record.status = Some(410);
-                    lock(&self.status).log(record, capacity);
+                    lock(&self.hub.live).log(record, capacity);
                     return Step::Gone;
                 }
                 Attempt::Failed {
@@ -210,7 +210,7 @@ impl<S: Store> Worker<S> {
                     };
                     let halt = failures >= config.retry.max_attempts;
                     {
-                        let mut status = lock(&self.status);
+                        let mut status = lock(&self.hub.live);
                         status.log(record, capacity);
                         status.attempts = failures;
                         status.last_status = code.map(|c| c.as_u16());
@@ -243,7 +243,7 @@ impl<S: Store> Worker<S> {
                     };
                     if resumed {
                         failures = 0;
-                        lock(&self.status).set_active();
+                        lock(&self.hub.live).set_active();
                         self.save(0, None).await;
                     }
                 }
@@ -257,7 +257,7 @@ impl<S: Store> Worker<S> {
             return std::future::pending().await;
         }
         loop {
-            if self.revoked.load(Ordering::SeqCst) || !self.shared.lease_valid() {
+            if self.hub.revoked.load(Ordering::SeqCst) || !self.shared.lease_valid() {
                 return;
             }
             let now = Instant::now();

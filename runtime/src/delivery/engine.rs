@@ -29,6 +29,7 @@ use super::budget::Budget;
 use super::config::DeliveryConfig;
 use super::guard::{CallbackGuard, GuardedResolver};
 use super::hooks::{DeliveryHooks, StopWorker};
+use super::mailbox::Control;
 use super::operator::AdminError;
 use super::progress::flush_progress_periodically;
 use super::retention::RetentionConfig;
@@ -277,9 +278,14 @@ impl<S: Store> DeliveryEngine<S> {
         if let Some(supervisor) = lock(&self.supervisor).take() {
             supervisor.abort();
         }
+        // Wakes every worker's wait (they listen to their mailbox, not to the watch);
+        // one started after this sees the watch before it waits.
         let tasks: Vec<JoinHandle<()>> = lock(&self.shared.workers)
             .values_mut()
-            .filter_map(|handle| handle.task.take())
+            .filter_map(|handle| {
+                let _ = handle.control.send(Control::Stop);
+                handle.task.take()
+            })
             .collect();
         let total = tasks.len();
         let mut abandoned = 0;

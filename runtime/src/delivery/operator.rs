@@ -8,12 +8,13 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use super::dead_letters::{DeadLetter, DeadLetterReplay, TopicLog};
 use super::mailbox::Control;
+use super::prometheus::HubGauges;
 use super::shared::Shared;
-use super::status::{HubStatus, MetricsSnapshot};
+use super::status::{DeliveryState, HubCell, HubStatus, MetricsSnapshot};
 use crate::store::{HubRecord, Seq, Store, StoreError};
 use crate::sync::lock;
 use tmf688_api::support::DateTime;
@@ -155,8 +156,23 @@ impl<S: Store> Operator for Shared<S> {
 
     fn prometheus(&self) -> OperatorFuture<'_, String> {
         Box::pin(async move {
-            let mut hubs = self.statuses();
-            hubs.sort_by(|a, b| (&a.topic_id, &a.hub_id).cmp(&(&b.topic_id, &b.hub_id)));
+            let mut cells = self.cells();
+            cells.sort_by(|a, b| (&a.topic_id, &a.id).cmp(&(&b.topic_id, &b.id)));
+            let hubs: Vec<HubGauges<'_>> = cells
+                .iter()
+                .map(|cell| {
+                    let live = lock(&cell.live);
+                    let head = self.hooks.head(&cell.topic_id).max(live.cursor);
+                    HubGauges {
+                        hub_id: &cell.id,
+                        topic_id: &cell.topic_id,
+                        lag: head - live.cursor,
+                        cursor: live.cursor,
+                        attempts: live.attempts,
+                        halted: live.state == DeliveryState::Halted,
+                    }
+                })
+                .collect();
             let mut text = super::prometheus::render(&self.metrics(), &hubs);
             // Retention's figures come from the store; without them the rest is still
             // worth scraping.
@@ -189,15 +205,20 @@ impl<S: Store> Operator for Shared<S> {
 
 impl<S: Store> Shared<S> {
     pub(crate) fn statuses(&self) -> Vec<HubStatus> {
-        let cells: Vec<Arc<Mutex<HubStatus>>> = lock(&self.workers)
+        self.cells().iter().map(|cell| self.view(cell)).collect()
+    }
+
+    /// This replica's workers' cells (taken out of the lock, which the views below
+    /// must not hold: each locks its cell).
+    fn cells(&self) -> Vec<Arc<HubCell>> {
+        lock(&self.workers)
             .values()
-            .map(|h| h.status.clone())
-            .collect();
-        cells.iter().map(|cell| self.view(cell)).collect()
+            .map(|h| h.cell.clone())
+            .collect()
     }
 
     pub(crate) fn status(&self, hub_id: &str) -> Option<HubStatus> {
-        let cell = lock(&self.workers).get(hub_id)?.status.clone();
+        let cell = lock(&self.workers).get(hub_id)?.cell.clone();
         Some(self.view(&cell))
     }
 
@@ -239,14 +260,9 @@ impl<S: Store> Shared<S> {
         status
     }
 
-    fn view(&self, cell: &Mutex<HubStatus>) -> HubStatus {
-        let mut status = lock(cell).clone();
-        if self.leasing {
-            status.replica = Some(self.replica.clone());
-        }
-        status.head = self.hooks.head(&status.topic_id).max(status.cursor);
-        status.lag = status.head - status.cursor;
-        status
+    fn view(&self, cell: &HubCell) -> HubStatus {
+        let replica = self.leasing.then(|| self.replica.clone());
+        HubStatus::of(cell, replica, self.hooks.head(&cell.topic_id))
     }
 
     pub(crate) fn metrics(&self) -> MetricsSnapshot {

@@ -12,7 +12,7 @@
 //! still the current one (generation-checked).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -27,7 +27,7 @@ use super::guard::{CallbackGuard, GuardedResolver};
 use super::hooks::{DeliveryHooks, StopWorker};
 use super::mailbox::{self, Control};
 use super::signing::Signer;
-use super::status::{HubStatus, Metrics};
+use super::status::{HubCell, Metrics};
 use crate::access::NeedToKnow;
 use crate::store::{HubProgress, Store};
 use crate::sync::lock;
@@ -35,13 +35,12 @@ use crate::sync::lock;
 #[derive(Debug)]
 pub(super) struct WorkerHandle {
     pub(super) control: mailbox::Sender,
-    /// Set when the worker must stop sending (hub removed or its lease lost).
-    pub(super) revoked: Arc<AtomicBool>,
     /// Tells this worker from a later one of the same hub.
     pub(super) generation: u64,
     /// The hub's epoch the worker started from ([`HubRecord::epoch`](crate::store::HubRecord::epoch)).
     pub(super) epoch: u64,
-    pub(super) status: Arc<Mutex<HubStatus>>,
+    /// The hub and its live status, shared with the worker.
+    pub(super) cell: Arc<HubCell>,
     pub(super) task: Option<JoinHandle<()>>,
 }
 
@@ -117,7 +116,7 @@ impl<S> Shared<S> {
         }
         let handle = workers.remove(hub_id)?;
         drop(workers);
-        handle.revoked.store(true, Ordering::SeqCst);
+        handle.cell.revoked.store(true, Ordering::SeqCst);
         let _ = handle.control.send(Control::Stop);
         Some(handle)
     }

@@ -2,12 +2,15 @@
 //! counters (the metrics hooks: lag, attempts by outcome, delivery latency).
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use std::sync::Mutex;
 
 use serde::Serialize;
 
-use crate::store::Seq;
+use crate::store::{HubRecord, HubState, Owner, Seq};
+use crate::sync::lock;
 
 /// Where a hub's delivery stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -100,30 +103,145 @@ pub struct HubStatus {
 }
 
 impl HubStatus {
-    /// Delivering again: not retrying, not halted, no failed attempt pending.
-    pub(crate) fn set_active(&mut self) {
-        self.state = DeliveryState::Active;
-        self.attempts = 0;
-        self.next_attempt_at = None;
-        self.halt_reason = None;
+    /// A fresh status: nothing attempted, at `cursor`.
+    pub fn new(hub_id: &str, topic_id: &str, callback: &str, cursor: Seq, halted: bool) -> Self {
+        let live = LiveStatus::new(cursor, halted);
+        Self::compose(hub_id, topic_id, callback, None, None, live, cursor)
     }
 
-    /// A fresh status.
-    pub fn new(hub_id: &str, topic_id: &str, callback: &str, cursor: Seq, halted: bool) -> Self {
+    /// A hub's status as its worker here knows it: its cell, the replica delivering it
+    /// (when replicas share the store) and its topic's head.
+    pub(crate) fn of(cell: &HubCell, replica: Option<String>, head: Seq) -> Self {
+        Self::compose(
+            &cell.id,
+            &cell.topic_id,
+            &cell.callback,
+            cell.owner.as_ref(),
+            replica,
+            lock(&cell.live).clone(),
+            head,
+        )
+    }
+
+    /// The status of a hub as stored (cursor, state, retry state, holder): what a
+    /// replica knows of a hub another one delivers.
+    pub fn from_record(hub: &HubRecord) -> Self {
+        Self::compose(
+            &hub.id,
+            &hub.topic_id,
+            &hub.callback,
+            hub.owner.as_ref(),
+            hub.holder.clone(),
+            LiveStatus::from_record(hub),
+            hub.cursor,
+        )
+    }
+
+    fn compose(
+        hub_id: &str,
+        topic_id: &str,
+        callback: &str,
+        owner: Option<&Owner>,
+        replica: Option<String>,
+        live: LiveStatus,
+        head: Seq,
+    ) -> Self {
+        let head = head.max(live.cursor);
         Self {
             hub_id: hub_id.to_owned(),
             topic_id: topic_id.to_owned(),
             callback: callback.to_owned(),
-            owner: None,
-            replica: None,
+            owner: owner.map(|owner| format!("{} ({})", owner.name, owner.issuer)),
+            replica,
+            state: live.state,
+            cursor: live.cursor,
+            head,
+            lag: head - live.cursor,
+            attempts: live.attempts,
+            next_attempt_at: live.next_attempt_at,
+            last_status: live.last_status,
+            last_error: live.last_error,
+            halt_reason: live.halt_reason,
+            last_success_at: live.last_success_at,
+            delivered: live.delivered,
+            failed_attempts: live.failed_attempts,
+            skipped: live.skipped,
+            attempt_log: live.attempt_log,
+        }
+    }
+}
+
+/// One hub as this replica's worker knows it: who the hub is (fixed for the worker's
+/// life) and its [`LiveStatus`], in one allocation that the worker, its handle and the
+/// operator API share. The worker reads the hub's identity from here rather than
+/// keeping its own copy of the [`HubRecord`]: an idle hub's memory (the bench's
+/// `memory per idle hub` row, target ≤ 4 KiB) holds each of these strings once.
+#[derive(Debug)]
+pub(crate) struct HubCell {
+    pub(crate) id: String,
+    pub(crate) topic_id: String,
+    pub(crate) callback: String,
+    /// Who registered it (need-to-know and the owner's in-flight share use it).
+    pub(crate) owner: Option<Owner>,
+    /// What the worker changes as it delivers (locked briefly, never across an await).
+    pub(crate) live: Mutex<LiveStatus>,
+    /// Set when the worker must stop sending (hub removed or its lease lost:
+    /// [`Shared::stop_worker_if`](super::shared::Shared::stop_worker_if)).
+    pub(crate) revoked: AtomicBool,
+}
+
+impl HubCell {
+    /// The cell of a worker starting from `hub` as stored.
+    pub(crate) fn new(hub: HubRecord) -> Self {
+        let live = Mutex::new(LiveStatus::from_record(&hub));
+        Self {
+            id: hub.id,
+            topic_id: hub.topic_id,
+            callback: hub.callback,
+            owner: hub.owner,
+            live,
+            revoked: AtomicBool::new(false),
+        }
+    }
+}
+
+/// The part of a [`HubStatus`] that changes while its worker delivers.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct LiveStatus {
+    pub(crate) state: DeliveryState,
+    pub(crate) cursor: Seq,
+    pub(crate) attempts: u32,
+    pub(crate) next_attempt_at: Option<String>,
+    pub(crate) last_status: Option<u16>,
+    pub(crate) last_error: Option<String>,
+    pub(crate) halt_reason: Option<String>,
+    pub(crate) last_success_at: Option<String>,
+    pub(crate) delivered: u64,
+    pub(crate) failed_attempts: u64,
+    pub(crate) skipped: u64,
+    pub(crate) attempt_log: VecDeque<AttemptRecord>,
+}
+
+impl LiveStatus {
+    /// Where a worker starts from: the cursor, state and retry state stored.
+    pub(crate) fn from_record(hub: &HubRecord) -> Self {
+        Self {
+            attempts: hub.attempts,
+            last_error: hub.last_error.clone(),
+            halt_reason: hub.halt_reason.clone(),
+            ..Self::new(hub.cursor, hub.state == HubState::Halted)
+        }
+    }
+
+    /// Nothing attempted yet, from `cursor`.
+    fn new(cursor: Seq, halted: bool) -> Self {
+        Self {
             state: if halted {
                 DeliveryState::Halted
             } else {
                 DeliveryState::Active
             },
             cursor,
-            head: cursor,
-            lag: 0,
             attempts: 0,
             next_attempt_at: None,
             last_status: None,
@@ -137,30 +255,17 @@ impl HubStatus {
         }
     }
 
-    /// The status of a hub as stored (cursor, state, retry state, holder): what a
-    /// replica knows of a hub another one delivers, and where a worker starts from.
-    pub fn from_record(hub: &crate::store::HubRecord) -> Self {
-        let mut status = Self::new(
-            &hub.id,
-            &hub.topic_id,
-            &hub.callback,
-            hub.cursor,
-            hub.state == crate::store::HubState::Halted,
-        );
-        status.replica.clone_from(&hub.holder);
-        status.owner = hub
-            .owner
-            .as_ref()
-            .map(|owner| format!("{} ({})", owner.name, owner.issuer));
-        status.attempts = hub.attempts;
-        status.last_error.clone_from(&hub.last_error);
-        status.halt_reason.clone_from(&hub.halt_reason);
-        status
+    /// Delivering again: not retrying, not halted, no failed attempt pending.
+    pub(crate) fn set_active(&mut self) {
+        self.state = DeliveryState::Active;
+        self.attempts = 0;
+        self.next_attempt_at = None;
+        self.halt_reason = None;
     }
 
     /// Drops the attempt-log entries that started before `cutoff` (an RFC 3339 time as
     /// [`rfc3339`] writes them, which sort as text).
-    pub fn forget_attempts_before(&mut self, cutoff: &str) {
+    pub(crate) fn forget_attempts_before(&mut self, cutoff: &str) {
         while self
             .attempt_log
             .front()
@@ -171,7 +276,7 @@ impl HubStatus {
     }
 
     /// Appends to the attempt log, keeping at most `capacity` entries.
-    pub fn log(&mut self, record: AttemptRecord, capacity: usize) {
+    pub(crate) fn log(&mut self, record: AttemptRecord, capacity: usize) {
         if capacity == 0 {
             return;
         }
@@ -297,7 +402,7 @@ mod tests {
 
     #[test]
     fn attempt_log_is_bounded() {
-        let mut status = HubStatus::new("h", "t", "c", 0, false);
+        let mut status = LiveStatus::new(0, false);
         for seq in 0..5 {
             status.log(
                 AttemptRecord {
@@ -318,7 +423,7 @@ mod tests {
 
     #[test]
     fn attempt_log_forgets_what_is_older_than_its_age() {
-        let mut status = HubStatus::new("h", "t", "c", 0, false);
+        let mut status = LiveStatus::new(0, false);
         for (seq, secs) in [(1, 100), (2, 200), (3, 300)] {
             status.log(
                 AttemptRecord {

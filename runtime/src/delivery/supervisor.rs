@@ -7,8 +7,8 @@
 //! take them at once.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
 use serde_json::Value;
@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use super::filter::HubFilter;
 use super::mailbox::mailbox;
 use super::shared::{Shared, WorkerHandle};
-use super::status::HubStatus;
+use super::status::HubCell;
 use super::worker::Worker;
 use crate::store::{HubState, Store, StoreError};
 use crate::sync::lock;
@@ -103,7 +103,6 @@ async fn reconcile<S: Store>(
             );
             let (control_tx, control_rx) = mailbox();
             let halted = hub.state == HubState::Halted;
-            let status = Arc::new(Mutex::new(HubStatus::from_record(&hub)));
             let base_path = hub
                 .base_path
                 .clone()
@@ -112,26 +111,26 @@ async fn reconcile<S: Store>(
                 "{base_path}/topic/{}/event/",
                 tmf688_api::support::encode_path_segment(&hub.topic_id)
             );
-            let revoked = Arc::new(AtomicBool::new(false));
             let generation = shared.generations.fetch_add(1, Ordering::Relaxed);
             let epoch = hub.epoch;
-            let worker = Worker {
+            let (carried_attempts, cursor) = (hub.attempts, hub.cursor);
+            let topic = shared.hooks.watch_topic(&hub.topic_id);
+            let cell = Arc::new(HubCell::new(hub));
+            let worker = Box::new(Worker {
                 epoch,
-                carried_attempts: hub.attempts,
-                revoked: revoked.clone(),
+                carried_attempts,
                 generation,
                 shared: shared.clone(),
-                topic: shared.hooks.watch_topic(&hub.topic_id),
+                topic,
                 shutdown: shared.shutdown.subscribe(),
-                cursor: hub.cursor,
+                cursor,
                 halted,
                 route: None,
-                hub,
+                hub: cell.clone(),
                 filter,
                 href_prefix,
-                status: status.clone(),
                 control: control_rx,
-            };
+            });
             let id = worker.hub.id.clone();
             tracing::debug!(hub = %id, "delivery worker started");
             let task = tokio::spawn(worker.run());
@@ -139,10 +138,9 @@ async fn reconcile<S: Store>(
                 id,
                 WorkerHandle {
                     control: control_tx,
-                    revoked,
                     generation,
                     epoch,
-                    status,
+                    cell,
                     task: Some(task),
                 },
             );

@@ -175,10 +175,10 @@ impl<S: Store> Shared<S> {
             let cutoff = rfc3339(now.checked_sub(max_age).unwrap_or(SystemTime::UNIX_EPOCH));
             let cells: Vec<_> = lock(&self.workers)
                 .values()
-                .map(|handle| handle.status.clone())
+                .map(|handle| handle.cell.clone())
                 .collect();
             for cell in cells {
-                lock(&cell).forget_attempts_before(&cutoff);
+                lock(&cell.live).forget_attempts_before(&cutoff);
             }
         }
         Ok(report)

@@ -8,8 +8,8 @@
 //!
 //! [`DeliveryHooks::event_appended`]: super::DeliveryHooks::event_appended
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use tokio::sync::watch;
@@ -18,12 +18,10 @@ use super::filter::HubFilter;
 use super::mailbox::{self, Control};
 use super::notifications;
 use super::shared::Shared;
-use super::status::HubStatus;
+use super::status::HubCell;
 use super::tail::LogEvent;
 use crate::access::Scope;
-use crate::store::{
-    DeadLetterKind, HubProgress, HubRecord, HubState, NewDeadLetter, Seq, Store, StoreError,
-};
+use crate::store::{DeadLetterKind, HubProgress, HubState, NewDeadLetter, Seq, Store, StoreError};
 use crate::sync::lock;
 
 /// What delivering one event came to.
@@ -38,18 +36,18 @@ pub(super) enum Step {
 /// One hub's worker task (started by the supervisor).
 pub(super) struct Worker<S> {
     pub(super) shared: Arc<Shared<S>>,
-    pub(super) revoked: Arc<AtomicBool>,
     pub(super) generation: u64,
     /// The hub's epoch when this worker started (its progress is fenced on it).
     pub(super) epoch: u64,
     /// Failed attempts at the next event stored by an earlier worker (a restart or
     /// another replica): the retry budget continues from there.
     pub(super) carried_attempts: u32,
-    pub(super) hub: HubRecord,
+    /// The hub (id, topic, callback, owner) and its live status, shared with the
+    /// operator API through the worker's handle.
+    pub(super) hub: Arc<HubCell>,
     pub(super) filter: HubFilter,
     /// `{base path}/topic/{topic}/event/`: an event's `href` without its id.
     pub(super) href_prefix: String,
-    pub(super) status: Arc<Mutex<HubStatus>>,
     pub(super) control: mailbox::Receiver,
     pub(super) topic: watch::Receiver<Seq>,
     pub(super) shutdown: watch::Receiver<bool>,
@@ -60,7 +58,10 @@ pub(super) struct Worker<S> {
 }
 
 impl<S: Store> Worker<S> {
-    pub(super) async fn run(mut self) {
+    /// The task's body. Boxed: an `async fn` keeps its argument twice in its state
+    /// (once as given, once as the local it moves into), and the worker is the largest
+    /// part of an idle hub's task (the bench's `memory per idle hub` row).
+    pub(super) async fn run(mut self: Box<Self>) {
         self.run_loop().await;
         let mut workers = lock(&self.shared.workers);
         if workers
@@ -77,7 +78,9 @@ impl<S: Store> Worker<S> {
     /// its lease possibly lapsed (the worker ends; the next claim restarts it from the
     /// stored cursor if the hub is still held).
     pub(super) fn stopping(&self) -> bool {
-        *self.shutdown.borrow() || self.revoked.load(Ordering::SeqCst) || !self.shared.lease_valid()
+        *self.shutdown.borrow()
+            || self.hub.revoked.load(Ordering::SeqCst)
+            || !self.shared.lease_valid()
     }
 
     async fn run_loop(&mut self) {
@@ -86,11 +89,11 @@ impl<S: Store> Worker<S> {
             if self.stopping() {
                 return;
             }
+            // The waits below listen to the mailbox only, not to the engine's shutdown
+            // watch: the engine's shutdown posts a `Stop` to every worker (a third
+            // future in each wait would add to every idle hub's task).
             if self.halted {
-                let control = tokio::select! {
-                    control = self.control.recv() => control,
-                    _ = self.shutdown.wait_for(|stop| *stop) => return,
-                };
+                let control = self.control.recv().await;
                 if !Box::pin(self.apply(control)).await {
                     return;
                 }
@@ -123,10 +126,17 @@ impl<S: Store> Worker<S> {
                 Err(StoreError::NotFound(_)) => return,
                 Err(error) => {
                     tracing::error!(hub = %self.hub.id, %error, "delivery: could not read the log");
+                    // Not held across the wait below (it would size every idle task).
+                    drop(error);
                     let pause = Duration::from_millis(self.shared.config.retry.initial_delay_ms);
-                    tokio::select! {
-                        () = tokio::time::sleep(pause) => {}
-                        _ = self.shutdown.wait_for(|stop| *stop) => return,
+                    let control = tokio::select! {
+                        () = tokio::time::sleep(pause) => None,
+                        control = self.control.recv() => Some(control),
+                    };
+                    if let Some(control) = control
+                        && !Box::pin(self.apply(control)).await
+                    {
+                        return;
                     }
                     continue;
                 }
@@ -135,7 +145,6 @@ impl<S: Store> Worker<S> {
                 let control = tokio::select! {
                     changed = self.topic.changed() => if changed.is_err() { return } else { None },
                     control = self.control.recv() => Some(control),
-                    _ = self.shutdown.wait_for(|stop| *stop) => return,
                 };
                 if let Some(control) = control
                     && !Box::pin(self.apply(control)).await
@@ -164,7 +173,7 @@ impl<S: Store> Worker<S> {
             if !self.qualifies(event) {
                 skipped_to = Some(event.record.seq);
                 self.shared.metrics.skipped();
-                lock(&self.status).skipped += 1;
+                lock(&self.hub.live).skipped += 1;
                 continue;
             }
             if let Some(seq) = skipped_to.take()
@@ -222,7 +231,7 @@ impl<S: Store> Worker<S> {
             }
             self.halted = false;
             self.carried_attempts = 0;
-            lock(&self.status).set_active();
+            lock(&self.hub.live).set_active();
             self.save(0, None).await;
         }
         true
@@ -250,9 +259,9 @@ impl<S: Store> Worker<S> {
     /// progress was refused: lease lost or hub changed elsewhere).
     async fn commit(&mut self, cursor: Seq) -> bool {
         self.cursor = cursor;
-        lock(&self.status).cursor = cursor;
+        lock(&self.hub.live).cursor = cursor;
         self.save(0, None).await;
-        !self.revoked.load(Ordering::SeqCst)
+        !self.hub.revoked.load(Ordering::SeqCst)
     }
 
     fn qualifies(&self, event: &LogEvent) -> bool {
