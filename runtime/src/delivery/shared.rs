@@ -7,7 +7,8 @@
 //! an operator's change made through another replica and reconciliation after a lease
 //! claim all end a worker the same way — its `revoked` flag set (it sends nothing
 //! more, even mid-attempt) and a `Stop` on its control channel (it wakes and ends).
-//! A worker also ends on its own — on shutdown (the engine's watch), when its lease may
+//! A worker also ends on its own — on shutdown (the engine's watch, and a `Stop` the
+//! engine posts to every mailbox to wake the waiting ones), when its lease may
 //! have lapsed, or when its topic is gone — and then removes its own handle, if it is
 //! still the current one (generation-checked).
 
