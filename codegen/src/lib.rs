@@ -113,7 +113,7 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     for (name, tokens) in modules(&api) {
         files.push(output::RustFile::from_tokens(
             format!("src/{name}.rs"),
-            &tokens.to_string(),
+            tokens,
         )?);
     }
     rust.start(files);

@@ -45,9 +45,11 @@ pub struct RustFile {
 impl RustFile {
     /// A token stream's text: parsed by `syn` (an error here is a generator bug,
     /// reported with the file name) and pretty-printed.
-    pub fn from_tokens(path: impl Into<PathBuf>, source: &str) -> Result<Self> {
+    pub fn from_tokens(path: impl Into<PathBuf>, tokens: proc_macro2::TokenStream) -> Result<Self> {
         let path = path.into();
-        let file = syn::parse_file(source).map_err(|e| internal(&path, e))?;
+        // Parsed from the tokens themselves: printing them to text and lexing that
+        // again was a third of a regeneration's instructions.
+        let file = syn::parse2::<syn::File>(tokens).map_err(|e| internal(&path, e))?;
         Ok(RustFile {
             modules: out_of_line_modules(&file),
             text: prettyplease::unparse(&file),
