@@ -6,7 +6,7 @@
 //! their progress is saved, their leases are handed back so that the other replicas
 //! take them at once.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -76,77 +76,83 @@ async fn reconcile<S: Store>(
     held: Option<&HashSet<String>>,
 ) -> Result<Vec<(String, JoinHandle<()>)>, StoreError> {
     let mut present = HashSet::new();
-    for topic in shared.store.topics().await? {
-        let hubs = match shared.store.hubs(&topic.id).await {
-            Ok(hubs) => hubs,
-            Err(StoreError::NotFound(_)) => continue,
-            Err(other) => return Err(other),
+    let hubs = shared.store.all_hubs().await?;
+    // The topics' own queries, read only when a topic has hubs.
+    let mut topic_bodies: HashMap<String, bytes::Bytes> = HashMap::new();
+    if !hubs.is_empty() {
+        for topic in shared.store.topics().await? {
+            topic_bodies.insert(topic.id, topic.body);
+        }
+    }
+    let mut queries: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+    for hub in hubs {
+        // A hub whose topic is gone (removed since the hubs were read) gets no worker.
+        let Some(body) = topic_bodies.get(&hub.topic_id) else {
+            continue;
         };
-        if hubs.is_empty() {
+        if held.is_some_and(|held| !held.contains(&hub.id)) {
             continue;
         }
-        let (header_query, content_query) = topic_queries(&topic.body);
-        for hub in hubs {
-            if held.is_some_and(|held| !held.contains(&hub.id)) {
-                continue;
-            }
-            present.insert(hub.id.clone());
-            let mut workers = lock(&shared.workers);
-            if workers.contains_key(&hub.id) {
-                continue;
-            }
-            let filter = HubFilter::new(
-                &hub.topic_id,
-                hub.query.as_deref(),
-                header_query.as_deref(),
-                content_query.as_deref(),
-            );
-            let (control_tx, control_rx) = mailbox();
-            let halted = hub.state == HubState::Halted;
-            let status = Arc::new(Mutex::new(HubStatus::from_record(&hub)));
-            let base_path = hub
-                .base_path
-                .clone()
-                .unwrap_or_else(|| tmf688_api::client::BASE_PATH.to_owned());
-            let href_prefix = format!(
-                "{base_path}/topic/{}/event/",
-                tmf688_api::support::encode_path_segment(&hub.topic_id)
-            );
-            let revoked = Arc::new(AtomicBool::new(false));
-            let generation = shared.generations.fetch_add(1, Ordering::Relaxed);
-            let epoch = hub.epoch;
-            let worker = Worker {
-                epoch,
-                carried_attempts: hub.attempts,
-                revoked: revoked.clone(),
-                generation,
-                shared: shared.clone(),
-                topic: shared.hooks.watch_topic(&hub.topic_id),
-                shutdown: shared.shutdown.subscribe(),
-                cursor: hub.cursor,
-                halted,
-                route: None,
-                hub,
-                filter,
-                href_prefix,
-                status: status.clone(),
-                control: control_rx,
-            };
-            let id = worker.hub.id.clone();
-            tracing::debug!(hub = %id, "delivery worker started");
-            let task = tokio::spawn(worker.run());
-            workers.insert(
-                id,
-                WorkerHandle {
-                    control: control_tx,
-                    revoked,
-                    generation,
-                    epoch,
-                    status,
-                    task: Some(task),
-                },
-            );
+        present.insert(hub.id.clone());
+        let mut workers = lock(&shared.workers);
+        if workers.contains_key(&hub.id) {
+            continue;
         }
+        let (header_query, content_query) = queries
+            .entry(hub.topic_id.clone())
+            .or_insert_with(|| topic_queries(body))
+            .clone();
+        let filter = HubFilter::new(
+            &hub.topic_id,
+            hub.query.as_deref(),
+            header_query.as_deref(),
+            content_query.as_deref(),
+        );
+        let (control_tx, control_rx) = mailbox();
+        let halted = hub.state == HubState::Halted;
+        let status = Arc::new(Mutex::new(HubStatus::from_record(&hub)));
+        let base_path = hub
+            .base_path
+            .clone()
+            .unwrap_or_else(|| tmf688_api::client::BASE_PATH.to_owned());
+        let href_prefix = format!(
+            "{base_path}/topic/{}/event/",
+            tmf688_api::support::encode_path_segment(&hub.topic_id)
+        );
+        let revoked = Arc::new(AtomicBool::new(false));
+        let generation = shared.generations.fetch_add(1, Ordering::Relaxed);
+        let epoch = hub.epoch;
+        let worker = Worker {
+            epoch,
+            carried_attempts: hub.attempts,
+            revoked: revoked.clone(),
+            generation,
+            shared: shared.clone(),
+            topic: shared.hooks.watch_topic(&hub.topic_id),
+            shutdown: shared.shutdown.subscribe(),
+            cursor: hub.cursor,
+            halted,
+            route: None,
+            hub,
+            filter,
+            href_prefix,
+            status: status.clone(),
+            control: control_rx,
+        };
+        let id = worker.hub.id.clone();
+        tracing::debug!(hub = %id, "delivery worker started");
+        let task = tokio::spawn(worker.run());
+        workers.insert(
+            id,
+            WorkerHandle {
+                control: control_tx,
+                revoked,
+                generation,
+                epoch,
+                status,
+                task: Some(task),
+            },
+        );
     }
     let gone: Vec<String> = lock(&shared.workers)
         .keys()
