@@ -4,7 +4,8 @@
 //! after claiming this replica's fair share of the hubs ([`Store::lease_hubs`]).
 //! Workers of hubs this replica no longer holds are stopped and, once they ended and
 //! their progress is saved, their leases are handed back so that the other replicas
-//! take them at once.
+//! take them at once. A worker that started from an older `epoch` than the stored hub
+//! (an operator's change it missed) is restarted from the stored state.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -94,6 +95,19 @@ async fn reconcile<S: Store>(
             continue;
         }
         present.insert(hub.id.clone());
+        // A worker that started from an older record than this one missed an operator's
+        // change applied through the store (replay, resume, expiry: the epoch bumped).
+        // Its notice cannot be relied on to stop it: it may have been handled before
+        // the worker was registered — an operator's replay answered while this
+        // reconciliation was between reading the hubs and starting their workers — and
+        // the worker would then sit at its old cursor for good. It is stopped here and
+        // a new one starts from the stored state.
+        if shared
+            .stop_worker_if(&hub.id, |handle| handle.epoch < hub.epoch)
+            .is_some()
+        {
+            tracing::info!(hub = %hub.id, epoch = hub.epoch, "hub changed by an operator: its worker restarts from the stored state");
+        }
         let mut workers = lock(&shared.workers);
         if workers.contains_key(&hub.id) {
             continue;
