@@ -366,6 +366,56 @@ async fn replay_right_after_registration_delivers_the_filled_log() {
     }
 }
 
+/// An operator's replay while the worker works through a backlog applies before the
+/// backlog's next event, not once the backlog is delivered (a replay asked during a
+/// pass over a log of 1 M events waited for the end of that pass). The receiver holds
+/// its answer to e-10 until the replay was accepted: the next event sent is e-0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_during_a_backlog_applies_before_the_next_event() {
+    const EVENTS: usize = 30;
+    let hub = TestHub::start(fast_config(3)).await;
+    let holding = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let behaviour: Behaviour = {
+        let (holding, release) = (holding.clone(), release.clone());
+        Arc::new(move |seen, body, _| {
+            let hold = seen == 0 && body["eventId"] == "e-10";
+            let (holding, release) = (holding.clone(), release.clone());
+            Box::pin(async move {
+                if hold {
+                    holding.notify_one();
+                    release.notified().await;
+                }
+                StatusCode::CREATED.into_response()
+            })
+        })
+    };
+    let receiver = TestReceiver::start(behaviour).await;
+    let id = hub.register(TMF, "order", &receiver.url("/cb"), None).await;
+    for n in 0..EVENTS {
+        hub.publish(TMF, "order", order_event(n)).await;
+    }
+    tokio::time::timeout(Duration::from_secs(10), holding.notified())
+        .await
+        .expect("e-10 reaches the receiver");
+    let (status, body) = replay(&hub, &id, "from=1").await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    release.notify_one();
+    receiver
+        .wait_for("the log again to e-10", Duration::from_secs(10), |hits| {
+            hits.len() >= 22
+        })
+        .await;
+    let acknowledged = receiver.acknowledged();
+    assert_eq!(acknowledged[..11], ids(0..11), "the first pass to e-10");
+    assert_eq!(
+        acknowledged[11..22],
+        ids(0..11),
+        "the replay from e-0 right after e-10, not after e-{}",
+        EVENTS - 1
+    );
+}
+
 /// A hub on `order` whose log holds `count` events one second apart from
 /// 2024-05-01T10:00:00.000Z, all delivered: the hub, its receiver, the hub's id.
 async fn timed_log(count: usize) -> (TestHub, TestReceiver, String) {
