@@ -445,6 +445,15 @@ async fn hubs_dedup_cursor_state_owner() {
         .map(|h| h.id)
         .collect();
     assert_eq!(listed, ids, "registration order");
+    // Every topic's hubs in one call (the supervisor's reconciliation).
+    let all: Vec<String> = store
+        .all_hubs()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect();
+    assert_eq!(all, ids, "one topic: its hubs in registration order");
     let alice = store.hub("t", &ids[2]).await.unwrap().unwrap();
     assert_eq!(alice.owner.as_ref().map(|o| o.name.as_str()), Some("alice"));
     assert_eq!(alice.query, None);

@@ -86,6 +86,15 @@ impl Receiver {
     }
 }
 
+impl Receiver {
+    /// The next request if one is waiting, without waiting (a worker checks between
+    /// two deliveries of a backlog: an operator's replay applies before the next event,
+    /// not once the backlog is delivered).
+    pub(super) fn try_recv(&mut self) -> Option<Control> {
+        lock(&self.0.pending).pop_front()
+    }
+}
+
 impl Drop for Receiver {
     fn drop(&mut self) {
         self.0.receiver_gone.store(true, Ordering::Release);
@@ -103,7 +112,8 @@ mod tests {
         sender.send(Control::Resume).unwrap();
         sender.send(Control::Replay(7)).unwrap();
         assert_eq!(receiver.recv().await, Some(Control::Resume));
-        assert_eq!(receiver.recv().await, Some(Control::Replay(7)));
+        assert_eq!(receiver.try_recv(), Some(Control::Replay(7)));
+        assert_eq!(receiver.try_recv(), None, "nothing waiting");
         // A waiting worker is woken by a send, then by the sender's drop.
         let waiting = tokio::spawn(async move {
             let first = receiver.recv().await;

@@ -225,21 +225,14 @@ impl<S: Store> Shared<S> {
     /// Every hub's status: this replica's workers' own, and for hubs delivered by
     /// another replica (or by none at the moment) what the store says of them.
     pub(crate) async fn all_statuses(&self) -> Result<Vec<HubStatus>, AdminError> {
-        let mut statuses = Vec::new();
-        for topic in self.store.topics().await.map_err(admin_store)? {
-            let hubs = match self.store.hubs(&topic.id).await {
-                Ok(hubs) => hubs,
-                Err(StoreError::NotFound(_)) => continue,
-                Err(other) => return Err(admin_store(other)),
-            };
-            for hub in hubs {
-                statuses.push(match self.status(&hub.id) {
-                    Some(local) => local,
-                    None => self.stored_view(&hub),
-                });
-            }
-        }
-        Ok(statuses)
+        let hubs = self.store.all_hubs().await.map_err(admin_store)?;
+        Ok(hubs
+            .iter()
+            .map(|hub| match self.status(&hub.id) {
+                Some(local) => local,
+                None => self.stored_view(hub),
+            })
+            .collect())
     }
 
     /// One hub's status, wherever it is delivered.

@@ -4,8 +4,9 @@
 //!
 //! This is also the one place another task stops a worker ([`Shared::stop_worker_if`]):
 //! hub removal (through [`DeliveryHooks::hub_removed`]), progress refused by the store,
-//! an operator's change made through another replica and reconciliation after a lease
-//! claim all end a worker the same way — its `revoked` flag set (it sends nothing
+//! an operator's change made through another replica and reconciliation (after a lease
+//! claim, or finding a worker older than its hub's stored epoch) all end a worker the
+//! same way — its `revoked` flag set (it sends nothing
 //! more, even mid-attempt) and a `Stop` on its control channel (it wakes and ends).
 //! A worker also ends on its own — on shutdown (the engine's watch, and a `Stop` the
 //! engine posts to every mailbox to wake the waiting ones), when its lease may

@@ -4,9 +4,10 @@
 //! after claiming this replica's fair share of the hubs ([`Store::lease_hubs`]).
 //! Workers of hubs this replica no longer holds are stopped and, once they ended and
 //! their progress is saved, their leases are handed back so that the other replicas
-//! take them at once.
+//! take them at once. A worker that started from an older `epoch` than the stored hub
+//! (an operator's change it missed) is restarted from the stored state.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Instant;
@@ -76,75 +77,94 @@ async fn reconcile<S: Store>(
     held: Option<&HashSet<String>>,
 ) -> Result<Vec<(String, JoinHandle<()>)>, StoreError> {
     let mut present = HashSet::new();
-    for topic in shared.store.topics().await? {
-        let hubs = match shared.store.hubs(&topic.id).await {
-            Ok(hubs) => hubs,
-            Err(StoreError::NotFound(_)) => continue,
-            Err(other) => return Err(other),
+    let hubs = shared.store.all_hubs().await?;
+    // The topics' own queries, read only when a topic has hubs.
+    let mut topic_bodies: HashMap<String, bytes::Bytes> = HashMap::new();
+    if !hubs.is_empty() {
+        for topic in shared.store.topics().await? {
+            topic_bodies.insert(topic.id, topic.body);
+        }
+    }
+    let mut queries: HashMap<String, (Option<String>, Option<String>)> = HashMap::new();
+    for hub in hubs {
+        // A hub whose topic is gone (removed since the hubs were read) gets no worker.
+        let Some(body) = topic_bodies.get(&hub.topic_id) else {
+            continue;
         };
-        if hubs.is_empty() {
+        if held.is_some_and(|held| !held.contains(&hub.id)) {
             continue;
         }
-        let (header_query, content_query) = topic_queries(&topic.body);
-        for hub in hubs {
-            if held.is_some_and(|held| !held.contains(&hub.id)) {
-                continue;
-            }
-            present.insert(hub.id.clone());
-            let mut workers = lock(&shared.workers);
-            if workers.contains_key(&hub.id) {
-                continue;
-            }
-            let filter = HubFilter::new(
-                &hub.topic_id,
-                hub.query.as_deref(),
-                header_query.as_deref(),
-                content_query.as_deref(),
-            );
-            let (control_tx, control_rx) = mailbox();
-            let halted = hub.state == HubState::Halted;
-            let base_path = hub
-                .base_path
-                .clone()
-                .unwrap_or_else(|| tmf688_api::client::BASE_PATH.to_owned());
-            let href_prefix = format!(
-                "{base_path}/topic/{}/event/",
-                tmf688_api::support::encode_path_segment(&hub.topic_id)
-            );
-            let generation = shared.generations.fetch_add(1, Ordering::Relaxed);
-            let epoch = hub.epoch;
-            let (carried_attempts, cursor) = (hub.attempts, hub.cursor);
-            let topic = shared.hooks.watch_topic(&hub.topic_id);
-            let cell = Arc::new(HubCell::new(hub));
-            let worker = Box::new(Worker {
-                epoch,
-                carried_attempts,
-                generation,
-                shared: shared.clone(),
-                topic,
-                shutdown: shared.shutdown.subscribe(),
-                cursor,
-                halted,
-                route: None,
-                hub: cell.clone(),
-                filter,
-                href_prefix,
-                control: control_rx,
-            });
-            let id = worker.hub.id.clone();
-            tracing::debug!(hub = %id, "delivery worker started");
-            let task = tokio::spawn(worker.run());
-            workers.insert(
-                id,
-                WorkerHandle {
-                    control: control_tx,
-                    generation,
-                    epoch,
-                    cell,
-                    task: Some(task),
-                },
-            );
+        present.insert(hub.id.clone());
+        // A worker that started from an older record than this one missed an operator's
+        // change applied through the store (replay, resume, expiry: the epoch bumped).
+        // Its notice cannot be relied on to stop it: it may have been handled before
+        // the worker was registered — an operator's replay answered while this
+        // reconciliation was between reading the hubs and starting their workers — and
+        // the worker would then sit at its old cursor for good. It is stopped here and
+        // a new one starts from the stored state.
+        if shared
+            .stop_worker_if(&hub.id, |handle| handle.epoch < hub.epoch)
+            .is_some()
+        {
+            tracing::info!(hub = %hub.id, epoch = hub.epoch, "hub changed by an operator: its worker restarts from the stored state");
         }
+        let mut workers = lock(&shared.workers);
+        if workers.contains_key(&hub.id) {
+            continue;
+        }
+        let (header_query, content_query) = queries
+            .entry(hub.topic_id.clone())
+            .or_insert_with(|| topic_queries(body))
+            .clone();
+        let filter = HubFilter::new(
+            &hub.topic_id,
+            hub.query.as_deref(),
+            header_query.as_deref(),
+            content_query.as_deref(),
+        );
+        let (control_tx, control_rx) = mailbox();
+        let halted = hub.state == HubState::Halted;
+        let base_path = hub
+            .base_path
+            .clone()
+            .unwrap_or_else(|| tmf688_api::client::BASE_PATH.to_owned());
+        let href_prefix = format!(
+            "{base_path}/topic/{}/event/",
+            tmf688_api::support::encode_path_segment(&hub.topic_id)
+        );
+        let generation = shared.generations.fetch_add(1, Ordering::Relaxed);
+        let epoch = hub.epoch;
+        let (carried_attempts, cursor) = (hub.attempts, hub.cursor);
+        let topic = shared.hooks.watch_topic(&hub.topic_id);
+        let cell = Arc::new(HubCell::new(hub));
+        let worker = Box::new(Worker {
+            epoch,
+            carried_attempts,
+            generation,
+            shared: shared.clone(),
+            topic,
+            shutdown: shared.shutdown.subscribe(),
+            cursor,
+            halted,
+            route: None,
+            hub: cell.clone(),
+            filter,
+            href_prefix,
+            control: control_rx,
+        });
+        let id = worker.hub.id.clone();
+        tracing::debug!(hub = %id, "delivery worker started");
+        let task = tokio::spawn(worker.run());
+        workers.insert(
+            id,
+            WorkerHandle {
+                control: control_tx,
+                generation,
+                epoch,
+                cell,
+                task: Some(task),
+            },
+        );
     }
     let gone: Vec<String> = lock(&shared.workers)
         .keys()

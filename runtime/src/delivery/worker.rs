@@ -4,7 +4,8 @@
 //! ([`super::deliver`]) and moves the cursor only after a 2xx — so per-hub order and
 //! at-least-once hold, and a slow or dead callback holds up its own worker only. With
 //! nothing new it sleeps on the topic's watch ([`DeliveryHooks::event_appended`]), not
-//! on a timer. A halted hub waits for an operator's resume or replay.
+//! on a timer. A halted hub waits for an operator's resume or replay; an active one
+//! takes an operator's request between two events of its backlog.
 //!
 //! [`DeliveryHooks::event_appended`]: super::DeliveryHooks::event_appended
 
@@ -170,6 +171,18 @@ impl<S: Store> Worker<S> {
             // A long backlog is worked through without other awaits: give the
             // runtime's other tasks (the API's requests) their turn.
             tokio::task::coop::consume_budget().await;
+            // An operator's request applies before the next event, not once the
+            // backlog is delivered (a replay asked during a pass over a long log would
+            // otherwise wait for the end of that pass).
+            if let Some(control) = self.control.try_recv() {
+                if let Some(seq) = skipped_to.take()
+                    && !self.commit(seq).await
+                {
+                    return false;
+                }
+                // The next batch is read from the cursor the request left.
+                return self.apply(Some(control)).await;
+            }
             if !self.qualifies(event) {
                 skipped_to = Some(event.record.seq);
                 self.shared.metrics.skipped();

@@ -531,6 +531,15 @@ impl Store for MemoryStore {
         Ok(topic.hubs.values().cloned().collect())
     }
 
+    async fn all_hubs(&self) -> Result<Vec<HubRecord>, StoreError> {
+        let state = self.read();
+        Ok(state
+            .topics
+            .values()
+            .flat_map(|t| t.hubs.values().cloned())
+            .collect())
+    }
+
     async fn count_hubs_of(&self, owner: Option<&Owner>) -> Result<u64, StoreError> {
         let state = self.read();
         let count = state
@@ -715,6 +724,9 @@ mod tests {
         let (again, created) = store.create_hub(hub.clone()).await.unwrap();
         assert!(!created);
         assert_eq!(again.id, first.id);
+        let all = store.all_hubs().await.unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(all[0].id, first.id);
         store.set_cursor(&first.id, 0).await.unwrap();
         store
             .set_hub_state(&first.id, HubState::Halted)

@@ -147,6 +147,7 @@ delegate_store! {
         create_hub(hub: NewHub) -> Result<(HubRecord, bool), StoreError>;
         hub(topic_id: &str, id: &str) -> Result<Option<HubRecord>, StoreError>;
         hubs(topic_id: &str) -> Result<Vec<HubRecord>, StoreError>;
+        all_hubs() -> Result<Vec<HubRecord>, StoreError>;
         delete_hub(topic_id: &str, id: &str) -> Result<bool, StoreError>;
         set_cursor(hub_id: &str, cursor: Seq) -> Result<(), StoreError>;
         set_hub_state(hub_id: &str, state: HubState) -> Result<(), StoreError>;

@@ -109,6 +109,16 @@ pub(super) async fn hubs(pool: &PgPool, topic_id: &str) -> Result<Vec<HubRecord>
     Ok(rows.into_iter().map(hub_record).collect())
 }
 
+pub(super) async fn all_hubs(pool: &PgPool) -> Result<Vec<HubRecord>, StoreError> {
+    let rows: Vec<HubRow> = sqlx::query_as(&format!(
+        "SELECT {HUB_COLUMNS} FROM hubs ORDER BY topic_id, ord"
+    ))
+    .fetch_all(pool)
+    .await
+    .map_err(backend)?;
+    Ok(rows.into_iter().map(hub_record).collect())
+}
+
 pub(super) async fn count_hubs_of(pool: &PgPool, owner: Option<&Owner>) -> Result<u64, StoreError> {
     let (owner, owner_issuer) = owner_columns(owner);
     let (count,): (i64,) = sqlx::query_as(

@@ -365,6 +365,10 @@ impl Store for PgStore {
         hubs::hubs(&self.pool, topic_id).await
     }
 
+    async fn all_hubs(&self) -> Result<Vec<HubRecord>, StoreError> {
+        hubs::all_hubs(&self.pool).await
+    }
+
     async fn count_hubs_of(&self, owner: Option<&Owner>) -> Result<u64, StoreError> {
         hubs::count_hubs_of(&self.pool, owner).await
     }
