@@ -86,8 +86,8 @@ pub fn generate(settings: &Settings) -> Result<FileSet> {
     // document is loaded and lowered.
     let mut rust = output::RustFormatter::new();
     rust.start(vec![
-        output::RustFile::from_text("src/support.rs", support_source()?)?,
-        output::RustFile::from_text("src/params.rs", params_source()?)?,
+        output::RustFile::from_static_template("src/support.rs", support_source()?),
+        output::RustFile::from_static_template("src/params.rs", params_source()?),
     ]);
     let loaded = load::load(&settings.spec, settings.profile.as_deref())?;
     let api = lower::lower(&loaded)?;
@@ -267,4 +267,26 @@ fn cargo_version(version: &str) -> String {
         .collect();
     let pick = |i: usize| numbers.get(i).copied().unwrap_or(0);
     format!("{}.{}.{}", pick(0), pick(1), pick(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `RustFile::from_static_template` takes on trust: the templates that are the
+    /// same for every document are Rust and declare no out-of-line module.
+    #[test]
+    fn static_templates_are_rust() {
+        for (name, text) in [
+            ("support.rs", support_source().unwrap()),
+            ("params.rs", params_source().unwrap()),
+        ] {
+            let file = syn::parse_file(&text).unwrap_or_else(|error| panic!("{name}: {error}"));
+            assert_eq!(
+                output::out_of_line_modules(&file),
+                Vec::<String>::new(),
+                "{name}"
+            );
+        }
+    }
 }
