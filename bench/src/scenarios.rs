@@ -214,16 +214,18 @@ fn regeneration_project(settings: &Settings) -> anyhow::Result<Outcome> {
     let root = repository_root();
     let mut spec = tmfgen::Settings::new(root.join("spec/tmf688.yaml"));
     spec.with_profile(root.join("spec/psi-profile.yaml"));
-    let seconds = median_generation_seconds(&spec, if settings.quick { 3 } else { 9 })?;
+    let milliseconds =
+        1000.0 * median_generation_seconds(&spec, if settings.quick { 3 } else { 9 })?;
     Ok(Outcome {
         scenario: "regeneration/spec+profile".into(),
-        metric: "seconds (median)".into(),
-        value: seconds,
+        metric: "milliseconds (median)".into(),
+        value: milliseconds,
         baseline: None,
         baseline_name: String::new(),
         ratio: None,
-        target: "< 0.5 s".into(),
-        met: Some(seconds < 0.5),
+        // Issue 15's target (the README's table row): the rustfmt processes included.
+        target: "< 100 ms".into(),
+        met: Some(milliseconds < 100.0),
         notes: String::new(),
     })
 }
