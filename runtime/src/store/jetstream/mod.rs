@@ -17,10 +17,12 @@
 //!   letters are key-value documents; every change of a hub is a read-modify-write
 //!   fenced by the document's revision.
 //!
-//! **Not yet** (issue 16's later increments): several server processes on one store
-//! ([`Store::shared`] is `false`: one process delivers, as with the memory store — no
-//! leases, no append notices between processes) and indexed look-ups (the trait's
-//! defaults: filters read the log).
+//! * indexed look-ups (`eventId`, `eventType`, `eventTime`) use an in-process index
+//!   per topic caught up from the log (`index.rs`).
+//!
+//! **Not yet** (issue 16's later increments): several server processes delivering from
+//! one store ([`Store::shared`] is `false`: one process delivers, as with the memory
+//! store — no leases, no append notices between processes).
 //!
 //! # Layout
 //!
@@ -34,11 +36,13 @@
 //! * `events.rs`: appends (de-duplication) and reads of a log;
 //! * `hubs.rs`: hub registrations;
 //! * `progress.rs`: cursors, retry and halt state, operators' actions;
+//! * `index.rs`: the in-process indexes of the logs;
 //! * `retention.rs`: log bounds, trimming, dead letters;
 //! * `listeners.rs`: listeners of the API's notifications.
 
 mod events;
 mod hubs;
+mod index;
 mod kv;
 mod listeners;
 mod names;
@@ -55,9 +59,9 @@ use async_nats::jetstream::stream::{self, DiscardPolicy, StorageType};
 use async_nats::jetstream::{self, kv as nats_kv};
 
 use super::{
-    Appended, DeadLetterRecord, EventRecord, HubProgress, HubRecord, HubState, ListenerRecord,
-    LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic, Owner, Seq, Store,
-    StoreError, TopicRecord,
+    Appended, DeadLetterRecord, EventRecord, HubProgress, HubRecord, HubState, IndexKey,
+    ListenerRecord, LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic, Owner, Seq,
+    Store, StoreError, TopicRecord,
 };
 use crate::sync::lock;
 use kv::nats_error;
@@ -117,6 +121,8 @@ struct Inner {
     buckets: Buckets,
     /// Hub id → its topic's id (a hub never changes topic, ids are never reused).
     hub_topics: Mutex<HashMap<String, String>>,
+    /// The in-process indexes of the logs looked up (`index.rs`).
+    indexes: index::Indexes,
 }
 
 /// Keeps everything in NATS JetStream. Cheap to clone (a connection handle).
@@ -164,6 +170,7 @@ impl JetStreamStore {
                 options,
                 buckets,
                 hub_topics: Mutex::default(),
+                indexes: index::Indexes::default(),
             }),
         })
     }
@@ -311,6 +318,26 @@ impl Store for JetStreamStore {
         max: usize,
     ) -> Result<Vec<EventRecord>, StoreError> {
         events::read_events(self, topic_id, after, max).await
+    }
+
+    async fn indexed_events(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+        after: Seq,
+        max: usize,
+    ) -> Result<Option<Vec<EventRecord>>, StoreError> {
+        index::indexed_events(self, topic_id, key, after, max)
+            .await
+            .map(Some)
+    }
+
+    async fn count_indexed(
+        &self,
+        topic_id: &str,
+        key: &IndexKey,
+    ) -> Result<Option<u64>, StoreError> {
+        index::count_indexed(self, topic_id, key).await
     }
 
     async fn head(&self, topic_id: &str) -> Result<Seq, StoreError> {

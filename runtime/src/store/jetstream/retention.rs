@@ -19,10 +19,18 @@ use crate::store::{
     unix_ms,
 };
 
-pub(super) async fn log_bounds(
+/// A log's bounds, and which stream holds it.
+pub(super) struct LogState {
+    pub bounds: LogBounds,
+    /// When its stream was created (Unix nanoseconds): a topic deleted and made again
+    /// has a new one.
+    pub created: i128,
+}
+
+pub(super) async fn log_state(
     store: &JetStreamStore,
     topic_id: &str,
-) -> Result<LogBounds, StoreError> {
+) -> Result<LogState, StoreError> {
     let name = names::log_stream(&store.inner.options.prefix, topic_id);
     let mut stream = match store.inner.js.get_stream(&name).await {
         Ok(stream) => stream,
@@ -34,12 +42,11 @@ pub(super) async fn log_bounds(
             });
         }
     };
-    let state = stream
+    let info = stream
         .info()
         .await
-        .map_err(|error| nats_error("reading a log's state", error))?
-        .state
-        .clone();
+        .map_err(|error| nats_error("reading a log's state", error))?;
+    let state = &info.state;
     let head = state.last_sequence;
     // Empty: JetStream reports first = last + 1 after a purge, 0 before any message.
     let first = if state.messages == 0 {
@@ -47,11 +54,21 @@ pub(super) async fn log_bounds(
     } else {
         state.first_sequence
     };
-    Ok(LogBounds {
-        first,
-        head,
-        trimmed: first - 1,
+    Ok(LogState {
+        bounds: LogBounds {
+            first,
+            head,
+            trimmed: first - 1,
+        },
+        created: info.created.unix_timestamp_nanos(),
     })
+}
+
+pub(super) async fn log_bounds(
+    store: &JetStreamStore,
+    topic_id: &str,
+) -> Result<LogBounds, StoreError> {
+    Ok(log_state(store, topic_id).await?.bounds)
 }
 
 pub(super) async fn seq_stored_since(
