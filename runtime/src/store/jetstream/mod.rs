@@ -180,31 +180,6 @@ impl JetStreamStore {
         &self.inner.options.prefix
     }
 
-    /// Deletes every stream and bucket of this store's prefix (tests; an operator
-    /// clearing a namespace): its topics, logs, hubs and the rest are gone.
-    pub async fn destroy(&self) -> Result<(), StoreError> {
-        use futures_util::TryStreamExt as _;
-        let start = format!("{}_", self.inner.options.prefix);
-        let kv_start = format!("KV_{start}");
-        let names: Vec<String> = self
-            .inner
-            .js
-            .stream_names()
-            .try_collect()
-            .await
-            .map_err(|error| nats_error("listing streams", error))?;
-        for name in names {
-            if name.starts_with(&start) || name.starts_with(&kv_start) {
-                self.inner
-                    .js
-                    .delete_stream(&name)
-                    .await
-                    .map_err(|error| nats_error("deleting a stream", error))?;
-            }
-        }
-        Ok(())
-    }
-
     /// A fresh inbox subject for a consumer's deliveries.
     fn inbox(&self) -> String {
         self.inner.js.client().new_inbox()
