@@ -153,6 +153,15 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Size of the PostgreSQL connection pool.
     pub database_max_connections: Option<u32>,
+    /// NATS URL (`nats://host:4222`, JetStream enabled): with it the server keeps
+    /// everything in JetStream ([`crate::JetStreamStore`]). Exclusive with
+    /// `database_url`.
+    pub nats_url: Option<String>,
+    /// Prefix of the JetStream streams and buckets (default `tmf688`).
+    pub nats_prefix: Option<String>,
+    /// Replicas of every JetStream stream and bucket: 1 on a single server, 3 in a
+    /// cluster (default 1).
+    pub nats_replicas: Option<usize>,
     /// `[paging]`.
     pub paging: PagingSection,
     /// `[quotas]`: what one principal may create.

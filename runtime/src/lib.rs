@@ -73,4 +73,4 @@ pub use auth::{AuthConfig, Authenticator, Issuer, Principal};
 pub use query::PagingConfig;
 pub use serve::{ServeConfig, serve};
 pub use service::{Hub688, HubConfig, Quotas, ScanLimits};
-pub use store::{MemoryStore, PgStore, Store, StoreError};
+pub use store::{JetStreamOptions, JetStreamStore, MemoryStore, PgStore, Store, StoreError};

@@ -28,7 +28,9 @@
 //!
 //! With `--database-url` / `DATABASE_URL` (or `database_url` in the file) everything is
 //! kept in PostgreSQL (schema migrated at start-up; an acknowledged event is durable,
-//! hubs and cursors survive restarts); without it, in memory.
+//! hubs and cursors survive restarts); with `--nats-url` / `TMF688_NATS_URL` (or
+//! `nats_url`) in NATS JetStream (streams and key-value buckets created at start-up);
+//! without either, in memory.
 //!
 //! Connections are served within limits (`tmf688_runtime::serve`): header read, body
 //! read and idle timeouts, a cap on concurrent connections (lowered to what the
@@ -55,8 +57,8 @@ use tmf688_runtime::delivery::DeliveryEngine;
 use tmf688_runtime::delivery::retention::{Limit, RetentionConfig, parse_duration};
 use tmf688_runtime::store::postgres::{DEFAULT_MAX_CONNECTIONS, redacted_url};
 use tmf688_runtime::{
-    AppConfig, Authenticator, Hub688, HubConfig, MemoryStore, PagingConfig, PgStore, ServeConfig,
-    Store, app_with,
+    AppConfig, Authenticator, Hub688, HubConfig, JetStreamOptions, JetStreamStore, MemoryStore,
+    PagingConfig, PgStore, ServeConfig, Store, app_with,
 };
 use tracing_subscriber::EnvFilter;
 
@@ -157,6 +159,27 @@ struct Args {
     #[arg(long, env = "TMF688_DATABASE_MAX_CONNECTIONS")]
     database_max_connections: Option<u32>,
 
+    /// Keep topics, events, hubs and listeners in NATS JetStream at this URL
+    /// (`nats://host:4222`, JetStream enabled) instead of in memory: a stream per
+    /// topic's log, key-value buckets for the rest, created at start-up. Exclusive with
+    /// --database-url.
+    #[arg(
+        long,
+        env = "TMF688_NATS_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    nats_url: Option<String>,
+
+    /// Prefix of the JetStream streams and buckets [default: tmf688].
+    #[arg(long, env = "TMF688_NATS_PREFIX", value_name = "PREFIX")]
+    nats_prefix: Option<String>,
+
+    /// Replicas of each JetStream stream and bucket: 1 on a single server, 3 in a
+    /// cluster [default: 1].
+    #[arg(long, env = "TMF688_NATS_REPLICAS", value_name = "N")]
+    nats_replicas: Option<usize>,
+
     /// Retention: the default max_age of every topic's events, e.g. `7d`, or `off`
     /// (events every hub passed and older than this are removed) [default: 7d]
     #[arg(long, env = "TMF688_RETENTION_MAX_AGE", value_name = "DURATION")]
@@ -197,6 +220,8 @@ struct Settings {
     allow_unauthenticated: bool,
     database_url: Option<String>,
     database_max_connections: u32,
+    /// `--nats-url` and the store's options.
+    nats: Option<(String, JetStreamOptions)>,
     file: Config,
 }
 
@@ -223,6 +248,7 @@ impl Settings {
             .map_err(anyhow::Error::msg)?;
         let mut file = file;
         retention_flags(&args, &mut file.retention)?;
+        let nats = nats_settings(&args, &file)?;
         file.metrics.validate().map_err(anyhow::Error::msg)?;
         Ok(Self {
             disabled_base_paths,
@@ -261,9 +287,47 @@ impl Settings {
                 .database_max_connections
                 .or(file.database_max_connections)
                 .unwrap_or(DEFAULT_MAX_CONNECTIONS),
+            nats,
             file,
         })
     }
+}
+
+/// `--nats-url` and its options (flags over the file); `None`: not JetStream.
+fn nats_settings(args: &Args, file: &Config) -> anyhow::Result<Option<(String, JetStreamOptions)>> {
+    let Some(url) = args
+        .nats_url
+        .clone()
+        .filter(|url| !url.is_empty())
+        .or_else(|| file.nats_url.clone())
+    else {
+        return Ok(None);
+    };
+    let database = args
+        .database_url
+        .as_ref()
+        .is_some_and(|url| !url.is_empty())
+        || file.database_url.is_some();
+    if database {
+        bail!("--nats-url and --database-url both given: choose one store");
+    }
+    let defaults = JetStreamOptions::default();
+    let options = JetStreamOptions {
+        prefix: args
+            .nats_prefix
+            .clone()
+            .or_else(|| file.nats_prefix.clone())
+            .unwrap_or(defaults.prefix),
+        replicas: args
+            .nats_replicas
+            .or(file.nats_replicas)
+            .unwrap_or(defaults.replicas),
+        ..defaults
+    };
+    if !(1..=5).contains(&options.replicas) {
+        bail!("--nats-replicas must be between 1 and 5");
+    }
+    Ok(Some((url, options)))
 }
 
 /// The `--retention-*` flags (or their environment variables) over `[retention]`.
@@ -472,7 +536,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
         quotas: args.file.quotas.clone(),
         scans: args.file.scans.clone(),
     };
-    // Two monomorphised paths, no boxing: the store is a type parameter throughout.
+    // Monomorphised paths, no boxing: the store is a type parameter throughout.
+    if let Some((url, options)) = args.nats.clone() {
+        tracing::info!(nats = %redacted_url(&url), prefix = %options.prefix, replicas = options.replicas, "connecting to NATS JetStream");
+        let store = JetStreamStore::connect(&url, options)
+            .await
+            .with_context(|| format!("could not open the store at {}", redacted_url(&url)))?;
+        return serve(args, auth, config, Arc::new(store), "jetstream").await;
+    }
     match args.database_url.clone() {
         Some(url) => {
             tracing::info!(database = %redacted_url(&url), "connecting to PostgreSQL");

@@ -10,6 +10,7 @@
 //! fits without boxing; writes of events are batched ([`Store::append_events`]).
 
 pub mod index;
+pub mod jetstream;
 pub mod memory;
 pub mod postgres;
 
@@ -20,6 +21,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc;
 
 pub use index::{EventKeys, IndexKey};
+pub use jetstream::{JetStreamOptions, JetStreamStore};
 pub use memory::MemoryStore;
 pub use postgres::PgStore;
 

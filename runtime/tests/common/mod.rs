@@ -18,7 +18,7 @@ use axum::Router;
 use serde_json::Value;
 use tmf688_runtime::{AppConfig, Hub688, HubConfig, ServeConfig, app_with};
 
-pub use test_store::{TestDb, TestStore};
+pub use test_store::{TestBackend, TestStore};
 
 /// A server running on `127.0.0.1:<free port>` until the test ends.
 #[derive(Debug)]
@@ -27,7 +27,7 @@ pub struct Server {
     pub url: String,
     task: tokio::task::JoinHandle<()>,
     /// The server's database, with `TMF688_TEST_STORE=postgres` (dropped after the task).
-    db: Option<TestDb>,
+    db: Option<TestBackend>,
 }
 
 impl Drop for Server {
@@ -48,7 +48,7 @@ pub async fn spawn_with(hub_config: HubConfig, config: AppConfig) -> Server {
 }
 
 /// The service over a fresh store (`TMF688_TEST_STORE`), with the store's database.
-pub async fn hub(hub_config: HubConfig) -> (Hub688<TestStore>, Option<TestDb>) {
+pub async fn hub(hub_config: HubConfig) -> (Hub688<TestStore>, Option<TestBackend>) {
     let (store, db) = TestStore::create("api").await;
     let hub = Hub688::new(Arc::new(store), hub_config)
         .await
@@ -58,7 +58,7 @@ pub async fn hub(hub_config: HubConfig) -> (Hub688<TestStore>, Option<TestDb>) {
 
 /// Serves `app` on a loopback port; `db` (the database behind it) lives as long as
 /// the [`Server`].
-pub async fn serve(app: Router, db: Option<TestDb>) -> Server {
+pub async fn serve(app: Router, db: Option<TestBackend>) -> Server {
     // Bound before the task starts: connections queue until it serves, no race.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

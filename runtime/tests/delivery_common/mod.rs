@@ -29,7 +29,7 @@ use tmf688_runtime::{AppConfig, Hub688, HubConfig, ServeConfig, app_with};
 use tokio::net::TcpListener;
 use tokio::sync::Notify;
 
-pub use test_store::{TestDb, TestStore};
+pub use test_store::{TestBackend, TestStore};
 
 pub const PSI: &str = "/psi-api/event/v2";
 pub const TMF: &str = "/tmf-api/event/v4";
@@ -61,14 +61,14 @@ pub struct TestHub {
     pub engine: Arc<DeliveryEngine<TestStore>>,
     pub http: reqwest::Client,
     /// The store's database on PostgreSQL; the last field, so dropped last.
-    db: Option<TestDb>,
+    db: Option<TestBackend>,
 }
 
 /// The service over a fresh store, its delivery engine not started yet: a test can
 /// fill the store first and decide when delivery begins ([`Unstarted::start`]).
 pub struct Unstarted {
     pub hub: Hub688<TestStore>,
-    db: Option<TestDb>,
+    db: Option<TestBackend>,
 }
 
 impl Unstarted {

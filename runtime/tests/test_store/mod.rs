@@ -1,6 +1,7 @@
 //! The store the integration suites run on: in memory by default, PostgreSQL with
-//! `TMF688_TEST_STORE=postgres` (a fresh database per store, see `pg_common`, so tests
-//! stay parallel). `common` (API suites) and `delivery_common` (delivery suites) both
+//! `TMF688_TEST_STORE=postgres` (a fresh database per store, see `pg_common`), NATS
+//! JetStream with `TMF688_TEST_STORE=jetstream` (a namespace of streams and buckets
+//! per store, see `js_common`), so tests stay parallel. `common` (API suites) and `delivery_common` (delivery suites) both
 //! build their servers on [`TestStore`], so each suite is written once for both stores.
 //!
 //! `Store` returns `impl Future`, so it is not object-safe and `Arc<dyn Store>` is not an
@@ -14,6 +15,9 @@
 #[path = "../pg_common/mod.rs"]
 pub mod pg_common;
 
+#[path = "../js_common/mod.rs"]
+pub mod js_common;
+
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
@@ -22,14 +26,28 @@ use tmf688_runtime::store::{
     IndexKey, ListenerRecord, LogBounds, NewDeadLetter, NewEvent, NewHub, NewListener, NewTopic,
     Owner, Seq, TopicRecord,
 };
-use tmf688_runtime::{MemoryStore, PgStore, Store, StoreError};
+use tmf688_runtime::{JetStreamStore, MemoryStore, PgStore, Store, StoreError};
 use tokio::sync::mpsc;
 
+pub use js_common::TestNats;
 pub use pg_common::TestDb;
 
 /// Whether `TMF688_TEST_STORE=postgres` asks for PostgreSQL.
 pub fn on_postgres() -> bool {
     std::env::var("TMF688_TEST_STORE").is_ok_and(|store| store == "postgres")
+}
+
+/// Whether `TMF688_TEST_STORE=jetstream` asks for NATS JetStream.
+pub fn on_jetstream() -> bool {
+    std::env::var("TMF688_TEST_STORE").is_ok_and(|store| store == "jetstream")
+}
+
+/// What a test store's data lives in, removed when it is dropped: keep it for as long
+/// as the store is in use.
+#[derive(Debug)]
+pub enum TestBackend {
+    Postgres(TestDb),
+    Jetstream(TestNats),
 }
 
 /// The store of one test server.
@@ -38,20 +56,32 @@ pub enum TestStore {
     /// Boxed: the memory store's maps make it far larger than a pool handle.
     Memory(Box<MemoryStore>),
     Postgres(PgStore),
+    Jetstream(JetStreamStore),
 }
 
 impl TestStore {
     /// A fresh, empty store of the kind `TMF688_TEST_STORE` asks for. With PostgreSQL
-    /// also its database (named after `tag`): keep it for as long as the store is in
-    /// use, dropping it drops the database.
-    pub async fn create(tag: &str) -> (Self, Option<TestDb>) {
+    /// also its database (named after `tag`), with JetStream its namespace: keep it for
+    /// as long as the store is in use, dropping it removes them.
+    pub async fn create(tag: &str) -> (Self, Option<TestBackend>) {
         if on_postgres() {
             // A skip (no server, not required) would silently run nothing on PostgreSQL:
             // asking for it explicitly makes a missing server an error.
             let db = TestDb::create(tag)
                 .await
                 .expect("TMF688_TEST_STORE=postgres needs a reachable PostgreSQL");
-            (Self::Postgres(db.store().await), Some(db))
+            (
+                Self::Postgres(db.store().await),
+                Some(TestBackend::Postgres(db)),
+            )
+        } else if on_jetstream() {
+            let nats = TestNats::create(tag)
+                .await
+                .expect("TMF688_TEST_STORE=jetstream needs a reachable NATS JetStream");
+            (
+                Self::Jetstream(nats.store().await),
+                Some(TestBackend::Jetstream(nats)),
+            )
         } else {
             (Self::Memory(Box::default()), None)
         }
@@ -93,6 +123,7 @@ macro_rules! delegate_store {
                         match self {
                             Self::Memory(store) => store.$indexed($($iarg),*).await,
                             Self::Postgres(store) => store.$indexed($($iarg),*).await,
+                            Self::Jetstream(store) => store.$indexed($($iarg),*).await,
                         }
                     }
                 }
@@ -102,6 +133,7 @@ macro_rules! delegate_store {
                     match self {
                         Self::Memory(store) => store.$sync(),
                         Self::Postgres(store) => store.$sync(),
+                        Self::Jetstream(store) => store.$sync(),
                     }
                 }
             )*
@@ -111,6 +143,7 @@ macro_rules! delegate_store {
                         match self {
                             Self::Memory(store) => store.$name($($arg),*).await,
                             Self::Postgres(store) => store.$name($($arg),*).await,
+                            Self::Jetstream(store) => store.$name($($arg),*).await,
                         }
                     }
                 }

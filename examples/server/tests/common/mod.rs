@@ -73,6 +73,9 @@ fn without_settings_env(mut command: Command) -> Command {
         "TMF688_RETENTION_MAX_UNDELIVERED_AGE",
         "TMF688_RETENTION_INTERVAL",
         "DATABASE_URL",
+        "TMF688_NATS_URL",
+        "TMF688_NATS_PREFIX",
+        "TMF688_NATS_REPLICAS",
         "RUST_LOG",
     ] {
         command.env_remove(var);
