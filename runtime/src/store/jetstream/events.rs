@@ -228,12 +228,7 @@ pub(super) async fn event_at(
     topic_id: &str,
     seq: Seq,
 ) -> Result<Option<EventRecord>, StoreError> {
-    let stream = store
-        .inner
-        .js
-        .get_stream_no_info(names::log_stream(&store.inner.options.prefix, topic_id))
-        .await
-        .map_err(|error| nats_error("opening a log", error))?;
+    let stream = log_stream(store, topic_id).await?;
     match stream.direct_get(seq).await {
         Ok(message) => event_from_frame(seq, &message.payload).map(Some),
         Err(error) if error.kind() == DirectGetErrorKind::NotFound => Ok(None),
@@ -286,29 +281,15 @@ pub(super) async fn read_events(
         // A trim may have removed the first of them meanwhile: the rest stays in order.
         return Ok(events.into_iter().flatten().collect());
     }
-    let stream = store
-        .inner
-        .js
-        .get_stream_no_info(names::log_stream(&store.inner.options.prefix, topic_id))
-        .await
-        .map_err(|error| nats_error("opening a log", error))?;
-    let failed = |error: &dyn std::fmt::Display| nats_error("reading a log", error);
-    let consumer = stream
-        .create_consumer(push::OrderedConfig {
-            deliver_subject: store.inner.js.client().new_inbox(),
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: start,
-            },
-            replay_policy: ReplayPolicy::Instant,
-            ..Default::default()
-        })
-        .await
-        .map_err(|error| failed(&error))?;
+    let policy = DeliverPolicy::ByStartSequence {
+        start_sequence: start,
+    };
     let mut events = Vec::with_capacity(usize::try_from(count).unwrap_or(0).min(10_000));
-    if consumer.cached_info().num_pending == 0 {
+    let Some(mut messages) = log_reader(store, topic_id, policy, false, "reading a log").await?
+    else {
         return Ok(events);
-    }
-    let mut messages = consumer.messages().await.map_err(|error| failed(&error))?;
+    };
+    let failed = |error: &dyn std::fmt::Display| nats_error("reading a log", error);
     while let Some(message) = messages.next().await {
         let message = message.map_err(|error| failed(&error))?;
         let info = message.info().map_err(|error| failed(&error))?;
@@ -319,4 +300,49 @@ pub(super) async fn read_events(
         }
     }
     Ok(events)
+}
+
+/// The JetStream stream of a topic's log, without asking the server for its state.
+async fn log_stream(
+    store: &JetStreamStore,
+    topic_id: &str,
+) -> Result<async_nats::jetstream::stream::Stream<()>, StoreError> {
+    store
+        .inner
+        .js
+        .get_stream_no_info(names::log_stream(&store.inner.options.prefix, topic_id))
+        .await
+        .map_err(|error| nats_error("opening a log", error))
+}
+
+/// An ordered, instant-replay reader of a topic's log from `policy` (only the headers
+/// when `headers_only`); `None` when there is nothing to read. `what` names the read in
+/// errors.
+pub(super) async fn log_reader(
+    store: &JetStreamStore,
+    topic_id: &str,
+    policy: DeliverPolicy,
+    headers_only: bool,
+    what: &'static str,
+) -> Result<Option<push::Ordered>, StoreError> {
+    let failed = |error: &dyn std::fmt::Display| nats_error(what, error);
+    let consumer = log_stream(store, topic_id)
+        .await?
+        .create_consumer(push::OrderedConfig {
+            deliver_subject: store.inner.js.client().new_inbox(),
+            deliver_policy: policy,
+            replay_policy: ReplayPolicy::Instant,
+            headers_only,
+            ..Default::default()
+        })
+        .await
+        .map_err(|error| failed(&error))?;
+    if consumer.cached_info().num_pending == 0 {
+        return Ok(None);
+    }
+    consumer
+        .messages()
+        .await
+        .map(Some)
+        .map_err(|error| failed(&error))
 }

@@ -7,7 +7,7 @@
 
 use std::time::SystemTime;
 
-use async_nats::jetstream::consumer::{DeliverPolicy, ReplayPolicy, push};
+use async_nats::jetstream::consumer::DeliverPolicy;
 use futures_util::StreamExt as _;
 
 use super::JetStreamStore;
@@ -84,29 +84,15 @@ pub(super) async fn seq_stored_since(
     }
     // The first message stored at or after `since` (JetStream finds it by time); the
     // log is in append order, so everything before it is older.
-    let stream = store
-        .inner
-        .js
-        .get_stream_no_info(names::log_stream(&store.inner.options.prefix, topic_id))
-        .await
-        .map_err(|error| nats_error("opening a log", error))?;
     let failed = |error: &dyn std::fmt::Display| nats_error("reading a log by time", error);
-    let consumer = stream
-        .create_consumer(push::OrderedConfig {
-            deliver_subject: store.inner.js.client().new_inbox(),
-            deliver_policy: DeliverPolicy::ByStartTime {
-                start_time: time::OffsetDateTime::from(since),
-            },
-            replay_policy: ReplayPolicy::Instant,
-            headers_only: true,
-            ..Default::default()
-        })
-        .await
-        .map_err(|error| failed(&error))?;
-    if consumer.cached_info().num_pending == 0 {
+    let policy = DeliverPolicy::ByStartTime {
+        start_time: time::OffsetDateTime::from(since),
+    };
+    let Some(mut messages) =
+        super::events::log_reader(store, topic_id, policy, true, "reading a log by time").await?
+    else {
         return Ok(bounds.head + 1);
-    }
-    let mut messages = consumer.messages().await.map_err(|error| failed(&error))?;
+    };
     let Some(message) = messages.next().await else {
         return Ok(bounds.head + 1);
     };
